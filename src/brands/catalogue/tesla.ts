@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { defineBrand, p256PrivateKeyPem, plainField, secretField } from '../define-brand.js';
+
+export const tesla = defineBrand({
+  slug: 'tesla',
+  displayName: 'Tesla Fleet API',
+  fields: {
+    client_id: { kind: 'identity', schema: plainField(), description: 'Tesla application client id.' },
+    region: { kind: 'setting', schema: z.enum(['na', 'eu', 'cn']), description: 'Fleet API region: na, eu or cn.' },
+    app_domain: {
+      kind: 'setting',
+      schema: plainField()
+        .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, 'must be a domain name')
+        .optional(),
+      description: 'Domain registered with Tesla for the application (hosts the public key).',
+    },
+    client_secret: { kind: 'secret', schema: secretField(), rotatable: true, description: 'Tesla client secret.' },
+    private_key: {
+      kind: 'secret',
+      schema: p256PrivateKeyPem().optional(),
+      rotatable: true,
+      description: 'Optional P-256 private key (PEM) for vehicle commands.',
+    },
+  },
+  tokenExchange: 'partner token: OAuth2 client credentials with audience',
+});

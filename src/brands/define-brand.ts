@@ -1,0 +1,93 @@
+import { createPrivateKey } from 'node:crypto';
+import { z } from 'zod';
+
+export type FieldKind = 'identity' | 'setting' | 'secret';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  /** Parses the raw value; `.optional()`/`.default()` on it decide whether the field is required. */
+  schema: z.ZodType<string | undefined>;
+  /** Only secrets can be rotatable: PATCH accepts exactly these. */
+  rotatable?: boolean;
+  description: string;
+}
+
+export interface BrandInput {
+  slug: string;
+  aliases?: string[];
+  displayName: string;
+  fields: Record<string, FieldSpec>;
+  /** Cross-field rules and derived values (e.g. Segway's region from its client_id). */
+  refine?: (values: Record<string, string | undefined>, ctx: z.RefinementCtx) => void;
+  derive?: (values: Record<string, string | undefined>) => Record<string, string | undefined>;
+  /** Rules over the complete secret set, checked on create and after a rotation merges. */
+  checkSecrets?: (secrets: Record<string, string>) => { pointer: string; detail: string } | undefined;
+  maxPerFleet?: number;
+  tokenExchange: string;
+}
+
+export interface Brand extends Required<Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet'>> {
+  maxPerFleet: number | undefined;
+  identityFields: string[];
+  settingFields: string[];
+  secretFields: string[];
+  rotatableFields: string[];
+  /** Strict schema of the brand's own fields (without `name`). */
+  fieldsSchema: z.ZodType<Record<string, string | undefined>>;
+  checkSecrets: NonNullable<BrandInput['checkSecrets']>;
+}
+
+/** Identity and setting strings: trimmed, 1-256 chars, no control characters. */
+export const plainField = () =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(256)
+    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+
+/** Secret strings: kept byte for byte (no trimming), up to 8 KiB. */
+export const secretField = () => z.string().min(1).max(8192);
+
+/** A P-256 (prime256v1) private key in PEM, PKCS#8 or SEC1, up to 16 KiB. */
+export const p256PrivateKeyPem = () =>
+  z
+    .string()
+    .min(1)
+    .max(16_384)
+    .refine(isP256PrivateKeyPem, 'must be a P-256 (prime256v1) private key in PEM form');
+
+function isP256PrivateKeyPem(pem: string): boolean {
+  if (!pem.includes('-----BEGIN')) return false;
+  try {
+    const key = createPrivateKey({ key: pem, format: 'pem' });
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
+}
+
+export function defineBrand(input: BrandInput): Brand {
+  const names = Object.keys(input.fields);
+  const ofKind = (kind: FieldKind) => names.filter((n) => input.fields[n]!.kind === kind);
+  const shape = Object.fromEntries(names.map((n) => [n, input.fields[n]!.schema]));
+  let fieldsSchema: z.ZodType<Record<string, string | undefined>> = z.strictObject(shape) as unknown as z.ZodType<
+    Record<string, string | undefined>
+  >;
+  if (input.refine) fieldsSchema = fieldsSchema.superRefine(input.refine);
+  if (input.derive) fieldsSchema = fieldsSchema.transform(input.derive);
+  return {
+    slug: input.slug,
+    aliases: input.aliases ?? [],
+    displayName: input.displayName,
+    fields: input.fields,
+    tokenExchange: input.tokenExchange,
+    maxPerFleet: input.maxPerFleet,
+    identityFields: ofKind('identity'),
+    settingFields: ofKind('setting'),
+    secretFields: ofKind('secret'),
+    rotatableFields: names.filter((n) => input.fields[n]!.rotatable === true),
+    fieldsSchema,
+    checkSecrets: input.checkSecrets ?? (() => undefined),
+  };
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config.js';
+import { createDeps } from './deps.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { AppError } from './http/app-error.js';
+
+const usage = `usage: fleetvault <command> [options]
+
+  fleet create <name> [--json]
+  client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
+  migrate [--json]
+
+Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
+
+class UsageError extends Error {}
+
+function print(json: boolean, value: Record<string, unknown>, text: string) {
+  process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      fleet: { type: 'string' },
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub, ...rest] = positionals;
+  if (values.help || command === undefined) throw new UsageError(usage);
+  const config = loadConfig();
+
+  if (command === 'migrate') {
+    const database = openDatabase(config.databaseUrl);
+    try {
+      const applied = await migrate(database);
+      print(values.json, { applied }, applied.length === 0 ? 'database is up to date' : `applied migrations: ${applied.join(', ')}`);
+    } finally {
+      await database.close();
+    }
+    return;
+  }
+
+  const deps = await createDeps(config);
+  try {
+    if (command === 'fleet' && sub === 'create') {
+      const name = rest.join(' ') || values.name;
+      if (name === undefined) throw new UsageError('fleet create needs a name');
+      const fleet = await deps.services.fleets.create(name);
+      print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
+    } else if (command === 'client' && sub === 'create') {
+      if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
+      const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const client = await deps.services.clients.createSecretClient(values.fleet, values.name, scopes);
+      print(
+        values.json,
+        { client_id: client.client_id, client_secret: client.client_secret, fleet_id: client.fleet_id, scopes: client.scopes },
+        `created client ${client.client_id} in fleet ${client.fleet_id}\nclient_secret (shown once): ${client.client_secret}\nscopes: ${client.scopes.join(' ')}`,
+      );
+    } else {
+      throw new UsageError(usage);
+    }
+  } finally {
+    await deps.close();
+  }
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(error.message + '\n');
+    process.exit(2);
+  }
+  const message =
+    error instanceof AppError
+      ? [error.detail, ...((error.extensions.errors as { pointer: string; detail: string }[] | undefined) ?? []).map((e) => `${e.pointer}: ${e.detail}`)].join('\n  ')
+      : (error as Error).message;
+  process.stderr.write(`fleetvault: ${message}\n`);
+  process.exit(1);
+}

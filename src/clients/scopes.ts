@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** DESIGN.md §2.3. */
+export const allScopes = [
+  'credentials:read',
+  'credentials:write',
+  'credentials:reveal',
+  'credentials:exchange',
+  'vehicles:read',
+  'vehicles:write',
+  'clients:manage',
+  'audit:read',
+] as const;
+
+export type Scope = (typeof allScopes)[number];
+
+export const scopeSchema = z.enum(allScopes);
+
+export function isScope(value: string): value is Scope {
+  return (allScopes as readonly string[]).includes(value);
+}
+
+/** Space-delimited scope string (RFC 6749 §3.3) into a de-duplicated list, rejecting unknown scopes. */
+export function parseScopeList(text: string): { scopes: Scope[]; unknown: string[] } {
+  const parts = [...new Set(text.split(/[\s,]+/).filter((s) => s.length > 0))];
+  return { scopes: parts.filter(isScope), unknown: parts.filter((s) => !isScope(s)) };
+}

@@ -1,0 +1,139 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { CredentialsTable, DB } from '../db/schema.js';
+
+export type CredentialRow = Selectable<CredentialsTable>;
+export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
+
+export interface CredentialListFilter {
+  brand?: string;
+  nameKey?: string;
+  /** Lower-cased substring of the name. */
+  q?: string;
+  after?: readonly [number, string, string];
+  limit: number;
+}
+
+/** `%`, `_` and `\` are wildcards for LIKE: escape them so `q` is a plain substring. */
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
+
+/** SQL of the credentials table. Every method takes the fleet id first. */
+export function createCredentialRepo(db: Kysely<DB>) {
+  const selectWithCount = () =>
+    db
+      .selectFrom('credentials')
+      .selectAll('credentials')
+      .select((eb) =>
+        eb
+          .selectFrom('vehicles')
+          .select(eb.fn.countAll<number>().as('n'))
+          .whereRef('vehicles.credentials_id', '=', 'credentials.id')
+          .as('vehicle_count'),
+      );
+
+  const withNumericCount = (row: CredentialRow & { vehicle_count: number | string | bigint | null }): CredentialRowWithCount => ({
+    ...row,
+    vehicle_count: Number(row.vehicle_count ?? 0),
+  });
+
+  return {
+    async insert(row: CredentialRow): Promise<void> {
+      await db.insertInto('credentials').values(row).execute();
+    },
+
+    async findById(fleetId: string, id: string): Promise<CredentialRowWithCount | undefined> {
+      const row = await selectWithCount().where('credentials.fleet_id', '=', fleetId).where('credentials.id', '=', id).executeTakeFirst();
+      return row && withNumericCount(row);
+    },
+
+    async nameTaken(fleetId: string, key: string): Promise<boolean> {
+      const row = await db
+        .selectFrom('credentials')
+        .select('id')
+        .where('fleet_id', '=', fleetId)
+        .where('name_missing', '=', 0)
+        .where('name_key', '=', key)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async countByBrand(fleetId: string, brand: string): Promise<number> {
+      const row = await db
+        .selectFrom('credentials')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .where('brand', '=', brand)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialRowWithCount[]> {
+      let query = selectWithCount().where('credentials.fleet_id', '=', fleetId);
+      if (filter.brand !== undefined) query = query.where('credentials.brand', '=', filter.brand);
+      if (filter.nameKey !== undefined) {
+        query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', filter.nameKey);
+      }
+      if (filter.q !== undefined) {
+        // The escape character must be declared for the escaping to hold on both engines.
+        const pattern = `%${escapeLike(filter.q)}%`;
+        query = query.where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
+      }
+      if (filter.after !== undefined) {
+        const [missing, key, id] = filter.after;
+        query = query.where((eb) =>
+          eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
+        );
+      }
+      const rows = await query
+        .orderBy('credentials.name_missing')
+        .orderBy('credentials.name_key')
+        .orderBy('credentials.id')
+        .limit(filter.limit)
+        .execute();
+      return rows.map(withNumericCount);
+    },
+
+    /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */
+    async rotateSecrets(
+      fleetId: string,
+      id: string,
+      expectedVersion: number,
+      update: { sealed_secrets: Buffer; secret_version: number; updated_at: string; secret_updated_at: string },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('credentials')
+        .set(update)
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('secret_version', '=', expectedVersion)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    async referencingVehicles(fleetId: string, id: string, limit: number): Promise<{ count: number; ids: string[] }> {
+      const countRow = await db
+        .selectFrom('vehicles')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .where('credentials_id', '=', id)
+        .executeTakeFirstOrThrow();
+      const count = Number(countRow.n);
+      if (count === 0) return { count, ids: [] };
+      const rows = await db
+        .selectFrom('vehicles')
+        .select('id')
+        .where('fleet_id', '=', fleetId)
+        .where('credentials_id', '=', id)
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return { count, ids: rows.map((r) => r.id) };
+    },
+
+    async delete(fleetId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}
+
+export type CredentialRepo = ReturnType<typeof createCredentialRepo>;

@@ -1,0 +1,224 @@
+import type { Brand } from '../brands/define-brand.js';
+import { brands, requireBrand } from '../brands/brand-registry.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import type { Clock, IdGenerator } from '../http/clock.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
+import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
+import { type CredentialRowWithCount, createCredentialRepo } from './credentials.repo.js';
+import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
+import { z } from 'zod';
+
+const MAX_REFERENCING_IDS = 20;
+
+export interface CredentialListQuery {
+  limit: number;
+  cursor?: string | undefined;
+  name?: string | undefined;
+  q?: string | undefined;
+}
+
+/** Splits a parsed create body into the row's public fields and its secrets. */
+function splitFields(brand: Brand, values: Record<string, string | undefined>) {
+  const fields: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (brand.secretFields.includes(key)) secrets[key] = value;
+    else fields[key] = value;
+  }
+  return { fields, secrets };
+}
+
+export function toCredentialView(row: CredentialRowWithCount): CredentialView {
+  const fields = JSON.parse(row.fields) as Record<string, string>;
+  return {
+    ...fields,
+    id: row.id,
+    brand: row.brand,
+    name: row.name,
+    secret_version: row.secret_version,
+    vehicle_count: row.vehicle_count,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    secret_updated_at: row.secret_updated_at,
+  };
+}
+
+/** Strong validator of a credential's state: changes with every rotation. */
+export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): string {
+  return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
+}
+
+/** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
+function patchFieldError(brand: Brand, field: string): string {
+  if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
+  if (brand.identityFields.includes(field)) {
+    return `cannot be changed: a different ${field} is a different credential, create it with POST /${brand.slug}/credentials`;
+  }
+  if (brand.settingFields.includes(field)) return 'is a setting fixed at creation: create a new credential with POST';
+  return 'is not a known field';
+}
+
+export function createCredentialService(deps: { db: Kysely<DB>; keyring: Keyring; clock: Clock; ids: IdGenerator }) {
+  const { db, keyring, clock, ids } = deps;
+  const repo = createCredentialRepo(db);
+
+  async function load(fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
+    const row = await repo.findById(fleetId, id.toUpperCase());
+    if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
+    return row;
+  }
+
+  return {
+    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>): Promise<CredentialView> {
+      const brand = requireBrand(brandSlug);
+      const { name: rawName, ...rest } = body;
+      const nameResult = rawName === undefined || rawName === null ? undefined : credentialNameSchema.safeParse(rawName);
+      const fieldsResult = brand.fieldsSchema.safeParse(rest);
+      const errors = [
+        ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name') : []),
+        ...(fieldsResult.success ? [] : fieldErrorsFromIssues(fieldsResult.error.issues)),
+      ];
+      if (errors.length > 0 || !fieldsResult.success) throw validationFailed(errors);
+      const name = nameResult?.success ? nameResult.data : null;
+      const { fields, secrets } = splitFields(brand, fieldsResult.data);
+      const secretProblem = brand.checkSecrets(secrets);
+      if (secretProblem) throw validationFailed([secretProblem]);
+
+      // Seal before the transaction opens: slow work never holds the write lock.
+      const id = ids.next();
+      const now = clock.now().toISOString();
+      const sealed = await keyring.sealSecrets(fleetId, id, 1, secrets);
+      const key = name === null ? '' : nameKey(name);
+      try {
+        await db.transaction().execute(async (trx) => {
+          const tx = createCredentialRepo(trx);
+          if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
+            throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
+              limit: brand.maxPerFleet,
+            });
+          }
+          if (name !== null && (await tx.nameTaken(fleetId, key))) throw nameClash(name);
+          await tx.insert({
+            id,
+            fleet_id: fleetId,
+            brand: brand.slug,
+            name,
+            name_key: key,
+            name_missing: name === null ? 1 : 0,
+            fields: JSON.stringify(fields),
+            sealed_secrets: sealed,
+            secret_version: 1,
+            created_at: now,
+            updated_at: now,
+            secret_updated_at: now,
+          });
+        });
+      } catch (error) {
+        // Two replicas can both pass nameTaken; the unique index decides.
+        if (name !== null && isUniqueViolation(error, 'credentials_fleet_name_key')) throw nameClash(name);
+        throw error;
+      }
+      return toCredentialView((await repo.findById(fleetId, id))!);
+    },
+
+    async get(fleetId: string, brandSlug: string, id: string): Promise<CredentialView> {
+      return toCredentialView(await load(fleetId, requireBrand(brandSlug), id));
+    },
+
+    async list(fleetId: string, brandSlug: string | undefined, query: CredentialListQuery) {
+      const brand = brandSlug === undefined ? undefined : requireBrand(brandSlug);
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ['number', 'string', 'string'] as const);
+      const rows = await repo.list(fleetId, {
+        brand: brand?.slug,
+        nameKey: query.name === undefined ? undefined : nameKey(query.name.normalize('NFC').trim()),
+        q: query.q === undefined ? undefined : nameKey(query.q.normalize('NFC')),
+        after,
+        limit: query.limit + 1,
+      });
+      return pageOf(rows, query.limit, toCredentialView, (r) => [r.name_missing, r.name_key, r.id]);
+    },
+
+    /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
+    async rotate(fleetId: string, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+      const brand = requireBrand(brandSlug);
+      const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
+      if (refused.length > 0) {
+        throw validationFailed(
+          refused.map((field) => ({ pointer: `/${field}`, detail: patchFieldError(brand, field) })),
+          `PATCH only rotates secrets. Rotatable fields for ${brand.slug}: ${brand.rotatableFields.join(', ')}.`,
+        );
+      }
+      if (Object.keys(body).length === 0) {
+        throw validationFailed([{ pointer: '', detail: `give at least one of: ${brand.rotatableFields.join(', ')}` }]);
+      }
+      const rotatableShape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
+      const update = parseOrThrow(z.strictObject(rotatableShape).partial(), body) as Record<string, string | undefined>;
+
+      for (let attempt = 0; ; attempt++) {
+        const current = await load(fleetId, brand, id);
+        if (ifMatch !== undefined && ifMatch !== credentialEtag(toCredentialView(current))) {
+          throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+        }
+        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets);
+        for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
+        const secretProblem = brand.checkSecrets(secrets);
+        if (secretProblem) throw validationFailed([secretProblem]);
+        const version = current.secret_version + 1;
+        const now = clock.now().toISOString();
+        const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
+        const won = await repo.rotateSecrets(fleetId, current.id, current.secret_version, {
+          sealed_secrets: sealed,
+          secret_version: version,
+          updated_at: now,
+          secret_updated_at: now,
+        });
+        if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
+        // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
+        if (ifMatch !== undefined || attempt >= 4) {
+          throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
+        }
+      }
+    },
+
+    /** Deletes unless vehicles reference it; the check and the delete are one transaction (DESIGN.md §2.1). */
+    async delete(fleetId: string, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
+      const brand = requireBrand(brandSlug);
+      const current = await load(fleetId, brand, id);
+      if (ifMatch !== undefined && ifMatch !== credentialEtag(toCredentialView(current))) {
+        throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+      }
+      const stillReferenced = async (executor: Kysely<DB>) => {
+        const refs = await createCredentialRepo(executor).referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS);
+        if (refs.count === 0) return undefined;
+        return new AppError('conflicting-resource', `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`, {
+          vehicle_count: refs.count,
+          vehicle_ids: refs.ids,
+        });
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          const conflict = await stillReferenced(trx);
+          if (conflict) throw conflict;
+          if (!(await createCredentialRepo(trx).delete(fleetId, current.id))) throw notFound('Credential');
+        });
+      } catch (error) {
+        // A vehicle committed between the count and the delete: the foreign key refused the delete.
+        if (isForeignKeyViolation(error)) throw (await stillReferenced(db)) ?? error;
+        throw error;
+      }
+    },
+
+    catalogue: brands,
+  };
+}
+
+function nameClash(name: string): AppError {
+  return new AppError('name-already-exists', `A credential named "${name}" already exists in this fleet (names are compared case-insensitively).`);
+}
+
+export type CredentialService = ReturnType<typeof createCredentialService>;

@@ -1,0 +1,120 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+import { IntegrityError, open, randomKey, seal } from './aead.js';
+import type { MasterKey } from './master-keys.js';
+
+/** Stops the start-up: the configured master keys cannot open what the database holds. */
+export class MasterKeyMismatchError extends Error {
+  override name = 'MasterKeyMismatchError';
+}
+
+// Associated data binds each sealed value to its place: a value copied elsewhere does not open.
+const dataKeyAad = (fleetId: string) => `fleetvault:dek:v1:${fleetId}`;
+const vaultKeyAad = (keyId: string, purpose: string) => `fleetvault:vault-key:v1:${purpose}:${keyId}`;
+const secretsAad = (fleetId: string, credentialId: string, secretVersion: number) =>
+  `fleetvault:credential-secrets:v1:${fleetId}:${credentialId}:${secretVersion}`;
+
+export interface WrappedDataKey {
+  fleet_id: string;
+  kek_id: string;
+  wrapped_key: Buffer;
+  created_at: string;
+}
+
+/**
+ * Envelope encryption (DESIGN.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
+ * DEKs seal credential secrets. Unwrapped DEKs are cached in memory for the process's life.
+ */
+export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kysely<DB> }) {
+  const { masterKeys, db } = deps;
+  const active = masterKeys[0];
+  if (active === undefined) throw new TypeError('keyring: at least one master key is required');
+  const byId = new Map(masterKeys.map((k) => [k.id, k.key]));
+  const dataKeys = new Map<string, Buffer>();
+
+  function kek(id: string): Buffer {
+    const key = byId.get(id);
+    if (key === undefined) {
+      throw new MasterKeyMismatchError(`the database holds keys wrapped by master key "${id}", which is not configured`);
+    }
+    return key;
+  }
+
+  /** A fresh DEK for a new fleet, wrapped by the active master key: insert the row in the fleet's transaction. */
+  function newWrappedDataKey(fleetId: string, createdAt: string): WrappedDataKey {
+    const dek = randomKey();
+    const wrapped = seal(dek, active!.key, dataKeyAad(fleetId));
+    dataKeys.set(fleetId, dek);
+    return { fleet_id: fleetId, kek_id: active!.id, wrapped_key: wrapped, created_at: createdAt };
+  }
+
+  function unwrap(row: Pick<WrappedDataKey, 'fleet_id' | 'kek_id' | 'wrapped_key'>): Buffer {
+    return Buffer.from(open(row.wrapped_key, kek(row.kek_id), dataKeyAad(row.fleet_id)));
+  }
+
+  async function dataKey(fleetId: string): Promise<Buffer> {
+    const cached = dataKeys.get(fleetId);
+    if (cached !== undefined) return cached;
+    const row = await db
+      .selectFrom('fleet_data_keys')
+      .select(['fleet_id', 'kek_id', 'wrapped_key'])
+      .where('fleet_id', '=', fleetId)
+      .executeTakeFirst();
+    if (row === undefined) throw new IntegrityError(`fleet ${fleetId} has no data key`);
+    const dek = unwrap(row);
+    dataKeys.set(fleetId, dek);
+    return dek;
+  }
+
+  return {
+    activeMasterKeyId: active.id,
+    newWrappedDataKey,
+
+    async sealSecrets(fleetId: string, credentialId: string, secretVersion: number, secrets: Record<string, string>) {
+      const plaintext = Buffer.from(JSON.stringify(secrets), 'utf8');
+      return seal(plaintext, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
+    },
+
+    async openSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer): Promise<Record<string, string>> {
+      const plaintext = open(sealed, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
+      return JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, string>;
+    },
+
+    sealVaultKey(keyId: string, purpose: string, material: Uint8Array) {
+      return { kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(keyId, purpose)) };
+    },
+
+    openVaultKey(row: { id: string; purpose: string; kek_id: string; sealed_key: Buffer }): Buffer {
+      try {
+        return Buffer.from(open(row.sealed_key, kek(row.kek_id), vaultKeyAad(row.id, row.purpose)));
+      } catch (error) {
+        if (error instanceof IntegrityError) {
+          throw new MasterKeyMismatchError(`master key "${row.kek_id}" does not open the database's vault keys: wrong master key?`);
+        }
+        throw error;
+      }
+    },
+
+    /**
+     * Proves at start-up that the configured master keys open every wrapped key in the
+     * database, so a wrong key stops the start instead of failing requests later.
+     */
+    async verifyMasterKeys(): Promise<void> {
+      const rows = await db.selectFrom('fleet_data_keys').select(['fleet_id', 'kek_id', 'wrapped_key']).execute();
+      for (const row of rows) {
+        try {
+          dataKeys.set(row.fleet_id, unwrap(row));
+        } catch (error) {
+          if (error instanceof IntegrityError) {
+            throw new MasterKeyMismatchError(
+              `master key "${row.kek_id}" does not open the data key of fleet ${row.fleet_id}: wrong master key?`,
+            );
+          }
+          throw error;
+        }
+      }
+    },
+  };
+}
+
+export type Keyring = ReturnType<typeof createKeyring>;

@@ -1,0 +1,80 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as kysely sees them. Keep in step with `migrations/`. */
+export interface FleetsTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface FleetDataKeysTable {
+  fleet_id: string;
+  kek_id: string;
+  wrapped_key: Buffer;
+  created_at: string;
+}
+
+export interface VaultKeysTable {
+  id: string;
+  purpose: 'token-signing' | 'client-secret-hash';
+  kek_id: string;
+  sealed_key: Buffer;
+  public_jwk: string | null;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface ApiClientsTable {
+  id: string;
+  fleet_id: string;
+  name: string;
+  kind: 'secret' | 'key';
+  secret_hash: Buffer | null;
+  public_jwk: string | null;
+  scopes: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface CredentialsTable {
+  id: string;
+  fleet_id: string;
+  brand: string;
+  name: string | null;
+  name_key: string;
+  name_missing: number;
+  fields: string;
+  sealed_secrets: Buffer;
+  secret_version: number;
+  created_at: string;
+  updated_at: string;
+  secret_updated_at: string;
+}
+
+export interface VehiclesTable {
+  id: string;
+  fleet_id: string;
+  telematics_brand: string;
+  telematics_unit_id: string;
+  credentials_id: string;
+  vin: string | null;
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: Generated<string>;
+}
+
+export interface DB {
+  fleets: FleetsTable;
+  fleet_data_keys: FleetDataKeysTable;
+  vault_keys: VaultKeysTable;
+  api_clients: ApiClientsTable;
+  credentials: CredentialsTable;
+  vehicles: VehiclesTable;
+  schema_migrations: SchemaMigrationsTable;
+}

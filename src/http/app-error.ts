@@ -1,0 +1,56 @@
+/** The problem types of DESIGN.md §2.5: the only error codes the API answers with. */
+export const problemTypes = {
+  'malformed-request': { status: 400, title: 'Malformed request' },
+  'missing-token': { status: 401, title: 'Missing bearer token' },
+  'invalid-token': { status: 401, title: 'Invalid bearer token' },
+  'insufficient-scope': { status: 403, title: 'Insufficient scope' },
+  'not-found': { status: 404, title: 'Not found' },
+  'unknown-brand': { status: 404, title: 'Unknown brand' },
+  'method-not-allowed': { status: 405, title: 'Method not allowed' },
+  'name-already-exists': { status: 409, title: 'Name already exists' },
+  'unique-identifier-already-exists': { status: 409, title: 'Unique identifier already exists' },
+  'conflicting-resource': { status: 409, title: 'Conflicting resource' },
+  'limit-exceeded': { status: 409, title: 'Limit exceeded' },
+  'precondition-failed': { status: 412, title: 'Precondition failed' },
+  'payload-too-large': { status: 413, title: 'Payload too large' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'validation-failed': { status: 422, title: 'Validation failed' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
+  'too-many-requests': { status: 429, title: 'Too many requests' },
+  'internal-server-error': { status: 500, title: 'Internal server error' },
+  'service-unavailable': { status: 503, title: 'Service unavailable' },
+} as const;
+
+export type ProblemCode = keyof typeof problemTypes;
+
+export interface FieldError {
+  /** JSON Pointer (RFC 6901) into the request body, or `/query/<name>`, `/params/<name>` for the URL. */
+  pointer: string;
+  detail: string;
+}
+
+/**
+ * Every expected failure of a request. One error handler renders it as
+ * RFC 9457 problem+json; `extensions` become extra members (e.g. `vehicle_count`).
+ */
+export class AppError extends Error {
+  override name = 'AppError';
+  readonly status: number;
+
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.status = problemTypes[code].status;
+  }
+}
+
+export function validationFailed(errors: FieldError[], detail = 'The request has invalid fields.'): AppError {
+  return new AppError('validation-failed', detail, { errors });
+}
+
+export function notFound(what: string): AppError {
+  return new AppError('not-found', `${what} not found.`);
+}

@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isScope, type Scope } from '../clients/scopes.js';
+import { AppError } from './app-error.js';
+
+export interface Principal {
+  fleetId: string;
+  clientId: string;
+  scopes: Scope[];
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a route requires; routes without one are public. */
+    scope?: Scope;
+    /** `oauth` renders every failure as an RFC 6749 §5.2 body. */
+    errorFormat?: 'oauth';
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export type VerifyAccessToken = (token: string) => Record<string, unknown>;
+
+/**
+ * Bearer authentication and scope checks (DESIGN.md §2.3), run on `onRequest` so an
+ * unauthenticated caller learns nothing from body validation.
+ */
+export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken) {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config?.scope;
+    if (scope === undefined) return;
+    const principal = authenticate(request, verify);
+    if (!principal.scopes.includes(scope)) {
+      throw new AppError('insufficient-scope', `This route needs the scope ${scope}.`, { required_scope: scope });
+    }
+    request.principal = principal;
+  });
+}
+
+function authenticate(request: FastifyRequest, verify: VerifyAccessToken): Principal {
+  const header = request.headers.authorization;
+  if (header === undefined || header.trim() === '') {
+    throw new AppError('missing-token', 'Send an access token: Authorization: Bearer <token> (get one from POST /oauth/token).');
+  }
+  const match = /^Bearer +([A-Za-z0-9\-_.~+/]+=*) *$/i.exec(header);
+  if (match === null) throw new AppError('invalid-token', 'The Authorization header must be "Bearer <token>".');
+  let claims: Record<string, unknown>;
+  try {
+    claims = verify(match[1]!);
+  } catch (error) {
+    const expired = (error as { code?: string }).code === 'FAST_JWT_EXPIRED';
+    throw new AppError('invalid-token', expired ? 'The access token has expired.' : 'The access token is not valid.');
+  }
+  const { fleet, sub, scope } = claims;
+  if (typeof fleet !== 'string' || typeof sub !== 'string' || typeof scope !== 'string') {
+    throw new AppError('invalid-token', 'The access token is not valid.');
+  }
+  return { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope) };
+}
+
+/** The verified caller of a route that declared a scope. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new TypeError('principalOf: route has no scope, so no principal');
+  return request.principal;
+}

@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { IntegrityError } from '../crypto/aead.js';
+import { InvalidRequest, OAuthError, ServerError, TooManyRequests } from '../tokens/oauth-errors.js';
+import { AppError, problemTypes } from './app-error.js';
+
+/** Fastify's own failures (before a handler runs) mapped to our problem types. */
+function fromFastifyError(error: FastifyError): AppError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('malformed-request', 'The request body is not valid JSON.');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('payload-too-large', 'The request body is larger than 64 KiB.');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return new AppError('unsupported-media-type', 'Send the body as application/json.');
+  }
+  if (error.statusCode === 400 && error.code?.startsWith('FST_ERR_')) {
+    return new AppError('malformed-request', 'The request could not be parsed.');
+  }
+  if (error.statusCode === 413) return new AppError('payload-too-large', 'The request body is too large.');
+  if (error.statusCode === 415) return new AppError('unsupported-media-type', 'Send the body as application/json.');
+  if (error.statusCode === 429) return new AppError('too-many-requests', 'Too many requests; retry later.');
+  return undefined;
+}
+
+export function problemBody(error: AppError, requestId: string) {
+  const { title, status } = problemTypes[error.code];
+  return {
+    type: `/problems/${error.code}`,
+    title,
+    status,
+    detail: error.detail,
+    request_id: requestId,
+    ...error.extensions,
+  };
+}
+
+function sendProblem(reply: FastifyReply, error: AppError, requestId: string) {
+  if (error.status === 401) reply.header('www-authenticate', `Bearer realm="fleetvault"${error.code === 'invalid-token' ? ', error="invalid_token"' : ''}`);
+  if (error.code === 'insufficient-scope') reply.header('www-authenticate', 'Bearer realm="fleetvault", error="insufficient_scope"');
+  return reply.code(error.status).type('application/problem+json').send(problemBody(error, requestId));
+}
+
+/** The token endpoint keeps RFC 6749 §5.2 bodies for every failure, even a parse error. */
+function sendOAuthError(reply: FastifyReply, error: OAuthError) {
+  if (error.status === 401) reply.header('www-authenticate', 'Basic realm="fleetvault"');
+  return reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .send({ error: error.error, error_description: error.description });
+}
+
+function toOAuthError(error: AppError): OAuthError {
+  if (error.status === 429) return new TooManyRequests(error.detail);
+  if (error.status >= 500) return new ServerError('the server could not complete the request');
+  return new InvalidRequest(error.detail);
+}
+
+/**
+ * One renderer for every failure. Unknown errors become a plain 500 whose detail stays in
+ * the log; an IntegrityError (a sealed value that does not open) is logged as such.
+ */
+export function errorHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const oauth = request.routeOptions.config?.errorFormat === 'oauth';
+  if (error instanceof OAuthError) return sendOAuthError(reply, error);
+  let appError = error instanceof AppError ? error : fromFastifyError(error);
+  if (appError === undefined) {
+    if (error instanceof IntegrityError) {
+      request.log.error({ event: 'integrity-failure', reason: error.message }, 'sealed data failed authentication');
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    appError = new AppError('internal-server-error', 'The server could not complete the request.');
+  }
+  if (oauth) return sendOAuthError(reply, toOAuthError(appError));
+  return sendProblem(reply, appError, request.id);
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(reply, new AppError('not-found', `No route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`), request.id);
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import type { Database } from '../db/database.js';
+import { AppError } from './app-error.js';
+import type { App } from './route-types.js';
+
+const statusSchema = z.object({ status: z.string() });
+
+export function registerHealthRoutes(app: App, database: Database) {
+  app.get('/healthz', {
+    schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: statusSchema } },
+    handler: async () => ({ status: 'ok' }),
+  });
+
+  app.get('/readyz', {
+    schema: { tags: ['operations'], summary: 'The database answers and the keys are loaded', response: { 200: statusSchema } },
+    handler: async (request) => {
+      try {
+        await database.ping();
+      } catch (error) {
+        request.log.warn({ err: error }, 'readiness: database unreachable');
+        throw new AppError('service-unavailable', 'The database does not answer.');
+      }
+      return { status: 'ready' };
+    },
+  });
+}

@@ -1,0 +1,43 @@
+import { validationFailed } from './app-error.js';
+
+/**
+ * Opaque keyset cursors: the sort key of the last item of a page, base64url JSON.
+ * Opaque to clients so the sort key can change without breaking them.
+ */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor whose members have the given types, or answers 422 pointing at `cursor`. */
+export function decodeCursor<T extends readonly ('string' | 'number')[]>(
+  cursor: string,
+  types: T,
+): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+  const invalid = () => validationFailed([{ pointer: '/query/cursor', detail: 'is not a cursor this API returned' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== types.length) throw invalid();
+  parsed.forEach((value, i) => {
+    if (typeof value !== types[i]) throw invalid();
+  });
+  return parsed as { [K in keyof T]: T[K] extends 'string' ? string : number };
+}
+
+/** Fetch `limit + 1` rows; the extra row only says whether a next page exists. */
+export function pageOf<Row, Item>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  keyOf: (row: Row) => (string | number)[],
+): { items: Item[]; next_cursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toItem),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
+  };
+}

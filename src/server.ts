@@ -1,0 +1,63 @@
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { bootstrapIfEmpty } from './bootstrap.js';
+import { type Config, loadConfig } from './config.js';
+import { createDeps } from './deps.js';
+import { redactPaths } from './http/logging.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export function createLogger(config: Config) {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    base: { service: 'fleetvault' },
+  });
+}
+
+async function main() {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    process.stderr.write(`fleetvault: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+  let deps;
+  try {
+    deps = await createDeps(config, { logger });
+  } catch (error) {
+    logger.fatal({ reason: (error as Error).message }, `fleetvault cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  const bootstrap = await bootstrapIfEmpty(deps, config);
+  if (bootstrap) {
+    logger.info(
+      { file: bootstrap.file, fleet_id: bootstrap.fleetId, client_id: bootstrap.clientId },
+      `empty database: created the default fleet and an admin client; its credentials are in ${bootstrap.file}`,
+    );
+  }
+  const app = await buildApp(deps, { logger });
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error('in-flight requests did not finish in time; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await app.close();
+    await deps.close();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+await main();

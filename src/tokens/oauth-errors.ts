@@ -1,0 +1,42 @@
+/**
+ * Token endpoint errors, RFC 6749 §5.2: `{error, error_description}` with status 400,
+ * except `invalid_client`, which is 401 with `WWW-Authenticate` (§5.2: "MAY respond
+ * with an HTTP 401"; DESIGN.md §2.3 makes it always 401).
+ */
+export abstract class OAuthError extends Error {
+  abstract readonly error: string;
+  readonly status: number = 400;
+  constructor(readonly description: string) {
+    super(description);
+  }
+}
+
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
+export class InvalidClient extends OAuthError {
+  readonly error = 'invalid_client';
+  override readonly status = 401;
+}
+export class InvalidGrant extends OAuthError {
+  readonly error = 'invalid_grant';
+}
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+}
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+}
+/** Not in §5.2, but the registry's code for server failures (RFC 6749 §4.1.2.1). */
+export class ServerError extends OAuthError {
+  readonly error = 'server_error';
+  override readonly status = 500;
+}
+/** Returned with 429: RFC 6749 has no code for rate limits; `slow_down` (RFC 8628) is the nearest registered one. */
+export class TooManyRequests extends OAuthError {
+  readonly error = 'slow_down';
+  override readonly status = 429;
+}

@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import type { z } from 'zod';
+import { findBrand } from '../brands/brand-registry.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
+import type { DB } from '../db/schema.js';
+import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import type { Clock, IdGenerator } from '../http/clock.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
+import { createVehicleRepo, type VehicleRow } from './vehicles.repo.js';
+import type { vehicleCreateSchema, vehicleListQuerySchema, vehiclePatchSchema, VehicleView } from './vehicles.schemas.js';
+
+function toVehicleView(row: VehicleRow): VehicleView {
+  return {
+    id: row.id,
+    telematics_brand: row.telematics_brand,
+    telematics_unit_id: row.telematics_unit_id,
+    credentials_id: row.credentials_id,
+    vin: row.vin,
+    name: row.name,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function brandOrValidationError(raw: string, pointer: string): string {
+  const brand = findBrand(raw);
+  if (brand === undefined) throw validationFailed([{ pointer, detail: `is not a known brand (see GET /brands)` }]);
+  return brand.slug;
+}
+
+const credentialMismatch = (brand: string) =>
+  validationFailed([{ pointer: '/credentials_id', detail: `must name a ${brand} credential of this fleet` }]);
+
+export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: IdGenerator }) {
+  const { db, clock, ids } = deps;
+  const repo = createVehicleRepo(db);
+
+  async function load(fleetId: string, id: string): Promise<VehicleRow> {
+    const row = await repo.findById(fleetId, id.toUpperCase());
+    if (row === undefined) throw notFound('Vehicle');
+    return row;
+  }
+
+  return {
+    async create(fleetId: string, input: z.infer<typeof vehicleCreateSchema>): Promise<VehicleView> {
+      const brand = brandOrValidationError(input.telematics_brand, '/telematics_brand');
+      const now = clock.now().toISOString();
+      const row: VehicleRow = {
+        id: ids.next(),
+        fleet_id: fleetId,
+        telematics_brand: brand,
+        telematics_unit_id: input.telematics_unit_id,
+        credentials_id: input.credentials_id,
+        vin: input.vin ?? null,
+        name: input.name ?? null,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          const tx = createVehicleRepo(trx);
+          if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id))) throw credentialMismatch(brand);
+          await tx.insert(row);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error, 'vehicles_fleet_brand_unit')) {
+          throw new AppError('unique-identifier-already-exists', `A ${brand} vehicle with this telematics_unit_id already exists in this fleet.`);
+        }
+        // The credential was deleted between the check and the insert (possible across replicas).
+        if (isForeignKeyViolation(error)) throw credentialMismatch(brand);
+        throw error;
+      }
+      return toVehicleView(row);
+    },
+
+    async get(fleetId: string, id: string): Promise<VehicleView> {
+      return toVehicleView(await load(fleetId, id));
+    },
+
+    async list(fleetId: string, query: z.infer<typeof vehicleListQuerySchema>) {
+      const [afterId] = query.cursor === undefined ? [undefined] : decodeCursor(query.cursor, ['string'] as const);
+      const brand = query.telematics_brand === undefined ? undefined : brandOrValidationError(query.telematics_brand, '/query/telematics_brand');
+      const rows = await repo.list(fleetId, {
+        credentialsId: query.credentials_id,
+        brand,
+        afterId,
+        limit: query.limit + 1,
+      });
+      return pageOf(rows, query.limit, toVehicleView, (r) => [r.id]);
+    },
+
+    async update(fleetId: string, id: string, input: z.infer<typeof vehiclePatchSchema>): Promise<VehicleView> {
+      const current = await load(fleetId, id);
+      const changes = {
+        ...(input.credentials_id !== undefined && { credentials_id: input.credentials_id }),
+        ...(input.vin !== undefined && { vin: input.vin }),
+        ...(input.name !== undefined && { name: input.name }),
+        updated_at: clock.now().toISOString(),
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          const tx = createVehicleRepo(trx);
+          if (input.credentials_id !== undefined && !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id))) {
+            throw credentialMismatch(current.telematics_brand);
+          }
+          if (!(await tx.update(fleetId, current.id, changes))) throw notFound('Vehicle');
+        });
+      } catch (error) {
+        if (isForeignKeyViolation(error)) throw credentialMismatch(current.telematics_brand);
+        throw error;
+      }
+      return toVehicleView((await repo.findById(fleetId, current.id))!);
+    },
+
+    async delete(fleetId: string, id: string): Promise<void> {
+      if (!(await repo.delete(fleetId, id.toUpperCase()))) throw notFound('Vehicle');
+    },
+  };
+}
+
+export type VehicleService = ReturnType<typeof createVehicleService>;
