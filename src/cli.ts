@@ -39,7 +39,7 @@ async function run(argv: string[]): Promise<void> {
   if (command === 'migrate') {
     const database = openDatabase(config.databaseUrl);
     try {
-      const applied = await migrate(database);
+      const applied = await database.withStartupLock(() => migrate(database));
       print(values.json, { applied }, applied.length === 0 ? 'database is up to date' : `applied migrations: ${applied.join(', ')}`);
     } finally {
       await database.close();

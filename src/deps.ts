@@ -6,7 +6,7 @@ import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring } from './crypto/keyring.js';
 import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
-import { type Database, openDatabase } from './db/database.js';
+import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createFleetService } from './fleets/fleets.service.js';
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './http/clock.js';
@@ -35,6 +35,7 @@ export interface CreateDepsOptions {
   /** Master keys given directly (tests); otherwise loaded from the config's sources. */
   masterKeys?: MasterKey[];
   logger?: Pick<Logger, 'warn' | 'info'>;
+  database?: OpenDatabaseOptions;
 }
 
 /**
@@ -56,15 +57,19 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       );
     }
   }
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, options.database);
   try {
-    await migrate(database);
     const { db } = database;
     const keyring = createKeyring({ masterKeys, db });
-    await keyring.verifyMasterKeys();
     const keyDeps = { db, keyring, clock, ids };
-    const signingKey = signingKeyFrom(await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey));
-    const secretHashKey = (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material;
+    const { signingKey, secretHashKey } = await database.withStartupLock(async () => {
+      await migrate(database);
+      await keyring.verifyMasterKeys();
+      return {
+        signingKey: signingKeyFrom(await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey)),
+        secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
+      };
+    });
     return {
       config,
       database,
@@ -74,7 +79,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       services: {
         fleets: createFleetService(keyDeps),
         clients: createClientService({ db, clock, ids, secretHashKey }),
-        credentials: createCredentialService(keyDeps),
+        credentials: createCredentialService({ ...keyDeps, lockFleet: database.lockFleet }),
         vehicles: createVehicleService({ db, clock, ids }),
       },
       close: () => database.close(),

@@ -31,7 +31,7 @@ async function main() {
     logger.fatal({ reason: (error as Error).message }, `fleetvault cannot start: ${(error as Error).message}`);
     process.exit(1);
   }
-  const bootstrap = await bootstrapIfEmpty(deps, config);
+  const bootstrap = await deps.database.withStartupLock(() => bootstrapIfEmpty(deps, config));
   if (bootstrap) {
     logger.info(
       { file: bootstrap.file, fleet_id: bootstrap.fleetId, client_id: bootstrap.clientId },

@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import type { Database } from '../db/database.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../http/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
@@ -63,8 +64,14 @@ function patchFieldError(brand: Brand, field: string): string {
   return 'is not a known field';
 }
 
-export function createCredentialService(deps: { db: Kysely<DB>; keyring: Keyring; clock: Clock; ids: IdGenerator }) {
-  const { db, keyring, clock, ids } = deps;
+export function createCredentialService(deps: {
+  db: Kysely<DB>;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  lockFleet: Database['lockFleet'];
+}) {
+  const { db, keyring, clock, ids, lockFleet } = deps;
   const repo = createCredentialRepo(db);
 
   async function load(fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
@@ -97,6 +104,8 @@ export function createCredentialService(deps: { db: Kysely<DB>; keyring: Keyring
       try {
         await db.transaction().execute(async (trx) => {
           const tx = createCredentialRepo(trx);
+          // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
+          if (brand.maxPerFleet !== undefined) await lockFleet(trx, fleetId);
           if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
             throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
               limit: brand.maxPerFleet,

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -15,6 +16,13 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Runs a multi-statement SQL script (migrations) on the given transaction's connection. */
   execScript(trx: Kysely<DB>, sqlText: string): Promise<void>;
+  /**
+   * Runs `fn` while holding the start-up lock, so replicas starting together migrate and
+   * create vault keys once (a PostgreSQL advisory lock; SQLite's one process needs none).
+   */
+  withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Serialises writers of one fleet inside a transaction (per-fleet caps); no-op on SQLite, whose writers are serial. */
+  lockFleet(trx: Kysely<DB>, fleetId: string): Promise<void>;
   /** Cheap round trip proving the database answers. */
   ping(): Promise<void>;
   /** Flushes the SQLite WAL into the main file (no-op on PostgreSQL). */
@@ -22,8 +30,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(url: string): Database {
+export interface OpenDatabaseOptions {
+  /** PostgreSQL schema to use (tests give each run its own). */
+  pgSchema?: string;
+  pgPoolSize?: number;
+}
+
+export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
   if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url));
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new TypeError(`unsupported DATABASE_URL scheme: ${url.split(':')[0]}`);
 }
 
@@ -31,7 +46,7 @@ export function openDatabase(url: string): Database {
 export function sqlitePathFromUrl(url: string): string {
   const rest = url.slice('sqlite:'.length);
   if (rest === ':memory:') return rest;
-  const withoutSlashes = rest.startsWith('///') ? rest.slice(2) : rest.startsWith('//') ? rest.slice(2) : rest;
+  const withoutSlashes = rest.startsWith('//') ? rest.slice(2) : rest;
   if (withoutSlashes.length === 0) throw new TypeError('DATABASE_URL: sqlite: needs a file path');
   return path.resolve(withoutSlashes);
 }
@@ -53,12 +68,65 @@ function openSqlite(file: string): Database {
       // better-sqlite3 has one connection, which the open transaction is using.
       handle.exec(sqlText);
     },
+    withStartupLock: (fn) => fn(),
+    async lockFleet() {},
     async ping() {
       handle.prepare('SELECT 1').get();
     },
     async checkpoint() {
       handle.pragma('wal_checkpoint(TRUNCATE)');
     },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/** Arbitrary constant naming fleetvault's start-up advisory lock. */
+const STARTUP_LOCK_KEY = 0x466c5674; // "FlVt"
+
+function openPostgres(url: string, options: OpenDatabaseOptions): Database {
+  if (options.pgSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(options.pgSchema)) {
+    throw new TypeError('pgSchema must be a plain lower-case identifier');
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.pgPoolSize ?? 10,
+    // Fail fast when the server is away, so requests answer 503 instead of hanging.
+    connectionTimeoutMillis: 3_000,
+    idleTimeoutMillis: 30_000,
+    ...(options.pgSchema !== undefined && { options: `-c search_path=${options.pgSchema}` }),
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    db,
+    async execScript(trx, sqlText) {
+      // Without parameters pg uses the simple query protocol, which runs several statements.
+      await sql.raw(sqlText).execute(trx);
+    },
+    async withStartupLock(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK_KEY]);
+        try {
+          return await fn();
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK_KEY]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async lockFleet(trx, fleetId) {
+      await sql`SELECT id FROM fleets WHERE id = ${fleetId} FOR UPDATE`.execute(trx);
+    },
+    async ping() {
+      await sql`SELECT 1`.execute(db);
+    },
+    async checkpoint() {},
     async close() {
       await db.destroy();
     },

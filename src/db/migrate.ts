@@ -30,6 +30,7 @@ export function readMigrations(engine: Database['engine'], dir = path.join(proje
  */
 export async function migrate(database: Database, migrations = readMigrations(database.engine)): Promise<number[]> {
   const { db } = database;
+  // Callers hold the start-up lock (Database.withStartupLock), so replicas do not race here.
   await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
     name TEXT NOT NULL,

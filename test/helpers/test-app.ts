@@ -9,9 +9,11 @@ import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/http/clock.js';
 import type { Scope } from '../../src/clients/scopes.js';
+import { createTestStorage, type TestStorage } from './test-database.js';
 
 export interface TestApp {
   app: FastifyInstance;
+  storage: TestStorage;
   deps: Deps;
   config: Config;
   dataDir: string;
@@ -22,7 +24,8 @@ export interface TestApp {
   tokenFor(fleetId: string, scopes?: Scope[]): Promise<string>;
   /** Injects with `Authorization: Bearer <token>` and JSON. */
   call(token: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
-  close(): Promise<void>;
+  /** Stops the app; `keepData` leaves the database for a restart with `buildTestApp({ reuse })`. */
+  close(options?: { keepData?: boolean }): Promise<void>;
 }
 
 export function newMasterKey(id = 'test-1'): MasterKey {
@@ -30,7 +33,8 @@ export function newMasterKey(id = 'test-1'): MasterKey {
 }
 
 export interface TestAppOptions {
-  dataDir?: string;
+  /** Restart on the data (directory and database) of an app closed with `keepData`. */
+  reuse?: Pick<TestApp, 'dataDir' | 'storage'>;
   masterKeys?: MasterKey[];
   clock?: Clock;
   env?: Record<string, string>;
@@ -39,10 +43,27 @@ export interface TestAppOptions {
 
 /** An app on a fresh temporary SQLite database (or the given data dir, to restart on one). */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-test-'));
+  const dataDir = options.reuse?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-test-'));
+  const storage = options.reuse?.storage ?? (await createTestStorage());
   const masterKeys = options.masterKeys ?? [newMasterKey()];
-  const config = loadConfig({ FLEETVAULT_DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', ...options.env });
-  const deps = await createDeps(config, { masterKeys, ...(options.clock && { clock: options.clock }) });
+  const config = loadConfig({
+    FLEETVAULT_DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    NODE_ENV: 'test',
+    ...(storage.databaseUrl && { DATABASE_URL: storage.databaseUrl }),
+    ...options.env,
+  });
+  let deps: Deps;
+  try {
+    deps = await createDeps(config, {
+      masterKeys,
+      ...(options.clock && { clock: options.clock }),
+      ...(storage.pgSchema && { database: { pgSchema: storage.pgSchema, pgPoolSize: 4 } }),
+    });
+  } catch (error) {
+    if (!options.reuse) await storage.drop();
+    throw error;
+  }
   const app = await buildApp(deps, { logger: options.logger ?? false });
 
   async function tokenFor(fleetId: string, scopes?: Scope[]): Promise<string> {
@@ -58,6 +79,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   return {
     app,
+    storage,
     deps,
     config,
     dataDir,
@@ -81,9 +103,13 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
         ...(body !== undefined && { payload: body as object }),
       });
     },
-    async close() {
+    async close(closeOptions = {}) {
       await app.close();
       await deps.close();
+      if (!closeOptions.keepData) {
+        await storage.drop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
 }
