@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bench/**', 'scripts/**'],
+    files: ['bench/**', 'scripts/**', 'vitest.config.ts'],
     rules: { 'no-console': 'off' },
   },
 );

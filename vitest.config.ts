@@ -7,6 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 const pgUrl = process.env.TEST_DATABASE_URL;
 if (!pgUrl) {
+  // One line so a run without PostgreSQL says what it did not test.
   console.log('PostgreSQL suite skipped: TEST_DATABASE_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test).');
 }
 
