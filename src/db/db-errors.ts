@@ -27,3 +27,25 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as DriverError;
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
+
+/** SQLSTATE classes meaning "the database is not there for us right now" (PostgreSQL Appendix A). */
+const unavailableSqlStates = /^(08|53|57P0[1-3]|28)/;
+const unavailableNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY', 'SQLITE_CANTOPEN']);
+
+/**
+ * True when a query failed because the database is unreachable or refusing us (connection
+ * refused or lost, login revoked, too many connections, shutting down): the request is
+ * answered 503 and the next one tries again, rather than a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as DriverError;
+  if (typeof e?.code === 'string') {
+    if (unavailableNodeCodes.has(e.code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(e.code) && unavailableSqlStates.test(e.code)) return true;
+  }
+  // pg's pool says so only in words when it cannot connect in time, or the connection ends mid-query.
+  return (
+    typeof e?.message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated|connection (?:error|closed)|Client has encountered a connection error/i.test(e.message)
+  );
+}

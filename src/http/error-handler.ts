@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { IntegrityError } from '../crypto/aead.js';
+import { isDatabaseUnavailable } from '../db/db-errors.js';
 import { InvalidRequest, OAuthError, ServerError, TooManyRequests } from '../tokens/oauth-errors.js';
 import { AppError, problemTypes } from './app-error.js';
 
@@ -67,6 +68,11 @@ export function errorHandler(this: unknown, error: FastifyError, request: Fastif
   const oauth = request.routeOptions.config?.errorFormat === 'oauth';
   if (error instanceof OAuthError) return sendOAuthError(reply, error);
   let appError = error instanceof AppError ? error : fromFastifyError(error);
+  if (appError === undefined && isDatabaseUnavailable(error)) {
+    request.log.warn({ reason: (error as { code?: string }).code ?? error.message }, 'database unavailable');
+    appError = new AppError('service-unavailable', 'The database is unavailable; retry shortly.');
+    reply.header('retry-after', '1');
+  }
   if (appError === undefined) {
     if (error instanceof IntegrityError) {
       request.log.error({ event: 'integrity-failure', reason: error.message }, 'sealed data failed authentication');
