@@ -11,6 +11,7 @@ const usage = `usage: fleetvault <command> [options]
   fleet create <name> [--json]
   client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
   migrate [--json]
+  keys rotate [--json]        re-wrap every data key under the first (active) master key
 
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
 
@@ -49,7 +50,14 @@ async function run(argv: string[]): Promise<void> {
 
   const deps = await createDeps(config);
   try {
-    if (command === 'fleet' && sub === 'create') {
+    if (command === 'keys' && sub === 'rotate') {
+      const done = await deps.keyring.rewrapToActive();
+      print(
+        values.json,
+        { active_master_key: deps.keyring.activeMasterKeyId, rewrapped_data_keys: done.dataKeys, rewrapped_vault_keys: done.vaultKeys },
+        `re-wrapped ${done.dataKeys} data key(s) and ${done.vaultKeys} vault key(s) under master key ${deps.keyring.activeMasterKeyId}; older master keys can now be removed from the configuration`,
+      );
+    } else if (command === 'fleet' && sub === 'create') {
       const name = rest.join(' ') || values.name;
       if (name === undefined) throw new UsageError('fleet create needs a name');
       const fleet = await deps.services.fleets.create(name);

@@ -3,7 +3,7 @@ import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
-import { createKeyring } from './crypto/keyring.js';
+import { createKeyring, type Keyring } from './crypto/keyring.js';
 import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
@@ -20,6 +20,7 @@ export interface Deps {
   clock: Clock;
   ids: IdGenerator;
   signingKey: SigningKey;
+  keyring: Keyring;
   services: {
     fleets: ReturnType<typeof createFleetService>;
     clients: ReturnType<typeof createClientService>;
@@ -76,6 +77,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       clock,
       ids,
       signingKey,
+      keyring,
       services: {
         fleets: createFleetService(keyDeps),
         clients: createClientService({ db, clock, ids, secretHashKey }),

@@ -35,7 +35,8 @@ beforeAll(async () => {
     FLEETVAULT_PUBLIC_URL: 'http://fleetvault.test',
   };
   // Started together: migrations, vault keys and the bootstrap fleet must happen exactly once.
-  [a, b] = await Promise.all(dataDirs.map((dir) => startServer({ ...shared, FLEETVAULT_DATA_DIR: dir })));
+  const started = await Promise.all(dataDirs.map((dir) => startServer({ ...shared, FLEETVAULT_DATA_DIR: dir })));
+  [a, b] = [started[0]!, started[1]!];
   const bootstrapFile = dataDirs.map((dir) => path.join(dir, 'bootstrap-client.json')).find((file) => fs.existsSync(file))!;
   const client = JSON.parse(fs.readFileSync(bootstrapFile, 'utf8'));
   const res = await fetch(`${a.baseUrl}/oauth/token`, {
@@ -43,7 +44,7 @@ beforeAll(async () => {
     headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` },
     body: new URLSearchParams({ grant_type: 'client_credentials' }),
   });
-  token = (await res.json()).access_token;
+  token = ((await res.json()) as { access_token: string }).access_token;
 }, 90_000);
 
 afterAll(async () => {

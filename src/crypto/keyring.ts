@@ -96,6 +96,48 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kyse
     },
 
     /**
+     * Master key rotation (DESIGN.md §3), online: re-wraps every DEK and vault key still under
+     * an older master key with the active one. The DEKs themselves do not change, so no secret
+     * is re-encrypted and replicas keep serving. Each update is conditional on the old kek_id,
+     * so two rotations running at once do each row once.
+     */
+    async rewrapToActive(): Promise<{ dataKeys: number; vaultKeys: number }> {
+      let dataKeysDone = 0;
+      const staleDataKeys = await db
+        .selectFrom('fleet_data_keys')
+        .select(['fleet_id', 'kek_id', 'wrapped_key'])
+        .where('kek_id', '!=', active.id)
+        .execute();
+      for (const row of staleDataKeys) {
+        const wrapped = seal(unwrap(row), active.key, dataKeyAad(row.fleet_id));
+        const result = await db
+          .updateTable('fleet_data_keys')
+          .set({ kek_id: active.id, wrapped_key: wrapped })
+          .where('fleet_id', '=', row.fleet_id)
+          .where('kek_id', '=', row.kek_id)
+          .executeTakeFirst();
+        dataKeysDone += Number(result.numUpdatedRows);
+      }
+      let vaultKeysDone = 0;
+      const staleVaultKeys = await db
+        .selectFrom('vault_keys')
+        .select(['id', 'purpose', 'kek_id', 'sealed_key'])
+        .where('kek_id', '!=', active.id)
+        .execute();
+      for (const row of staleVaultKeys) {
+        const material = Buffer.from(open(row.sealed_key, kek(row.kek_id), vaultKeyAad(row.id, row.purpose)));
+        const result = await db
+          .updateTable('vault_keys')
+          .set({ kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(row.id, row.purpose)) })
+          .where('id', '=', row.id)
+          .where('kek_id', '=', row.kek_id)
+          .executeTakeFirst();
+        vaultKeysDone += Number(result.numUpdatedRows);
+      }
+      return { dataKeys: dataKeysDone, vaultKeys: vaultKeysDone };
+    },
+
+    /**
      * Proves at start-up that the configured master keys open every wrapped key in the
      * database, so a wrong key stops the start instead of failing requests later.
      */
