@@ -46,8 +46,16 @@ export const plainField = () =>
     .max(256)
     .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
 
-/** Secret strings: kept byte for byte (no trimming), up to 8 KiB. */
-export const secretField = () => z.string().min(1).max(8192);
+const SECRET_TOO_LONG = 'must be at most 8 KiB (8192 bytes of UTF-8)';
+
+/** Secret strings: kept byte for byte (no trimming), up to 8 KiB of UTF-8 (not 8192 UTF-16 units, which could be 24 KiB). */
+export const secretField = () =>
+  z
+    .string()
+    .min(1)
+    .max(8192, SECRET_TOO_LONG)
+    // Over 8192 characters is already reported by max(): one error per field.
+    .refine((s) => s.length > 8192 || Buffer.byteLength(s, 'utf8') <= 8192, SECRET_TOO_LONG);
 
 /** A P-256 (prime256v1) private key in PEM, PKCS#8 or SEC1, up to 16 KiB. */
 export const p256PrivateKeyPem = () =>

@@ -75,7 +75,8 @@ export function createCredentialRepo(db: Kysely<DB>) {
       if (filter.q !== undefined) {
         // The escape character must be declared for the escaping to hold on both engines.
         const pattern = `%${escapeLike(filter.q)}%`;
-        query = query.where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
+        // A search over names: an unnamed credential matches no `q`, not even an empty one.
+        query = query.where('credentials.name_missing', '=', 0).where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
       }
       if (filter.after !== undefined) {
         const [missing, key, id] = filter.after;
@@ -129,8 +130,11 @@ export function createCredentialRepo(db: Kysely<DB>) {
       return { count, ids: rows.map((r) => r.id) };
     },
 
-    async delete(fleetId: string, id: string): Promise<boolean> {
-      const result = await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+    /** Deletes the credential, only at `expectedVersion` when one is given. */
+    async delete(fleetId: string, id: string, expectedVersion?: number): Promise<boolean> {
+      let query = db.deleteFrom('credentials').where('fleet_id', '=', fleetId).where('id', '=', id);
+      if (expectedVersion !== undefined) query = query.where('secret_version', '=', expectedVersion);
+      const result = await query.executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     },
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
-import { bearerSecurity } from '../http/route-types.js';
+import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialService } from './credentials.service.js';
 import { credentialEtag } from './credentials.service.js';
 import {
@@ -16,6 +16,19 @@ import {
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
 const tags = ['credentials'];
+// The INVERS example of DESIGN.md §2.1, shown in the OpenAPI document.
+const niuExample = { name: 'NIU fleet Berlin', client_id: 'client1', client_secret: 'supersecret' };
+const niuView = {
+  id: '01F6Z8N4V2Q3R5T7W9X1Y3Z5A7',
+  brand: 'niu',
+  name: 'NIU fleet Berlin',
+  client_id: 'client1',
+  secret_version: 1,
+  vehicle_count: 0,
+  created_at: '2026-11-23T10:00:00.000Z',
+  updated_at: '2026-11-23T10:00:00.000Z',
+  secret_updated_at: '2026-11-23T10:00:00.000Z',
+};
 
 /** INVERS-style `/{brand}/credentials` (DESIGN.md §2.1). */
 export function registerCredentialRoutes(app: App, service: CredentialService) {
@@ -26,8 +39,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       summary: 'Store a credential of a brand',
       security: bearerSecurity,
       params: brandParamsSchema,
-      body: brandBodySchema,
-      response: { 201: credentialViewSchema },
+      body: brandBodySchema.meta({ examples: [niuExample] }),
+      response: { 201: credentialViewSchema.meta({ examples: [niuView] }), ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused') },
     },
     handler: async (request, reply) => {
       const view = await service.create(principalOf(request).fleetId, request.params.brand, request.body);
@@ -37,13 +50,13 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
 
   app.get('/:brand/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: "List a brand's credentials", security: bearerSecurity, params: brandParamsSchema, querystring: brandListQuery, response: { 200: credentialListSchema } },
+    schema: { tags, summary: "List a brand's credentials", security: bearerSecurity, params: brandParamsSchema, querystring: brandListQuery, response: { 200: credentialListSchema, ...problemResponses('unknown-brand') } },
     handler: async (request) => service.list(principalOf(request).fleetId, request.params.brand, request.query),
   });
 
   app.get('/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'List credentials across brands', security: bearerSecurity, querystring: credentialListQuerySchema, response: { 200: credentialListSchema } },
+    schema: { tags, summary: 'List credentials across brands', security: bearerSecurity, querystring: credentialListQuerySchema, response: { 200: credentialListSchema, ...problemResponses('unknown-brand') } },
     handler: async (request) => {
       const { brand, ...query } = request.query;
       return service.list(principalOf(request).fleetId, brand, query);
@@ -52,7 +65,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
 
   app.get('/:brand/credentials/:id', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'Read a credential (never its secrets)', security: bearerSecurity, params: credentialParamsSchema, response: { 200: credentialViewSchema } },
+    schema: { tags, summary: 'Read a credential (never its secrets)', security: bearerSecurity, params: credentialParamsSchema, response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand') } },
     handler: async (request, reply) => {
       const view = await service.get(principalOf(request).fleetId, request.params.brand, request.params.id);
       return reply.header('etag', credentialEtag(view)).send(view);
@@ -67,8 +80,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       security: bearerSecurity,
       params: credentialParamsSchema,
       headers: ifMatchHeaders,
-      body: brandBodySchema,
-      response: { 200: credentialViewSchema },
+      body: brandBodySchema.meta({ examples: [{ client_secret: 'rotated-secret' }] }),
+      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed') },
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
@@ -79,7 +92,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
 
   app.delete('/:brand/credentials/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, summary: 'Delete a credential no vehicle references', security: bearerSecurity, params: credentialParamsSchema, headers: ifMatchHeaders, response: { 204: z.undefined() } },
+    schema: { tags, summary: 'Delete a credential no vehicle references', security: bearerSecurity, params: credentialParamsSchema, headers: ifMatchHeaders, response: { 204: z.undefined(), ...problemResponses('not-found', 'unknown-brand', 'conflicting-resource', 'precondition-failed') } },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
       await service.delete(principalOf(request).fleetId, brand, id, request.headers['if-match']);

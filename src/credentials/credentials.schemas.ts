@@ -4,7 +4,8 @@ import { publicFieldNames } from '../brands/brand-registry.js';
 /** `name`: trimmed, NFC, 1-100 characters (code points), no control characters. */
 export const credentialNameSchema = z
   .string()
-  .max(1000)
+  // A generous bound before trimming; the real limit (100 code points) is checked after it.
+  .max(1000, 'must be at most 100 characters')
   .transform((s) => s.normalize('NFC').trim())
   .refine((s) => s.length > 0, 'must not be empty')
   .refine((s) => [...s].length <= 100, 'must be at most 100 characters')
@@ -47,7 +48,8 @@ export const credentialListQuerySchema = z.strictObject({
 });
 
 export const brandParamsSchema = z.strictObject({ brand: z.string().max(64) });
-export const credentialParamsSchema = z.strictObject({ brand: z.string().max(64), id: z.string().max(64) });
+// Any id up to the router's limit reaches the service, so a malformed id is 404 like an unknown one, never 422.
+export const credentialParamsSchema = z.strictObject({ brand: z.string().max(64), id: z.string().max(256) });
 
 /** Create and PATCH bodies depend on the brand, so routes accept an object and the service parses it per brand. */
 export const brandBodySchema = z.record(z.string(), z.unknown()).describe("Fields of the brand's catalogue entry (GET /brands)");

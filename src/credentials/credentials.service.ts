@@ -54,6 +54,16 @@ export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version
   return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
 }
 
+/**
+ * RFC 9110 §13.1.1: `If-Match` holds `*` or a list of entity tags, compared strongly
+ * (a weak tag `W/"…"` never matches). Absent means no precondition.
+ */
+export function ifMatchSatisfied(ifMatch: string | undefined, etag: string): boolean {
+  if (ifMatch === undefined) return true;
+  if (ifMatch.trim() === '*') return true;
+  return ifMatch.split(',').some((tag) => tag.trim() === etag);
+}
+
 /** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
 function patchFieldError(brand: Brand, field: string): string {
   if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
@@ -87,8 +97,8 @@ export function createCredentialService(deps: {
       const nameResult = rawName === undefined || rawName === null ? undefined : credentialNameSchema.safeParse(rawName);
       const fieldsResult = brand.fieldsSchema.safeParse(rest);
       const errors = [
-        ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name') : []),
-        ...(fieldsResult.success ? [] : fieldErrorsFromIssues(fieldsResult.error.issues)),
+        ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name', rawName) : []),
+        ...(fieldsResult.success ? [] : fieldErrorsFromIssues(fieldsResult.error.issues, '', rest)),
       ];
       if (errors.length > 0 || !fieldsResult.success) throw validationFailed(errors);
       const name = nameResult?.success ? nameResult.data : null;
@@ -170,7 +180,7 @@ export function createCredentialService(deps: {
 
       for (let attempt = 0; ; attempt++) {
         const current = await load(fleetId, brand, id);
-        if (ifMatch !== undefined && ifMatch !== credentialEtag(toCredentialView(current))) {
+        if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
           throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
         }
         const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets);
@@ -198,7 +208,7 @@ export function createCredentialService(deps: {
     async delete(fleetId: string, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
       const brand = requireBrand(brandSlug);
       const current = await load(fleetId, brand, id);
-      if (ifMatch !== undefined && ifMatch !== credentialEtag(toCredentialView(current))) {
+      if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
         throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
       }
       const stillReferenced = async (executor: Kysely<DB>) => {
@@ -213,7 +223,14 @@ export function createCredentialService(deps: {
         await db.transaction().execute(async (trx) => {
           const conflict = await stillReferenced(trx);
           if (conflict) throw conflict;
-          if (!(await createCredentialRepo(trx).delete(fleetId, current.id))) throw notFound('Credential');
+          // With If-Match, delete only the version the caller saw: a rotation since the check is a 412, not a silent delete.
+          const pinned = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : current.secret_version;
+          if (!(await createCredentialRepo(trx).delete(fleetId, current.id, pinned))) {
+            if (pinned !== undefined && (await createCredentialRepo(trx).findById(fleetId, current.id))) {
+              throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+            }
+            throw notFound('Credential');
+          }
         });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.

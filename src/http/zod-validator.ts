@@ -14,5 +14,5 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
   (data) => {
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
-    return { error: validationFailed(fieldErrorsFromIssues(result.error.issues, prefixByPart[httpPart ?? 'body'] ?? '')) };
+    return { error: validationFailed(fieldErrorsFromIssues(result.error.issues, prefixByPart[httpPart ?? 'body'] ?? '', data)) };
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { principalOf } from '../http/auth.js';
-import { type App, bearerSecurity } from '../http/route-types.js';
+import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { VehicleService } from './vehicles.service.js';
 import {
   vehicleCreateSchema,
@@ -17,7 +17,7 @@ const tags = ['vehicles'];
 export function registerVehicleRoutes(app: App, service: VehicleService) {
   app.post('/vehicles', {
     config: { scope: 'vehicles:write' },
-    schema: { tags, summary: 'Add a vehicle', security: bearerSecurity, body: vehicleCreateSchema, response: { 201: vehicleViewSchema } },
+    schema: { tags, summary: 'Add a vehicle', security: bearerSecurity, body: vehicleCreateSchema, response: { 201: vehicleViewSchema, ...problemResponses('unique-identifier-already-exists') } },
     handler: async (request, reply) => {
       const view = await service.create(principalOf(request).fleetId, request.body);
       return reply.code(201).header('location', `/vehicles/${view.id}`).send(view);
@@ -32,7 +32,7 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
 
   app.get('/vehicles/:id', {
     config: { scope: 'vehicles:read' },
-    schema: { tags, summary: 'Read a vehicle', security: bearerSecurity, params: vehicleParamsSchema, response: { 200: vehicleViewSchema } },
+    schema: { tags, summary: 'Read a vehicle', security: bearerSecurity, params: vehicleParamsSchema, response: { 200: vehicleViewSchema, ...problemResponses('not-found') } },
     handler: async (request) => service.get(principalOf(request).fleetId, request.params.id),
   });
 
@@ -44,14 +44,14 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       security: bearerSecurity,
       params: vehicleParamsSchema,
       body: vehiclePatchSchema,
-      response: { 200: vehicleViewSchema },
+      response: { 200: vehicleViewSchema, ...problemResponses('not-found') },
     },
     handler: async (request) => service.update(principalOf(request).fleetId, request.params.id, request.body),
   });
 
   app.delete('/vehicles/:id', {
     config: { scope: 'vehicles:write' },
-    schema: { tags, summary: 'Delete a vehicle', security: bearerSecurity, params: vehicleParamsSchema, response: { 204: z.undefined() } },
+    schema: { tags, summary: 'Delete a vehicle', security: bearerSecurity, params: vehicleParamsSchema, response: { 204: z.undefined(), ...problemResponses('not-found') } },
     handler: async (request, reply) => {
       await service.delete(principalOf(request).fleetId, request.params.id);
       return reply.code(204).send();

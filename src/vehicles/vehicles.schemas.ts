@@ -44,4 +44,5 @@ export const vehicleListQuerySchema = z.strictObject({
   telematics_brand: z.string().max(64).optional(),
 });
 
-export const vehicleParamsSchema = z.strictObject({ id: z.string().max(64) });
+// A malformed id is 404 like an unknown one, never 422.
+export const vehicleParamsSchema = z.strictObject({ id: z.string().max(256) });

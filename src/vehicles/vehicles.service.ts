@@ -90,6 +90,10 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
     },
 
     async update(fleetId: string, id: string, input: z.infer<typeof vehiclePatchSchema>): Promise<VehicleView> {
+      // An empty PATCH is a client mistake (a dropped field), as for credentials: say so rather than only bump updated_at.
+      if (Object.values(input).every((value) => value === undefined)) {
+        throw validationFailed([{ pointer: '', detail: 'give at least one of: credentials_id, vin, name' }]);
+      }
       const current = await load(fleetId, id);
       const changes = {
         ...(input.credentials_id !== undefined && { credentials_id: input.credentials_id }),
