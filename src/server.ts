@@ -1,19 +1,11 @@
-import pino from 'pino';
 import { buildApp } from './app.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { type Config, loadConfig } from './config.js';
 import { createDeps } from './deps.js';
-import { redactPaths } from './http/logging.js';
+import { createLogger } from './http/logging.js';
+import { createMetrics, serveMetricsOn } from './http/metrics.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-
-export function createLogger(config: Config) {
-  return pino({
-    level: config.logLevel,
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    base: { service: 'fleetvault' },
-  });
-}
 
 async function main() {
   let config: Config;
@@ -23,7 +15,7 @@ async function main() {
     process.stderr.write(`fleetvault: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config);
+  const logger = createLogger(config.logLevel);
   let deps;
   try {
     deps = await createDeps(config, { logger });
@@ -38,8 +30,20 @@ async function main() {
       `empty database: created the default fleet and an admin client; its credentials are in ${bootstrap.file}`,
     );
   }
-  const app = await buildApp(deps, { logger });
-  await app.listen({ port: config.port, host: config.host });
+  const metrics = createMetrics();
+  const app = await buildApp(deps, { logger, metrics });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // EADDRINUSE, EACCES, EADDRNOTAVAIL: a configuration problem, said plainly rather than as a stack trace.
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    logger.fatal({ reason: code }, `fleetvault cannot listen on ${config.host}:${config.port} (${code}): check PORT and HOST`);
+    await app.close();
+    await deps.close();
+    process.exit(1);
+  }
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetricsOn(metrics, config.metricsPort, config.host);
+  if (metricsServer) logger.info({ port: config.metricsPort }, `metrics served on port ${config.metricsPort} only`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -51,6 +55,7 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
+    metricsServer?.close();
     await app.close();
     await deps.close();
     logger.info('stopped');

@@ -76,7 +76,14 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kyse
     },
 
     async openSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer): Promise<Record<string, string>> {
-      const plaintext = open(sealed, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
+      let plaintext: Uint8Array;
+      try {
+        plaintext = open(sealed, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
+      } catch (error) {
+        // Name the row (ids are not secrets) so the integrity-failure log says which one to investigate.
+        if (!(error instanceof IntegrityError)) throw error;
+        throw new IntegrityError(`secrets of credential ${credentialId} (fleet ${fleetId}, secret_version ${secretVersion}) do not open: ${error.message}`);
+      }
       return JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, string>;
     },
 

@@ -1,0 +1,114 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  // toMatchObject, not toEqual: other variables join the config over time; each keeps its own test.
+  it('has a default for every variable', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./data'),
+      databaseUrl: `sqlite:${path.join(path.resolve('./data'), 'fleetvault.db')}`,
+      publicUrl: 'http://localhost:8080',
+      tokenTtlSeconds: 900,
+      logLevel: 'info',
+      masterKeys: undefined,
+      masterKeyFile: undefined,
+      metricsPort: undefined,
+      assertionMaxSkewSeconds: 30,
+      corsOrigins: [],
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', FLEETVAULT_MASTER_KEYS: '' })).toMatchObject({
+      port: 8080,
+      logLevel: 'info',
+      masterKeys: undefined,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '9090',
+      HOST: '0.0.0.0',
+      FLEETVAULT_DATA_DIR: '/var/lib/fleetvault',
+      DATABASE_URL: 'postgres://vault@db:5432/vault',
+      FLEETVAULT_PUBLIC_URL: 'https://vault.example.com/',
+      FLEETVAULT_TOKEN_TTL_SECONDS: '300',
+      LOG_LEVEL: 'warn',
+      FLEETVAULT_MASTER_KEYS: 'k1:abc',
+      FLEETVAULT_MASTER_KEY_FILE: '/run/secrets/keys',
+      METRICS_PORT: '9464',
+      FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: '10',
+      FLEETVAULT_CORS_ORIGINS: 'https://app.example.com, http://localhost:3000',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 9090,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/fleetvault',
+      databaseUrl: 'postgres://vault@db:5432/vault',
+      publicUrl: 'https://vault.example.com',
+      tokenTtlSeconds: 300,
+      logLevel: 'warn',
+      masterKeys: 'k1:abc',
+      masterKeyFile: '/run/secrets/keys',
+      metricsPort: 9464,
+      assertionMaxSkewSeconds: 10,
+      corsOrigins: ['https://app.example.com', 'http://localhost:3000'],
+    });
+  });
+
+  it('derives the database file and public URL from the data dir and port', () => {
+    const config = loadConfig({ FLEETVAULT_DATA_DIR: '/tmp/fv-data', PORT: '8443' });
+    expect(config.databaseUrl).toBe('sqlite:/tmp/fv-data/fleetvault.db');
+    expect(config.publicUrl).toBe('http://localhost:8443');
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['FLEETVAULT_TOKEN_TTL_SECONDS', '59'],
+    ['FLEETVAULT_TOKEN_TTL_SECONDS', '86401'],
+    ['FLEETVAULT_TOKEN_TTL_SECONDS', 'ten'],
+    ['LOG_LEVEL', 'verbose'],
+    ['METRICS_PORT', '0'],
+    ['METRICS_PORT', 'nine'],
+    ['FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS', '0'],
+    ['FLEETVAULT_CORS_ORIGINS', 'https://app.example.com/path'],
+    ['FLEETVAULT_CORS_ORIGINS', '*'],
+    ['NODE_ENV', 'staging'],
+    ['DATABASE_URL', 'mysql://root@localhost/vault'],
+    ['DATABASE_URL', '/var/lib/fleetvault.db'],
+    ['FLEETVAULT_PUBLIC_URL', 'not a url'],
+    ['FLEETVAULT_PUBLIC_URL', 'ftp://vault.example.com'],
+  ])('a bad %s (%s) is a ConfigError naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.message).toContain(name);
+    expect(error.message).toMatch(/^invalid configuration: /);
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
+    expect(error.message).toContain('PORT');
+    expect(error.message).toContain('LOG_LEVEL');
+  });
+});
