@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
 import { createDeps } from './deps.js';
@@ -10,6 +11,7 @@ const usage = `usage: fleetvault <command> [options]
 
   fleet create <name> [--json]
   client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
+  key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
 
@@ -21,6 +23,35 @@ function print(json: boolean, value: Record<string, unknown>, text: string) {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
 }
 
+/**
+ * `key-client create`: a service account from a public key file (PEM or JWK), or with a
+ * generated P-256 pair whose private key is printed once, in the key-file shape of DESIGN.md §2.3.
+ */
+async function createKeyClient(
+  deps: Awaited<ReturnType<typeof createDeps>>,
+  publicUrl: string,
+  values: { fleet?: string | undefined; name?: string | undefined; scopes?: string | undefined; 'public-key'?: string | undefined; json?: boolean | undefined },
+) {
+  if (values.fleet === undefined || values.name === undefined) throw new UsageError('key-client create needs --fleet and --name');
+  const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? ['credentials:read', 'vehicles:read'];
+  let publicKey: unknown;
+  if (values['public-key'] !== undefined) {
+    const text = fs.readFileSync(values['public-key'], 'utf8');
+    publicKey = text.trimStart().startsWith('{') ? JSON.parse(text) : text;
+  }
+  const { view, privateKeyPem } = await deps.services.clients.createKeyClient(values.fleet, values.name, scopes, publicKey);
+  const keyFile =
+    privateKeyPem === undefined
+      ? { id: view.id, token_uri: `${publicUrl}/v1/auth_tokens`, instance_uri: publicUrl, inserted_at: view.created_at, fleet_id: view.fleet_id, scopes: view.scopes, public_jwk: view.public_jwk }
+      : { id: view.id, private_key: privateKeyPem, token_uri: `${publicUrl}/v1/auth_tokens`, instance_uri: publicUrl, inserted_at: view.created_at, fleet_id: view.fleet_id, scopes: view.scopes };
+  print(
+    values.json ?? false,
+    keyFile,
+    `created key client ${view.id} in fleet ${view.fleet_id}\nscopes: ${view.scopes.join(' ')}` +
+      (privateKeyPem === undefined ? '' : `\nprivate key (shown once, not stored):\n${privateKeyPem}`),
+  );
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -30,11 +61,17 @@ async function run(argv: string[]): Promise<void> {
       fleet: { type: 'string' },
       name: { type: 'string' },
       scopes: { type: 'string' },
+      'public-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
+  // Refuse an unknown command before opening the database (or creating a development key).
+  const known = ['migrate', 'keys rotate', 'fleet create', 'client create', 'key-client create'];
+  if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
+    throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
+  }
   const config = loadConfig();
 
   if (command === 'migrate') {
@@ -71,6 +108,8 @@ async function run(argv: string[]): Promise<void> {
         { client_id: client.client_id, client_secret: client.client_secret, fleet_id: client.fleet_id, scopes: client.scopes },
         `created client ${client.client_id} in fleet ${client.fleet_id}\nclient_secret (shown once): ${client.client_secret}\nscopes: ${client.scopes.join(' ')}`,
       );
+    } else if (command === 'key-client' && sub === 'create') {
+      await createKeyClient(deps, config.publicUrl, values);
     } else {
       throw new UsageError(usage);
     }
@@ -84,6 +123,11 @@ try {
 } catch (error) {
   if (error instanceof UsageError) {
     process.stderr.write(error.message + '\n');
+    process.exit(2);
+  }
+  // node:util parseArgs refuses unknown options and missing option values: a usage error too.
+  if (String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
+    process.stderr.write(`fleetvault: ${(error as Error).message}\n\n${usage}\n`);
     process.exit(2);
   }
   const message =

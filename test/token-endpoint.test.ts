@@ -50,7 +50,17 @@ describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
     expect(claims.jti).toMatch(/^[0-9A-Z]{26}$/);
   });
 
-  it('accepts credentials in a JSON body and grant_type in the query string (as INVERS clients send it)', async () => {
+  it('accepts HTTP Basic with grant_type in the query string and no body at all (as INVERS clients send it)', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token?grant_type=client_credentials',
+      headers: { authorization: basic(narrow.client_id, narrow.client_secret) },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().token_type).toBe('Bearer');
+  });
+
+  it('accepts credentials in a JSON body and grant_type in the query string', async () => {
     const res = await tokenRequest({ query: '?grant_type=client_credentials', json: { client_id: narrow.client_id, client_secret: narrow.client_secret } });
     expect(res.statusCode).toBe(200);
   });

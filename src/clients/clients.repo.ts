@@ -13,5 +13,48 @@ export function createClientRepo(db: Kysely<DB>) {
     async findLive(id: string): Promise<ClientRow | undefined> {
       return db.selectFrom('api_clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
     },
+
+    /** A live client of the fleet; another fleet's client is simply not found. */
+    async findInFleet(fleetId: string, id: string): Promise<ClientRow | undefined> {
+      return db
+        .selectFrom('api_clients')
+        .selectAll()
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+    },
+
+    /** Live clients of the fleet after `afterId`, by id (keyset; `limit` rows). */
+    async listLive(fleetId: string, limit: number, afterId: string | undefined): Promise<ClientRow[]> {
+      let query = db.selectFrom('api_clients').selectAll().where('fleet_id', '=', fleetId).where('deleted_at', 'is', null);
+      if (afterId !== undefined) query = query.where('id', '>', afterId);
+      return query.orderBy('id').limit(limit).execute();
+    },
+
+    /** Marks the client deleted; false when it was not a live client of the fleet. */
+    async softDelete(fleetId: string, id: string, deletedAt: string): Promise<boolean> {
+      const result = await db
+        .updateTable('api_clients')
+        .set({ deleted_at: deletedAt })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Replaces a live secret client's secret hash; false when there is no such client. */
+    async replaceSecretHash(fleetId: string, id: string, hash: Buffer): Promise<boolean> {
+      const result = await db
+        .updateTable('api_clients')
+        .set({ secret_hash: hash })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('kind', '=', 'secret')
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
   };
 }

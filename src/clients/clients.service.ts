@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { DB } from '../db/schema.js';
-import { notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../http/clock.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { parseOrThrow } from '../http/validation.js';
 import { clientSecretMatches, generateClientSecret, hashClientSecret } from './client-secrets.js';
 import { type ClientRow, createClientRepo } from './clients.repo.js';
+import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
 import { type Scope, allScopes, scopeSchema } from './scopes.js';
 
 export const clientNameSchema = z.string().trim().min(1).max(100);
@@ -23,37 +25,120 @@ export interface AuthenticatedClient {
   scopes: Scope[];
 }
 
+/** What the clients API shows of a client: never a secret hash, never a private key. */
+export interface ClientView {
+  id: string;
+  kind: 'secret' | 'key';
+  name: string;
+  fleet_id: string;
+  scopes: Scope[];
+  public_jwk: PublicJwk | null;
+  created_at: string;
+}
+
+export interface ClientListQuery {
+  limit: number;
+  cursor?: string | undefined;
+}
+
 export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: IdGenerator; secretHashKey: Buffer }) {
   const { db, clock, ids, secretHashKey } = deps;
   const repo = createClientRepo(db);
 
-  const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({
+  const scopesOf = (row: ClientRow): Scope[] => row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
+  const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({ id: row.id, fleetId: row.fleet_id, scopes: scopesOf(row) });
+  const toView = (row: ClientRow): ClientView => ({
     id: row.id,
-    fleetId: row.fleet_id,
-    scopes: row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s)),
+    kind: row.kind,
+    name: row.name,
+    fleet_id: row.fleet_id,
+    scopes: scopesOf(row),
+    public_jwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as PublicJwk),
+    created_at: row.created_at,
   });
+
+  /**
+   * Name and scopes checked; `granter` is the creating client's scopes: a client can never
+   * grant more than its creator holds (403 insufficient-scope). The CLI (an operator) passes none.
+   */
+  async function prepare(fleetId: string, rawName: string, scopes: readonly string[], granter: readonly Scope[] | undefined) {
+    const name = parseOrThrow(clientNameSchema, rawName, '/name');
+    const parsedScopes = parseOrThrow(z.array(scopeSchema).min(1), [...new Set(scopes)], '/scopes');
+    if (granter !== undefined) {
+      const notHeld = parsedScopes.filter((s) => !granter.includes(s));
+      if (notHeld.length > 0) {
+        throw new AppError('insufficient-scope', `A client cannot grant scopes its creator does not hold: ${notHeld.join(' ')}.`, { not_held: notHeld });
+      }
+    }
+    const exists = await db.selectFrom('fleets').select('id').where('id', '=', fleetId).executeTakeFirst();
+    if (exists === undefined) throw notFound('Fleet');
+    return { name, scopes: parsedScopes };
+  }
+
+  function newRow(fleetId: string, name: string, scopes: Scope[], kind: 'secret' | 'key'): ClientRow {
+    return { id: ids.next(), fleet_id: fleetId, name, kind, secret_hash: null, public_jwk: null, scopes: scopes.join(' '), created_at: clock.now().toISOString(), deleted_at: null };
+  }
 
   return {
     /** A secret client; its secret is returned here once and stored only as a keyed hash. */
-    async createSecretClient(fleetId: string, rawName: string, scopes: readonly string[] = allScopes): Promise<CreatedSecretClient> {
-      const name = parseOrThrow(clientNameSchema, rawName, '/name');
-      const parsedScopes = parseOrThrow(z.array(scopeSchema).min(1), [...new Set(scopes)], '/scopes');
-      const exists = await db.selectFrom('fleets').select('id').where('id', '=', fleetId).executeTakeFirst();
-      if (exists === undefined) throw notFound('Fleet');
+    async createSecretClient(
+      fleetId: string,
+      rawName: string,
+      scopes: readonly string[] = allScopes,
+      granter?: readonly Scope[],
+    ): Promise<CreatedSecretClient & { view: ClientView }> {
+      const prepared = await prepare(fleetId, rawName, scopes, granter);
       const secret = generateClientSecret();
-      const row: ClientRow = {
-        id: ids.next(),
-        fleet_id: fleetId,
-        name,
-        kind: 'secret',
-        secret_hash: hashClientSecret(secretHashKey, secret),
-        public_jwk: null,
-        scopes: parsedScopes.join(' '),
-        created_at: clock.now().toISOString(),
-        deleted_at: null,
-      };
+      const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'secret'), secret_hash: hashClientSecret(secretHashKey, secret) };
       await repo.insert(row);
-      return { client_id: row.id, client_secret: secret, fleet_id: fleetId, scopes: parsedScopes };
+      return { client_id: row.id, client_secret: secret, fleet_id: fleetId, scopes: prepared.scopes, view: toView(row) };
+    },
+
+    /**
+     * A key client (service account). With `publicKey` (PEM or JWK) the vault stores it; without,
+     * the vault generates a P-256 pair and returns the private key this once, never storing it.
+     */
+    async createKeyClient(
+      fleetId: string,
+      rawName: string,
+      scopes: readonly string[],
+      publicKey: unknown,
+      granter?: readonly Scope[],
+    ): Promise<{ view: ClientView; privateKeyPem: string | undefined }> {
+      const given = publicKey === undefined ? undefined : parsePublicKey(publicKey);
+      const prepared = await prepare(fleetId, rawName, scopes, granter);
+      const generated = given === undefined ? generateKeyClientPair() : undefined;
+      const jwk = given ?? generated!.publicJwk;
+      const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'key'), public_jwk: JSON.stringify(jwk) };
+      await repo.insert(row);
+      return { view: toView(row), privateKeyPem: generated?.privateKeyPem };
+    },
+
+    async list(fleetId: string, query: ClientListQuery) {
+      const afterId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ['string'] as const)[0];
+      const rows = await repo.listLive(fleetId, query.limit + 1, afterId);
+      return pageOf(rows, query.limit, toView, (row) => [row.id]);
+    },
+
+    async get(fleetId: string, id: string): Promise<ClientView> {
+      const row = await repo.findInFleet(fleetId, id.toUpperCase());
+      if (row === undefined) throw notFound('Client');
+      return toView(row);
+    },
+
+    /** Deletes (revokes) a client: its tokens stop working within the liveness cache's TTL. */
+    async delete(fleetId: string, id: string): Promise<void> {
+      if (!(await repo.softDelete(fleetId, id.toUpperCase(), clock.now().toISOString()))) throw notFound('Client');
+    },
+
+    /** A new secret for a secret client, shown once; the old one stops working at once. */
+    async rotateSecret(fleetId: string, id: string): Promise<ClientView & { client_secret: string }> {
+      const row = await repo.findInFleet(fleetId, id.toUpperCase());
+      if (row === undefined) throw notFound('Client');
+      if (row.kind !== 'secret') throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
+      const secret = generateClientSecret();
+      if (!(await repo.replaceSecretHash(fleetId, row.id, hashClientSecret(secretHashKey, secret)))) throw notFound('Client');
+      return { ...toView(row), client_secret: secret };
     },
 
     /** The client when id and secret match a live secret client; undefined otherwise (never says which part failed). */
@@ -61,6 +146,12 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
       const row = await repo.findLive(clientId.toUpperCase());
       if (row === undefined || row.kind !== 'secret' || row.secret_hash === null) return undefined;
       return clientSecretMatches(secretHashKey, secret, row.secret_hash) ? toAuthenticated(row) : undefined;
+    },
+
+    /** A live client with its kind and public key, for assertion verification. */
+    async findIssuer(clientId: string) {
+      const row = await repo.findLive(clientId.toUpperCase());
+      return row && { ...toAuthenticated(row), kind: row.kind, publicJwk: toView(row).public_jwk };
     },
 
     async findLive(clientId: string): Promise<AuthenticatedClient | undefined> {

@@ -5,6 +5,7 @@
 const sqliteColumnsByIndex: Record<string, string> = {
   credentials_fleet_name_key: 'credentials.fleet_id, credentials.name_key',
   vehicles_fleet_brand_unit: 'vehicles.fleet_id, vehicles.telematics_brand, vehicles.telematics_unit_id',
+  assertion_jtis_pkey: 'assertion_jtis.client_id, assertion_jtis.jti',
 };
 
 interface DriverError {

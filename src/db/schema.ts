@@ -63,6 +63,13 @@ export interface VehiclesTable {
   updated_at: string;
 }
 
+/** Single-use assertion ids (migration 0002). */
+export interface AssertionJtisTable {
+  client_id: string;
+  jti: string;
+  expires_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -77,4 +84,5 @@ export interface DB {
   credentials: CredentialsTable;
   vehicles: VehiclesTable;
   schema_migrations: SchemaMigrationsTable;
+  assertion_jtis: AssertionJtisTable;
 }

@@ -12,8 +12,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route requires; routes without one are public. */
     scope?: Scope;
-    /** `oauth` renders every failure as an RFC 6749 §5.2 body. */
-    errorFormat?: 'oauth';
+    /** `oauth` renders every failure as an RFC 6749 §5.2 body; `hm` as High Mobility's `{errors: […]}`. */
+    errorFormat?: 'oauth' | 'hm';
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -21,17 +21,23 @@ declare module 'fastify' {
 }
 
 export type VerifyAccessToken = (token: string) => Record<string, unknown>;
+/** Whether the token's client still exists (a deleted client's tokens are refused, DESIGN.md §2.3). */
+export type IsClientLive = (clientId: string) => Promise<boolean>;
 
 /**
  * Bearer authentication and scope checks (DESIGN.md §2.3), run on `onRequest` so an
  * unauthenticated caller learns nothing from body validation.
  */
-export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken) {
+export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, isClientLive: IsClientLive) {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config?.scope;
     if (scope === undefined) return;
     const principal = authenticate(request, verify);
+    // Revocation: a valid signature is not enough once the client is deleted.
+    if (!(await isClientLive(principal.clientId))) {
+      throw new AppError('invalid-token', 'The access token\u2019s client has been deleted.');
+    }
     if (!principal.scopes.includes(scope)) {
       throw new AppError('insufficient-scope', `This route needs the scope ${scope}.`, { required_scope: scope });
     }

@@ -1,7 +1,7 @@
 import formbody from '@fastify/formbody';
 import { z } from 'zod';
-import type { App } from '../http/route-types.js';
-import { InvalidClient, InvalidRequest } from './oauth-errors.js';
+import { type App, tokenEndpointSecurity } from '../http/route-types.js';
+import { InvalidClient, InvalidGrant, InvalidRequest } from './oauth-errors.js';
 import type { TokenService } from './token.service.js';
 
 const tokenResponseSchema = z.object({
@@ -19,6 +19,9 @@ const tokenRequestSchema = z
     client_id: z.string().max(200).optional(),
     client_secret: z.string().max(1000).optional(),
     scope: z.string().max(1000).optional(),
+    assertion: z.string().max(8192).optional().describe('RFC 7523 §2.1: the ES256 JWT of a key client (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer)'),
+    client_assertion_type: z.string().max(200).optional().describe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt, RFC 7523 §2.2)'),
+    client_assertion: z.string().max(8192).optional().describe('RFC 7523 §2.2: the ES256 JWT authenticating a key client'),
   })
   .loose()
   .describe('application/x-www-form-urlencoded or application/json');
@@ -53,6 +56,24 @@ function stringParams(body: unknown): Record<string, string> {
   return params;
 }
 
+/** Who the request claims to be (for logs and rate limits; unverified): Basic, body client_id, or the assertion's iss. */
+export function presentedClientId(basic: { clientId: string } | undefined, params: Record<string, string>): string | undefined {
+  const id = basic?.clientId ?? params.client_id ?? assertionIssuer(params.client_assertion ?? params.assertion);
+  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
+}
+
+/** The `iss` claim of a JWT, read without verifying it; undefined when there is none. */
+export function assertionIssuer(jwt: string | undefined): string | undefined {
+  const payload = jwt?.split('.')[1];
+  if (payload === undefined || payload.length > 8192) return undefined;
+  try {
+    const iss = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
 export function registerTokenRoutes(app: App, service: TokenService, jwks: { keys: Record<string, unknown>[] }) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
@@ -62,16 +83,32 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
       config: { errorFormat: 'oauth' },
       schema: {
         tags: ['tokens'],
-        summary: 'Get an access token (client credentials)',
-        description: 'Client authentication by HTTP Basic or client_id/client_secret in the body. grant_type may also be sent in the query string.',
+        summary: 'Get an access token (client credentials, jwt-bearer)',
+        security: tokenEndpointSecurity,
+        description:
+          'grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion (private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion (RFC 7523 §2.1). grant_type may also be sent in the query string.',
         querystring: z.object({ grant_type: z.string().max(200).optional() }).loose(),
-        body: tokenRequestSchema.optional(),
+        // nullish: INVERS clients send grant_type in the query, HTTP Basic, and no body at all.
+        body: tokenRequestSchema.nullish(),
         response: { 200: tokenResponseSchema, 400: oauthErrorSchema, 401: oauthErrorSchema },
       },
       handler: async (request, reply) => {
         const params = stringParams(request.body);
         const grantType = params.grant_type ?? (typeof request.query.grant_type === 'string' ? request.query.grant_type : undefined);
-        const token = await service.token({ grantType, basic: parseBasic(request.headers.authorization), params });
+        const basic = parseBasic(request.headers.authorization);
+        let token;
+        try {
+          token = await service.token({ grantType, basic, params });
+        } catch (error) {
+          // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
+          if (error instanceof InvalidClient || error instanceof InvalidGrant) {
+            request.log.warn(
+              { event: 'client-authentication-failed', client_id: presentedClientId(basic, params), grant_type: grantType?.slice(0, 100), reason: error.error },
+              'client authentication failed',
+            );
+          }
+          throw error;
+        }
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
       },
     });

@@ -1,7 +1,12 @@
 import type { Clock, IdGenerator } from '../http/clock.js';
 import type { AuthenticatedClient, ClientService } from '../clients/clients.service.js';
 import { parseScopeList, type Scope } from '../clients/scopes.js';
-import { InvalidClient, InvalidRequest, InvalidScope, UnsupportedGrantType } from './oauth-errors.js';
+import { AssertionRejected, type AssertionIssuer, type VerifyAssertion } from './assertion.js';
+import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType } from './oauth-errors.js';
+
+/** RFC 7523 §2.1 grant type and §2.2 client assertion type. */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+export const JWT_BEARER_CLIENT_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 export interface TokenRequest {
   grantType: string | undefined;
@@ -27,10 +32,11 @@ export function createTokenService(deps: {
   sign: SignAccessToken;
   issuer: string;
   tokenTtlSeconds: number;
+  verifyAssertion: VerifyAssertion<AssertionIssuer & AuthenticatedClient>;
 }) {
-  const { clients, clock, ids, sign, issuer, tokenTtlSeconds } = deps;
+  const { clients, clock, ids, sign, issuer, tokenTtlSeconds, verifyAssertion } = deps;
 
-  function issue(client: AuthenticatedClient, requestedScope: string | undefined): TokenResponse {
+  function issue(client: AuthenticatedClient, requestedScope: string | undefined): TokenResponse & { iat: number } {
     const scopes = narrowScopes(client.scopes, requestedScope);
     const iat = Math.floor(clock.now().getTime() / 1000);
     const access_token = sign({
@@ -43,7 +49,42 @@ export function createTokenService(deps: {
       exp: iat + tokenTtlSeconds,
       jti: ids.next(),
     });
-    return { access_token, token_type: 'Bearer', expires_in: tokenTtlSeconds, scope: scopes.join(' ') };
+    return { access_token, token_type: 'Bearer', expires_in: tokenTtlSeconds, scope: scopes.join(' '), iat };
+  }
+
+  /** The key client of a valid assertion; every refusal becomes `reject(description)`. */
+  async function assertedClient(assertion: string, reject: (description: string) => Error) {
+    try {
+      return await verifyAssertion(assertion);
+    } catch (error) {
+      if (error instanceof AssertionRejected) throw reject(error.description);
+      throw error;
+    }
+  }
+
+  /** RFC 7523 §2.1: the assertion is the authorization grant; failures are invalid_grant (§3.1). */
+  async function jwtBearer(request: TokenRequest): Promise<TokenResponse> {
+    const { assertion, scope } = request.params;
+    if (assertion === undefined || assertion === '') throw new InvalidRequest('assertion is required for the jwt-bearer grant');
+    const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
+    return withoutIat(issue(client, scope));
+  }
+
+  /** RFC 7523 §2.2 (private_key_jwt): the assertion authenticates the client; failures are invalid_client (§3.2). */
+  async function clientAssertion(request: TokenRequest): Promise<TokenResponse> {
+    const { params } = request;
+    if (params.client_assertion_type !== JWT_BEARER_CLIENT_ASSERTION) {
+      throw new InvalidClient(`client_assertion_type must be ${JWT_BEARER_CLIENT_ASSERTION}`);
+    }
+    if (params.client_assertion === undefined || params.client_assertion === '') throw new InvalidClient('client_assertion is required');
+    const client = await assertedClient(params.client_assertion, (d) => new InvalidClient(d));
+    // RFC 7521 §4.2: a client_id, when sent, must name the asserted client.
+    if (params.client_id !== undefined && params.client_id.toUpperCase() !== client.id) throw new InvalidClient('client_id does not match the assertion');
+    return withoutIat(issue(client, params.scope));
+  }
+
+  function withoutIat({ iat: _iat, ...token }: TokenResponse & { iat: number }): TokenResponse {
+    return token;
   }
 
   /** RFC 6749 §3.3: the requested scope may only narrow what the client holds. */
@@ -58,6 +99,7 @@ export function createTokenService(deps: {
 
   async function clientCredentials(request: TokenRequest): Promise<TokenResponse> {
     const { basic, params } = request;
+    if (basic === undefined && (params.client_assertion !== undefined || params.client_assertion_type !== undefined)) return clientAssertion(request);
     const bodyId = params.client_id;
     const bodySecret = params.client_secret;
     // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
@@ -74,11 +116,12 @@ export function createTokenService(deps: {
     }
     const client = await clients.authenticateSecret(clientId, clientSecret);
     if (client === undefined) throw new InvalidClient('client authentication failed');
-    return issue(client, params.scope);
+    return withoutIat(issue(client, params.scope));
   }
 
   const grants: Record<string, (request: TokenRequest) => Promise<TokenResponse>> = {
     client_credentials: clientCredentials,
+    [JWT_BEARER_GRANT]: jwtBearer,
   };
 
   return {
@@ -89,6 +132,13 @@ export function createTokenService(deps: {
         throw new UnsupportedGrantType(`supported grant types: ${Object.keys(grants).join(', ')}`);
       }
       return grant(request);
+    },
+
+    /** High Mobility's `POST /v1/auth_tokens`: an access token for a key client's assertion. */
+    async authToken(assertion: string): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
+      const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
+      const { access_token, iat } = issue(client, undefined);
+      return { auth_token: access_token, valid_from: new Date(iat * 1000), valid_until: new Date((iat + tokenTtlSeconds) * 1000) };
     },
   };
 }

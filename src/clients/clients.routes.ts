@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { principalOf } from '../http/auth.js';
+import { validationFailed } from '../http/app-error.js';
+import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
+import type { ClientLiveness } from './client-liveness.js';
+import {
+  clientCreateSchema,
+  clientListQuerySchema,
+  clientListSchema,
+  clientParamsSchema,
+  clientViewSchema,
+  createdClientSchema,
+  rotatedSecretSchema,
+} from './clients.schemas.js';
+import type { ClientService } from './clients.service.js';
+
+const tags = ['clients'];
+const config = { scope: 'clients:manage' } as const;
+
+/** `/clients` (DESIGN.md §2.3): the fleet's API clients, secret or key (service accounts). */
+export function registerClientRoutes(app: App, service: ClientService, options: { publicUrl: string; liveness: ClientLiveness }) {
+  app.post('/clients', {
+    config,
+    schema: {
+      tags,
+      summary: 'Create a secret client or a key client (service account)',
+      description:
+        'A secret client\u2019s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope).',
+      security: bearerSecurity,
+      body: clientCreateSchema,
+      response: { 201: createdClientSchema },
+    },
+    handler: async (request, reply) => {
+      const principal = principalOf(request);
+      const { kind, name, scopes, public_key } = request.body;
+      let created: z.infer<typeof createdClientSchema>;
+      if (kind === 'secret') {
+        if (public_key !== undefined) throw validationFailed([{ pointer: '/public_key', detail: 'only key clients have a public key' }]);
+        const client = await service.createSecretClient(principal.fleetId, name, scopes, principal.scopes);
+        created = { ...client.view, client_secret: client.client_secret };
+      } else {
+        const client = await service.createKeyClient(principal.fleetId, name, scopes, public_key, principal.scopes);
+        created =
+          client.privateKeyPem === undefined
+            ? client.view
+            : {
+                ...client.view,
+                private_key: client.privateKeyPem,
+                token_uri: `${options.publicUrl}/v1/auth_tokens`,
+                instance_uri: options.publicUrl,
+                inserted_at: client.view.created_at,
+              };
+      }
+      return reply.code(201).header('location', `/clients/${created.id}`).send(created);
+    },
+  });
+
+  app.get('/clients', {
+    config,
+    schema: { tags, summary: 'List the fleet\u2019s clients (no secrets)', security: bearerSecurity, querystring: clientListQuerySchema, response: { 200: clientListSchema } },
+    handler: async (request) => service.list(principalOf(request).fleetId, request.query),
+  });
+
+  app.get('/clients/:id', {
+    config,
+    schema: { tags, summary: 'Read a client', security: bearerSecurity, params: clientParamsSchema, response: { 200: clientViewSchema, ...problemResponses('not-found') } },
+    handler: async (request) => service.get(principalOf(request).fleetId, request.params.id),
+  });
+
+  app.delete('/clients/:id', {
+    config,
+    schema: {
+      tags,
+      summary: 'Delete (revoke) a client',
+      description: 'Its access tokens are refused (401 invalid-token) within 5 seconds on every replica.',
+      security: bearerSecurity,
+      params: clientParamsSchema,
+      response: { 204: z.undefined(), ...problemResponses('not-found') },
+    },
+    handler: async (request, reply) => {
+      await service.delete(principalOf(request).fleetId, request.params.id);
+      options.liveness.forget(request.params.id.toUpperCase());
+      return reply.code(204).send();
+    },
+  });
+
+  app.post('/clients/:id/secret', {
+    config,
+    schema: {
+      tags,
+      summary: 'Rotate a secret client\u2019s secret',
+      description: 'The new secret is shown once; the old one stops working at once. A key client answers 409 conflicting-resource.',
+      security: bearerSecurity,
+      params: clientParamsSchema,
+      response: { 200: rotatedSecretSchema, ...problemResponses('not-found', 'conflicting-resource') },
+    },
+    handler: async (request) => service.rotateSecret(principalOf(request).fleetId, request.params.id),
+  });
+}

@@ -1,0 +1,151 @@
+import { createHmac, generateKeyPairSync, type KeyObject, createPrivateKey, sign } from 'node:crypto';
+import type { LightMyRequestResponse } from 'fastify';
+import { expect, it } from 'vitest';
+import { allScopes, type Scope } from '../../src/clients/scopes.js';
+import { expectProblem, type TestApp } from './test-app.js';
+
+/** One route under test: `path` has its resource ids filled in (ids of the victim fleet). */
+export interface MatrixRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** The OpenAPI path template (`/{brand}/credentials/{id}`), to prove every protected route is covered. */
+  template: string;
+  path: string;
+  scope: Scope;
+  /** A body that passes validation, so the cross-fleet case reaches the lookup. */
+  body?: unknown;
+  /** True when the path names one of the victim fleet's resources: another fleet's token gets 404. */
+  ownsResource?: boolean;
+}
+
+/** What the matrix needs from the test: the app and a victim fleet with a live admin client. */
+export interface MatrixFixture {
+  t: TestApp;
+  fleetId: string;
+  clientId: string;
+  /** An admin token of another fleet (every scope). */
+  otherFleetToken: string;
+  /** A token whose client has been deleted (every scope). */
+  deletedClientToken: string;
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function jws(header: Record<string, unknown>, claims: Record<string, unknown>, signWith: (input: string) => string): string {
+  const input = `${b64(header)}.${b64(claims)}`;
+  return `${input}.${signWith(input)}`;
+}
+
+const es256 = (key: KeyObject) => (input: string) => sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+
+/** Access tokens forged with the vault's own key (valid unless a claim says otherwise) and attacks on it. */
+function forge(f: MatrixFixture) {
+  const { signingKey, config } = f.t.deps;
+  const vaultKey = createPrivateKey(signingKey.privateKeyPem);
+  const header = { alg: 'ES256', typ: 'JWT', kid: signingKey.kid };
+  const now = Math.floor(Date.now() / 1000);
+  let n = 0;
+  const claims = (scopes: readonly Scope[], extra: Record<string, unknown> = {}) => ({
+    iss: config.publicUrl,
+    aud: config.publicUrl,
+    sub: f.clientId,
+    fleet: f.fleetId,
+    scope: scopes.join(' '),
+    iat: now,
+    exp: now + 600,
+    jti: `matrix-${++n}`,
+    ...extra,
+  });
+  return {
+    valid: (scopes: readonly Scope[], extra?: Record<string, unknown>) => jws(header, claims(scopes, extra), es256(vaultKey)),
+    otherKey: (scopes: readonly Scope[]) => jws(header, claims(scopes), es256(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)),
+    algNone: (scopes: readonly Scope[]) => jws({ alg: 'none', typ: 'JWT' }, claims(scopes), () => ''),
+    // Algorithm confusion: HS256 keyed with the vault's public key, as a verifier trusting the header would accept.
+    hs256WithPublicKey: (scopes: readonly Scope[]) =>
+      jws({ alg: 'HS256', typ: 'JWT', kid: signingKey.kid }, claims(scopes), (input) => createHmac('sha256', signingKey.publicKeyPem).update(input).digest('base64url')),
+  };
+}
+
+type Expectation = [slug: string, status: number];
+
+/** The cases, each a request and the exact problem it must produce. */
+export function matrixCases(f: MatrixFixture) {
+  const tokens = forge(f);
+  const all = allScopes;
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const now = Math.floor(Date.now() / 1000);
+  const cases: [name: string, headers: (route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean][] = [
+    ['no token', () => ({}), ['missing-token', 401]],
+    ['malformed Authorization header', () => ({ authorization: 'Token abc.def' }), ['invalid-token', 401]],
+    ['token signed by another key', () => bearer(tokens.otherKey(all)), ['invalid-token', 401]],
+    ['alg none', () => bearer(tokens.algNone(all)), ['invalid-token', 401]],
+    ['HS256 keyed with the vault\u2019s public key', () => bearer(tokens.hs256WithPublicKey(all)), ['invalid-token', 401]],
+    ['expired token', () => bearer(tokens.valid(all, { iat: now - 1000, exp: now - 100 })), ['invalid-token', 401]],
+    ['token not yet valid', () => bearer(tokens.valid(all, { iat: now + 600, nbf: now + 600, exp: now + 1200 })), ['invalid-token', 401]],
+    ['wrong iss', () => bearer(tokens.valid(all, { iss: 'https://evil.example' })), ['invalid-token', 401]],
+    ['wrong aud', () => bearer(tokens.valid(all, { aud: 'https://evil.example' })), ['invalid-token', 401]],
+    ['missing scope', (route) => bearer(tokens.valid(all.filter((s) => s !== route.scope))), ['insufficient-scope', 403]],
+    ['deleted client\u2019s token', () => bearer(f.deletedClientToken), ['invalid-token', 401]],
+    ['another fleet\u2019s token', () => bearer(f.otherFleetToken), ['not-found', 404], true],
+  ];
+  return { cases, control: (route: MatrixRoute) => bearer(tokens.valid([route.scope])) };
+}
+
+function send(t: TestApp, route: MatrixRoute, headers: Record<string, string>): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: route.method,
+    url: route.path,
+    headers,
+    ...(route.body !== undefined && { payload: route.body as object }),
+  });
+}
+
+/**
+ * Registers one test per (case, route): each asserts the exact status and problem type.
+ * `fixture` and `routes` are read lazily (they exist only after beforeAll). A control test per
+ * route proves a correctly signed token with the route's scope gets past authentication, so
+ * the refusals are the checks' doing and not a broken forger. Cases that need a resource of
+ * the victim fleet run only on routes that name one.
+ */
+export function securityMatrix(group: string, routes: () => MatrixRoute[], fixture: () => MatrixFixture, caseNames: string[]) {
+  for (const name of caseNames) {
+    it(`${group}: ${name}`, async () => {
+      const f = fixture();
+      const entry = matrixCases(f).cases.find(([n]) => n === name)!;
+      const [, headers, [slug, status], onlyOwned] = entry;
+      for (const route of routes()) {
+        if (onlyOwned && !route.ownsResource) continue;
+        const res = await send(f.t, route, headers(route));
+        try {
+          expectProblem(res, slug, status);
+        } catch (error) {
+          throw new Error(`${route.method} ${route.path}: ${(error as Error).message}`);
+        }
+        if (status === 401) expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
+      }
+    });
+  }
+  // Last: it really calls each route, DELETE included.
+  it(`${group}: a well-formed token with the route's scope passes authentication (control)`, async () => {
+    const f = fixture();
+    for (const route of routes()) {
+      const res = await send(f.t, route, matrixCases(f).control(route));
+      expect([401, 403], `${route.method} ${route.path}: ${res.body}`).not.toContain(res.statusCode);
+    }
+  });
+}
+
+/** The case names, to register before the fixture exists. */
+export const matrixCaseNames = [
+  'no token',
+  'malformed Authorization header',
+  'token signed by another key',
+  'alg none',
+  'HS256 keyed with the vault\u2019s public key',
+  'expired token',
+  'token not yet valid',
+  'wrong iss',
+  'wrong aud',
+  'missing scope',
+  'deleted client\u2019s token',
+  'another fleet\u2019s token',
+];

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MatrixFixture, type MatrixRoute, matrixCaseNames, securityMatrix } from './helpers/security-matrix.js';
+import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
+
+/**
+ * The shared security matrix (STYLE.md "Tests", issue 3) over every route group. A victim
+ * fleet holds one resource of each kind; every case hits every route of the group.
+ */
+let t: TestApp;
+let fixture: MatrixFixture;
+const ids = { credential: '', vehicle: '', client: '' };
+
+beforeAll(async () => {
+  t = await buildTestApp();
+  const victim = await t.newFleet();
+  const other = await t.newFleet();
+  const credential = await t.call(victim.token, 'POST', '/niu/credentials', niuExample);
+  ids.credential = credential.json().id;
+  const vehicle = await t.call(victim.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'NIU-1', credentials_id: ids.credential });
+  ids.vehicle = vehicle.json().id;
+  ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['vehicles:read'] })).json().id;
+  const doomed = await t.deps.services.clients.createSecretClient(victim.fleetId, 'doomed');
+  const doomedToken = (
+    await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: doomed.client_id, client_secret: doomed.client_secret } })
+  ).json().access_token;
+  expect((await t.call(victim.token, 'DELETE', `/clients/${doomed.client_id}`)).statusCode).toBe(204);
+  fixture = { t, fleetId: victim.fleetId, clientId: victim.clientId, otherFleetToken: other.token, deletedClientToken: doomedToken };
+});
+afterAll(() => t?.close());
+
+const groups: Record<string, () => MatrixRoute[]> = {
+  credentials: () => [
+    { method: 'POST', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:write', body: { ...niuExample, name: 'other' } },
+    { method: 'GET', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:read' },
+    { method: 'GET', template: '/credentials', path: '/credentials', scope: 'credentials:read' },
+    { method: 'GET', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:read', ownsResource: true },
+    {
+      method: 'PATCH',
+      template: '/{brand}/credentials/{id}',
+      path: `/niu/credentials/${ids.credential}`,
+      scope: 'credentials:write',
+      body: { client_secret: 'rotated' },
+      ownsResource: true,
+    },
+    { method: 'DELETE', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:write', ownsResource: true },
+  ],
+  vehicles: () => [
+    { method: 'POST', template: '/vehicles', path: '/vehicles', scope: 'vehicles:write', body: { telematics_brand: 'niu', telematics_unit_id: 'NIU-2', credentials_id: ids.credential } },
+    { method: 'GET', template: '/vehicles', path: '/vehicles', scope: 'vehicles:read' },
+    { method: 'GET', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:read', ownsResource: true },
+    { method: 'PATCH', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:write', body: { name: 'renamed' }, ownsResource: true },
+    { method: 'DELETE', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:write', ownsResource: true },
+  ],
+  clients: () => [
+    { method: 'POST', template: '/clients', path: '/clients', scope: 'clients:manage', body: { name: 'new', scopes: ['clients:manage'] } },
+    { method: 'GET', template: '/clients', path: '/clients', scope: 'clients:manage' },
+    { method: 'GET', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
+    { method: 'POST', template: '/clients/{id}/secret', path: `/clients/${ids.client}/secret`, scope: 'clients:manage', ownsResource: true },
+    { method: 'DELETE', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
+  ],
+};
+
+for (const [group, routes] of Object.entries(groups)) {
+  describe(`security matrix: ${group}`, () => securityMatrix(group, routes, () => fixture, matrixCaseNames));
+}
+
+describe('security matrix coverage', () => {
+  it('covers every route that needs a bearer token (from the generated OpenAPI document)', () => {
+    const spec = t.app.swagger() as { paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>> };
+    const protectedOps = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.security?.some((s) => 'bearerAuth' in s))
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    const covered = Object.values(groups).flatMap((routes) => routes().map((r) => `${r.method} ${r.template}`));
+    expect(protectedOps.filter((op) => !covered.includes(op))).toEqual([]);
+    expect(protectedOps.length).toBeGreaterThanOrEqual(16);
+  });
+});
