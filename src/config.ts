@@ -13,13 +13,38 @@ export interface Config {
   readonly databaseUrl: string;
   readonly publicUrl: string;
   readonly tokenTtlSeconds: number;
+  /** Key-client assertions: `iat` within ± this many seconds of now (RFC 7523 §3). */
+  readonly assertionMaxSkewSeconds: number;
+  /** Rate limits (0 disables one): requests per window per client (per address when unauthenticated). */
+  readonly rateLimit: {
+    readonly windowSeconds: number;
+    readonly perClient: number;
+    /** The token endpoints, per presented client id and per source address (brute force). */
+    readonly tokenPerClient: number;
+    readonly tokenPerAddress: number;
+  };
+  /** Shared rate-limit counters across replicas; undefined keeps them per process. */
+  readonly redisUrl: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `id:base64` pairs, first active; undefined when not configured. */
   readonly masterKeys: string | undefined;
   readonly masterKeyFile: string | undefined;
+  /** Serve /metrics on this port only (not on PORT); undefined: /metrics on PORT. */
+  readonly metricsPort: number | undefined;
+  /** Browser origins allowed by CORS; empty: CORS off (no Access-Control-* headers). */
+  readonly corsOrigins: readonly string[];
 }
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return /^https?:$/.test(url.protocol) && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(['development', 'production', 'test']).default('development')),
@@ -42,12 +67,35 @@ const envSchema = z.object({
       .optional(),
   ),
   FLEETVAULT_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(86_400).default(900)),
+  FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(300).default(30)),
+  FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).default(60)),
+  FLEETVAULT_RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(6000)),
+  FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(60)),
+  FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(300)),
+  REDIS_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .max(4096)
+      .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   FLEETVAULT_MASTER_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   FLEETVAULT_MASTER_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
+  METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
+  FLEETVAULT_CORS_ORIGINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .max(8192)
+      .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
+      .refine((origins) => origins.every(isOrigin), 'must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path, no *)')
+      .default([]),
+  ),
 });
 
 export class ConfigError extends Error {
@@ -71,8 +119,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'fleetvault.db')}`,
     publicUrl,
     tokenTtlSeconds: e.FLEETVAULT_TOKEN_TTL_SECONDS,
+    assertionMaxSkewSeconds: e.FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS,
+    rateLimit: Object.freeze({
+      windowSeconds: e.FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS,
+      perClient: e.FLEETVAULT_RATE_LIMIT_MAX,
+      tokenPerClient: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT,
+      tokenPerAddress: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS,
+    }),
+    redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.FLEETVAULT_MASTER_KEYS,
     masterKeyFile: e.FLEETVAULT_MASTER_KEY_FILE,
+    metricsPort: e.METRICS_PORT,
+    corsOrigins: Object.freeze(e.FLEETVAULT_CORS_ORIGINS),
   });
 }

@@ -88,3 +88,19 @@ export function errorHandler(this: unknown, error: FastifyError, request: Fastif
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   return sendProblem(reply, new AppError('not-found', `No route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`), request.id);
 }
+
+/**
+ * Router failures that happen before any route or hook runs (fastify's `frameworkErrors`):
+ * a URL that does not decode is 400, a path segment over the router's limit names no
+ * resource (404). Hooks do not run here, so the headers every response carries are set too.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('x-request-id', request.id).header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+  const appError =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError('not-found', 'No resource has an id that long.')
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new AppError('malformed-request', 'The URL is not valid (bad percent-encoding).')
+        : (fromFastifyError(error) ?? new AppError('malformed-request', 'The request could not be parsed.'));
+  return sendProblem(reply, appError, request.id);
+}

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
 import { AppError } from './app-error.js';
-import type { App } from './route-types.js';
+import { type App, problemResponses } from './route-types.js';
 
 const statusSchema = z.object({ status: z.string() });
 
@@ -12,7 +12,7 @@ export function registerHealthRoutes(app: App, database: Database) {
   });
 
   app.get('/readyz', {
-    schema: { tags: ['operations'], summary: 'The database answers and the keys are loaded', response: { 200: statusSchema } },
+    schema: { tags: ['operations'], summary: 'The database answers and the keys are loaded', response: { 200: statusSchema, ...problemResponses('service-unavailable') } },
     handler: async (request) => {
       try {
         await database.ping();

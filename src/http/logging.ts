@@ -1,3 +1,4 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
 import { brands } from '../brands/brand-registry.js';
 
 /** Every field name that can carry a secret: brand secrets plus the token endpoint's. */
@@ -21,3 +22,11 @@ export const redactPaths: string[] = [
   'res.headers["set-cookie"]',
   ...secretFieldNames.flatMap((name) => [name, `*.${name}`, `body.${name}`, `req.body.${name}`]),
 ];
+
+/**
+ * The process logger: pino JSON with the redaction above, also when stdout is a terminal
+ * (pino-pretty is not a dependency; pipe through it locally if wanted).
+ */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { service: 'fleetvault' } }, destination);
+}

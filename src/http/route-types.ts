@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { type ProblemCode, problemTypes } from './app-error.js';
 
 /** The app as route modules see it: zod schemas type the handlers. */
 export type App = FastifyInstance<
@@ -26,3 +27,26 @@ export const problemSchema = z
   .loose();
 
 export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** The token endpoint: HTTP Basic, or (client_secret_post, private_key_jwt) parameters in the body. */
+export const tokenEndpointSecurity: { [scheme: string]: string[] }[] = [{ clientSecretBasic: [] }, { clientCredentials: [] }];
+
+/** Problem types each declared problem response stands for (read by the OpenAPI transform). */
+export const declaredProblemTypes = new WeakMap<object, ProblemCode[]>();
+
+/**
+ * Response schemas for the problem types a route answers with beyond the common ones
+ * (authentication, body parsing, 429, 5xx: those the OpenAPI transform derives from the route).
+ * Grouped by status; bodies are serialized through the loose `problemSchema`.
+ */
+export function problemResponses(...codes: ProblemCode[]) {
+  const byStatus = new Map<number, ProblemCode[]>();
+  for (const code of codes) byStatus.set(problemTypes[code].status, [...(byStatus.get(problemTypes[code].status) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => {
+      const response = { description: list.map((c) => `/problems/${c}`).join(', '), content: { 'application/problem+json': { schema: problemSchema } } };
+      declaredProblemTypes.set(response, list);
+      return [status, response];
+    }),
+  );
+}

@@ -1,0 +1,479 @@
+/**
+ * `npm run bench`: load the app on loopback with autocannon and compare it with a bare Fastify
+ * route, a raw encrypt+insert loop, PostgreSQL (when a URL is given) and a fleet of a million
+ * credentials. Prints a table and writes bench/results.json. Settings from the environment:
+ *
+ *   BENCH_SECONDS=5          measured seconds per scenario (plus BENCH_WARMUP_SECONDS=1 discarded)
+ *   BENCH_CONNECTIONS=10     concurrent connections
+ *   BENCH_SCALE=1000000      rows of the large fleet; BENCH_QUICK=1 (or --quick) means 100000; 0 skips
+ *   BENCH_SMALL_SCALE=1000   rows of the small fleet it is compared with
+ *   BENCH_POOL=200           credentials of the main fleet (GET and PATCH cycle through them)
+ *   BENCH_DATABASE_URL       PostgreSQL to compare with (else TEST_DATABASE_URL); a schema is created and dropped
+ *   BENCH_PARTS=sqlite,postgres,scale   which parts to run
+ *   BENCH_LOG_LEVEL=silent   the app's log level (other levels log to /dev/null, as in production)
+ *   BENCH_DATA_DIR           where the temporary SQLite files go (default: the OS temp dir)
+ *   BENCH_PROFILE=1          V8 CPU profiles of the server processes (path printed at the end)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { type Measured, measure, type ServerProbe } from './load.js';
+import type { Engine } from './protocol.js';
+import { appScenarios, bareScenario, listScenarios, type Scenario } from './scenarios.js';
+import { COMMON_TERM, seedSqlite, sqliteCursorAt, sqliteListPlan, sqliteTimeListQuery } from './seed.js';
+import { profileDir, type ServerProcess, startServerProcess } from './server-process.js';
+
+function numberSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new TypeError(`${name} must be a non-negative number, got ${raw}`);
+  return value;
+}
+
+const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
+const settings = {
+  seconds: numberSetting('BENCH_SECONDS', 5),
+  warmupSeconds: numberSetting('BENCH_WARMUP_SECONDS', 1),
+  connections: numberSetting('BENCH_CONNECTIONS', 10),
+  scale: numberSetting('BENCH_SCALE', quick ? 100_000 : 1_000_000),
+  smallScale: numberSetting('BENCH_SMALL_SCALE', 1000),
+  poolSize: numberSetting('BENCH_POOL', 200),
+  logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
+  parts: (process.env.BENCH_PARTS || 'sqlite,postgres,scale').split(',').map((s) => s.trim()),
+  postgres: Boolean(process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL),
+};
+const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
+
+interface ScenarioRecord extends Measured {
+  engine: Engine | 'fastify';
+  scenario: string;
+  description: string;
+  /** The bare route measured right before this scenario (see `record`); null for the baseline itself. */
+  adjacentBareRps: number | null;
+  /** req/s ÷ the adjacent bare run's req/s. */
+  ratioToBare: number | null;
+  /** Bare CPU per request ÷ this scenario's (adjacent pair): the throughput ratio a quiet, CPU-bound server would show. */
+  cpuRatioToBare: number | null;
+  startedAt: string;
+}
+
+interface ScaleRecord extends Measured {
+  rows: number;
+  /** `alone`: small fleet before the large one exists; `beside-large`: small fleet measured right before the large one. */
+  phase: 'alone' | 'beside-large' | 'large';
+  scenario: string;
+  description: string;
+  startedAt: string;
+}
+
+const results = {
+  startedAt: new Date().toISOString(),
+  finishedAt: '',
+  machine: machineInfo(),
+  settings: { ...settings, postgresUrl: pgUrl?.replace(/\/\/[^@/]*@/, '//***@') },
+  scenarios: [] as ScenarioRecord[],
+  rawInsert: null as null | { ops: number; seconds: number; opsPerSecond: number; startedAt: string },
+  postVsRaw: null as null | number,
+  scale: null as null | {
+    engine: Engine;
+    small: number;
+    large: number;
+    seedSeconds: Record<string, number>;
+    plan: string[];
+    /** The list page's SQL timed alone (no HTTP), per fleet size and page. */
+    sqlTimes: { rows: number; page: string; medianUs: number; p99Us: number }[];
+    pages: ScaleRecord[];
+    rssAfterLargeBytes: number;
+    /** Server memory before the scale part, after the small fleet's pages, after the large fleet's. */
+    memory: Record<string, NodeJS.MemoryUsage & { afterGc: NodeJS.MemoryUsage }>;
+    sqliteFileBytes: number;
+  },
+  targets: [] as { target: string; value: number | null; threshold: string; met: boolean | null; note?: string }[],
+  skipped: [] as string[],
+};
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemoryBytes: os.totalmem(),
+    /** 1, 5 and 15 min load averages at the start: other work on the machine skews every figure. */
+    loadAverageAtStart: os.loadavg(),
+    sqlite: (() => {
+      const db = new SQLite(':memory:');
+      try {
+        return (db.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+      } finally {
+        db.close();
+      }
+    })(),
+    postgres: null as string | null,
+    dataDir: '',
+    dataDirFilesystem: '',
+  };
+}
+
+const fsTypes: Record<number, string> = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x65735546: 'fuse', 0x2fc12fc1: 'zfs' };
+
+const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+async function run(scenario: Scenario, probe: ServerProbe): Promise<Measured> {
+  return measure({
+    url: scenario.url,
+    connections: settings.connections,
+    seconds: settings.seconds,
+    warmupSeconds: settings.warmupSeconds,
+    requests: scenario.requests,
+    ...(scenario.headers && { headers: scenario.headers }),
+  }, probe);
+}
+
+let bare: Measured | undefined;
+
+/**
+ * Measures a scenario. With `adjacentBare`, the bare route is measured again right before it
+ * (shorter), and the ratios use that pair: other load on the machine drifts over minutes, so a
+ * ratio between two runs seconds apart is far steadier than one against the first baseline.
+ */
+async function record(
+  engine: ScenarioRecord['engine'],
+  scenario: Scenario,
+  server: ServerProbe,
+  adjacentBare?: Scenario,
+): Promise<ScenarioRecord> {
+  let reference = bare;
+  if (adjacentBare) {
+    reference = await measure(
+      {
+        url: adjacentBare.url,
+        connections: settings.connections,
+        seconds: Math.max(1, settings.seconds / 2),
+        warmupSeconds: Math.min(settings.warmupSeconds, 0.5),
+        requests: adjacentBare.requests,
+      },
+      server,
+    );
+  }
+  log(`${engine} ${scenario.name}: ${scenario.description}`);
+  const startedAt = new Date().toISOString();
+  const result = await run(scenario, server);
+  if (scenario.name === 'bare') bare = result;
+  const row: ScenarioRecord = {
+    engine,
+    scenario: scenario.name,
+    description: scenario.description,
+    ...result,
+    adjacentBareRps: adjacentBare ? (reference?.rps ?? null) : null,
+    ratioToBare: reference === undefined ? null : result.rps / reference.rps,
+    cpuRatioToBare:
+      reference?.serverCpuUsPerRequest && result.serverCpuUsPerRequest ? reference.serverCpuUsPerRequest / result.serverCpuUsPerRequest : null,
+    startedAt,
+  };
+  if (result.errors > 0) log(`  ${result.errors} errors: ${JSON.stringify(result.statusCodes)}`);
+  results.scenarios.push(row);
+  return row;
+}
+
+async function pgAdmin(text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function main() {
+  const dataRoot = fs.mkdtempSync(path.join(process.env.BENCH_DATA_DIR || os.tmpdir(), 'fleetvault-bench-'));
+  results.machine.dataDir = dataRoot;
+  const fsType = fs.statfsSync(dataRoot).type;
+  results.machine.dataDirFilesystem = fsTypes[fsType] ?? `0x${fsType.toString(16)}`;
+  log(`node ${process.version}, ${results.machine.cpus} × ${results.machine.cpuModel}; data in ${dataRoot} (${results.machine.dataDirFilesystem})`);
+  log(`${settings.seconds} s per scenario after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections`);
+
+  const servers: ServerProcess[] = [];
+  let pgSchema: string | undefined;
+  try {
+    // 1. SQLite: baseline, the API scenarios, the raw encrypt+insert loop beside POST.
+    const sqlite = await startServerProcess({
+      engine: 'sqlite',
+      dataDir: path.join(dataRoot, 'sqlite'),
+      logLevel: settings.logLevel,
+      poolSize: settings.poolSize,
+    });
+    servers.push(sqlite);
+    await record('fastify', bareScenario(sqlite.started), sqlite);
+    if (settings.parts.includes('sqlite')) {
+      for (const scenario of appScenarios(sqlite.started)) {
+        if (scenario.name === 'post') {
+          log(`sqlite raw encrypt + insert loop (synchronous=FULL, one transaction per row)`);
+          const startedAt = new Date().toISOString();
+          results.rawInsert = { ...(await sqlite.raw(settings.seconds)), startedAt };
+        }
+        const row = await record('sqlite', scenario, sqlite, bareScenario(sqlite.started));
+        if (scenario.name === 'post' && results.rawInsert) results.postVsRaw = row.rps / results.rawInsert.opsPerSecond;
+      }
+    } else results.skipped.push('sqlite scenarios (BENCH_PARTS)');
+
+    // 2. PostgreSQL: the same scenarios on a schema of our own.
+    if (settings.parts.includes('postgres') && pgUrl) {
+      pgSchema = `fv_bench_${randomBytes(6).toString('hex')}`;
+      results.machine.postgres = (await pgAdmin('SHOW server_version')).rows[0]?.server_version ?? null;
+      await pgAdmin(`CREATE SCHEMA ${pgSchema}`);
+      const postgres = await startServerProcess({
+        engine: 'postgres',
+        dataDir: path.join(dataRoot, 'postgres'),
+        databaseUrl: pgUrl,
+        pgSchema,
+        pgPoolSize: 10,
+        logLevel: settings.logLevel,
+        poolSize: settings.poolSize,
+      });
+      servers.push(postgres);
+      for (const scenario of appScenarios(postgres.started)) await record('postgres', scenario, postgres, bareScenario(postgres.started));
+      await postgres.close();
+    } else {
+      results.skipped.push(pgUrl ? 'postgres (BENCH_PARTS)' : 'postgres: set BENCH_DATABASE_URL or TEST_DATABASE_URL');
+    }
+
+    // 3. Scale: list pages of a small fleet, then of a large one, in the same SQLite database.
+    if (settings.parts.includes('scale') && settings.scale > 0) {
+      await runScale(sqlite);
+    } else results.skipped.push('scale (BENCH_SCALE=0 or BENCH_PARTS)');
+  } finally {
+    for (const server of servers) await server.close().catch(() => {});
+    if (pgSchema) await pgAdmin(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`).catch((e: Error) => log(`could not drop ${pgSchema}: ${e.message}`));
+    if (!process.env.BENCH_KEEP_DATA) fs.rmSync(dataRoot, { recursive: true, force: true });
+  }
+
+  results.finishedAt = new Date().toISOString();
+  evaluateTargets();
+  printReport();
+  const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwritten: ${path.relative(process.cwd(), out)}`);
+}
+
+async function runScale(sqlite: ServerProcess) {
+  const file = sqlite.started.sqliteFile;
+  if (file === undefined) throw new Error('scale: the SQLite server did not report its file');
+  const pages: ScaleRecord[] = [];
+  const seedSeconds: Record<string, number> = {};
+  let plan: string[] = [];
+  const memory: Record<string, NodeJS.MemoryUsage & { afterGc: NodeJS.MemoryUsage }> = { before: await sqlite.memory() };
+  const fleets: Record<number, Scenario[]> = {};
+  const sqlTimes: { rows: number; page: string; medianUs: number; p99Us: number }[] = [];
+  const measurePages = async (rows: number, phase: ScaleRecord['phase']) => {
+    for (const scenario of fleets[rows]!) {
+      log(`scale ${rows} (${phase}): ${scenario.name} (${scenario.description})`);
+      const startedAt = new Date().toISOString();
+      const result = await run(scenario, sqlite);
+      if (result.errors > 0) log(`  ${result.errors} errors: ${JSON.stringify(result.statusCodes)}`);
+      pages.push({ rows, phase, scenario: scenario.name, description: scenario.description, ...result, startedAt });
+    }
+  };
+  for (const rows of [settings.smallScale, settings.scale]) {
+    const fleet = await sqlite.fleet(`scale ${rows}`);
+    log(`scale: seeding ${rows} credentials into one fleet`);
+    const seeded = seedSqlite(file, fleet.fleetId, fleet.templateId, rows - 1);
+    seedSeconds[String(rows)] = seeded.seconds;
+    log(`scale: seeded in ${seeded.seconds.toFixed(1)} s`);
+    const middle = sqliteCursorAt(file, fleet.fleetId, Math.floor(rows / 2));
+    plan = sqliteListPlan(file, fleet.fleetId);
+    fleets[rows] = listScenarios(sqlite.started.appUrl, fleet.token, middle.cursor, COMMON_TERM);
+    sqlTimes.push(
+      { rows, page: 'first', ...sqliteTimeListQuery(file, fleet.fleetId, [-1, '', '']) },
+      { rows, page: 'deep', ...sqliteTimeListQuery(file, fleet.fleetId, middle.key) },
+    );
+    if (rows === settings.smallScale) {
+      // The small fleet alone in the database, then again right before the large one: the second
+      // pair runs back to back, so load from elsewhere on the machine skews both alike.
+      await measurePages(rows, 'alone');
+      memory[`after${rows}`] = await sqlite.memory();
+    } else {
+      await measurePages(settings.smallScale, 'beside-large');
+      await measurePages(rows, 'large');
+      memory[`after${rows}`] = await sqlite.memory();
+    }
+  }
+  const after = memory[`after${settings.scale}`]!;
+  const sqliteFileBytes = ['', '-wal'].reduce((sum, suffix) => sum + (fs.statSync(file + suffix, { throwIfNoEntry: false })?.size ?? 0), 0);
+  results.scale = {
+    engine: 'sqlite',
+    small: settings.smallScale,
+    large: settings.scale,
+    seedSeconds,
+    plan,
+    sqlTimes,
+    pages,
+    rssAfterLargeBytes: after.rss,
+    memory,
+    sqliteFileBytes,
+  };
+}
+
+function find(engine: string, scenario: string) {
+  return results.scenarios.find((r) => r.engine === engine && r.scenario === scenario);
+}
+
+function evaluateTargets() {
+  const t = results.targets;
+  const bare = find('fastify', 'bare');
+  const get = find('sqlite', 'get');
+  if (bare && get) {
+    const ratio = get.ratioToBare ?? get.rps / bare.rps;
+    t.push({ target: 'SQLite authenticated GET ÷ bare route (adjacent runs)', value: ratio, threshold: '≥ 0.40', met: ratio >= 0.4 });
+    t.push({ target: 'the same, by server CPU per request', value: get.cpuRatioToBare, threshold: '≥ 0.40', met: null, note: 'informational: less sensitive to other load' });
+  }
+  if (results.postVsRaw !== null) {
+    t.push({ target: 'SQLite POST create ÷ raw encrypt+insert loop', value: results.postVsRaw, threshold: '≥ 0.80', met: results.postVsRaw >= 0.8 });
+  }
+  if (results.scale) {
+    const { pages, small, large } = results.scale;
+    for (const scenario of ['list-first', 'list-deep', 'list-q']) {
+      const b = pages.find((p) => p.phase === 'large' && p.scenario === scenario);
+      for (const phase of ['beside-large', 'alone'] as const) {
+        const a = pages.find((p) => p.phase === phase && p.scenario === scenario);
+        if (!a || !b) continue;
+        const ratio = b.p99Ms / a.p99Ms;
+        const informational = scenario === 'list-q' || phase === 'alone';
+        t.push({
+          target: `${scenario} p99 at ${large} ÷ at ${small} (${phase === 'alone' ? 'small fleet measured alone, earlier' : 'back to back'})`,
+          value: ratio,
+          threshold: '≤ 1.5',
+          met: informational ? null : ratio <= 1.5,
+          ...(informational && {
+            note: scenario === 'list-q' ? 'informational: a substring search scans until 51 matches' : 'informational: minutes apart, other load differs',
+          }),
+        });
+      }
+    }
+    for (const scenario of ['list-first', 'list-deep']) {
+      const a = pages.find((p) => p.phase === 'beside-large' && p.scenario === scenario);
+      const b = pages.find((p) => p.phase === 'large' && p.scenario === scenario);
+      if (a?.serverCpuUsPerRequest && b?.serverCpuUsPerRequest) {
+        t.push({
+          target: `${scenario} server CPU per request at ${large} ÷ at ${small}`,
+          value: b.serverCpuUsPerRequest / a.serverCpuUsPerRequest,
+          threshold: '≤ 1.5',
+          met: null,
+          note: 'informational: less sensitive to other load',
+        });
+      }
+    }
+    for (const page of ['first', 'deep']) {
+      const a = results.scale.sqlTimes.find((q) => q.rows === small && q.page === page);
+      const b = results.scale.sqlTimes.find((q) => q.rows === large && q.page === page);
+      if (a && b) {
+        t.push({ target: `list SQL alone, ${page} page, median at ${large} ÷ at ${small}`, value: b.medianUs / a.medianUs, threshold: '≤ 1.5', met: null, note: 'informational: the query without HTTP' });
+      }
+    }
+    const rssMb = results.scale.rssAfterLargeBytes / 2 ** 20;
+    t.push({ target: `server RSS after the ${large} scenario (MiB)`, value: rssMb, threshold: '< 300', met: rssMb < 300 });
+  }
+  const pgGet = find('postgres', 'get');
+  if (pgGet && get) {
+    t.push({ target: 'PostgreSQL GET ÷ SQLite GET', value: pgGet.rps / get.rps, threshold: '≥ 0.5', met: pgGet.rps / get.rps >= 0.5 });
+    if (pgGet.ratioToBare !== null && get.ratioToBare !== null) {
+      t.push({
+        target: 'the same, each first divided by its adjacent bare run',
+        value: pgGet.ratioToBare / get.ratioToBare,
+        threshold: '≥ 0.5',
+        met: null,
+        note: 'informational: less sensitive to other load',
+      });
+    }
+  }
+  const pgPost = find('postgres', 'post');
+  const sqlitePost = find('sqlite', 'post');
+  if (pgPost && sqlitePost) t.push({ target: 'PostgreSQL POST ÷ SQLite POST', value: pgPost.rps / sqlitePost.rps, threshold: '—', met: null, note: 'informational' });
+}
+
+const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+
+/** A plain-text table; the first `leftColumns` columns are labels (left-aligned), the rest figures. */
+function table(headers: string[], rows: string[][], leftColumns = 2): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function printReport() {
+  const m = results.machine;
+  console.log(`\nfleetvault benchmark, ${results.startedAt} → ${results.finishedAt}`);
+  console.log(`node ${m.node}, ${m.cpus} × ${m.cpuModel}, SQLite ${m.sqlite}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}, data on ${m.dataDirFilesystem}`);
+  console.log(`${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up), app log level ${settings.logLevel}\n`);
+  console.log(
+    table(
+      ['engine', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bare req/s', '× bare', 'cpu µs/req', 'cpu × bare', 'load'],
+      results.scenarios.map((r) => [
+        r.engine,
+        r.scenario,
+        fmt(r.rps, 0),
+        fmt(r.p50Ms),
+        fmt(r.p99Ms),
+        String(r.errors),
+        fmt(r.adjacentBareRps ?? r.rps, 0),
+        fmt(r.ratioToBare),
+        fmt(r.serverCpuUsPerRequest, 0),
+        fmt(r.cpuRatioToBare),
+        fmt(r.loadAverage, 1),
+      ]),
+    ),
+  );
+  if (results.rawInsert) {
+    console.log(`\nraw encrypt + insert loop (SQLite, synchronous=FULL): ${fmt(results.rawInsert.opsPerSecond, 0)} ops/s; POST ÷ raw = ${fmt(results.postVsRaw)}`);
+  }
+  if (results.scale) {
+    const s = results.scale;
+    console.log(`\nscale (SQLite): list pages of a fleet of ${s.small} vs ${s.large} credentials`);
+    console.log(
+      table(
+        ['rows', 'scenario', 'phase', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req', 'load'],
+        s.pages.map((p) => [
+          String(p.rows),
+          p.scenario,
+          p.phase,
+          fmt(p.rps, 0),
+          fmt(p.p50Ms),
+          fmt(p.p99Ms),
+          String(p.errors),
+          fmt(p.serverCpuUsPerRequest, 0),
+          fmt(p.loadAverage, 1),
+        ]),
+        3,
+      ),
+    );
+    console.log(`query plan: ${s.plan.join(' | ')}`);
+    console.log(`list SQL alone (better-sqlite3, no HTTP): ${s.sqlTimes.map((q) => `${q.rows} ${q.page} median ${fmt(q.medianUs, 0)} µs p99 ${fmt(q.p99Us, 0)} µs`).join('; ')}`);
+    const mib = (n: number | undefined) => fmt((n ?? NaN) / 2 ** 20, 0);
+    const after = s.memory[`after${s.large}`]!;
+    console.log(
+      `server RSS after the ${s.large} scenario: ${mib(after.rss)} MiB (heap used ${mib(after.heapUsed)} MiB; after a full GC: RSS ${mib(after.afterGc.rss)}, heap ${mib(after.afterGc.heapUsed)}); ` +
+        `before the scale part: ${mib(s.memory.before?.rss)} MiB; database ${mib(s.sqliteFileBytes)} MiB`,
+    );
+  }
+  console.log('\ntargets');
+  console.log(
+    table(
+      ['target', 'threshold', 'value', 'met'],
+      results.targets.map((t) => [t.target, t.threshold, fmt(t.value), t.met === null ? (t.note ?? '—') : t.met ? 'yes' : 'NO']),
+    ),
+  );
+  for (const skipped of results.skipped) console.log(`skipped: ${skipped}`);
+  if (process.env.BENCH_PROFILE === '1') console.log(`CPU profiles of the server processes: ${profileDir}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

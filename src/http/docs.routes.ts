@@ -1,0 +1,29 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { openapiDocument, transformRoute } from './openapi.js';
+
+/**
+ * The OpenAPI document generated from the route schemas, served as `/openapi.yaml` and
+ * `/openapi.json`, and Swagger UI at `/docs`. Register before the routes: the spec is
+ * collected as routes are added.
+ */
+export async function registerDocs(app: FastifyInstance) {
+  await app.register(fastifySwagger, { openapi: openapiDocument, transform: transformRoute as never });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  const schema = (format: string, mediaType: string, body: z.ZodType) => ({
+    tags: ['operations'],
+    summary: `This API's OpenAPI 3.1 document (${format})`,
+    response: { 200: { description: `The document as ${format}`, content: { [mediaType]: { schema: body } } } },
+  });
+  app.get('/openapi.yaml', {
+    schema: schema('YAML', 'application/yaml', z.string()),
+    handler: async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(app.swagger({ yaml: true })),
+  });
+  app.get('/openapi.json', {
+    schema: schema('JSON', 'application/json', z.looseObject({ openapi: z.string() })),
+    handler: async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()),
+  });
+}

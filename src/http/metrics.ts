@@ -1,0 +1,144 @@
+import http from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { findBrand } from '../brands/brand-registry.js';
+import type { CredentialService } from '../credentials/credentials.service.js';
+import type { TokenService } from '../tokens/token.service.js';
+import { InvalidClient, InvalidGrant } from '../tokens/oauth-errors.js';
+import { AppError } from './app-error.js';
+
+/**
+ * The Prometheus metrics of one app, in a registry of its own (not prom-client's global one),
+ * so several apps in one process (tests) never share or collide.
+ * Labels are closed sets: route templates, status classes, brand slugs, grant names, reasons.
+ * Never a URL, a credential's name or a secret.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: 'fleetvault_http_request_duration_seconds',
+      help: 'Time from request to response, by method, route template and status class.',
+      labelNames: ['method', 'route', 'status_class'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    }),
+    credentialsCreated: new Counter({ name: 'fleetvault_credentials_created_total', help: 'Credentials stored, by brand.', labelNames: ['brand'] as const, registers }),
+    credentialsRotated: new Counter({ name: 'fleetvault_credentials_rotated_total', help: 'Secret rotations, by brand.', labelNames: ['brand'] as const, registers }),
+    credentialsDeleted: new Counter({ name: 'fleetvault_credentials_deleted_total', help: 'Credentials deleted, by brand.', labelNames: ['brand'] as const, registers }),
+    tokensIssued: new Counter({ name: 'fleetvault_tokens_issued_total', help: 'Access tokens issued, by grant type.', labelNames: ['grant'] as const, registers }),
+    authenticationFailures: new Counter({
+      name: 'fleetvault_authentication_failures_total',
+      help: 'Refused callers, by reason: missing_token, invalid_token, insufficient_scope (bearer routes); invalid_client, invalid_grant (token endpoints).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Counts what the credential service completed; a failed call counts nothing. */
+export function countCredentialChanges(service: CredentialService, metrics: Metrics): CredentialService {
+  return {
+    ...service,
+    async create(...args) {
+      const view = await service.create(...args);
+      metrics.credentialsCreated.inc({ brand: view.brand });
+      return view;
+    },
+    async rotate(...args) {
+      const view = await service.rotate(...args);
+      metrics.credentialsRotated.inc({ brand: view.brand });
+      return view;
+    },
+    async delete(...args) {
+      await service.delete(...args);
+      // It was deleted, so the brand is a known one: label by the canonical slug, not the path as typed.
+      metrics.credentialsDeleted.inc({ brand: findBrand(args[1])?.slug ?? 'unknown' });
+    },
+  };
+}
+
+/** Counts issued tokens; the grant type is a supported one, since the service accepted it. */
+export function countTokens(service: TokenService, metrics: Metrics): TokenService {
+  return {
+    ...service,
+    async token(request) {
+      const token = await service.token(request);
+      metrics.tokensIssued.inc({ grant: request.grantType ?? 'unknown' });
+      return token;
+    },
+    // POST /v1/auth_tokens is the jwt-bearer grant in High Mobility's envelope.
+    async authToken(assertion) {
+      const token = await service.authToken(assertion);
+      metrics.tokensIssued.inc({ grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer' });
+      return token;
+    },
+  };
+}
+
+const authFailureReasons: Partial<Record<string, string>> = {
+  'missing-token': 'missing_token',
+  'invalid-token': 'invalid_token',
+  'insufficient-scope': 'insufficient_scope',
+};
+
+/** Request durations and authentication failures from hooks; `/metrics` itself unless it has its own port. */
+export function registerMetrics(app: FastifyInstance, metrics: Metrics, options: { serveMetrics: boolean }) {
+  app.addHook('onError', async (_request, _reply, error) => {
+    const reason =
+      error instanceof AppError
+        ? authFailureReasons[error.code]
+        : error instanceof InvalidClient
+          ? 'invalid_client'
+          : error instanceof InvalidGrant
+            ? 'invalid_grant'
+            : undefined;
+    if (reason !== undefined) metrics.authenticationFailures.inc({ reason });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      {
+        method: request.method,
+        // Unmatched paths share one label: a scanner must not grow the series without bound.
+        route: request.routeOptions.url ?? 'unmatched',
+        status_class: `${Math.floor(reply.statusCode / 100)}xx`,
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+  if (options.serveMetrics) {
+    app.get('/metrics', {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics (text exposition format); served on METRICS_PORT instead when that is set',
+        response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
+      },
+      handler: async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    });
+  }
+}
+
+/** `/metrics` on a port of its own (METRICS_PORT), so it can stay off the public listener. */
+export async function serveMetricsOn(metrics: Metrics, port: number, host: string): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -1,0 +1,118 @@
+import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { allScopes } from '../clients/scopes.js';
+import { type ProblemCode, problemTypes } from './app-error.js';
+import { declaredProblemTypes, problemSchema } from './route-types.js';
+
+const PROBLEM_REF = '#/components/schemas/Problem';
+
+/** The document around the paths: info, tags, the shared Problem schema and the security schemes. */
+export const openapiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'fleetvault',
+    version: '0.1.0',
+    description:
+      'Credential vault for fleets: telematics makers\u2019 API credentials, encrypted at rest. ' +
+      'Errors are RFC 9457 problem+json; clients branch on `type` (`/problems/<slug>`). ' +
+      'The token endpoint alone answers RFC 6749 §5.2 bodies (`{error, error_description}`).',
+  },
+  tags: [
+    { name: 'credentials', description: 'A fleet\u2019s credentials per brand (INVERS style); secrets are never returned.' },
+    { name: 'vehicles', description: 'Vehicles and the credentials they are reached with.' },
+    { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
+    { name: 'brands', description: 'The brand catalogue.' },
+    { name: 'operations', description: 'Health, readiness, metrics and this document.' },
+  ],
+  components: {
+    schemas: { Problem: z.toJSONSchema(problemSchema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) },
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'Access token from POST /oauth/token. Each route names the scope it needs as this requirement\u2019s role.',
+      },
+      clientSecretBasic: {
+        type: 'http',
+        scheme: 'basic',
+        description: 'Token endpoint client authentication (RFC 6749 §2.3.1): client_id and client_secret, form-encoded, as HTTP Basic.',
+      },
+      clientCredentials: {
+        type: 'oauth2',
+        description:
+          'The client credentials grant (RFC 6749 §4.4). Besides HTTP Basic the token endpoint accepts client_secret_post ' +
+          '(client_id and client_secret in the body) and private_key_jwt for key clients (client_assertion_type ' +
+          'urn:ietf:params:oauth:client-assertion-type:jwt-bearer and an ES256 client_assertion, RFC 7523).',
+        flows: {
+          clientCredentials: {
+            tokenUrl: '/oauth/token',
+            scopes: Object.fromEntries(allScopes.map((scope) => [scope, scope])),
+          },
+        },
+        'x-token-endpoint-auth-methods-supported': ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      },
+    },
+  },
+} as unknown as NonNullable<FastifyDynamicSwaggerOptions['openapi']>;
+
+interface RouteDoc {
+  schema: Record<string, unknown> & { response?: Record<string, unknown>; body?: unknown; querystring?: unknown; params?: unknown };
+  url: string;
+  route: { method: string | string[]; config?: { scope?: string; errorFormat?: string } };
+}
+
+/** Problem types every route of a kind can answer, derived from what makes them happen. */
+function commonProblems(doc: RouteDoc): ProblemCode[] {
+  const codes: ProblemCode[] = ['internal-server-error'];
+  const scope = doc.route.config?.scope;
+  if (scope !== undefined) codes.push('missing-token', 'invalid-token', 'insufficient-scope', 'too-many-requests', 'service-unavailable');
+  if (doc.schema.body !== undefined) codes.push('malformed-request', 'payload-too-large', 'unsupported-media-type', 'validation-failed');
+  if (doc.schema.querystring !== undefined || doc.schema.params !== undefined) codes.push('validation-failed');
+  // A resource named in the path may not exist (or belong to another fleet: also 404, DESIGN.md §1).
+  if (doc.url.includes('/:id')) codes.push('not-found');
+  return codes;
+}
+
+function problemResponse(codes: ProblemCode[]) {
+  const types = codes.map((code) => `/problems/${code}`);
+  return {
+    description: codes.map((code) => `\`/problems/${code}\` (${problemTypes[code].title})`).join(', '),
+    content: {
+      'application/problem+json': {
+        schema: { allOf: [{ $ref: PROBLEM_REF }, { type: 'object', properties: { type: { enum: types } } }] },
+      },
+    },
+  };
+}
+
+/**
+ * zod → JSON Schema for each route, plus its problem responses: the ones the route declares
+ * (`problemResponses`) merged with those its scope, body and parameters imply, each status
+ * listing its problem `type` values as an enum, so a client (and the contract test) knows them all.
+ */
+export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
+  const declared = new Map<number, ProblemCode[]>();
+  const response: Record<string, unknown> = {};
+  for (const [status, entry] of Object.entries(doc.schema.response ?? {})) {
+    const codes = typeof entry === 'object' && entry !== null ? declaredProblemTypes.get(entry) : undefined;
+    if (codes) declared.set(Number(status), codes);
+    else response[status] = entry;
+  }
+  const result = jsonSchemaTransform({ ...doc, schema: { ...doc.schema, response } } as Parameters<typeof jsonSchemaTransform>[0]);
+  if (doc.schema.hide === true) return result;
+  // Routes with their own error bodies (RFC 6749, High Mobility) keep only what they declare.
+  const ownErrorFormat = doc.route.config?.errorFormat !== undefined;
+  for (const code of ownErrorFormat ? [] : commonProblems(doc)) {
+    const status = problemTypes[code].status;
+    if (response[String(status)] !== undefined) continue;
+    declared.set(status, [...new Set([...(declared.get(status) ?? []), code])]);
+  }
+  const scope = doc.route.config?.scope;
+  const schema = result.schema as Record<string, unknown> & { response?: Record<string, unknown> };
+  schema.response = { ...schema.response };
+  for (const status of [...declared.keys()].sort()) schema.response[String(status)] = problemResponse(declared.get(status)!);
+  if (scope !== undefined) schema.security = [{ bearerAuth: [scope] }];
+  return result;
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * One JSON line per request, written when the response is done (fastify's own two lines per
+ * request are disabled in `buildApp`). It names the route template, never the URL: a query
+ * string may carry anything a client typed, secrets included, and templates keep lines greppable.
+ */
+export function registerRequestLog(app: FastifyInstance) {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    const principal = request.principal;
+    request.log.info(
+      {
+        method: request.method,
+        route: route ?? null,
+        // Unmatched requests have no template; their path (without the query) says what was asked.
+        ...(route === undefined && { path: request.url.split('?')[0]!.slice(0, 200) }),
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 100) / 100,
+        ...(principal && { fleet_id: principal.fleetId, client_id: principal.clientId }),
+      },
+      'request completed',
+    );
+  });
+}
