@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrivateKey } from 'node:crypto';
+import { assertionClaims, nowSeconds, signEs256 } from './helpers/key-client.js';
 import { adminQuery } from './helpers/test-database.js';
 import { type ServerProcess, startServer, urlWithSchema } from './helpers/server-process.js';
 
@@ -105,5 +107,47 @@ describe('two replicas on one PostgreSQL database', () => {
     );
     expect(dangling.rows).toEqual([]);
     expect(outcomes.deleted + outcomes.refused).toBe(ROUNDS);
+  });
+
+  it("refuses a client deleted on one replica on the other within 5 seconds", async () => {
+    const created = await call(a, 'POST', '/clients', { name: 'short-lived', scopes: ['credentials:read'] });
+    expect(created.status).toBe(201);
+    const { id, client_secret } = created.body as { id: string; client_secret: string };
+    const tokenRes = await fetch(`${b.baseUrl}/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret }),
+    });
+    const shortLived = ((await tokenRes.json()) as { access_token: string }).access_token;
+    const readOnB = () => fetch(`${b.baseUrl}/credentials`, { headers: { authorization: `Bearer ${shortLived}` } });
+    expect((await readOnB()).status).toBe(200);
+
+    expect((await call(a, 'DELETE', `/clients/${id}`)).status).toBe(204);
+    const deletedAt = Date.now();
+    let res = await readOnB();
+    while (res.status === 200 && Date.now() - deletedAt < 8_000) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      res = await readOnB();
+    }
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { type: string }).type).toBe('/problems/invalid-token');
+    expect(Date.now() - deletedAt).toBeLessThan(5_000);
+  });
+
+  it('refuses on one replica an assertion jti already used on the other', async () => {
+    const created = await call(a, 'POST', '/clients', { kind: 'key', name: 'service account', scopes: ['credentials:read'] });
+    expect(created.status).toBe(201);
+    const keyFile = created.body as { id: string; private_key: string };
+    const assertion = signEs256(assertionClaims(keyFile.id, 'http://fleetvault.test', nowSeconds()), createPrivateKey(keyFile.private_key));
+    const exchange = (server: ServerProcess) =>
+      fetch(`${server.baseUrl}/v1/auth_tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ assertion }),
+      });
+    expect((await exchange(a)).status).toBe(201);
+    const replay = await exchange(b);
+    expect(replay.status).toBeGreaterThanOrEqual(400);
+    expect(replay.status).toBeLessThan(500);
+    expect(await replay.text()).toMatch(/jti|already been used|replay/i);
   });
 });

@@ -1,3 +1,4 @@
+import { CLIENT_LIVENESS_TTL_MS } from '../src/clients/client-liveness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
 
@@ -23,7 +24,7 @@ afterAll(async () => {
 });
 
 describe('revocation', () => {
-  it('replica B refuses a client deleted on replica A within 4 s of its last check, 401 invalid-token', async () => {
+  it('replica B refuses a client deleted on replica A within the liveness TTL (2 s) of its last check, 401 invalid-token', async () => {
     const created = await a.deps.services.clients.createSecretClient(fleetId, 'to revoke', ['vehicles:read']);
     const token = (
       await a.app.inject({
@@ -37,7 +38,7 @@ describe('revocation', () => {
     expect((await a.call(admin, 'DELETE', `/clients/${created.client_id}`)).statusCode).toBe(204);
     expectProblem(await a.call(token, 'GET', '/vehicles'), 'invalid-token', 401);
 
-    offsetMs += 4_000;
+    offsetMs += CLIENT_LIVENESS_TTL_MS;
     const res = await b.call(token, 'GET', '/vehicles');
     const body = expectProblem(res, 'invalid-token', 401);
     expect(body.detail).toBe('The access token\u2019s client has been deleted.');

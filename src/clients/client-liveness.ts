@@ -1,7 +1,8 @@
 import type { Clock } from '../http/clock.js';
 
 /** Longest a replica trusts a cached answer: a deleted client's tokens die within 5 s (DESIGN.md §2.3). */
-export const CLIENT_LIVENESS_TTL_MS = 4_000;
+// 2 s leaves margin for the query and a loaded machine; one lookup per client per 2 s is cheap.
+export const CLIENT_LIVENESS_TTL_MS = 2_000;
 const MAX_ENTRIES = 50_000;
 
 /**
