@@ -152,3 +152,23 @@ describe('DELETE /clients/{id} and POST /clients/{id}/secret', () => {
     expectProblem(await t.call(admin, 'GET', '/clients/not-an-id'), 'not-found', 404);
   });
 });
+
+describe('a clients:manage client cannot act on a client more powerful than itself', () => {
+  it('rotating or deleting a client with scopes it lacks is 403 insufficient-scope; its own kind of client is fine', async () => {
+    const manager = await t.call(admin, 'POST', '/clients', { name: 'manager', scopes: ['clients:manage', 'vehicles:read'] });
+    const { id: managerId, client_secret: managerSecret } = manager.json();
+    const managerToken = (await basicToken(managerId, managerSecret)).json().access_token as string;
+    const adminClient = (await t.call(admin, 'POST', '/clients', { name: 'powerful', scopes: ['credentials:reveal', 'vehicles:read'] })).json();
+
+    const rotate = await t.call(managerToken, 'POST', `/clients/${adminClient.id}/secret`);
+    expect(expectProblem(rotate, 'insufficient-scope', 403).not_held).toEqual(['credentials:reveal']);
+    expect(rotate.body).not.toMatch(/client_secret/);
+    expectProblem(await t.call(managerToken, 'DELETE', `/clients/${adminClient.id}`), 'insufficient-scope', 403);
+    // The powerful client is untouched: its secret still works.
+    expect((await basicToken(adminClient.id, adminClient.client_secret)).statusCode).toBe(200);
+
+    const peer = (await t.call(managerToken, 'POST', '/clients', { name: 'peer', scopes: ['vehicles:read'] })).json();
+    expect((await t.call(managerToken, 'POST', `/clients/${peer.id}/secret`)).statusCode).toBe(200);
+    expect((await t.call(managerToken, 'DELETE', `/clients/${peer.id}`)).statusCode).toBe(204);
+  });
+});

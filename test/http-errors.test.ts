@@ -192,3 +192,13 @@ describe('problem bodies', () => {
     });
   });
 });
+
+describe('deeply nested bodies', () => {
+  it('answer 400 malformed-request, not 500, at any depth past 32 levels', async () => {
+    const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    const res = await t.call(token, 'POST', '/niu/credentials', deep, { 'content-type': 'application/json' });
+    expect(expectProblem(res, 'malformed-request', 400).detail).toMatch(/nests deeper than 32/);
+    const shallow = await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: 's', extra: { a: { b: 1 } } });
+    expectProblem(shallow, 'validation-failed', 422);
+  });
+});

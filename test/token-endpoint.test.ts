@@ -111,6 +111,20 @@ describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
   });
 });
 
+describe('hostile token requests', () => {
+  it('answers unsupported_grant_type for names of Object.prototype members, never 200 or 500', async () => {
+    for (const grant_type of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', '__defineGetter__']) {
+      expectOAuthError(await tokenRequest({ form: { grant_type, ...narrow } }), 'unsupported_grant_type', 400);
+    }
+  });
+
+  it('answers invalid_request, not 500, for a JSON body nested thousands of levels deep', async () => {
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    const res = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json' }, payload: deep });
+    expectOAuthError(res, 'invalid_request', 400);
+  });
+});
+
 describe('GET /.well-known/jwks.json', () => {
   it('publishes the ES256 public key that verifies issued tokens, and no private part', async () => {
     const jwks = (await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json();

@@ -78,7 +78,8 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       response: { 204: z.undefined(), ...problemResponses('not-found') },
     },
     handler: async (request, reply) => {
-      await service.delete(principalOf(request).fleetId, request.params.id);
+      const principal = principalOf(request);
+      await service.delete(principal.fleetId, request.params.id, principal.scopes);
       options.liveness.forget(request.params.id.toUpperCase());
       return reply.code(204).send();
     },
@@ -94,6 +95,9 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       params: clientParamsSchema,
       response: { 200: rotatedSecretSchema, ...problemResponses('not-found', 'conflicting-resource') },
     },
-    handler: async (request) => service.rotateSecret(principalOf(request).fleetId, request.params.id),
+    handler: async (request) => {
+      const principal = principalOf(request);
+      return service.rotateSecret(principal.fleetId, request.params.id, principal.scopes);
+    },
   });
 }

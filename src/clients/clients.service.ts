@@ -61,15 +61,24 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
    * Name and scopes checked; `granter` is the creating client's scopes: a client can never
    * grant more than its creator holds (403 insufficient-scope). The CLI (an operator) passes none.
    */
+  /**
+   * A client may only create, rotate or delete clients whose scopes it holds itself: otherwise a
+   * `clients:manage` client could take over (rotate) or revoke an admin client with more power.
+   */
+  function assertGranterHolds(granter: readonly Scope[] | undefined, scopes: readonly Scope[], action: string) {
+    if (granter === undefined) return;
+    const notHeld = scopes.filter((s) => !granter.includes(s));
+    if (notHeld.length > 0) {
+      throw new AppError('insufficient-scope', `A client cannot ${action} a client holding scopes it does not hold itself: ${notHeld.join(' ')}.`, {
+        not_held: notHeld,
+      });
+    }
+  }
+
   async function prepare(fleetId: string, rawName: string, scopes: readonly string[], granter: readonly Scope[] | undefined) {
     const name = parseOrThrow(clientNameSchema, rawName, '/name');
     const parsedScopes = parseOrThrow(z.array(scopeSchema).min(1), [...new Set(scopes)], '/scopes');
-    if (granter !== undefined) {
-      const notHeld = parsedScopes.filter((s) => !granter.includes(s));
-      if (notHeld.length > 0) {
-        throw new AppError('insufficient-scope', `A client cannot grant scopes its creator does not hold: ${notHeld.join(' ')}.`, { not_held: notHeld });
-      }
-    }
+    assertGranterHolds(granter, parsedScopes, 'grant');
     const exists = await db.selectFrom('fleets').select('id').where('id', '=', fleetId).executeTakeFirst();
     if (exists === undefined) throw notFound('Fleet');
     return { name, scopes: parsedScopes };
@@ -127,14 +136,18 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
     },
 
     /** Deletes (revokes) a client: its tokens stop working within the liveness cache's TTL. */
-    async delete(fleetId: string, id: string): Promise<void> {
-      if (!(await repo.softDelete(fleetId, id.toUpperCase(), clock.now().toISOString()))) throw notFound('Client');
+    async delete(fleetId: string, id: string, granter?: readonly Scope[]): Promise<void> {
+      const row = await repo.findInFleet(fleetId, id.toUpperCase());
+      if (row === undefined) throw notFound('Client');
+      assertGranterHolds(granter, toAuthenticated(row).scopes, 'delete');
+      if (!(await repo.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
     },
 
     /** A new secret for a secret client, shown once; the old one stops working at once. */
-    async rotateSecret(fleetId: string, id: string): Promise<ClientView & { client_secret: string }> {
+    async rotateSecret(fleetId: string, id: string, granter?: readonly Scope[]): Promise<ClientView & { client_secret: string }> {
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
+      assertGranterHolds(granter, toAuthenticated(row).scopes, 'rotate the secret of');
       if (row.kind !== 'secret') throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
       const secret = generateClientSecret();
       if (!(await repo.replaceSecretHash(fleetId, row.id, hashClientSecret(secretHashKey, secret)))) throw notFound('Client');

@@ -92,13 +92,22 @@ export function parseJsonStrict(text: string): unknown {
   return value;
 }
 
-function assertNoConstructorPrototype(value: unknown): void {
+/** No request body of this API nests anywhere near this deep; deeper is refused, not walked. */
+const MAX_BODY_DEPTH = 32;
+
+/** Walks with an explicit stack: a recursive walk let a 64 KiB body of brackets overflow the call stack (500). */
+function assertNoConstructorPrototype(root: unknown): void {
   const malformed = (detail: string) => new AppError('malformed-request', detail);
-  if (value === null || typeof value !== 'object') return;
-  const record = value as Record<string, unknown>;
-  const ctor = Object.hasOwn(record, 'constructor') ? record.constructor : undefined;
-  if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) {
-    throw malformed('The request body has a forbidden "constructor.prototype" member.');
+  const pending: { value: unknown; depth: number }[] = [{ value: root, depth: 0 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_BODY_DEPTH) throw malformed(`The request body nests deeper than ${MAX_BODY_DEPTH} levels.`);
+    const record = value as Record<string, unknown>;
+    const ctor = Object.hasOwn(record, 'constructor') ? record.constructor : undefined;
+    if (ctor !== null && typeof ctor === 'object' && Object.hasOwn(ctor, 'prototype')) {
+      throw malformed('The request body has a forbidden "constructor.prototype" member.');
+    }
+    for (const child of Object.values(record)) pending.push({ value: child, depth: depth + 1 });
   }
-  for (const child of Object.values(record)) assertNoConstructorPrototype(child);
 }

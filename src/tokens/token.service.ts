@@ -127,7 +127,8 @@ export function createTokenService(deps: {
   return {
     async token(request: TokenRequest): Promise<TokenResponse> {
       if (request.grantType === undefined || request.grantType === '') throw new InvalidRequest('grant_type is required');
-      const grant = grants[request.grantType];
+      // Own properties only: `toString` or `constructor` must not reach Object.prototype's functions.
+      const grant = Object.hasOwn(grants, request.grantType) ? grants[request.grantType] : undefined;
       if (grant === undefined) {
         throw new UnsupportedGrantType(`supported grant types: ${Object.keys(grants).join(', ')}`);
       }
