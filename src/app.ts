@@ -58,6 +58,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const app = Fastify({
     ...loggerOption,
     bodyLimit: BODY_LIMIT_BYTES,
+    // fastify accepts a hop count at run time (lib/request.js) though its types list only boolean | string.
+    trustProxy: config.trustProxy as boolean | string,
     requestIdHeader: false,
     // Router failures (bad percent-encoding, over-long ids) answer problem+json with a request id too.
     frameworkErrors: frameworkErrorHandler,

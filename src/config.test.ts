@@ -100,6 +100,9 @@ describe('loadConfig', () => {
     ['DATABASE_URL', '/var/lib/fleetvault.db'],
     ['FLEETVAULT_PUBLIC_URL', 'not a url'],
     ['FLEETVAULT_PUBLIC_URL', 'ftp://vault.example.com'],
+    ['FLEETVAULT_TRUST_PROXY', 'yes'],
+    ['FLEETVAULT_TRUST_PROXY', '10.0.0.0/33'],
+    ['FLEETVAULT_TRUST_PROXY', 'proxy.internal'],
   ])('a bad %s (%s) is a ConfigError naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.message).toContain(name);
@@ -110,5 +113,15 @@ describe('loadConfig', () => {
     const error = configError({ PORT: 'x', LOG_LEVEL: 'loud' });
     expect(error.message).toContain('PORT');
     expect(error.message).toContain('LOG_LEVEL');
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1,::1', '10.0.0.0/8, 127.0.0.1,::1'],
+  ])('FLEETVAULT_TRUST_PROXY=%s means %s', (value, expected) => {
+    expect(loadConfig(value === undefined ? {} : { FLEETVAULT_TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -33,9 +34,25 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** Browser origins allowed by CORS; empty: CORS off (no Access-Control-* headers). */
   readonly corsOrigins: readonly string[];
+  /**
+   * Which proxies' X-Forwarded-For to believe (fastify's trustProxy): false (none, the default),
+   * true (any), a hop count, or proxy addresses/CIDRs. Rate limits per source address need it
+   * behind a load balancer, or every caller shares the balancer's address.
+   */
+  readonly trustProxy: boolean | number | string;
 }
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+function isTrustProxy(value: string): boolean {
+  if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
+  return value.split(',').every((part) => {
+    const [address, bits, ...rest] = part.trim().split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+}
 
 function isOrigin(value: string): boolean {
   try {
@@ -87,6 +104,15 @@ const envSchema = z.object({
   FLEETVAULT_MASTER_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   FLEETVAULT_MASTER_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
+  FLEETVAULT_TRUST_PROXY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .max(4096)
+      .refine(isTrustProxy, 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs')
+      .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+      .default(false),
+  ),
   FLEETVAULT_CORS_ORIGINS: z.preprocess(
     emptyAsUndefined,
     z
@@ -132,5 +158,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKeyFile: e.FLEETVAULT_MASTER_KEY_FILE,
     metricsPort: e.METRICS_PORT,
     corsOrigins: Object.freeze(e.FLEETVAULT_CORS_ORIGINS),
+    trustProxy: e.FLEETVAULT_TRUST_PROXY,
   });
 }
