@@ -18,7 +18,8 @@ beforeAll(async () => {
   ids.credential = credential.json().id;
   const vehicle = await t.call(victim.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'NIU-1', credentials_id: ids.credential });
   ids.vehicle = vehicle.json().id;
-  ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['vehicles:read'] })).json().id;
+  // Holds only clients:manage, so the control token (the route's scope alone) may rotate and delete it.
+  ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['clients:manage'] })).json().id;
   const doomed = await t.deps.services.clients.createSecretClient(victim.fleetId, 'doomed');
   const doomedToken = (
     await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: doomed.client_id, client_secret: doomed.client_secret } })
