@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
@@ -81,7 +82,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       services: {
         fleets: createFleetService(keyDeps),
         clients: createClientService({ db, clock, ids, secretHashKey }),
-        credentials: createCredentialService({ ...keyDeps, lockFleet: database.lockFleet }),
+        credentials: createCredentialService({
+          ...keyDeps,
+          lockFleet: database.lockFleet,
+          // Domain-separated from client-secret hashes, which use the same vault key.
+          fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
+        }),
         vehicles: createVehicleService({ db, clock, ids }),
       },
       close: () => database.close(),

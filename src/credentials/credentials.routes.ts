@@ -3,6 +3,7 @@ import { principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialService } from './credentials.service.js';
+import { idempotencyKeySchema } from './idempotency.js';
 import { credentialEtag } from './credentials.service.js';
 import {
   brandBodySchema,
@@ -39,11 +40,18 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       summary: 'Store a credential of a brand',
       security: bearerSecurity,
       params: brandParamsSchema,
+      headers: z
+        .object({
+          'idempotency-key': idempotencyKeySchema
+            .optional()
+            .describe('Retries with the same key and body within 24 h answer the first response; another body is 422 idempotency-key-reused'),
+        })
+        .loose(),
       body: brandBodySchema.meta({ examples: [niuExample] }),
       response: { 201: credentialViewSchema.meta({ examples: [niuView] }), ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused') },
     },
     handler: async (request, reply) => {
-      const view = await service.create(principalOf(request).fleetId, request.params.brand, request.body);
+      const view = await service.create(principalOf(request).fleetId, request.params.brand, request.body, request.headers['idempotency-key']);
       return reply.code(201).header('location', `/${view.brand}/credentials/${view.id}`).header('etag', credentialEtag(view)).send(view);
     },
   });

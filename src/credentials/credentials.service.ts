@@ -10,6 +10,7 @@ import type { Clock, IdGenerator } from '../http/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
 import { type CredentialRowWithCount, createCredentialRepo } from './credentials.repo.js';
+import { createIdempotency } from './idempotency.js';
 import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
 import { z } from 'zod';
 
@@ -80,8 +81,11 @@ export function createCredentialService(deps: {
   clock: Clock;
   ids: IdGenerator;
   lockFleet: Database['lockFleet'];
+  /** Keyed hash for Idempotency-Key requests: bodies hold secrets, so no plain digest is stored. */
+  fingerprint: (text: string) => string;
 }) {
-  const { db, keyring, clock, ids, lockFleet } = deps;
+  const { db, keyring, clock, ids, lockFleet, fingerprint } = deps;
+  const idempotency = createIdempotency({ clock });
   const repo = createCredentialRepo(db);
 
   async function load(fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
@@ -91,8 +95,20 @@ export function createCredentialService(deps: {
   }
 
   return {
-    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>): Promise<CredentialView> {
+    /**
+     * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
+     * answers the first response (no second credential); the key with another request is 422.
+     */
+    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
+      const request =
+        idempotencyKey === undefined
+          ? undefined
+          : { key: idempotencyKey, requestHash: fingerprint(`${brand.slug}\n${JSON.stringify(body, Object.keys(body).sort())}`) };
+      if (request !== undefined) {
+        const replayed = await idempotency.replay(db, fleetId, request);
+        if (replayed !== undefined) return replayed;
+      }
       const { name: rawName, ...rest } = body;
       const nameResult = rawName === undefined || rawName === null ? undefined : credentialNameSchema.safeParse(rawName);
       const fieldsResult = brand.fieldsSchema.safeParse(rest);
@@ -122,7 +138,7 @@ export function createCredentialService(deps: {
             });
           }
           if (name !== null && (await tx.nameTaken(fleetId, key))) throw nameClash(name);
-          await tx.insert({
+          const row = {
             id,
             fleet_id: fleetId,
             brand: brand.slug,
@@ -135,9 +151,17 @@ export function createCredentialService(deps: {
             created_at: now,
             updated_at: now,
             secret_updated_at: now,
-          });
+          };
+          await tx.insert(row);
+          if (request !== undefined) await idempotency.record(trx, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
         });
       } catch (error) {
+        // A retry that raced its first request (another replica, or one still open): whichever
+        // constraint stopped it, the first request's row now decides: replay it, or 422.
+        if (request !== undefined) {
+          const replayed = await idempotency.replay(db, fleetId, request);
+          if (replayed !== undefined) return replayed;
+        }
         // Two replicas can both pass nameTaken; the unique index decides.
         if (name !== null && isUniqueViolation(error, 'credentials_fleet_name_key')) throw nameClash(name);
         throw error;

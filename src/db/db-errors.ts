@@ -6,6 +6,7 @@ const sqliteColumnsByIndex: Record<string, string> = {
   credentials_fleet_name_key: 'credentials.fleet_id, credentials.name_key',
   vehicles_fleet_brand_unit: 'vehicles.fleet_id, vehicles.telematics_brand, vehicles.telematics_unit_id',
   assertion_jtis_pkey: 'assertion_jtis.client_id, assertion_jtis.jti',
+  idempotency_keys_pkey: 'idempotency_keys.fleet_id, idempotency_keys.idempotency_key',
 };
 
 interface DriverError {
@@ -17,7 +18,8 @@ interface DriverError {
 export function isUniqueViolation(error: unknown, indexName: string): boolean {
   const e = error as DriverError;
   if (e?.code === '23505') return e.constraint === indexName;
-  if (e?.code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof e.message === 'string') {
+  // A composite primary key violation has its own code in SQLite; its message names the columns alike.
+  if ((e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') && typeof e.message === 'string') {
     const columns = sqliteColumnsByIndex[indexName];
     return columns !== undefined && e.message.endsWith(columns);
   }

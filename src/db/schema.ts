@@ -70,6 +70,14 @@ export interface AssertionJtisTable {
   expires_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  fleet_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  response_body: string;
+  created_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -85,4 +93,5 @@ export interface DB {
   vehicles: VehiclesTable;
   schema_migrations: SchemaMigrationsTable;
   assertion_jtis: AssertionJtisTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
