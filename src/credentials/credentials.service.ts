@@ -50,6 +50,19 @@ export function toCredentialView(row: CredentialRowWithCount): CredentialView {
   };
 }
 
+const rotationSchemas = new Map<string, z.ZodType>();
+
+/** The PATCH body schema of a brand (its rotatable secrets, all optional), built once per brand, not per request. */
+function rotationSchema(brand: Brand): z.ZodType {
+  let schema = rotationSchemas.get(brand.slug);
+  if (schema === undefined) {
+    const shape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
+    schema = z.strictObject(shape).partial();
+    rotationSchemas.set(brand.slug, schema);
+  }
+  return schema;
+}
+
 /** Strong validator of a credential's state: changes with every rotation. */
 export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): string {
   return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
@@ -199,8 +212,7 @@ export function createCredentialService(deps: {
       if (Object.keys(body).length === 0) {
         throw validationFailed([{ pointer: '', detail: `give at least one of: ${brand.rotatableFields.join(', ')}` }]);
       }
-      const rotatableShape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
-      const update = parseOrThrow(z.strictObject(rotatableShape).partial(), body) as Record<string, string | undefined>;
+      const update = parseOrThrow(rotationSchema(brand), body) as Record<string, string | undefined>;
 
       for (let attempt = 0; ; attempt++) {
         const current = await load(fleetId, brand, id);
