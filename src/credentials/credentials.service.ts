@@ -1,5 +1,5 @@
 import type { Brand } from '../brands/define-brand.js';
-import { brands, requireBrand } from '../brands/brand-registry.js';
+import { requireBrand } from '../brands/brand-registry.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import type { Kysely } from 'kysely';
@@ -274,8 +274,6 @@ export function createCredentialService(deps: {
         throw error;
       }
     },
-
-    catalogue: brands,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import formbody from '@fastify/formbody';
 import { z } from 'zod';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
@@ -79,7 +80,7 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
-    scope.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>().post('/oauth/token', {
+    scope.withTypeProvider<ZodTypeProvider>().post('/oauth/token', {
       config: { errorFormat: 'oauth' },
       schema: {
         tags: ['tokens'],
