@@ -24,10 +24,13 @@ export interface BrandInput {
   checkSecrets?: (secrets: Record<string, string>) => { pointer: string; detail: string } | undefined;
   maxPerFleet?: number;
   tokenExchange: string;
+  /** Env-file variable per field, in file order, where the maker's clients read fixed names (openOBD); else `<SLUG>_<FIELD>`. */
+  envVariables?: Record<string, string>;
 }
 
-export interface Brand extends Required<Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet'>> {
+export interface Brand extends Required<Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables'>> {
   maxPerFleet: number | undefined;
+  envVariables: Record<string, string> | undefined;
   identityFields: string[];
   settingFields: string[];
   secretFields: string[];
@@ -91,6 +94,7 @@ export function defineBrand(input: BrandInput): Brand {
     fields: input.fields,
     tokenExchange: input.tokenExchange,
     maxPerFleet: input.maxPerFleet,
+    envVariables: input.envVariables,
     identityFields: ofKind('identity'),
     settingFields: ofKind('setting'),
     secretFields: ofKind('secret'),

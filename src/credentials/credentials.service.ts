@@ -164,6 +164,7 @@ export function createCredentialService(deps: {
             created_at: now,
             updated_at: now,
             secret_updated_at: now,
+            secret_created_by: null,
           };
           await tx.insert(row);
           if (request !== undefined) await idempotency.record(trx, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));

@@ -16,7 +16,7 @@ export interface FleetDataKeysTable {
 
 export interface VaultKeysTable {
   id: string;
-  purpose: 'token-signing' | 'client-secret-hash';
+  purpose: 'token-signing' | 'client-secret-hash' | 'audit-hmac';
   kek_id: string;
   sealed_key: Buffer;
   public_jwk: string | null;
@@ -49,6 +49,8 @@ export interface CredentialsTable {
   created_at: string;
   updated_at: string;
   secret_updated_at: string;
+  /** JSON actor `{type, id}` who made the current secret version (migration 0004); null before it. */
+  secret_created_by: string | null;
 }
 
 export interface VehiclesTable {
@@ -78,6 +80,44 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+/** One audit event (migration 0004): `chain` is the fleet id, or 'system'. */
+export interface AuditEventsTable {
+  id: string;
+  chain: string;
+  fleet_id: string | null;
+  seq: number;
+  at: string;
+  actor_type: 'client' | 'cli' | 'system';
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  target_brand: string | null;
+  request_id: string | null;
+  outcome: 'success' | 'failure';
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The last event of each chain (migration 0004). */
+export interface AuditHeadsTable {
+  chain: string;
+  seq: number;
+  hash: string;
+  at: string | null;
+}
+
+/** Earlier sealed secret versions of a credential (migration 0004). */
+export interface CredentialSecretVersionsTable {
+  credential_id: string;
+  fleet_id: string;
+  secret_version: number;
+  sealed_secrets: Buffer;
+  created_at: string;
+  created_by: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -94,4 +134,7 @@ export interface DB {
   schema_migrations: SchemaMigrationsTable;
   assertion_jtis: AssertionJtisTable;
   idempotency_keys: IdempotencyKeysTable;
+  audit_events: AuditEventsTable;
+  audit_heads: AuditHeadsTable;
+  credential_secret_versions: CredentialSecretVersionsTable;
 }

@@ -29,5 +29,13 @@ export const openobd = defineBrand({
   },
   // Jifeline issues at most five Partner API credentials per partner; mirror the cap.
   maxPerFleet: 5,
+  // The openobd_credentials.env that Jifeline's Python and Node clients load, in their order.
+  envVariables: {
+    client_id: 'OPENOBD_PARTNER_CLIENT_ID',
+    client_secret: 'OPENOBD_PARTNER_CLIENT_SECRET',
+    partner_api_key: 'OPENOBD_PARTNER_API_KEY',
+    cluster_id: 'OPENOBD_CLUSTER_ID',
+    grpc_host: 'OPENOBD_GRPC_HOST',
+  },
   tokenExchange: 'Partner API client credentials; exports as openobd_credentials.env',
 });

@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * The closed list of audit actions (DESIGN.md §2.6), each with the target it names and the strict
+ * schema of its `details`. Details are small and never hold a secret, ciphertext or token: only
+ * versions, field names, scopes, counts and status codes. Adding an action is one entry here.
+ */
+const version = z.number().int().min(1);
+const fieldNames = z.array(z.string().max(64)).max(16);
+
+export const auditActions = {
+  'credential.created': { target: 'credential', details: z.strictObject({ secret_version: version }) },
+  'credential.rotated': { target: 'credential', details: z.strictObject({ secret_version: version, fields: fieldNames }) },
+  'credential.restored': { target: 'credential', details: z.strictObject({ secret_version: version, restored_from: version }) },
+  'credential.deleted': { target: 'credential', details: z.strictObject({ secret_version: version }) },
+  'credential.revealed': {
+    target: 'credential',
+    details: z.strictObject({ secret_version: version, format: z.enum(['json', 'env']) }),
+  },
+  'credential.exchanged': {
+    target: 'credential',
+    details: z.strictObject({ secret_version: version, cached: z.boolean(), brand_status: z.number().int().nullable() }),
+  },
+  'credential.verified': {
+    target: 'credential',
+    details: z.strictObject({
+      secret_version: version,
+      brand_status: z.number().int().nullable(),
+      brand_error: z.string().max(64).nullable(),
+    }),
+  },
+  'vehicle.created': { target: 'vehicle', details: z.strictObject({ credentials_id: z.string().max(32) }) },
+  'vehicle.updated': {
+    target: 'vehicle',
+    details: z.strictObject({ credentials_id: z.string().max(32), previous_credentials_id: z.string().max(32), fields: fieldNames }),
+  },
+  'vehicle.deleted': { target: 'vehicle', details: z.strictObject({ credentials_id: z.string().max(32) }) },
+  'client.created': { target: 'client', details: z.strictObject({ kind: z.enum(['secret', 'key']), scopes: z.array(z.string().max(64)) }) },
+  'client.deleted': { target: 'client', details: z.strictObject({}) },
+  'client.secret_rotated': { target: 'client', details: z.strictObject({}) },
+  'token.issued': {
+    target: 'client',
+    details: z.strictObject({ grant_type: z.string().max(64), scope: z.string().max(512), expires_in: z.number().int() }),
+  },
+  'fleet.created': { target: 'fleet', details: z.strictObject({ name: z.string().max(200) }) },
+  'fleet.deleted': {
+    target: 'fleet',
+    details: z.strictObject({ purged: z.boolean(), last_seq: z.number().int().min(0), last_hash: z.string().max(64) }),
+  },
+  'keys.master_rotated': { target: 'key', details: z.strictObject({ kek_id: z.string().max(64), data_keys_rewrapped: z.number().int() }) },
+  'keys.data_key_rotated': { target: 'key', details: z.strictObject({ fleet_id: z.string().max(32), rows_resealed: z.number().int() }) },
+  'keys.signing_rotated': { target: 'key', details: z.strictObject({ kid: z.string().max(64) }) },
+} as const satisfies Record<string, { target: string; details: z.ZodType }>;
+
+export type AuditAction = keyof typeof auditActions;
+export type AuditDetails<A extends AuditAction> = z.infer<(typeof auditActions)[A]['details']>;
+export const auditActionNames = Object.keys(auditActions) as AuditAction[];
+
+export interface AuditActor {
+  type: 'client' | 'cli' | 'system';
+  id: string;
+}
+
+export interface AuditTarget {
+  type: string;
+  id: string;
+  brand?: string | undefined;
+}
