@@ -4,7 +4,7 @@ CREATE TABLE audit_events (
   id            TEXT COLLATE "C" PRIMARY KEY,
   chain         TEXT COLLATE "C" NOT NULL,
   fleet_id      TEXT COLLATE "C",
-  seq           BIGINT NOT NULL CHECK (seq >= 1),
+  seq           INTEGER NOT NULL CHECK (seq >= 1),
   at            TEXT COLLATE "C" NOT NULL,
   actor_type    TEXT NOT NULL,
   actor_id      TEXT COLLATE "C" NOT NULL,
@@ -26,7 +26,7 @@ CREATE INDEX audit_events_action ON audit_events (chain, action, seq);
 -- across replicas until their transaction ends, so a chain never forks.
 CREATE TABLE audit_heads (
   chain  TEXT COLLATE "C" PRIMARY KEY,
-  seq    BIGINT NOT NULL,
+  seq    INTEGER NOT NULL,
   hash   TEXT NOT NULL,
   at     TEXT
 );

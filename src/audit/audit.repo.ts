@@ -1,0 +1,111 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { AuditEventsTable, DB } from '../db/schema.js';
+import type { AuditAction } from './audit-actions.js';
+import { type AuditEvent, type ChainHead, GENESIS_HASH } from './audit-chain.js';
+
+export interface AuditListFilter {
+  action?: string | undefined;
+  targetId?: string | undefined;
+  actorId?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Only events with a smaller seq (the cursor of newest-first paging). */
+  beforeSeq?: number | undefined;
+  limit: number;
+}
+
+export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
+  return {
+    id: row.id,
+    fleet_id: row.fleet_id,
+    seq: Number(row.seq),
+    at: row.at,
+    actor: { type: row.actor_type, id: row.actor_id },
+    action: row.action as AuditAction,
+    // `brand` is absent rather than null when the target has none: the hash was computed that way.
+    target: row.target_brand === null ? { type: row.target_type, id: row.target_id } : { type: row.target_type, id: row.target_id, brand: row.target_brand },
+    request_id: row.request_id,
+    outcome: row.outcome,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** SQL of the audit trail. Chains are named by fleet id, or 'system'. */
+export function createAuditRepo(db: Kysely<DB>) {
+  return {
+    /**
+     * Takes the chain's next seq and the previous hash. The upsert locks the chain's head row until
+     * the transaction ends (PostgreSQL row lock; SQLite has one writer), so concurrent writers,
+     * replicas included, queue here and a chain never forks; a rollback gives the seq back.
+     */
+    async takeNextSeq(chain: string): Promise<{ seq: number; prevHash: string }> {
+      const row = await db
+        .insertInto('audit_heads')
+        .values({ chain, seq: 1, hash: GENESIS_HASH, at: null })
+        .onConflict((oc) => oc.column('chain').doUpdateSet({ seq: sql<number>`audit_heads.seq + 1` }))
+        .returning(['seq', 'hash'])
+        .executeTakeFirstOrThrow();
+      return { seq: Number(row.seq), prevHash: row.hash };
+    },
+
+    async insert(chain: string, event: AuditEvent): Promise<void> {
+      await db
+        .insertInto('audit_events')
+        .values({
+          id: event.id,
+          chain,
+          fleet_id: event.fleet_id,
+          seq: event.seq,
+          at: event.at,
+          actor_type: event.actor.type,
+          actor_id: event.actor.id,
+          action: event.action,
+          target_type: event.target.type,
+          target_id: event.target.id,
+          target_brand: event.target.brand ?? null,
+          request_id: event.request_id,
+          outcome: event.outcome,
+          details: JSON.stringify(event.details),
+          prev_hash: event.prev_hash,
+          hash: event.hash,
+        })
+        .execute();
+      await db.updateTable('audit_heads').set({ hash: event.hash, at: event.at }).where('chain', '=', chain).execute();
+    },
+
+    async head(chain: string): Promise<(ChainHead & { at: string | null }) | undefined> {
+      const row = await db.selectFrom('audit_heads').select(['seq', 'hash', 'at']).where('chain', '=', chain).executeTakeFirst();
+      return row && { seq: Number(row.seq), hash: row.hash, at: row.at };
+    },
+
+    /** Every chain that has a head, system chain included. */
+    async chains(): Promise<string[]> {
+      return (await db.selectFrom('audit_heads').select('chain').orderBy('chain').execute()).map((r) => r.chain);
+    },
+
+    /** Newest first, filtered (GET /audit). */
+    async list(chain: string, filter: AuditListFilter): Promise<AuditEvent[]> {
+      let query = db.selectFrom('audit_events').selectAll().where('chain', '=', chain);
+      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+      if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+      if (filter.actorId !== undefined) query = query.where('actor_id', '=', filter.actorId);
+      if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
+      if (filter.until !== undefined) query = query.where('at', '<', filter.until);
+      if (filter.beforeSeq !== undefined) query = query.where('seq', '<', filter.beforeSeq);
+      const rows = await query.orderBy('seq', 'desc').limit(filter.limit).execute();
+      return rows.map(toAuditEvent);
+    },
+
+    /** Oldest first from `afterSeq`, in pages (verify and export stream a chain through this). */
+    async page(chain: string, afterSeq: number, limit: number, since?: string): Promise<AuditEvent[]> {
+      let query = db.selectFrom('audit_events').selectAll().where('chain', '=', chain).where('seq', '>', afterSeq);
+      if (since !== undefined) query = query.where('at', '>=', since);
+      const rows = await query.orderBy('seq').limit(limit).execute();
+      return rows.map(toAuditEvent);
+    },
+  };
+}
+
+export type AuditRepo = ReturnType<typeof createAuditRepo>;

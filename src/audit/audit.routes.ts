@@ -1,0 +1,49 @@
+import { validationFailed } from '../http/app-error.js';
+import { principalOf } from '../http/auth.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
+import { type App, bearerSecurity } from '../http/route-types.js';
+import type { AuditTrail } from './audit.service.js';
+import { auditHeadSchema, auditListQuerySchema, auditListSchema } from './audit.schemas.js';
+
+const tags = ['audit'];
+
+/** The fleet's audit trail (DESIGN.md §2.6): newest first, and its head to anchor outside the vault. */
+export function registerAuditRoutes(app: App, audit: AuditTrail) {
+  app.get('/audit', {
+    config: { scope: 'audit:read' },
+    schema: {
+      tags,
+      summary: 'List audit events, newest first',
+      security: bearerSecurity,
+      querystring: auditListQuerySchema,
+      response: { 200: auditListSchema },
+    },
+    handler: async (request) => {
+      const { limit, cursor, action, target_id, actor_id, since, until } = request.query;
+      const beforeSeq = cursor === undefined ? undefined : seqCursor(cursor);
+      const events = await audit.list(principalOf(request).fleetId, {
+        action,
+        targetId: target_id,
+        actorId: actor_id,
+        since: since === undefined ? undefined : new Date(since).toISOString(),
+        until: until === undefined ? undefined : new Date(until).toISOString(),
+        beforeSeq,
+        limit: limit + 1,
+      });
+      return pageOf(events, limit, (event) => event, (event) => [event.seq]);
+    },
+  });
+
+  app.get('/audit/head', {
+    config: { scope: 'audit:read' },
+    schema: { tags, summary: 'The latest audit event of the fleet, to anchor outside the vault', security: bearerSecurity, response: { 200: auditHeadSchema } },
+    handler: async (request) => audit.head(principalOf(request).fleetId),
+  });
+}
+
+/** The cursor is the seq of the page's last event: a positive integer, else 422 like any foreign cursor. */
+function seqCursor(cursor: string): number {
+  const [seq] = decodeCursor(cursor, ['number'] as const);
+  if (!Number.isSafeInteger(seq) || seq < 1) throw validationFailed([{ pointer: '/query/cursor', detail: 'is not a cursor this API returned' }]);
+  return seq;
+}
