@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { randomKey, seal, sodiumReady } from '../src/crypto/aead.js';
 import { readMigrations } from '../src/db/migrate.js';
-import { ulidGenerator } from '../src/http/clock.js';
+import { ulidGenerator } from '../src/core/clock.js';
 
 export interface RawInsertResult {
   ops: number;

@@ -12,6 +12,7 @@ import { createDeps, type Deps } from '../src/deps.js';
 import { sqlitePathFromUrl } from '../src/db/database.js';
 import { rawEncryptInsertLoop } from './raw-insert.js';
 import type { Command, Reply, Request, ScaleFleet, StartArgs, Started } from './protocol.js';
+import { cliContext, cliFleetlessContext } from '../src/core/context.js';
 
 let deps: Deps | undefined;
 let app: FastifyInstance | undefined;
@@ -21,7 +22,7 @@ let dataDir: string | undefined;
 const urlOf = (server: FastifyInstance) => `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 
 async function tokenFor(fleetId: string, name: string) {
-  const client = await deps!.services.clients.createSecretClient(fleetId, name);
+  const client = await deps!.services.clients.createSecretClient(cliContext(fleetId), name);
   const res = await app!.inject({
     method: 'POST',
     url: '/oauth/token',
@@ -57,11 +58,11 @@ async function start(args: StartArgs): Promise<Started> {
   bare.get('/bare', async () => ({ ok: true }));
   await bare.listen({ host: '127.0.0.1', port: 0 });
 
-  const fleet = await deps.services.fleets.create('bench fleet');
+  const fleet = await deps.services.fleets.create(cliFleetlessContext, 'bench fleet');
   const auth = await tokenFor(fleet.id, 'bench admin');
   const credentialIds: string[] = [];
   for (let i = 0; i < args.poolSize; i++) {
-    const view = await deps.services.credentials.create(fleet.id, 'niu', {
+    const view = await deps.services.credentials.create(cliContext(fleet.id), 'niu', {
       name: `Pool ${String(i).padStart(4, '0')}`,
       client_id: `pool-client-${i}`,
       client_secret: randomBytes(24).toString('base64url'),
@@ -81,9 +82,9 @@ async function start(args: StartArgs): Promise<Started> {
 }
 
 async function scaleFleet(name: string): Promise<ScaleFleet> {
-  const fleet = await deps!.services.fleets.create(name);
+  const fleet = await deps!.services.fleets.create(cliFleetlessContext, name);
   const { token } = await tokenFor(fleet.id, `${name} reader`);
-  const template = await deps!.services.credentials.create(fleet.id, 'niu', {
+  const template = await deps!.services.credentials.create(cliContext(fleet.id), 'niu', {
     name: `${name} template`,
     client_id: 'template-client',
     client_secret: randomBytes(24).toString('base64url'),

@@ -1,12 +1,10 @@
-import fastifyJwt from '@fastify/jwt';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
-import { createClientLiveness } from './clients/client-liveness.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
 import type { Deps } from './deps.js';
-import { ulidGenerator } from './http/clock.js';
+import { ulidGenerator } from './core/clock.js';
 import { registerAuth } from './http/auth.js';
 import { registerCors } from './http/cors.js';
 import { registerRateLimits } from './http/rate-limit.js';
@@ -14,14 +12,11 @@ import { registerDocs } from './http/docs.routes.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.routes.js';
 import { redactPaths } from './http/logging.js';
-import { countCredentialChanges, countTokens, createMetrics, type Metrics, registerMetrics } from './http/metrics.js';
+import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
 import { parseJsonStrict } from './http/validation.js';
 import { zodValidatorCompiler } from './http/zod-validator.js';
-import { createAssertionVerifier } from './tokens/assertion.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
-import { createJtiStore } from './tokens/jti-store.js';
-import { createTokenService } from './tokens/token.service.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
 import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
 
@@ -44,13 +39,11 @@ const requestIds = ulidGenerator();
 export interface BuildAppOptions {
   /** Fastify logger options or instance; defaults to pino JSON at the configured level. */
   logger?: FastifyServerOptions['logger'] | FastifyServerOptions['loggerInstance'];
-  /** The app's metrics (server.ts passes them to serve METRICS_PORT); a fresh registry otherwise. */
-  metrics?: Metrics;
 }
 
 /** The whole HTTP API, wired from `deps`. Never listens: `server.ts` does. */
 export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const { config, signingKey, services, clock, ids } = deps;
+  const { config, signingKey, services, metrics } = deps;
   const loggerOption =
     options.logger !== undefined && typeof options.logger === 'object' && options.logger !== null && 'child' in options.logger
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
@@ -110,49 +103,17 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   await registerCors(app, config.corsOrigins);
   await registerDocs(app);
-  const metrics = options.metrics ?? createMetrics();
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
-
-  await app.register(fastifyJwt, {
-    secret: { private: signingKey.privateKeyPem, public: signingKey.publicKeyPem },
-    sign: { algorithm: 'ES256', kid: signingKey.kid },
-    verify: {
-      algorithms: ['ES256'],
-      allowedIss: config.publicUrl,
-      allowedAud: config.publicUrl,
-      requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
-      // Verified tokens are cached (fast-jwt): ES256 verification costs ~4x a cache hit.
-      cache: true,
-    },
-  });
-  const liveness = createClientLiveness({ clock, isLive: async (id) => (await services.clients.findLive(id)) !== undefined });
-  registerAuth(app, (token) => app.jwt.verify<Record<string, unknown>>(token), liveness.isLive);
+  registerAuth(app, deps.verifyAccessToken, deps.liveness.isLive);
   await registerRateLimits(app, config);
-
-  const tokens = countTokens(createTokenService({
-    clients: services.clients,
-    clock,
-    ids,
-    sign: (claims) => app.jwt.sign(claims),
-    issuer: config.publicUrl,
-    tokenTtlSeconds: config.tokenTtlSeconds,
-    verifyAssertion: createAssertionVerifier({
-      clock,
-      jtis: createJtiStore(deps.database.db),
-      findIssuer: services.clients.findIssuer,
-      // RFC 7523 §3 item 3: the public URL, HM's /v1 base, or either token endpoint.
-      audiences: [config.publicUrl, `${config.publicUrl}/v1`, `${config.publicUrl}/v1/auth_tokens`, `${config.publicUrl}/oauth/token`],
-      maxSkewSeconds: config.assertionMaxSkewSeconds,
-    }),
-  }), metrics);
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);
   registerBrandRoutes(app);
-  registerTokenRoutes(app, tokens, { keys: [signingKey.publicJwk] });
-  registerAuthTokenRoutes(app, tokens);
-  registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl, liveness });
-  registerCredentialRoutes(app, countCredentialChanges(services.credentials, metrics));
+  registerTokenRoutes(app, services.tokens, { keys: [signingKey.publicJwk] }, metrics.authenticationFailures);
+  registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
+  registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
+  registerCredentialRoutes(app, services.credentials);
   registerVehicleRoutes(app, services.vehicles);
 
   await app.ready();

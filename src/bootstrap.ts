@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
+import { systemContext, systemFleetlessContext } from './core/context.js';
 import type { Deps } from './deps.js';
 
 export interface BootstrapResult {
@@ -17,8 +18,8 @@ export interface BootstrapResult {
 export async function bootstrapIfEmpty(deps: Deps, config: Config): Promise<BootstrapResult | undefined> {
   const { fleets, clients } = deps.services;
   if (!(await fleets.isEmpty())) return undefined;
-  const fleet = await fleets.create('default');
-  const client = await clients.createSecretClient(fleet.id, 'bootstrap admin');
+  const fleet = await fleets.create(systemFleetlessContext, 'default');
+  const client = await clients.createSecretClient(systemContext(fleet.id), 'bootstrap admin');
   const file = path.join(config.dataDir, 'bootstrap-client.json');
   fs.mkdirSync(config.dataDir, { recursive: true });
   const contents = {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config.js';
+import { cliContext, cliFleetlessContext } from './core/context.js';
 import { createDeps } from './deps.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -39,7 +40,7 @@ async function createKeyClient(
     const text = fs.readFileSync(values['public-key'], 'utf8');
     publicKey = text.trimStart().startsWith('{') ? JSON.parse(text) : text;
   }
-  const { view, privateKeyPem } = await deps.services.clients.createKeyClient(values.fleet, values.name, scopes, publicKey);
+  const { view, privateKeyPem } = await deps.services.clients.createKeyClient(cliContext(values.fleet), values.name, scopes, publicKey);
   const keyFile =
     privateKeyPem === undefined
       ? { id: view.id, token_uri: `${publicUrl}/v1/auth_tokens`, instance_uri: publicUrl, inserted_at: view.created_at, fleet_id: view.fleet_id, scopes: view.scopes, public_jwk: view.public_jwk }
@@ -97,12 +98,12 @@ async function run(argv: string[]): Promise<void> {
     } else if (command === 'fleet' && sub === 'create') {
       const name = rest.join(' ') || values.name;
       if (name === undefined) throw new UsageError('fleet create needs a name');
-      const fleet = await deps.services.fleets.create(name);
+      const fleet = await deps.services.fleets.create(cliFleetlessContext, name);
       print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
       const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-      const client = await deps.services.clients.createSecretClient(values.fleet, values.name, scopes);
+      const client = await deps.services.clients.createSecretClient(cliContext(values.fleet), values.name, scopes);
       print(
         values.json,
         { client_id: client.client_id, client_secret: client.client_secret, fleet_id: client.fleet_id, scopes: client.scopes },

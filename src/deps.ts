@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import { createClientLiveness, type ClientLiveness } from './clients/client-liveness.js';
 import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
+import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './core/clock.js';
+import { countCredentialChanges } from './credentials/credentials.metrics.js';
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
@@ -9,24 +12,39 @@ import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { createStore, type Store } from './db/store.js';
 import { createFleetService } from './fleets/fleets.service.js';
-import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './http/clock.js';
-import { generateSigningKey, type SigningKey, signingKeyFrom } from './tokens/signing-key.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { createAssertionVerifier } from './tokens/assertion.js';
+import { accessTokenSigner, accessTokenVerifier, generateSigningKey, type SigningKey, signingKeyFrom } from './tokens/signing-key.js';
+import { countTokens } from './tokens/token.metrics.js';
+import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 
-/** Everything `buildApp` needs, built once per process (or per test). */
+/** Idempotency records outlive their 24 h window by at most this (DESIGN.md §2.1; issue 14 item 13). */
+export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Everything `buildApp` needs, built once per process (or per test). The one place a dependency is wired. */
 export interface Deps {
   config: Config;
   database: Database;
+  store: Store;
   clock: Clock;
   ids: IdGenerator;
   signingKey: SigningKey;
   keyring: Keyring;
+  /** The app's Prometheus registry; domain counters are registered on it below. */
+  metrics: Metrics;
+  /** Whether a token's client is still live (revocation, DESIGN.md §2.3); the client service forgets what it changes. */
+  liveness: ClientLiveness;
+  /** Verifies an access token's signature and claims; throws when it does not verify. */
+  verifyAccessToken: (token: string) => Record<string, unknown>;
   services: {
     fleets: ReturnType<typeof createFleetService>;
     clients: ReturnType<typeof createClientService>;
     credentials: ReturnType<typeof createCredentialService>;
     vehicles: ReturnType<typeof createVehicleService>;
+    tokens: ReturnType<typeof createTokenService>;
   };
   close(): Promise<void>;
 }
@@ -60,10 +78,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     }
   }
   const database = openDatabase(config.databaseUrl, options.database);
+  let pruneTimer: NodeJS.Timeout | undefined;
   try {
-    const { db } = database;
-    const keyring = createKeyring({ masterKeys, db });
-    const keyDeps = { db, keyring, clock, ids };
+    const store = createStore(database);
+    const keyring = createKeyring({ masterKeys, repos: store.repos });
+    const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { signingKey, secretHashKey } = await database.withStartupLock(async () => {
       await migrate(database);
       await keyring.verifyMasterKeys();
@@ -72,27 +91,68 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
       };
     });
+    const metrics = createMetrics();
+    const liveness = createClientLiveness({ clock, isLive: async (id) => (await store.repos.clients.findLive(id)) !== undefined });
+    const clients = createClientService({ store, clock, ids, secretHashKey, liveness });
+    const credentials = createCredentialService({
+      store,
+      keyring,
+      clock,
+      ids,
+      // Domain-separated from client-secret hashes, which use the same vault key.
+      fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
+    });
+    const tokens = createTokenService({
+      clients,
+      clock,
+      ids,
+      sign: accessTokenSigner(signingKey),
+      issuer: config.publicUrl,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      verifyAssertion: createAssertionVerifier({
+        clock,
+        jtis: store.repos.jtis,
+        findIssuer: clients.findIssuer,
+        // RFC 7523 §3 item 3: the public URL, HM's /v1 base, or either token endpoint.
+        audiences: [config.publicUrl, `${config.publicUrl}/v1`, `${config.publicUrl}/v1/auth_tokens`, `${config.publicUrl}/oauth/token`],
+        maxSkewSeconds: config.assertionMaxSkewSeconds,
+      }),
+    });
+
+    // Expired idempotency records go at start-up and every hour (a failure is retried at the next tick).
+    await credentials.pruneIdempotencyKeys();
+    pruneTimer = setInterval(() => {
+      credentials.pruneIdempotencyKeys().catch((error: unknown) => {
+        options.logger?.warn({ reason: (error as Error).message }, 'pruning expired idempotency records failed');
+      });
+    }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+
     return {
       config,
       database,
+      store,
       clock,
       ids,
       signingKey,
       keyring,
+      metrics,
+      liveness,
+      verifyAccessToken: accessTokenVerifier(signingKey, config.publicUrl),
       services: {
-        fleets: createFleetService(keyDeps),
-        clients: createClientService({ db, clock, ids, secretHashKey }),
-        credentials: createCredentialService({
-          ...keyDeps,
-          lockFleet: database.lockFleet,
-          // Domain-separated from client-secret hashes, which use the same vault key.
-          fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
-        }),
-        vehicles: createVehicleService({ db, clock, ids }),
+        fleets: createFleetService({ store, keyring, clock, ids }),
+        clients,
+        credentials: countCredentialChanges(credentials, metrics.registry),
+        vehicles: createVehicleService({ store, clock, ids }),
+        tokens: countTokens(tokens, metrics.registry),
       },
-      close: () => database.close(),
+      close: async () => {
+        clearInterval(pruneTimer);
+        await database.close();
+      },
     };
   } catch (error) {
+    clearInterval(pruneTimer);
     await database.close();
     throw error;
   }

@@ -3,7 +3,7 @@ import { bootstrapIfEmpty } from './bootstrap.js';
 import { type Config, loadConfig } from './config.js';
 import { createDeps } from './deps.js';
 import { createLogger } from './http/logging.js';
-import { createMetrics, serveMetricsOn } from './http/metrics.js';
+import { serveMetricsOn } from './http/metrics.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -30,8 +30,8 @@ async function main() {
       `empty database: created the default fleet and an admin client; its credentials are in ${bootstrap.file}`,
     );
   }
-  const metrics = createMetrics();
-  const app = await buildApp(deps, { logger, metrics });
+  const { metrics } = deps;
+  const app = await buildApp(deps, { logger });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

@@ -103,13 +103,13 @@ describe('METRICS_PORT', () => {
       await t.close();
     }
     const metrics = createMetrics();
-    metrics.tokensIssued.inc({ grant: 'client_credentials' });
+    metrics.authenticationFailures.inc({ reason: 'invalid_client' });
     const server = await serveMetricsOn(metrics, 0, '127.0.0.1');
     try {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const res = await fetch(`${base}/metrics`);
       expect(res.status).toBe(200);
-      expect(sample(await res.text(), 'fleetvault_tokens_issued_total', { grant: 'client_credentials' })).toBe(1);
+      expect(sample(await res.text(), 'fleetvault_authentication_failures_total', { reason: 'invalid_client' })).toBe(1);
       expect((await fetch(`${base}/credentials`)).status).toBe(404);
     } finally {
       server.close();

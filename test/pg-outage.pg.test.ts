@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { createDeps, type Deps } from '../src/deps.js';
 import { adminQuery } from './helpers/test-database.js';
 import { expectProblem, newMasterKey, niuExample } from './helpers/test-app.js';
+import { cliContext, cliFleetlessContext } from '../src/core/context.js';
 
 /**
  * PostgreSQL going away, simulated without touching the shared server: the app logs in as
@@ -39,8 +40,8 @@ beforeAll(async () => {
   const config = loadConfig({ FLEETVAULT_DATA_DIR: dataDir, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   deps = await createDeps(config, { masterKeys: [newMasterKey()], database: { pgSchema: schema, pgPoolSize: 4 } });
   app = await buildApp(deps, { logger: false });
-  const fleet = await deps.services.fleets.create('outage fleet');
-  const client = await deps.services.clients.createSecretClient(fleet.id, 'outage client');
+  const fleet = await deps.services.fleets.create(cliFleetlessContext, 'outage fleet');
+  const client = await deps.services.clients.createSecretClient(cliContext(fleet.id), 'outage client');
   const res = await app.inject({
     method: 'POST',
     url: '/oauth/token',

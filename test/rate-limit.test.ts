@@ -3,6 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
 import { newKeyClient, signEs256 } from './helpers/key-client.js';
+import { cliContext } from '../src/core/context.js';
 
 /** Rate limits (issue 3 brute force, issue 5 global per-client limit); real counters, tiny limits. */
 const apps: TestApp[] = [];
@@ -36,7 +37,7 @@ describe('/oauth/token and /v1/auth_tokens', () => {
     expect(attempts[0]!.headers['x-ratelimit-remaining']).toBe('2');
     // The right secret is refused too while limited: guessing cannot continue.
     expect((await secretRequest(t, fleet.clientId, fleet.clientSecret)).statusCode).toBe(429);
-    const other = await t.deps.services.clients.createSecretClient(fleet.fleetId, 'other');
+    const other = await t.deps.services.clients.createSecretClient(cliContext(fleet.fleetId), 'other');
     expect((await secretRequest(t, other.client_id, other.client_secret)).statusCode).toBe(200);
   });
 

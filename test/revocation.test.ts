@@ -1,6 +1,7 @@
 import { CLIENT_LIVENESS_TTL_MS } from '../src/clients/client-liveness.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
+import { cliContext } from '../src/core/context.js';
 
 /**
  * A deleted client's tokens are refused within 5 s on every replica (DESIGN.md §2.3): two apps
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 describe('revocation', () => {
   it('replica B refuses a client deleted on replica A within the liveness TTL (2 s) of its last check, 401 invalid-token', async () => {
-    const created = await a.deps.services.clients.createSecretClient(fleetId, 'to revoke', ['vehicles:read']);
+    const created = await a.deps.services.clients.createSecretClient(cliContext(fleetId), 'to revoke', ['vehicles:read']);
     const token = (
       await a.app.inject({
         method: 'POST',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MatrixFixture, type MatrixRoute, matrixCaseNames, securityMatrix } from './helpers/security-matrix.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
+import { cliContext } from '../src/core/context.js';
 
 /**
  * The shared security matrix (STYLE.md "Tests", issue 3) over every route group. A victim
@@ -20,7 +21,7 @@ beforeAll(async () => {
   ids.vehicle = vehicle.json().id;
   // Holds only clients:manage, so the control token (the route's scope alone) may rotate and delete it.
   ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['clients:manage'] })).json().id;
-  const doomed = await t.deps.services.clients.createSecretClient(victim.fleetId, 'doomed');
+  const doomed = await t.deps.services.clients.createSecretClient(cliContext(victim.fleetId), 'doomed');
   const doomedToken = (
     await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: doomed.client_id, client_secret: doomed.client_secret } })
   ).json().access_token;

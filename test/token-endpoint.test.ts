@@ -1,6 +1,7 @@
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
+import { cliContext } from '../src/core/context.js';
 
 let t: TestApp;
 let fleet: Awaited<ReturnType<TestApp['newFleet']>>;
@@ -33,7 +34,7 @@ function expectOAuthError(res: Awaited<ReturnType<typeof tokenRequest>>, error: 
 beforeAll(async () => {
   t = await buildTestApp();
   fleet = await t.newFleet();
-  narrow = await t.deps.services.clients.createSecretClient(fleet.fleetId, 'reader', ['credentials:read', 'vehicles:read']);
+  narrow = await t.deps.services.clients.createSecretClient(cliContext(fleet.fleetId), 'reader', ['credentials:read', 'vehicles:read']);
 });
 afterAll(() => t.close());
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../http/clock.js';
+import type { Clock } from '../core/clock.js';
 
 /** Longest a replica trusts a cached answer: a deleted client's tokens die within 5 s (DESIGN.md §2.3). */
 // 2 s leaves margin for the query and a loaded machine; one lookup per client per 2 s is cheap.

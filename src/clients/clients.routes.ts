@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { principalOf } from '../http/auth.js';
+import { actorContext, principalOf } from '../http/auth.js';
 import { validationFailed } from '../http/app-error.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
-import type { ClientLiveness } from './client-liveness.js';
 import {
   clientCreateSchema,
   clientListQuerySchema,
@@ -18,7 +17,7 @@ const tags = ['clients'];
 const config = { scope: 'clients:manage' } as const;
 
 /** `/clients` (DESIGN.md §2.3): the fleet's API clients, secret or key (service accounts). */
-export function registerClientRoutes(app: App, service: ClientService, options: { publicUrl: string; liveness: ClientLiveness }) {
+export function registerClientRoutes(app: App, service: ClientService, options: { publicUrl: string }) {
   app.post('/clients', {
     config,
     schema: {
@@ -36,10 +35,10 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       let created: z.infer<typeof createdClientSchema>;
       if (kind === 'secret') {
         if (public_key !== undefined) throw validationFailed([{ pointer: '/public_key', detail: 'only key clients have a public key' }]);
-        const client = await service.createSecretClient(principal.fleetId, name, scopes, principal.scopes);
+        const client = await service.createSecretClient(actorContext(request), name, scopes, principal.scopes);
         created = { ...client.view, client_secret: client.client_secret };
       } else {
-        const client = await service.createKeyClient(principal.fleetId, name, scopes, public_key, principal.scopes);
+        const client = await service.createKeyClient(actorContext(request), name, scopes, public_key, principal.scopes);
         created =
           client.privateKeyPem === undefined
             ? client.view
@@ -78,9 +77,7 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       response: { 204: z.undefined(), ...problemResponses('not-found') },
     },
     handler: async (request, reply) => {
-      const principal = principalOf(request);
-      await service.delete(principal.fleetId, request.params.id, principal.scopes);
-      options.liveness.forget(request.params.id.toUpperCase());
+      await service.delete(actorContext(request), request.params.id, principalOf(request).scopes);
       return reply.code(204).send();
     },
   });
@@ -96,8 +93,7 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       response: { 200: rotatedSecretSchema, ...problemResponses('not-found', 'conflicting-resource') },
     },
     handler: async (request) => {
-      const principal = principalOf(request);
-      return service.rotateSecret(principal.fleetId, request.params.id, principal.scopes);
+      return service.rotateSecret(actorContext(request), request.params.id, principalOf(request).scopes);
     },
   });
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { scopeSchema } from './scopes.js';
+import { scopeSchema } from '../core/scopes.js';
 
 const publicJwkSchema = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string() });
 

@@ -1,14 +1,15 @@
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { DB } from '../db/schema.js';
+import type { ActorContext } from '../core/context.js';
+import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { parseOrThrow } from '../http/validation.js';
 import { clientSecretMatches, generateClientSecret, hashClientSecret } from './client-secrets.js';
-import { type ClientRow, createClientRepo } from './clients.repo.js';
+import type { ClientLiveness } from './client-liveness.js';
+import type { ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
-import { type Scope, allScopes, scopeSchema } from './scopes.js';
+import { type Scope, allScopes, scopeSchema } from '../core/scopes.js';
 
 export const clientNameSchema = z.string().trim().min(1).max(100);
 
@@ -41,9 +42,16 @@ export interface ClientListQuery {
   cursor?: string | undefined;
 }
 
-export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: IdGenerator; secretHashKey: Buffer }) {
-  const { db, clock, ids, secretHashKey } = deps;
-  const repo = createClientRepo(db);
+export function createClientService(deps: {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  secretHashKey: Buffer;
+  /** This replica's revocation cache: what the service revokes, it forgets at once (other replicas within the TTL). */
+  liveness: Pick<ClientLiveness, 'forget'>;
+}) {
+  const { store, clock, ids, secretHashKey, liveness } = deps;
+  const repo = store.repos.clients;
 
   const scopesOf = (row: ClientRow): Scope[] => row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
   const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({ id: row.id, fleetId: row.fleet_id, scopes: scopesOf(row) });
@@ -79,8 +87,7 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
     const name = parseOrThrow(clientNameSchema, rawName, '/name');
     const parsedScopes = parseOrThrow(z.array(scopeSchema).min(1), [...new Set(scopes)], '/scopes');
     assertGranterHolds(granter, parsedScopes, 'grant');
-    const exists = await db.selectFrom('fleets').select('id').where('id', '=', fleetId).executeTakeFirst();
-    if (exists === undefined) throw notFound('Fleet');
+    if (!(await store.repos.fleets.exists(fleetId))) throw notFound('Fleet');
     return { name, scopes: parsedScopes };
   }
 
@@ -91,11 +98,12 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
   return {
     /** A secret client; its secret is returned here once and stored only as a keyed hash. */
     async createSecretClient(
-      fleetId: string,
+      context: ActorContext,
       rawName: string,
       scopes: readonly string[] = allScopes,
       granter?: readonly Scope[],
     ): Promise<CreatedSecretClient & { view: ClientView }> {
+      const { fleetId } = context;
       const prepared = await prepare(fleetId, rawName, scopes, granter);
       const secret = generateClientSecret();
       const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'secret'), secret_hash: hashClientSecret(secretHashKey, secret) };
@@ -108,12 +116,13 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
      * the vault generates a P-256 pair and returns the private key this once, never storing it.
      */
     async createKeyClient(
-      fleetId: string,
+      context: ActorContext,
       rawName: string,
       scopes: readonly string[],
       publicKey: unknown,
       granter?: readonly Scope[],
     ): Promise<{ view: ClientView; privateKeyPem: string | undefined }> {
+      const { fleetId } = context;
       const given = publicKey === undefined ? undefined : parsePublicKey(publicKey);
       const prepared = await prepare(fleetId, rawName, scopes, granter);
       const generated = given === undefined ? generateKeyClientPair() : undefined;
@@ -136,15 +145,18 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
     },
 
     /** Deletes (revokes) a client: its tokens stop working within the liveness cache's TTL. */
-    async delete(fleetId: string, id: string, granter?: readonly Scope[]): Promise<void> {
+    async delete(context: ActorContext, id: string, granter?: readonly Scope[]): Promise<void> {
+      const { fleetId } = context;
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'delete');
       if (!(await repo.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
+      liveness.forget(row.id);
     },
 
     /** A new secret for a secret client, shown once; the old one stops working at once. */
-    async rotateSecret(fleetId: string, id: string, granter?: readonly Scope[]): Promise<ClientView & { client_secret: string }> {
+    async rotateSecret(context: ActorContext, id: string, granter?: readonly Scope[]): Promise<ClientView & { client_secret: string }> {
+      const { fleetId } = context;
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'rotate the secret of');

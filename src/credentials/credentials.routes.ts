@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { principalOf } from '../http/auth.js';
+import { actorContext, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialService } from './credentials.service.js';
@@ -51,7 +51,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       response: { 201: credentialViewSchema.meta({ examples: [niuView] }), ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused') },
     },
     handler: async (request, reply) => {
-      const view = await service.create(principalOf(request).fleetId, request.params.brand, request.body, request.headers['idempotency-key']);
+      const view = await service.create(actorContext(request), request.params.brand, request.body, request.headers['idempotency-key']);
       return reply.code(201).header('location', `/${view.brand}/credentials/${view.id}`).header('etag', credentialEtag(view)).send(view);
     },
   });
@@ -93,7 +93,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
-      const view = await service.rotate(principalOf(request).fleetId, brand, id, request.body, request.headers['if-match']);
+      const view = await service.rotate(actorContext(request), brand, id, request.body, request.headers['if-match']);
       return reply.header('etag', credentialEtag(view)).send(view);
     },
   });
@@ -103,7 +103,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
     schema: { tags, summary: 'Delete a credential no vehicle references', security: bearerSecurity, params: credentialParamsSchema, headers: ifMatchHeaders, response: { 204: z.undefined(), ...problemResponses('not-found', 'unknown-brand', 'conflicting-resource', 'precondition-failed') } },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
-      await service.delete(principalOf(request).fleetId, brand, id, request.headers['if-match']);
+      await service.delete(actorContext(request), brand, id, request.headers['if-match']);
       return reply.code(204).send();
     },
   });

@@ -1,15 +1,14 @@
 import type { Brand } from '../brands/define-brand.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { ActorContext } from '../core/context.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
-import type { Database } from '../db/database.js';
+import type { Repos, Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
-import { type CredentialRowWithCount, createCredentialRepo } from './credentials.repo.js';
+import type { CredentialRowWithCount } from './credentials.repo.js';
 import { createIdempotency } from './idempotency.js';
 import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
 import { z } from 'zod';
@@ -89,17 +88,16 @@ function patchFieldError(brand: Brand, field: string): string {
 }
 
 export function createCredentialService(deps: {
-  db: Kysely<DB>;
+  store: Store;
   keyring: Keyring;
   clock: Clock;
   ids: IdGenerator;
-  lockFleet: Database['lockFleet'];
   /** Keyed hash for Idempotency-Key requests: bodies hold secrets, so no plain digest is stored. */
   fingerprint: (text: string) => string;
 }) {
-  const { db, keyring, clock, ids, lockFleet, fingerprint } = deps;
+  const { store, keyring, clock, ids, fingerprint } = deps;
   const idempotency = createIdempotency({ clock });
-  const repo = createCredentialRepo(db);
+  const repo = store.repos.credentials;
 
   async function load(fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
     const row = await repo.findById(fleetId, id.toUpperCase());
@@ -112,14 +110,15 @@ export function createCredentialService(deps: {
      * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
      * answers the first response (no second credential); the key with another request is 422.
      */
-    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
+    async create(context: ActorContext, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
+      const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const request =
         idempotencyKey === undefined
           ? undefined
           : { key: idempotencyKey, requestHash: fingerprint(`${brand.slug}\n${JSON.stringify(body, Object.keys(body).sort())}`) };
       if (request !== undefined) {
-        const replayed = await idempotency.replay(db, fleetId, request);
+        const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
         if (replayed !== undefined) return replayed;
       }
       const { name: rawName, ...rest } = body;
@@ -141,10 +140,10 @@ export function createCredentialService(deps: {
       const sealed = await keyring.sealSecrets(fleetId, id, 1, secrets);
       const key = name === null ? '' : nameKey(name);
       try {
-        await db.transaction().execute(async (trx) => {
-          const tx = createCredentialRepo(trx);
+        await store.transaction(async (repos) => {
+          const tx = repos.credentials;
           // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
-          if (brand.maxPerFleet !== undefined) await lockFleet(trx, fleetId);
+          if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
           if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
             throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
               limit: brand.maxPerFleet,
@@ -167,13 +166,13 @@ export function createCredentialService(deps: {
             secret_created_by: null,
           };
           await tx.insert(row);
-          if (request !== undefined) await idempotency.record(trx, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
+          if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
         });
       } catch (error) {
         // A retry that raced its first request (another replica, or one still open): whichever
         // constraint stopped it, the first request's row now decides: replay it, or 422.
         if (request !== undefined) {
-          const replayed = await idempotency.replay(db, fleetId, request);
+          const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
           if (replayed !== undefined) return replayed;
         }
         // Two replicas can both pass nameTaken; the unique index decides.
@@ -201,7 +200,8 @@ export function createCredentialService(deps: {
     },
 
     /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
-    async rotate(fleetId: string, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+    async rotate(context: ActorContext, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+      const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
       if (refused.length > 0) {
@@ -241,15 +241,19 @@ export function createCredentialService(deps: {
       }
     },
 
+    /** Deletes the idempotency records whose 24 h window is over (DESIGN.md §2.1): they keep a view of the credential. */
+    pruneIdempotencyKeys: (): Promise<number> => idempotency.prune(store.repos.idempotency),
+
     /** Deletes unless vehicles reference it; the check and the delete are one transaction (DESIGN.md §2.1). */
-    async delete(fleetId: string, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
+    async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
+      const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const current = await load(fleetId, brand, id);
       if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
         throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
       }
-      const stillReferenced = async (executor: Kysely<DB>) => {
-        const refs = await createCredentialRepo(executor).referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS);
+      const stillReferenced = async (repos: Repos) => {
+        const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS);
         if (refs.count === 0) return undefined;
         return new AppError('conflicting-resource', `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`, {
           vehicle_count: refs.count,
@@ -257,13 +261,13 @@ export function createCredentialService(deps: {
         });
       };
       try {
-        await db.transaction().execute(async (trx) => {
-          const conflict = await stillReferenced(trx);
+        await store.transaction(async (repos) => {
+          const conflict = await stillReferenced(repos);
           if (conflict) throw conflict;
           // With If-Match, delete only the version the caller saw: a rotation since the check is a 412, not a silent delete.
           const pinned = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : current.secret_version;
-          if (!(await createCredentialRepo(trx).delete(fleetId, current.id, pinned))) {
-            if (pinned !== undefined && (await createCredentialRepo(trx).findById(fleetId, current.id))) {
+          if (!(await repos.credentials.delete(fleetId, current.id, pinned))) {
+            if (pinned !== undefined && (await repos.credentials.findById(fleetId, current.id))) {
               throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
             }
             throw notFound('Credential');
@@ -271,7 +275,7 @@ export function createCredentialService(deps: {
         });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.
-        if (isForeignKeyViolation(error)) throw (await stillReferenced(db)) ?? error;
+        if (isForeignKeyViolation(error)) throw (await stillReferenced(store.repos)) ?? error;
         throw error;
       }
     },

@@ -1,13 +1,11 @@
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { isUniqueViolation } from '../db/db-errors.js';
-import type { DB } from '../db/schema.js';
+import type { Clock } from '../core/clock.js';
 import { AppError } from '../http/app-error.js';
-import type { Clock } from '../http/clock.js';
 import type { CredentialView } from './credentials.schemas.js';
+import type { IdempotencyRepo } from './idempotency.repo.js';
 
 /** DESIGN.md §2.1: the same key and body within 24 h replays the first response. */
-const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Printable ASCII, as clients send UUIDs or ULIDs; long enough for any of them. */
 export const idempotencyKeySchema = z
@@ -34,40 +32,27 @@ export function createIdempotency(deps: { clock: Clock }) {
 
   return {
     /** The stored first response for a retry, 422 for a reused key, undefined for a new key. */
-    async replay(db: Kysely<DB>, fleetId: string, request: IdempotentRequest): Promise<CredentialView | undefined> {
-      const row = await db
-        .selectFrom('idempotency_keys')
-        .select(['request_hash', 'response_body'])
-        .where('fleet_id', '=', fleetId)
-        .where('idempotency_key', '=', request.key)
-        .where('created_at', '>', cutoff())
-        .executeTakeFirst();
+    async replay(repo: IdempotencyRepo, fleetId: string, request: IdempotentRequest): Promise<CredentialView | undefined> {
+      const row = await repo.findSince(fleetId, request.key, cutoff());
       if (row === undefined) return undefined;
       if (row.request_hash !== request.requestHash) throw reused();
       return JSON.parse(row.response_body) as CredentialView;
     },
 
     /** Records the first response inside the create's transaction, replacing an expired row. */
-    async record(trx: Kysely<DB>, fleetId: string, request: IdempotentRequest, view: CredentialView): Promise<void> {
-      await trx
-        .deleteFrom('idempotency_keys')
-        .where('fleet_id', '=', fleetId)
-        .where('idempotency_key', '=', request.key)
-        .where('created_at', '<=', cutoff())
-        .execute();
-      await trx
-        .insertInto('idempotency_keys')
-        .values({
-          fleet_id: fleetId,
-          idempotency_key: request.key,
-          request_hash: request.requestHash,
-          response_body: JSON.stringify(view),
-          created_at: deps.clock.now().toISOString(),
-        })
-        .execute();
+    async record(repo: IdempotencyRepo, fleetId: string, request: IdempotentRequest, view: CredentialView): Promise<void> {
+      await repo.deleteExpiredKey(fleetId, request.key, cutoff());
+      await repo.insert({
+        fleet_id: fleetId,
+        idempotency_key: request.key,
+        request_hash: request.requestHash,
+        response_body: JSON.stringify(view),
+        created_at: deps.clock.now().toISOString(),
+      });
     },
 
-    isRace: (error: unknown) => isUniqueViolation(error, 'idempotency_keys_pkey'),
+    /** Deletes every record whose 24 h window is over (start-up and periodically); returns how many. */
+    prune: (repo: IdempotencyRepo): Promise<number> => repo.deleteExpired(cutoff()),
   };
 }
 

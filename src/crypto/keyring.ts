@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { DB } from '../db/schema.js';
 import { IntegrityError, open, randomKey, seal } from './aead.js';
+import type { DataKeyRepo, DataKeyRow, StoredDataKey } from './data-keys.repo.js';
 import type { MasterKey } from './master-keys.js';
+import type { VaultKeyRepo } from './vault-keys.repo.js';
 
 /** Stops the start-up: the configured master keys cannot open what the database holds. */
 export class MasterKeyMismatchError extends Error {
@@ -14,19 +14,12 @@ const vaultKeyAad = (keyId: string, purpose: string) => `fleetvault:vault-key:v1
 const secretsAad = (fleetId: string, credentialId: string, secretVersion: number) =>
   `fleetvault:credential-secrets:v1:${fleetId}:${credentialId}:${secretVersion}`;
 
-export interface WrappedDataKey {
-  fleet_id: string;
-  kek_id: string;
-  wrapped_key: Buffer;
-  created_at: string;
-}
-
 /**
  * Envelope encryption (DESIGN.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
  * DEKs seal credential secrets. Unwrapped DEKs are cached in memory for the process's life.
  */
-export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kysely<DB> }) {
-  const { masterKeys, db } = deps;
+export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: { dataKeys: DataKeyRepo; vaultKeys: VaultKeyRepo } }) {
+  const { masterKeys, repos } = deps;
   const active = masterKeys[0];
   if (active === undefined) throw new TypeError('keyring: at least one master key is required');
   const byId = new Map(masterKeys.map((k) => [k.id, k.key]));
@@ -41,25 +34,21 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kyse
   }
 
   /** A fresh DEK for a new fleet, wrapped by the active master key: insert the row in the fleet's transaction. */
-  function newWrappedDataKey(fleetId: string, createdAt: string): WrappedDataKey {
+  function newWrappedDataKey(fleetId: string, createdAt: string): DataKeyRow {
     const dek = randomKey();
     const wrapped = seal(dek, active!.key, dataKeyAad(fleetId));
     dataKeys.set(fleetId, dek);
     return { fleet_id: fleetId, kek_id: active!.id, wrapped_key: wrapped, created_at: createdAt };
   }
 
-  function unwrap(row: Pick<WrappedDataKey, 'fleet_id' | 'kek_id' | 'wrapped_key'>): Buffer {
+  function unwrap(row: StoredDataKey): Buffer {
     return Buffer.from(open(row.wrapped_key, kek(row.kek_id), dataKeyAad(row.fleet_id)));
   }
 
   async function dataKey(fleetId: string): Promise<Buffer> {
     const cached = dataKeys.get(fleetId);
     if (cached !== undefined) return cached;
-    const row = await db
-      .selectFrom('fleet_data_keys')
-      .select(['fleet_id', 'kek_id', 'wrapped_key'])
-      .where('fleet_id', '=', fleetId)
-      .executeTakeFirst();
+    const row = await repos.dataKeys.find(fleetId);
     if (row === undefined) throw new IntegrityError(`fleet ${fleetId} has no data key`);
     const dek = unwrap(row);
     dataKeys.set(fleetId, dek);
@@ -110,36 +99,15 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kyse
      */
     async rewrapToActive(): Promise<{ dataKeys: number; vaultKeys: number }> {
       let dataKeysDone = 0;
-      const staleDataKeys = await db
-        .selectFrom('fleet_data_keys')
-        .select(['fleet_id', 'kek_id', 'wrapped_key'])
-        .where('kek_id', '!=', active.id)
-        .execute();
-      for (const row of staleDataKeys) {
+      for (const row of await repos.dataKeys.wrappedByOtherThan(active.id)) {
         const wrapped = seal(unwrap(row), active.key, dataKeyAad(row.fleet_id));
-        const result = await db
-          .updateTable('fleet_data_keys')
-          .set({ kek_id: active.id, wrapped_key: wrapped })
-          .where('fleet_id', '=', row.fleet_id)
-          .where('kek_id', '=', row.kek_id)
-          .executeTakeFirst();
-        dataKeysDone += Number(result.numUpdatedRows);
+        if (await repos.dataKeys.rewrap(row.fleet_id, row.kek_id, { kek_id: active.id, wrapped_key: wrapped })) dataKeysDone++;
       }
       let vaultKeysDone = 0;
-      const staleVaultKeys = await db
-        .selectFrom('vault_keys')
-        .select(['id', 'purpose', 'kek_id', 'sealed_key'])
-        .where('kek_id', '!=', active.id)
-        .execute();
-      for (const row of staleVaultKeys) {
+      for (const row of await repos.vaultKeys.sealedByOtherThan(active.id)) {
         const material = Buffer.from(open(row.sealed_key, kek(row.kek_id), vaultKeyAad(row.id, row.purpose)));
-        const result = await db
-          .updateTable('vault_keys')
-          .set({ kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(row.id, row.purpose)) })
-          .where('id', '=', row.id)
-          .where('kek_id', '=', row.kek_id)
-          .executeTakeFirst();
-        vaultKeysDone += Number(result.numUpdatedRows);
+        const resealed = { kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(row.id, row.purpose)) };
+        if (await repos.vaultKeys.reseal(row.id, row.kek_id, resealed)) vaultKeysDone++;
       }
       return { dataKeys: dataKeysDone, vaultKeys: vaultKeysDone };
     },
@@ -149,8 +117,7 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; db: Kyse
      * database, so a wrong key stops the start instead of failing requests later.
      */
     async verifyMasterKeys(): Promise<void> {
-      const rows = await db.selectFrom('fleet_data_keys').select(['fleet_id', 'kek_id', 'wrapped_key']).execute();
-      for (const row of rows) {
+      for (const row of await repos.dataKeys.all()) {
         try {
           dataKeys.set(row.fleet_id, unwrap(row));
         } catch (error) {

@@ -1,7 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { DB, VaultKeysTable } from '../db/schema.js';
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
+import type { VaultKeysTable } from '../db/schema.js';
 import type { Keyring } from './keyring.js';
+import type { VaultKeyRepo } from './vault-keys.repo.js';
 
 export interface VaultKey {
   id: string;
@@ -14,37 +14,25 @@ export interface VaultKey {
  * database has none. Stored in the database so every replica signs and hashes alike.
  */
 export async function loadOrCreateVaultKey(
-  deps: { db: Kysely<DB>; keyring: Keyring; clock: Clock; ids: IdGenerator },
+  deps: { vaultKeys: VaultKeyRepo; keyring: Keyring; clock: Clock; ids: IdGenerator },
   purpose: VaultKeysTable['purpose'],
   generate: (id: string) => { material: Buffer; publicJwk?: Record<string, unknown> },
 ): Promise<VaultKey> {
-  const { db, keyring, clock, ids } = deps;
-  const find = () =>
-    db
-      .selectFrom('vault_keys')
-      .selectAll()
-      .where('purpose', '=', purpose)
-      .where('retired_at', 'is', null)
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .executeTakeFirst();
-  let row = await find();
+  const { vaultKeys, keyring, clock, ids } = deps;
+  let row = await vaultKeys.findLive(purpose);
   if (row === undefined) {
     const id = ids.next();
     const { material, publicJwk } = generate(id);
     const sealed = keyring.sealVaultKey(id, purpose, material);
-    await db
-      .insertInto('vault_keys')
-      .values({
-        id,
-        purpose,
-        ...sealed,
-        public_jwk: publicJwk === undefined ? null : JSON.stringify(publicJwk),
-        created_at: clock.now().toISOString(),
-        retired_at: null,
-      })
-      .execute();
-    row = (await find())!;
+    await vaultKeys.insert({
+      id,
+      purpose,
+      ...sealed,
+      public_jwk: publicJwk === undefined ? null : JSON.stringify(publicJwk),
+      created_at: clock.now().toISOString(),
+      retired_at: null,
+    });
+    row = (await vaultKeys.findLive(purpose))!;
   }
   return {
     id: row.id,

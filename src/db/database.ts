@@ -21,8 +21,6 @@ export interface Database {
    * create vault keys once (a PostgreSQL advisory lock; SQLite's one process needs none).
    */
   withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
-  /** Serialises writers of one fleet inside a transaction (per-fleet caps); no-op on SQLite, whose writers are serial. */
-  lockFleet(trx: Kysely<DB>, fleetId: string): Promise<void>;
   /** Cheap round trip proving the database answers. */
   ping(): Promise<void>;
   /** Flushes the SQLite WAL into the main file (no-op on PostgreSQL). */
@@ -69,7 +67,6 @@ function openSqlite(file: string): Database {
       handle.exec(sqlText);
     },
     withStartupLock: (fn) => fn(),
-    async lockFleet() {},
     async ping() {
       handle.prepare('SELECT 1').get();
     },
@@ -146,9 +143,6 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
       } finally {
         client.release();
       }
-    },
-    async lockFleet(trx, fleetId) {
-      await sql`SELECT id FROM fleets WHERE id = ${fleetId} FOR UPDATE`.execute(trx);
     },
     async ping() {
       await sql`SELECT 1`.execute(db);

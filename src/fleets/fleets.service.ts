@@ -1,40 +1,33 @@
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Clock, IdGenerator } from '../core/clock.js';
+import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { DB } from '../db/schema.js';
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Store } from '../db/store.js';
 import { parseOrThrow } from '../http/validation.js';
+import type { FleetRow } from './fleets.repo.js';
 
 export const fleetNameSchema = z.string().trim().min(1).max(100);
 
-export interface Fleet {
-  id: string;
-  name: string;
-  created_at: string;
-}
+export type Fleet = FleetRow;
 
 /** A fleet is born with its data key: both rows in one transaction, so no fleet lacks one. */
-export function createFleetService(deps: { db: Kysely<DB>; keyring: Keyring; clock: Clock; ids: IdGenerator }) {
-  const { db, keyring, clock, ids } = deps;
+export function createFleetService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator }) {
+  const { store, keyring, clock, ids } = deps;
   return {
-    async create(rawName: string): Promise<Fleet> {
+    async create(_context: FleetlessContext, rawName: string): Promise<Fleet> {
       const name = parseOrThrow(fleetNameSchema, rawName, '/name');
       const fleet = { id: ids.next(), name, created_at: clock.now().toISOString() };
       const wrapped = keyring.newWrappedDataKey(fleet.id, fleet.created_at);
-      await db.transaction().execute(async (trx) => {
-        await trx.insertInto('fleets').values(fleet).execute();
-        await trx.insertInto('fleet_data_keys').values(wrapped).execute();
+      await store.transaction(async (repos) => {
+        await repos.fleets.insert(fleet);
+        await repos.dataKeys.insert(wrapped);
       });
       return fleet;
     },
 
-    async exists(id: string): Promise<boolean> {
-      return (await db.selectFrom('fleets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
-    },
+    exists: (id: string): Promise<boolean> => store.repos.fleets.exists(id),
 
-    async isEmpty(): Promise<boolean> {
-      return (await db.selectFrom('fleets').select('id').limit(1).executeTakeFirst()) === undefined;
-    },
+    isEmpty: (): Promise<boolean> => store.repos.fleets.isEmpty(),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isScope, type Scope } from '../clients/scopes.js';
+import type { ActorContext } from '../core/context.js';
+import { isScope, type Scope } from '../core/scopes.js';
 import { AppError } from './app-error.js';
 
 export interface Principal {
@@ -64,6 +65,12 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): Princ
     throw new AppError('invalid-token', 'The access token is not valid.');
   }
   return { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope) };
+}
+
+/** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */
+export function actorContext(request: FastifyRequest): ActorContext {
+  const principal = principalOf(request);
+  return { fleetId: principal.fleetId, actor: { type: 'client', id: principal.clientId }, requestId: request.id };
 }
 
 /** The verified caller of a route that declared a scope. */

@@ -2,15 +2,12 @@ import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { findBrand } from '../brands/brand-registry.js';
-import type { CredentialService } from '../credentials/credentials.service.js';
-import type { TokenService } from '../tokens/token.service.js';
-import { InvalidClient, InvalidGrant } from '../tokens/oauth-errors.js';
 import { AppError } from './app-error.js';
 
 /**
  * The Prometheus metrics of one app, in a registry of its own (not prom-client's global one),
- * so several apps in one process (tests) never share or collide.
+ * so several apps in one process (tests) never share or collide. Here only what HTTP itself
+ * sees; domain modules register their own counters on `registry` (see `credentials.metrics.ts`).
  * Labels are closed sets: route templates, status classes, brand slugs, grant names, reasons.
  * Never a URL, a credential's name or a secret.
  */
@@ -27,10 +24,6 @@ export function createMetrics() {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers,
     }),
-    credentialsCreated: new Counter({ name: 'fleetvault_credentials_created_total', help: 'Credentials stored, by brand.', labelNames: ['brand'] as const, registers }),
-    credentialsRotated: new Counter({ name: 'fleetvault_credentials_rotated_total', help: 'Secret rotations, by brand.', labelNames: ['brand'] as const, registers }),
-    credentialsDeleted: new Counter({ name: 'fleetvault_credentials_deleted_total', help: 'Credentials deleted, by brand.', labelNames: ['brand'] as const, registers }),
-    tokensIssued: new Counter({ name: 'fleetvault_tokens_issued_total', help: 'Access tokens issued, by grant type.', labelNames: ['grant'] as const, registers }),
     authenticationFailures: new Counter({
       name: 'fleetvault_authentication_failures_total',
       help: 'Refused callers, by reason: missing_token, invalid_token, insufficient_scope (bearer routes); invalid_client, invalid_grant (token endpoints).',
@@ -42,46 +35,6 @@ export function createMetrics() {
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Counts what the credential service completed; a failed call counts nothing. */
-export function countCredentialChanges(service: CredentialService, metrics: Metrics): CredentialService {
-  return {
-    ...service,
-    async create(...args) {
-      const view = await service.create(...args);
-      metrics.credentialsCreated.inc({ brand: view.brand });
-      return view;
-    },
-    async rotate(...args) {
-      const view = await service.rotate(...args);
-      metrics.credentialsRotated.inc({ brand: view.brand });
-      return view;
-    },
-    async delete(...args) {
-      await service.delete(...args);
-      // It was deleted, so the brand is a known one: label by the canonical slug, not the path as typed.
-      metrics.credentialsDeleted.inc({ brand: findBrand(args[1])?.slug ?? 'unknown' });
-    },
-  };
-}
-
-/** Counts issued tokens; the grant type is a supported one, since the service accepted it. */
-export function countTokens(service: TokenService, metrics: Metrics): TokenService {
-  return {
-    ...service,
-    async token(request) {
-      const token = await service.token(request);
-      metrics.tokensIssued.inc({ grant: request.grantType ?? 'unknown' });
-      return token;
-    },
-    // POST /v1/auth_tokens is the jwt-bearer grant in High Mobility's envelope.
-    async authToken(assertion) {
-      const token = await service.authToken(assertion);
-      metrics.tokensIssued.inc({ grant: 'urn:ietf:params:oauth:grant-type:jwt-bearer' });
-      return token;
-    },
-  };
-}
-
 const authFailureReasons: Partial<Record<string, string>> = {
   'missing-token': 'missing_token',
   'invalid-token': 'invalid_token',
@@ -91,14 +44,8 @@ const authFailureReasons: Partial<Record<string, string>> = {
 /** Request durations and authentication failures from hooks; `/metrics` itself unless it has its own port. */
 export function registerMetrics(app: FastifyInstance, metrics: Metrics, options: { serveMetrics: boolean }) {
   app.addHook('onError', async (_request, _reply, error) => {
-    const reason =
-      error instanceof AppError
-        ? authFailureReasons[error.code]
-        : error instanceof InvalidClient
-          ? 'invalid_client'
-          : error instanceof InvalidGrant
-            ? 'invalid_grant'
-            : undefined;
+    // The token endpoints count their own refusals (invalid_client, invalid_grant) on the same counter.
+    const reason = error instanceof AppError ? authFailureReasons[error.code] : undefined;
     if (reason !== undefined) metrics.authenticationFailures.inc({ reason });
   });
   app.addHook('onResponse', async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { allScopes } from '../clients/scopes.js';
+import { allScopes } from '../core/scopes.js';
 import { type ProblemCode, problemTypes } from './app-error.js';
 import { declaredProblemTypes, problemSchema } from './route-types.js';
 

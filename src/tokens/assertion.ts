@@ -1,7 +1,7 @@
 import { verify as verifySignature } from 'node:crypto';
-import type { Clock } from '../http/clock.js';
+import type { Clock } from '../core/clock.js';
 import { publicKeyFromJwk, type PublicJwk } from '../clients/key-clients.js';
-import type { JtiStore } from './jti-store.js';
+import type { JtiRepo } from './jtis.repo.js';
 
 /** Why an assertion was refused; `description` never contains the assertion itself. */
 export class AssertionRejected extends Error {
@@ -20,7 +20,7 @@ export interface AssertionIssuer {
 
 export interface AssertionVerifierDeps<I extends AssertionIssuer = AssertionIssuer> {
   clock: Clock;
-  jtis: JtiStore;
+  jtis: Pick<JtiRepo, 'use'>;
   /** Live client by id (any fleet); undefined when unknown or deleted. */
   findIssuer(id: string): Promise<I | undefined>;
   /** Accepted `aud` values (RFC 7523 §3 item 3): the public URL, its /v1, the token endpoints. */

@@ -1,4 +1,5 @@
 import formbody from '@fastify/formbody';
+import type { Counter } from 'prom-client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -6,6 +7,7 @@ import { AppError } from '../http/app-error.js';
 import { errorHandler } from '../http/error-handler.js';
 import type { App } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
+import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
 
 /**
@@ -43,9 +45,10 @@ function hmErrorHandler(this: unknown, error: FastifyError, request: FastifyRequ
 }
 
 /** `POST /v1/auth_tokens`: High Mobility's service-account token request, unchanged apart from the base URL. */
-export function registerAuthTokenRoutes(app: App, service: TokenService) {
+export function registerAuthTokenRoutes(app: App, service: TokenService, failures: Counter<'reason'>) {
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
+    countTokenEndpointFailures(scope, failures);
     scope.setErrorHandler(hmErrorHandler);
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/auth_tokens', {
       config: { errorFormat: 'hm' },

@@ -1,8 +1,10 @@
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import formbody from '@fastify/formbody';
+import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
 import { InvalidClient, InvalidGrant, InvalidRequest } from './oauth-errors.js';
+import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
 
 const tokenResponseSchema = z.object({
@@ -76,10 +78,11 @@ export function assertionIssuer(jwt: string | undefined): string | undefined {
 }
 
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
-export function registerTokenRoutes(app: App, service: TokenService, jwks: { keys: Record<string, unknown>[] }) {
+export function registerTokenRoutes(app: App, service: TokenService, jwks: { keys: Record<string, unknown>[] }, failures: Counter<'reason'>) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
+    countTokenEndpointFailures(scope, failures);
     scope.withTypeProvider<ZodTypeProvider>().post('/oauth/token', {
       config: { errorFormat: 'oauth' },
       schema: {

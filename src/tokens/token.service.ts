@@ -1,6 +1,6 @@
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
 import type { AuthenticatedClient, ClientService } from '../clients/clients.service.js';
-import { parseScopeList, type Scope } from '../clients/scopes.js';
+import { parseScopeList, type Scope } from '../core/scopes.js';
 import { AssertionRejected, type AssertionIssuer, type VerifyAssertion } from './assertion.js';
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType } from './oauth-errors.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { principalOf } from '../http/auth.js';
+import { actorContext, principalOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { VehicleService } from './vehicles.service.js';
 import {
@@ -19,7 +19,7 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
     config: { scope: 'vehicles:write' },
     schema: { tags, summary: 'Add a vehicle', security: bearerSecurity, body: vehicleCreateSchema, response: { 201: vehicleViewSchema, ...problemResponses('unique-identifier-already-exists') } },
     handler: async (request, reply) => {
-      const view = await service.create(principalOf(request).fleetId, request.body);
+      const view = await service.create(actorContext(request), request.body);
       return reply.code(201).header('location', `/vehicles/${view.id}`).send(view);
     },
   });
@@ -46,14 +46,14 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       body: vehiclePatchSchema,
       response: { 200: vehicleViewSchema, ...problemResponses('not-found') },
     },
-    handler: async (request) => service.update(principalOf(request).fleetId, request.params.id, request.body),
+    handler: async (request) => service.update(actorContext(request), request.params.id, request.body),
   });
 
   app.delete('/vehicles/:id', {
     config: { scope: 'vehicles:write' },
     schema: { tags, summary: 'Delete a vehicle', security: bearerSecurity, params: vehicleParamsSchema, response: { 204: z.undefined(), ...problemResponses('not-found') } },
     handler: async (request, reply) => {
-      await service.delete(principalOf(request).fleetId, request.params.id);
+      await service.delete(actorContext(request), request.params.id);
       return reply.code(204).send();
     },
   });

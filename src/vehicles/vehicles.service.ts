@@ -1,12 +1,12 @@
-import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { findBrand } from '../brands/brand-registry.js';
+import type { ActorContext } from '../core/context.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
-import type { DB } from '../db/schema.js';
+import type { Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
-import { createVehicleRepo, type VehicleRow } from './vehicles.repo.js';
+import type { VehicleRow } from './vehicles.repo.js';
 import type { vehicleCreateSchema, vehicleListQuerySchema, vehiclePatchSchema, VehicleView } from './vehicles.schemas.js';
 
 function toVehicleView(row: VehicleRow): VehicleView {
@@ -31,9 +31,9 @@ function brandOrValidationError(raw: string, pointer: string): string {
 const credentialMismatch = (brand: string) =>
   validationFailed([{ pointer: '/credentials_id', detail: `must name a ${brand} credential of this fleet` }]);
 
-export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: IdGenerator }) {
-  const { db, clock, ids } = deps;
-  const repo = createVehicleRepo(db);
+export function createVehicleService(deps: { store: Store; clock: Clock; ids: IdGenerator }) {
+  const { store, clock, ids } = deps;
+  const repo = store.repos.vehicles;
 
   async function load(fleetId: string, id: string): Promise<VehicleRow> {
     const row = await repo.findById(fleetId, id.toUpperCase());
@@ -42,7 +42,8 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
   }
 
   return {
-    async create(fleetId: string, input: z.infer<typeof vehicleCreateSchema>): Promise<VehicleView> {
+    async create(context: ActorContext, input: z.infer<typeof vehicleCreateSchema>): Promise<VehicleView> {
+      const { fleetId } = context;
       const brand = brandOrValidationError(input.telematics_brand, '/telematics_brand');
       const now = clock.now().toISOString();
       const row: VehicleRow = {
@@ -57,8 +58,8 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
         updated_at: now,
       };
       try {
-        await db.transaction().execute(async (trx) => {
-          const tx = createVehicleRepo(trx);
+        await store.transaction(async (repos) => {
+          const tx = repos.vehicles;
           if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id))) throw credentialMismatch(brand);
           await tx.insert(row);
         });
@@ -89,7 +90,8 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
       return pageOf(rows, query.limit, toVehicleView, (r) => [r.id]);
     },
 
-    async update(fleetId: string, id: string, input: z.infer<typeof vehiclePatchSchema>): Promise<VehicleView> {
+    async update(context: ActorContext, id: string, input: z.infer<typeof vehiclePatchSchema>): Promise<VehicleView> {
+      const { fleetId } = context;
       // An empty PATCH is a client mistake (a dropped field), as for credentials: say so rather than only bump updated_at.
       if (Object.values(input).every((value) => value === undefined)) {
         throw validationFailed([{ pointer: '', detail: 'give at least one of: credentials_id, vin, name' }]);
@@ -102,8 +104,8 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
         updated_at: clock.now().toISOString(),
       };
       try {
-        await db.transaction().execute(async (trx) => {
-          const tx = createVehicleRepo(trx);
+        await store.transaction(async (repos) => {
+          const tx = repos.vehicles;
           if (input.credentials_id !== undefined && !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id))) {
             throw credentialMismatch(current.telematics_brand);
           }
@@ -116,8 +118,8 @@ export function createVehicleService(deps: { db: Kysely<DB>; clock: Clock; ids: 
       return toVehicleView((await repo.findById(fleetId, current.id))!);
     },
 
-    async delete(fleetId: string, id: string): Promise<void> {
-      if (!(await repo.delete(fleetId, id.toUpperCase()))) throw notFound('Vehicle');
+    async delete(context: ActorContext, id: string): Promise<void> {
+      if (!(await repo.delete(context.fleetId, id.toUpperCase()))) throw notFound('Vehicle');
     },
   };
 }

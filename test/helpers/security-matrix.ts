@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, type KeyObject, createPrivateKey, sign } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect, it } from 'vitest';
-import { allScopes, type Scope } from '../../src/clients/scopes.js';
+import { allScopes, type Scope } from '../../src/core/scopes.js';
 import { expectProblem, type TestApp } from './test-app.js';
 
 /** One route under test: `path` has its resource ids filled in (ids of the victim fleet). */

@@ -7,9 +7,10 @@ import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { createDeps, type Deps } from '../../src/deps.js';
-import type { Clock } from '../../src/http/clock.js';
-import type { Scope } from '../../src/clients/scopes.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { Scope } from '../../src/core/scopes.js';
 import { createTestStorage, type TestStorage } from './test-database.js';
+import { cliContext, cliFleetlessContext } from '../../src/core/context.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -67,7 +68,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = await buildApp(deps, { logger: options.logger ?? false });
 
   async function tokenFor(fleetId: string, scopes?: Scope[]): Promise<string> {
-    const client = await deps.services.clients.createSecretClient(fleetId, 'test client', scopes);
+    const client = await deps.services.clients.createSecretClient(cliContext(fleetId), 'test client', scopes);
     const res = await app.inject({
       method: 'POST',
       url: '/oauth/token',
@@ -85,8 +86,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     masterKeys,
     async newFleet(scopes) {
-      const fleet = await deps.services.fleets.create('test fleet');
-      const client = await deps.services.clients.createSecretClient(fleet.id, 'test admin', scopes);
+      const fleet = await deps.services.fleets.create(cliFleetlessContext, 'test fleet');
+      const client = await deps.services.clients.createSecretClient(cliContext(fleet.id), 'test admin', scopes);
       const res = await app.inject({
         method: 'POST',
         url: '/oauth/token',

@@ -6,7 +6,7 @@ import type { DB } from '../db/schema.js';
  * decides, so a replay fails on every replica and after a restart, and two concurrent uses of
  * one jti cannot both win.
  */
-export function createJtiStore(db: Kysely<DB>) {
+export function createJtiRepo(db: Kysely<DB>) {
   return {
     /**
      * Records `jti` as used until `expiresAt`; false when it was already used.
@@ -24,4 +24,4 @@ export function createJtiStore(db: Kysely<DB>) {
   };
 }
 
-export type JtiStore = ReturnType<typeof createJtiStore>;
+export type JtiRepo = ReturnType<typeof createJtiRepo>;

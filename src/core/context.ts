@@ -1,0 +1,38 @@
+/**
+ * Who changes something, on whose behalf and in which request: every state-changing service
+ * method takes one, so the audit trail can record the actor in the change's own transaction.
+ */
+export interface Actor {
+  /** `client`: an API client (its id); `cli`: an operator at the fleetvault command; `system`: the server itself (bootstrap). */
+  type: 'client' | 'cli' | 'system';
+  id: string;
+}
+
+export interface ActorContext {
+  fleetId: string;
+  actor: Actor;
+  /** The HTTP request id (X-Request-Id); null outside a request. */
+  requestId: string | null;
+}
+
+/** The context of a change made before any fleet exists (creating one). */
+export type FleetlessContext = Omit<ActorContext, 'fleetId'>;
+
+export const cliActor: Actor = { type: 'cli', id: 'cli' };
+export const systemActor: Actor = { type: 'system', id: 'system' };
+
+/** An operator's change through the fleetvault command. */
+export function cliContext(fleetId: string): ActorContext {
+  return { fleetId, actor: cliActor, requestId: null };
+}
+
+/** A change the server makes on its own (the first start's bootstrap). */
+export function systemContext(fleetId: string): ActorContext {
+  return { fleetId, actor: systemActor, requestId: null };
+}
+
+/** An operator creating a fleet through the fleetvault command. */
+export const cliFleetlessContext: FleetlessContext = { actor: cliActor, requestId: null };
+
+/** The server creating the first start's fleet. */
+export const systemFleetlessContext: FleetlessContext = { actor: systemActor, requestId: null };
