@@ -1,3 +1,4 @@
+import { registerAuditRoutes } from './audit/audit.routes.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
   registerCredentialRoutes(app, services.credentials);
   registerVehicleRoutes(app, services.vehicles);
+  registerAuditRoutes(app, services.audit);
 
   await app.ready();
   return app;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { AuditUsageError, auditUsage, runAuditCommand } from './audit/audit.cli.js';
 import { loadConfig } from './config.js';
 import { cliContext, cliFleetlessContext } from './core/context.js';
 import { createDeps } from './deps.js';
@@ -15,6 +16,7 @@ const usage = `usage: fleetvault <command> [options]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
+${auditUsage}
 
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
 
@@ -63,13 +65,15 @@ async function run(argv: string[]): Promise<void> {
       name: { type: 'string' },
       scopes: { type: 'string' },
       'public-key': { type: 'string' },
+      'expect-head': { type: 'string' },
+      since: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'fleet create', 'client create', 'key-client create'];
+  const known = ['migrate', 'keys rotate', 'fleet create', 'client create', 'key-client create', 'audit verify', 'audit export'];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -88,7 +92,9 @@ async function run(argv: string[]): Promise<void> {
 
   const deps = await createDeps(config);
   try {
-    if (command === 'keys' && sub === 'rotate') {
+    if (command === 'audit') {
+      process.exitCode = await runAuditCommand(deps.services.audit, sub, values, process.stdout);
+    } else if (command === 'keys' && sub === 'rotate') {
       const done = await deps.keyring.rewrapToActive();
       print(
         values.json,
@@ -122,7 +128,7 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof AuditUsageError) {
     process.stderr.write(error.message + '\n');
     process.exit(2);
   }

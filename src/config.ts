@@ -23,7 +23,11 @@ export interface Config {
     /** The token endpoints, per presented client id and per source address (brute force). */
     readonly tokenPerClient: number;
     readonly tokenPerAddress: number;
+    /** Secret reveals per client (DESIGN.md §2.7): each hands a secret out, so far fewer than other calls. */
+    readonly revealPerClient: number;
   };
+  /** Secret versions kept per credential, the current one included (DESIGN.md §2.8). */
+  readonly secretVersionsKept: number;
   /** Shared rate-limit counters across replicas; undefined keeps them per process. */
   readonly redisUrl: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -89,6 +93,8 @@ const envSchema = z.object({
   FLEETVAULT_RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(6000)),
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(60)),
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(300)),
+  FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(30)),
+  FLEETVAULT_SECRET_VERSIONS_KEPT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(10)),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -151,7 +157,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perClient: e.FLEETVAULT_RATE_LIMIT_MAX,
       tokenPerClient: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT,
       tokenPerAddress: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS,
+      revealPerClient: e.FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT,
     }),
+    secretVersionsKept: e.FLEETVAULT_SECRET_VERSIONS_KEPT,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     masterKeys: e.FLEETVAULT_MASTER_KEYS,

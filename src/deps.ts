@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import { type AuditTrail, createAuditTrail } from './audit/audit.service.js';
 import { createClientLiveness, type ClientLiveness } from './clients/client-liveness.js';
 import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
@@ -40,6 +41,7 @@ export interface Deps {
   /** Verifies an access token's signature and claims; throws when it does not verify. */
   verifyAccessToken: (token: string) => Record<string, unknown>;
   services: {
+    audit: AuditTrail;
     fleets: ReturnType<typeof createFleetService>;
     clients: ReturnType<typeof createClientService>;
     credentials: ReturnType<typeof createCredentialService>;
@@ -83,27 +85,34 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     const store = createStore(database);
     const keyring = createKeyring({ masterKeys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
-    const { signingKey, secretHashKey } = await database.withStartupLock(async () => {
+    const { signingKey, secretHashKey, auditKey } = await database.withStartupLock(async () => {
       await migrate(database);
       await keyring.verifyMasterKeys();
       return {
         signingKey: signingKeyFrom(await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey)),
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
+        // The audit chains' HMAC key (DESIGN.md §2.6): sealed by the master key, so database access alone cannot re-forge a chain.
+        auditKey: (await loadOrCreateVaultKey(keyDeps, 'audit-hmac', () => ({ material: randomKey() }))).material,
       };
     });
     const metrics = createMetrics();
+    const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const liveness = createClientLiveness({ clock, isLive: async (id) => (await store.repos.clients.findLive(id)) !== undefined });
-    const clients = createClientService({ store, clock, ids, secretHashKey, liveness });
+    const clients = createClientService({ store, clock, ids, secretHashKey, liveness, audit });
     const credentials = createCredentialService({
       store,
       keyring,
       clock,
       ids,
+      audit,
+      secretVersionsKept: config.secretVersionsKept,
       // Domain-separated from client-secret hashes, which use the same vault key.
       fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
     });
     const tokens = createTokenService({
       clients,
+      store,
+      audit,
       clock,
       ids,
       sign: accessTokenSigner(signingKey),
@@ -140,10 +149,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       liveness,
       verifyAccessToken: accessTokenVerifier(signingKey, config.publicUrl),
       services: {
-        fleets: createFleetService({ store, keyring, clock, ids }),
+        audit,
+        fleets: createFleetService({ store, keyring, clock, ids, audit }),
         clients,
         credentials: countCredentialChanges(credentials, metrics.registry),
-        vehicles: createVehicleService({ store, clock, ids }),
+        vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
       },
       close: async () => {

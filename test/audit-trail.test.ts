@@ -76,16 +76,16 @@ describe('audit events of each change', () => {
     const token = await t.app.inject({
       method: 'POST',
       url: '/oauth/token',
-      payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret },
+      payload: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.client_secret },
     });
     expect(token.statusCode).toBe(200);
-    expect((await t.call(fleet.token, 'POST', `/clients/${client.client_id}/secret`)).statusCode).toBe(200);
-    expect((await t.call(fleet.token, 'DELETE', `/clients/${client.client_id}`)).statusCode).toBe(204);
+    expect((await t.call(fleet.token, 'POST', `/clients/${client.id}/secret`)).statusCode).toBe(200);
+    expect((await t.call(fleet.token, 'DELETE', `/clients/${client.id}`)).statusCode).toBe(204);
     const [deleted, rotated, issued, made] = await latest();
-    expect(made).toMatchObject({ action: 'client.created', target: { type: 'client', id: client.client_id }, details: { kind: 'secret', scopes: ['credentials:read'] } });
+    expect(made).toMatchObject({ action: 'client.created', target: { type: 'client', id: client.id }, details: { kind: 'secret', scopes: ['credentials:read'] } });
     expect(issued).toMatchObject({
       action: 'token.issued',
-      actor: { type: 'client', id: client.client_id },
+      actor: { type: 'client', id: client.id },
       details: { grant_type: 'client_credentials', scope: 'credentials:read', expires_in: 900 },
     });
     expect(rotated).toMatchObject({ action: 'client.secret_rotated', actor: { id: fleet.clientId } });

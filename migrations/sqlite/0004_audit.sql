@@ -43,7 +43,7 @@ CREATE TABLE credential_secret_versions (
   secret_version  INTEGER NOT NULL,
   sealed_secrets  BLOB NOT NULL,
   created_at      TEXT NOT NULL,
-  created_by      TEXT NOT NULL,
+  created_by      TEXT,
   PRIMARY KEY (credential_id, secret_version)
 );
 CREATE INDEX credential_secret_versions_fleet ON credential_secret_versions (fleet_id, credential_id);

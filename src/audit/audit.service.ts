@@ -1,4 +1,4 @@
-import type { Clock, IdGenerator } from '../http/clock.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
 import { AppError } from '../http/app-error.js';
 import { type AuditAction, type AuditActor, type AuditDetails, type AuditTarget, auditActions } from './audit-actions.js';
 import { type AuditEvent, type ChainHead, type ChainReport, eventHash, GENESIS_HASH, SYSTEM_CHAIN, verifyChain } from './audit-chain.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActorContext } from '../core/context.js';
+import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
@@ -43,6 +44,8 @@ export interface ClientListQuery {
 }
 
 export function createClientService(deps: {
+  audit: AuditTrail;
+ 
   store: Store;
   clock: Clock;
   ids: IdGenerator;
@@ -50,7 +53,7 @@ export function createClientService(deps: {
   /** This replica's revocation cache: what the service revokes, it forgets at once (other replicas within the TTL). */
   liveness: Pick<ClientLiveness, 'forget'>;
 }) {
-  const { store, clock, ids, secretHashKey, liveness } = deps;
+  const { audit, store, clock, ids, secretHashKey, liveness } = deps;
   const repo = store.repos.clients;
 
   const scopesOf = (row: ClientRow): Scope[] => row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
@@ -95,6 +98,21 @@ export function createClientService(deps: {
     return { id: ids.next(), fleet_id: fleetId, name, kind, secret_hash: null, public_jwk: null, scopes: scopes.join(' '), created_at: clock.now().toISOString(), deleted_at: null };
   }
 
+  const clientEvent = (context: ActorContext, id: string) => ({
+    fleetId: context.fleetId,
+    actor: context.actor,
+    target: { type: 'client', id },
+    requestId: context.requestId,
+  });
+
+  /** A new client and its `client.created` event, in one transaction. */
+  async function insertAudited(context: ActorContext, row: ClientRow): Promise<void> {
+    await store.transaction(async (repos) => {
+      await repos.clients.insert(row);
+      await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.created', details: { kind: row.kind, scopes: scopesOf(row) } });
+    });
+  }
+
   return {
     /** A secret client; its secret is returned here once and stored only as a keyed hash. */
     async createSecretClient(
@@ -107,7 +125,7 @@ export function createClientService(deps: {
       const prepared = await prepare(fleetId, rawName, scopes, granter);
       const secret = generateClientSecret();
       const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'secret'), secret_hash: hashClientSecret(secretHashKey, secret) };
-      await repo.insert(row);
+      await insertAudited(context, row);
       return { client_id: row.id, client_secret: secret, fleet_id: fleetId, scopes: prepared.scopes, view: toView(row) };
     },
 
@@ -128,7 +146,7 @@ export function createClientService(deps: {
       const generated = given === undefined ? generateKeyClientPair() : undefined;
       const jwk = given ?? generated!.publicJwk;
       const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'key'), public_jwk: JSON.stringify(jwk) };
-      await repo.insert(row);
+      await insertAudited(context, row);
       return { view: toView(row), privateKeyPem: generated?.privateKeyPem };
     },
 
@@ -150,7 +168,10 @@ export function createClientService(deps: {
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'delete');
-      if (!(await repo.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
+      await store.transaction(async (repos) => {
+        if (!(await repos.clients.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
+        await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.deleted', details: {} });
+      });
       liveness.forget(row.id);
     },
 
@@ -162,7 +183,11 @@ export function createClientService(deps: {
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'rotate the secret of');
       if (row.kind !== 'secret') throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
       const secret = generateClientSecret();
-      if (!(await repo.replaceSecretHash(fleetId, row.id, hashClientSecret(secretHashKey, secret)))) throw notFound('Client');
+      const hash = hashClientSecret(secretHashKey, secret);
+      await store.transaction(async (repos) => {
+        if (!(await repos.clients.replaceSecretHash(fleetId, row.id, hash))) throw notFound('Client');
+        await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.secret_rotated', details: {} });
+      });
       return { ...toView(row), client_secret: secret };
     },
 

@@ -8,7 +8,9 @@ import { AppError, notFound, validationFailed } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
-import type { CredentialRowWithCount } from './credentials.repo.js';
+import type { AuditTrail } from '../audit/audit.service.js';
+import type { CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
+import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
 import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
 import { z } from 'zod';
@@ -89,21 +91,20 @@ function patchFieldError(brand: Brand, field: string): string {
 
 export function createCredentialService(deps: {
   store: Store;
+  audit: AuditTrail;
+  /** Secret versions kept per credential, the current one included (DESIGN.md §2.8). */
+  secretVersionsKept: number;
   keyring: Keyring;
   clock: Clock;
   ids: IdGenerator;
   /** Keyed hash for Idempotency-Key requests: bodies hold secrets, so no plain digest is stored. */
   fingerprint: (text: string) => string;
 }) {
-  const { store, keyring, clock, ids, fingerprint } = deps;
+  const { store, audit, secretVersionsKept, keyring, clock, ids, fingerprint } = deps;
   const idempotency = createIdempotency({ clock });
   const repo = store.repos.credentials;
 
-  async function load(fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
-    const row = await repo.findById(fleetId, id.toUpperCase());
-    if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
-    return row;
-  }
+  const load = (fleetId: string, brand: Brand, id: string) => loadCredential(repo, fleetId, brand, id);
 
   return {
     /**
@@ -163,9 +164,10 @@ export function createCredentialService(deps: {
             created_at: now,
             updated_at: now,
             secret_updated_at: now,
-            secret_created_by: null,
+            secret_created_by: JSON.stringify(context.actor),
           };
           await tx.insert(row);
+          await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
           if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
         });
       } catch (error) {
@@ -227,11 +229,11 @@ export function createCredentialService(deps: {
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
         const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
-        const won = await repo.rotateSecrets(fleetId, current.id, current.secret_version, {
-          sealed_secrets: sealed,
-          secret_version: version,
-          updated_at: now,
-          secret_updated_at: now,
+        const won = await store.transaction(async (repos) => {
+          if (!(await replaceCurrentSecrets(repos, current, { sealed, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
+          const fields = Object.keys(update).filter((field) => update[field] !== undefined);
+          await audit.append(repos, { ...eventOf(context, current), action: 'credential.rotated', details: { secret_version: version, fields } });
+          return true;
         });
         if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
         // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
@@ -272,6 +274,7 @@ export function createCredentialService(deps: {
             }
             throw notFound('Credential');
           }
+          await audit.append(repos, { ...eventOf(context, current), action: 'credential.deleted', details: { secret_version: current.secret_version } });
         });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.
@@ -279,6 +282,23 @@ export function createCredentialService(deps: {
         throw error;
       }
     },
+  };
+}
+
+/** The row of a credential of this brand in this fleet, or 404 (another fleet's, or another brand's, is not found too). */
+export async function loadCredential(repo: Repos['credentials'], fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
+  const row = await repo.findById(fleetId, id.toUpperCase());
+  if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
+  return row;
+}
+
+/** Who, which credential and which request: the part every credential event shares. */
+export function eventOf(context: ActorContext, row: Pick<CredentialRow, 'id' | 'brand'>) {
+  return {
+    fleetId: context.fleetId,
+    actor: context.actor,
+    target: { type: 'credential', id: row.id, brand: row.brand },
+    requestId: context.requestId,
   };
 }
 

@@ -115,7 +115,7 @@ export interface CredentialSecretVersionsTable {
   secret_version: number;
   sealed_secrets: Buffer;
   created_at: string;
-  created_by: string;
+  created_by: string | null;
 }
 
 export interface SchemaMigrationsTable {

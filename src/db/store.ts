@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
+import { createAuditRepo } from '../audit/audit.repo.js';
 import { createClientRepo } from '../clients/clients.repo.js';
 import { createCredentialRepo } from '../credentials/credentials.repo.js';
 import { createIdempotencyRepo } from '../credentials/idempotency.repo.js';
+import { createSecretVersionRepo } from '../credentials/secret-versions.repo.js';
 import { createDataKeyRepo } from '../crypto/data-keys.repo.js';
 import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
 import { createFleetRepo } from '../fleets/fleets.repo.js';
@@ -24,6 +26,8 @@ const repoFactories = {
   vaultKeys: createVaultKeyRepo,
   dataKeys: createDataKeyRepo,
   jtis: createJtiRepo,
+  audit: createAuditRepo,
+  secretVersions: createSecretVersionRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

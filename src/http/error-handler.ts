@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { IntegrityError } from '../crypto/aead.js';
 import { isDatabaseUnavailable } from '../db/db-errors.js';
-import { InvalidRequest, OAuthError, ServerError, TooManyRequests } from '../tokens/oauth-errors.js';
+import { InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyRequests } from '../tokens/oauth-errors.js';
 import { AppError, problemTypes } from './app-error.js';
 
 /** Fastify's own failures (before a handler runs) mapped to our problem types. */
@@ -56,6 +56,7 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError) {
 
 function toOAuthError(error: AppError): OAuthError {
   if (error.status === 429) return new TooManyRequests(error.detail);
+  if (error.status === 503) return new TemporarilyUnavailable('the service is temporarily unavailable; retry shortly');
   if (error.status >= 500) return new ServerError('the server could not complete the request');
   return new InvalidRequest(error.detail);
 }

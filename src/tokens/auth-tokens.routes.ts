@@ -65,7 +65,7 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
         if (typeof assertion !== 'string' || assertion === '') {
           return sendHmError(reply, 400, 'Bad request', 'assertion is required: a JWT signed with the service account\u2019s private key', 'assertion');
         }
-        const token = await service.authToken(assertion);
+        const token = await service.authToken(assertion, request.id);
         return reply
           .code(201)
           .header('cache-control', 'no-store')

@@ -35,6 +35,11 @@ export class ServerError extends OAuthError {
   readonly error = 'server_error';
   override readonly status = 500;
 }
+/** RFC 6749 §4.1.2.1's code for a temporary overload or maintenance, sent with 503 (the database or the audit trail is away). */
+export class TemporarilyUnavailable extends OAuthError {
+  readonly error = 'temporarily_unavailable';
+  override readonly status = 503;
+}
 /** Returned with 429: RFC 6749 has no code for rate limits; `slow_down` (RFC 8628) is the nearest registered one. */
 export class TooManyRequests extends OAuthError {
   readonly error = 'slow_down';

@@ -19,8 +19,8 @@ export function countTokens(service: TokenService, registry: Registry): TokenSer
       return token;
     },
     // POST /v1/auth_tokens is the jwt-bearer grant in High Mobility's envelope.
-    async authToken(assertion) {
-      const token = await service.authToken(assertion);
+    async authToken(assertion, requestId) {
+      const token = await service.authToken(assertion, requestId);
       issued.inc({ grant: JWT_BEARER_GRANT });
       return token;
     },

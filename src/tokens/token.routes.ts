@@ -102,7 +102,7 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
         const basic = parseBasic(request.headers.authorization);
         let token;
         try {
-          token = await service.token({ grantType, basic, params });
+          token = await service.token({ grantType, basic, params, requestId: request.id });
         } catch (error) {
           // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
           if (error instanceof InvalidClient || error instanceof InvalidGrant) {

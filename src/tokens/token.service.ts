@@ -1,3 +1,5 @@
+import type { AuditTrail } from '../audit/audit.service.js';
+import type { Store } from '../db/store.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { AuthenticatedClient, ClientService } from '../clients/clients.service.js';
 import { parseScopeList, type Scope } from '../core/scopes.js';
@@ -13,6 +15,8 @@ export interface TokenRequest {
   /** From HTTP Basic (RFC 6749 §2.3.1), already form-decoded. */
   basic?: { clientId: string; clientSecret: string } | undefined;
   params: Record<string, string>;
+  /** The HTTP request id, recorded with the `token.issued` event. */
+  requestId?: string | null;
 }
 
 export interface TokenResponse {
@@ -27,6 +31,8 @@ export type SignAccessToken = (claims: Record<string, unknown>) => string;
 /** Grants are looked up by name so the assertion grants slot in beside client_credentials. */
 export function createTokenService(deps: {
   clients: ClientService;
+  store: Store;
+  audit: AuditTrail;
   clock: Clock;
   ids: IdGenerator;
   sign: SignAccessToken;
@@ -34,9 +40,15 @@ export function createTokenService(deps: {
   tokenTtlSeconds: number;
   verifyAssertion: VerifyAssertion<AssertionIssuer & AuthenticatedClient>;
 }) {
-  const { clients, clock, ids, sign, issuer, tokenTtlSeconds, verifyAssertion } = deps;
+  const { clients, store, audit, clock, ids, sign, issuer, tokenTtlSeconds, verifyAssertion } = deps;
 
-  function issue(client: AuthenticatedClient, requestedScope: string | undefined): TokenResponse & { iat: number } {
+  /** Signs an access token and records `token.issued` (DESIGN.md §2.6); no event, no token. */
+  async function issue(
+    client: AuthenticatedClient,
+    requestedScope: string | undefined,
+    grantType: string,
+    requestId: string | null | undefined,
+  ): Promise<TokenResponse & { iat: number }> {
     const scopes = narrowScopes(client.scopes, requestedScope);
     const iat = Math.floor(clock.now().getTime() / 1000);
     const access_token = sign({
@@ -49,6 +61,16 @@ export function createTokenService(deps: {
       exp: iat + tokenTtlSeconds,
       jti: ids.next(),
     });
+    await store.transaction((repos) =>
+      audit.append(repos, {
+        fleetId: client.fleetId,
+        actor: { type: 'client', id: client.id },
+        action: 'token.issued',
+        target: { type: 'client', id: client.id },
+        requestId: requestId ?? null,
+        details: { grant_type: grantType, scope: scopes.join(' '), expires_in: tokenTtlSeconds },
+      }),
+    );
     return { access_token, token_type: 'Bearer', expires_in: tokenTtlSeconds, scope: scopes.join(' '), iat };
   }
 
@@ -67,7 +89,7 @@ export function createTokenService(deps: {
     const { assertion, scope } = request.params;
     if (assertion === undefined || assertion === '') throw new InvalidRequest('assertion is required for the jwt-bearer grant');
     const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
-    return withoutIat(issue(client, scope));
+    return withoutIat(await issue(client, scope, JWT_BEARER_GRANT, request.requestId));
   }
 
   /** RFC 7523 §2.2 (private_key_jwt): the assertion authenticates the client; failures are invalid_client (§3.2). */
@@ -80,7 +102,7 @@ export function createTokenService(deps: {
     const client = await assertedClient(params.client_assertion, (d) => new InvalidClient(d));
     // RFC 7521 §4.2: a client_id, when sent, must name the asserted client.
     if (params.client_id !== undefined && params.client_id.toUpperCase() !== client.id) throw new InvalidClient('client_id does not match the assertion');
-    return withoutIat(issue(client, params.scope));
+    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId));
   }
 
   function withoutIat({ iat: _iat, ...token }: TokenResponse & { iat: number }): TokenResponse {
@@ -116,7 +138,7 @@ export function createTokenService(deps: {
     }
     const client = await clients.authenticateSecret(clientId, clientSecret);
     if (client === undefined) throw new InvalidClient('client authentication failed');
-    return withoutIat(issue(client, params.scope));
+    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId));
   }
 
   const grants: Record<string, (request: TokenRequest) => Promise<TokenResponse>> = {
@@ -136,9 +158,9 @@ export function createTokenService(deps: {
     },
 
     /** High Mobility's `POST /v1/auth_tokens`: an access token for a key client's assertion. */
-    async authToken(assertion: string): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
+    async authToken(assertion: string, requestId: string | null = null): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
       const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
-      const { access_token, iat } = issue(client, undefined);
+      const { access_token, iat } = await issue(client, undefined, JWT_BEARER_GRANT, requestId);
       return { auth_token: access_token, valid_from: new Date(iat * 1000), valid_until: new Date((iat + tokenTtlSeconds) * 1000) };
     },
   };

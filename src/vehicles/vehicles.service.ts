@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { findBrand } from '../brands/brand-registry.js';
 import type { ActorContext } from '../core/context.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
+import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
@@ -31,9 +32,16 @@ function brandOrValidationError(raw: string, pointer: string): string {
 const credentialMismatch = (brand: string) =>
   validationFailed([{ pointer: '/credentials_id', detail: `must name a ${brand} credential of this fleet` }]);
 
-export function createVehicleService(deps: { store: Store; clock: Clock; ids: IdGenerator }) {
-  const { store, clock, ids } = deps;
+export function createVehicleService(deps: { store: Store; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
+  const { store, clock, ids, audit } = deps;
   const repo = store.repos.vehicles;
+
+  const vehicleEvent = (context: ActorContext, row: Pick<VehicleRow, 'id' | 'telematics_brand'>) => ({
+    fleetId: context.fleetId,
+    actor: context.actor,
+    target: { type: 'vehicle', id: row.id, brand: row.telematics_brand },
+    requestId: context.requestId,
+  });
 
   async function load(fleetId: string, id: string): Promise<VehicleRow> {
     const row = await repo.findById(fleetId, id.toUpperCase());
@@ -62,6 +70,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
           const tx = repos.vehicles;
           if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id))) throw credentialMismatch(brand);
           await tx.insert(row);
+          await audit.append(repos, { ...vehicleEvent(context, row), action: 'vehicle.created', details: { credentials_id: row.credentials_id } });
         });
       } catch (error) {
         if (isUniqueViolation(error, 'vehicles_fleet_brand_unit')) {
@@ -110,6 +119,15 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
             throw credentialMismatch(current.telematics_brand);
           }
           if (!(await tx.update(fleetId, current.id, changes))) throw notFound('Vehicle');
+          await audit.append(repos, {
+            ...vehicleEvent(context, current),
+            action: 'vehicle.updated',
+            details: {
+              credentials_id: input.credentials_id ?? current.credentials_id,
+              previous_credentials_id: current.credentials_id,
+              fields: Object.keys(changes).filter((field) => field !== 'updated_at'),
+            },
+          });
         });
       } catch (error) {
         if (isForeignKeyViolation(error)) throw credentialMismatch(current.telematics_brand);
@@ -119,7 +137,11 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
     },
 
     async delete(context: ActorContext, id: string): Promise<void> {
-      if (!(await repo.delete(context.fleetId, id.toUpperCase()))) throw notFound('Vehicle');
+      await store.transaction(async (repos) => {
+        const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase());
+        if (current === undefined || !(await repos.vehicles.delete(context.fleetId, current.id))) throw notFound('Vehicle');
+        await audit.append(repos, { ...vehicleEvent(context, current), action: 'vehicle.deleted', details: { credentials_id: current.credentials_id } });
+      });
     },
   };
 }

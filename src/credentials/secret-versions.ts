@@ -1,0 +1,44 @@
+import type { Actor } from '../core/context.js';
+import type { Repos } from '../db/store.js';
+import type { CredentialRow } from './credentials.repo.js';
+
+export interface NextSecrets {
+  sealed: Buffer;
+  version: number;
+  now: string;
+  createdBy: Actor;
+}
+
+/**
+ * Makes `next` the credential's current secrets if it is still at `current.secret_version`, keeps
+ * the replaced version (sealed as it was, its own version in the associated data) and destroys
+ * what falls out of the last `kept` versions (DESIGN.md §2.8). Runs in the caller's transaction.
+ * False when a concurrent change got there first: nothing was written.
+ */
+export async function replaceCurrentSecrets(repos: Repos, current: CredentialRow, next: NextSecrets, kept: number): Promise<boolean> {
+  const won = await repos.credentials.rotateSecrets(current.fleet_id, current.id, current.secret_version, {
+    sealed_secrets: next.sealed,
+    secret_version: next.version,
+    updated_at: next.now,
+    secret_updated_at: next.now,
+    secret_created_by: JSON.stringify(next.createdBy),
+  });
+  if (!won) return false;
+  if (kept > 1) {
+    await repos.secretVersions.insert({
+      credential_id: current.id,
+      fleet_id: current.fleet_id,
+      secret_version: current.secret_version,
+      sealed_secrets: current.sealed_secrets,
+      created_at: current.secret_updated_at,
+      created_by: current.secret_created_by,
+    });
+  }
+  await repos.secretVersions.destroyBefore(current.fleet_id, current.id, next.version - kept + 1);
+  return true;
+}
+
+/** The actor stored with a version; null for versions made before the audit trail existed. */
+export function parseCreatedBy(text: string | null): Actor | null {
+  return text === null ? null : (JSON.parse(text) as Actor);
+}
