@@ -1,4 +1,5 @@
 import { registerAuditRoutes } from './audit/audit.routes.js';
+import { registerCredentialSecretRoutes } from './credentials/credential-secrets.routes.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
   registerCredentialRoutes(app, services.credentials);
+  registerCredentialSecretRoutes(app, services.credentialSecrets);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
 

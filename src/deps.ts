@@ -6,6 +6,7 @@ import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './core/clock.js';
 import { countCredentialChanges } from './credentials/credentials.metrics.js';
+import { createCredentialSecretService } from './credentials/credential-secrets.service.js';
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, type Keyring } from './crypto/keyring.js';
@@ -45,6 +46,7 @@ export interface Deps {
     fleets: ReturnType<typeof createFleetService>;
     clients: ReturnType<typeof createClientService>;
     credentials: ReturnType<typeof createCredentialService>;
+    credentialSecrets: ReturnType<typeof createCredentialSecretService>;
     vehicles: ReturnType<typeof createVehicleService>;
     tokens: ReturnType<typeof createTokenService>;
   };
@@ -153,6 +155,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         fleets: createFleetService({ store, keyring, clock, ids, audit }),
         clients,
         credentials: countCredentialChanges(credentials, metrics.registry),
+        credentialSecrets: createCredentialSecretService({ store, keyring, clock, audit, secretVersionsKept: config.secretVersionsKept }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
       },

@@ -190,7 +190,7 @@ describe('fleetvault keys rotate', { timeout: 120_000 }, () => {
     const done = JSON.parse(result.stdout);
     expect(done.active_master_key).toBe('rotated');
     expect(done.rewrapped_data_keys).toBeGreaterThanOrEqual(1);
-    expect(done.rewrapped_vault_keys).toBe(2);
+    expect(done.rewrapped_vault_keys).toBe(3); // token signing, client-secret hashing, audit HMAC
     expect(JSON.parse((await cli(['keys', 'rotate', '--json'], both)).stdout)).toMatchObject({ rewrapped_data_keys: 0, rewrapped_vault_keys: 0 });
 
     const onlyNew = await cli(['fleet', 'create', 'after rotation', '--json'], { FLEETVAULT_MASTER_KEYS: fresh });

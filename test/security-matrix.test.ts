@@ -60,6 +60,10 @@ const groups: Record<string, () => MatrixRoute[]> = {
     { method: 'POST', template: '/clients/{id}/secret', path: `/clients/${ids.client}/secret`, scope: 'clients:manage', ownsResource: true },
     { method: 'DELETE', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
   ],
+  audit: () => [
+    { method: 'GET', template: '/audit', path: '/audit', scope: 'audit:read' },
+    { method: 'GET', template: '/audit/head', path: '/audit/head', scope: 'audit:read' },
+  ],
 };
 
 for (const [group, routes] of Object.entries(groups)) {

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { requireBrand } from '../brands/brand-registry.js';
+import { AppError } from '../http/app-error.js';
+import { actorContext, principalOf } from '../http/auth.js';
+import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
+import type { CredentialSecretService } from './credential-secrets.service.js';
+import { revealedSecretsSchema, revealQuerySchema, secretVersionListSchema, versionParamsSchema } from './credential-secrets.schemas.js';
+import { credentialParamsSchema, credentialViewSchema } from './credentials.schemas.js';
+import { credentialEtag } from './credentials.service.js';
+import { envFileName, toEnvFile } from './env-file.js';
+
+const tags = ['credentials'];
+const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
+
+/** `?format=env`, or an Accept header that asks for text/plain rather than JSON. */
+function wantsEnvFile(format: 'json' | 'env' | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === 'env';
+  if (accept === undefined) return false;
+  const types = accept.split(',').map((part) => part.split(';')[0]!.trim().toLowerCase());
+  return types.includes('text/plain') && !types.some((type) => type === 'application/json' || type === '*/*');
+}
+
+/** A version number in the path: anything but a positive integer names no version (404, as for ids). */
+function versionNumber(text: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw new AppError('not-found', `Secret version ${text.slice(0, 32)} does not exist.`);
+  return Number(text);
+}
+
+/** Reveal (DESIGN.md §2.7) and secret versions (§2.8) of `/{brand}/credentials/{id}`. */
+export function registerCredentialSecretRoutes(app: App, service: CredentialSecretService) {
+  app.get('/:brand/credentials/:id/secrets', {
+    config: { scope: 'credentials:reveal', rateLimitClass: 'reveal' },
+    schema: {
+      tags,
+      summary: "Reveal a credential's secrets (audited)",
+      description:
+        'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer (503 and no secret when it cannot be written). ' +
+        '`?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` lines for other brands).',
+      security: bearerSecurity,
+      params: credentialParamsSchema,
+      querystring: revealQuerySchema,
+      response: { 200: revealedSecretsSchema, ...problemResponses('not-found', 'unknown-brand') },
+    },
+    handler: async (request, reply) => {
+      const { brand, id } = request.params;
+      const env = wantsEnvFile(request.query.format, request.headers.accept);
+      const revealed = await service.reveal(actorContext(request), brand, id, { version: request.query.version, format: env ? 'env' : 'json' });
+      if (env) {
+        const catalogue = requireBrand(revealed.brand);
+        // A text/plain body skips the JSON serializer; the route's typed reply only knows the JSON shape.
+        const file = toEnvFile(catalogue, { ...revealed.fields, ...revealed.secrets }) as unknown as z.infer<typeof revealedSecretsSchema>;
+        return reply
+          .type('text/plain; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${envFileName(catalogue)}"`)
+          .send(file);
+      }
+      return { ...revealed.fields, id: revealed.id, brand: revealed.brand, secret_version: revealed.secret_version, secrets: revealed.secrets };
+    },
+  });
+
+  app.get('/:brand/credentials/:id/versions', {
+    config: { scope: 'credentials:read' },
+    schema: {
+      tags,
+      summary: "List a credential's kept secret versions (metadata only)",
+      security: bearerSecurity,
+      params: credentialParamsSchema,
+      response: { 200: secretVersionListSchema, ...problemResponses('not-found', 'unknown-brand') },
+    },
+    handler: async (request) => service.versions(principalOf(request).fleetId, request.params.brand, request.params.id),
+  });
+
+  app.post('/:brand/credentials/:id/versions/:n/restore', {
+    config: { scope: 'credentials:write' },
+    schema: {
+      tags,
+      summary: 'Make a new current secret version from a kept earlier one',
+      security: bearerSecurity,
+      params: versionParamsSchema,
+      headers: ifMatchHeaders,
+      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed') },
+    },
+    handler: async (request, reply) => {
+      const { brand, id, n } = request.params;
+      const view = await service.restore(actorContext(request), brand, id, versionNumber(n), request.headers['if-match']);
+      return reply.header('etag', credentialEtag(view)).send(view);
+    },
+  });
+}

@@ -1,0 +1,102 @@
+import type { AuditTrail } from '../audit/audit.service.js';
+import { requireBrand } from '../brands/brand-registry.js';
+import type { Clock } from '../core/clock.js';
+import type { ActorContext } from '../core/context.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Store } from '../db/store.js';
+import { AppError, notFound } from '../http/app-error.js';
+import type { CredentialRowWithCount } from './credentials.repo.js';
+import type { CredentialView } from './credentials.schemas.js';
+import { credentialEtag, eventOf, ifMatchSatisfied, loadCredential, toCredentialView } from './credentials.service.js';
+import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
+
+export interface RevealedSecrets {
+  id: string;
+  brand: string;
+  secret_version: number;
+  /** Identity and setting fields, as in the credential view. */
+  fields: Record<string, string>;
+  secrets: Record<string, string>;
+}
+
+export interface SecretVersionView {
+  secret_version: number;
+  created_at: string;
+  created_by: { type: 'client' | 'cli' | 'system'; id: string } | null;
+  state: 'current' | 'previous' | 'retained';
+}
+
+/**
+ * Handing secrets out (DESIGN.md §2.7) and their kept versions (§2.8). A reveal is committed to the
+ * audit trail before the secrets are returned: when the event cannot be written, nothing leaves.
+ */
+export function createCredentialSecretService(deps: { store: Store; keyring: Keyring; clock: Clock; audit: AuditTrail; secretVersionsKept: number }) {
+  const { store, keyring, clock, audit, secretVersionsKept } = deps;
+
+  /** The sealed secrets of `version` (the current one, or a kept earlier one), or 404 once destroyed. */
+  async function sealedVersion(row: CredentialRowWithCount, version: number): Promise<Buffer> {
+    if (version === row.secret_version) return row.sealed_secrets;
+    const kept = version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version) : undefined;
+    if (kept === undefined) throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
+    return kept.sealed_secrets;
+  }
+
+  return {
+    async reveal(context: ActorContext, brandSlug: string, id: string, options: { version?: number | undefined; format: 'json' | 'env' }): Promise<RevealedSecrets> {
+      const brand = requireBrand(brandSlug);
+      const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
+      const version = options.version ?? row.secret_version;
+      const secrets = await keyring.openSecrets(row.fleet_id, row.id, version, await sealedVersion(row, version));
+      await store.transaction((repos) =>
+        audit.append(repos, { ...eventOf(context, row), action: 'credential.revealed', details: { secret_version: version, format: options.format } }),
+      );
+      return { id: row.id, brand: row.brand, secret_version: version, fields: JSON.parse(row.fields) as Record<string, string>, secrets };
+    },
+
+    async versions(fleetId: string, brandSlug: string, id: string): Promise<{ items: SecretVersionView[] }> {
+      const row = await loadCredential(store.repos.credentials, fleetId, requireBrand(brandSlug), id);
+      const earlier = await store.repos.secretVersions.list(fleetId, row.id);
+      const current: SecretVersionView = {
+        secret_version: row.secret_version,
+        created_at: row.secret_updated_at,
+        created_by: parseCreatedBy(row.secret_created_by),
+        state: 'current',
+      };
+      return {
+        items: [
+          current,
+          ...earlier.map((version, index) => ({
+            secret_version: version.secret_version,
+            created_at: version.created_at,
+            created_by: parseCreatedBy(version.created_by),
+            state: index === 0 && version.secret_version === row.secret_version - 1 ? ('previous' as const) : ('retained' as const),
+          })),
+        ],
+      };
+    },
+
+    /** A new current version (N+1) holding version n's secrets (DESIGN.md §2.8); `If-Match` as for PATCH. */
+    async restore(context: ActorContext, brandSlug: string, id: string, restoredFrom: number, ifMatch?: string): Promise<CredentialView> {
+      const brand = requireBrand(brandSlug);
+      const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
+      if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
+        throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+      }
+      const secrets = await keyring.openSecrets(row.fleet_id, row.id, restoredFrom, await sealedVersion(row, restoredFrom));
+      const version = row.secret_version + 1;
+      const now = clock.now().toISOString();
+      const sealed = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
+      const won = await store.transaction(async (repos) => {
+        if (!(await replaceCurrentSecrets(repos, row, { sealed, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
+        await audit.append(repos, { ...eventOf(context, row), action: 'credential.restored', details: { secret_version: version, restored_from: restoredFrom } });
+        return true;
+      });
+      if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
+      const updated = await store.repos.credentials.findById(context.fleetId, row.id);
+      if (updated === undefined) throw notFound('Credential');
+      return toCredentialView(updated);
+    },
+  };
+}
+
+export type CredentialSecretService = ReturnType<typeof createCredentialSecretService>;
