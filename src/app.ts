@@ -11,7 +11,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { registerDocs } from './http/docs.routes.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.routes.js';
-import { redactPaths } from './http/logging.js';
+import { redactPaths } from './logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
 import { parseJsonStrict } from './http/validation.js';
@@ -104,8 +104,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await registerCors(app, config.corsOrigins);
   await registerDocs(app);
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
-  registerAuth(app, deps.verifyAccessToken, deps.liveness.isLive);
+  // The per-address limit runs before authentication: a forged token is refused without a signature check once over it.
   await registerRateLimits(app, config);
+  registerAuth(app, deps.verifyAccessToken, deps.liveness.isLive);
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);

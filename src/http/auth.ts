@@ -13,8 +13,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route requires; routes without one are public. */
     scope?: Scope;
-    /** `oauth` renders every failure as an RFC 6749 §5.2 body; `hm` as High Mobility's `{errors: […]}`. */
-    errorFormat?: 'oauth' | 'hm';
   }
   interface FastifyRequest {
     principal: Principal | null;
