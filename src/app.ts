@@ -106,7 +106,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
   // The per-address limit runs before authentication: a forged token is refused without a signature check once over it.
   await registerRateLimits(app, config);
-  registerAuth(app, deps.verifyAccessToken, deps.liveness.isLive);
+  registerAuth(app, deps.verifyAccessToken, services.clients.tokenRefusal);
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createClientLiveness, type ClientLiveness } from './clients/client-liveness.js';
 import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './core/clock.js';
@@ -35,8 +34,6 @@ export interface Deps {
   keyring: Keyring;
   /** The app's Prometheus registry; domain counters are registered on it below. */
   metrics: Metrics;
-  /** Whether a token's client is still live (revocation, DESIGN.md §2.3); the client service forgets what it changes. */
-  liveness: ClientLiveness;
   /** Verifies an access token's signature and claims; throws when it does not verify. */
   verifyAccessToken: (token: string) => Record<string, unknown>;
   services: {
@@ -92,8 +89,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       };
     });
     const metrics = createMetrics();
-    const liveness = createClientLiveness({ clock, isLive: async (id) => (await store.repos.clients.findLive(id)) !== undefined });
-    const clients = createClientService({ store, clock, ids, secretHashKey, liveness });
+    const clients = createClientService({ store, clock, ids, secretHashKey });
     const credentials = createCredentialService({
       store,
       keyring,
@@ -137,7 +133,6 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       signingKey,
       keyring,
       metrics,
-      liveness,
       verifyAccessToken: accessTokenVerifier(signingKey, config.publicUrl),
       services: {
         fleets: createFleetService({ store, keyring, clock, ids }),

@@ -48,6 +48,8 @@ export function createTokenService(deps: {
       iat,
       exp: iat + tokenTtlSeconds,
       jti: ids.next(),
+      // The secret it was issued for: a rotation makes the token stale (refused within the liveness TTL).
+      ...(client.secretStamp !== null && { sst: client.secretStamp }),
     });
     return { access_token, token_type: 'Bearer', expires_in: tokenTtlSeconds, scope: scopes.join(' '), iat };
   }
