@@ -10,7 +10,8 @@ import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
 import type { CredentialRowWithCount } from './credentials.repo.js';
 import { createIdempotency } from './idempotency.js';
-import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
+import { resourceNameSchema } from '../core/schemas.js';
+import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { z } from 'zod';
 
 const MAX_REFERENCING_IDS = 20;
@@ -122,7 +123,7 @@ export function createCredentialService(deps: {
         if (replayed !== undefined) return replayed;
       }
       const { name: rawName, ...rest } = body;
-      const nameResult = rawName === undefined || rawName === null ? undefined : credentialNameSchema.safeParse(rawName);
+      const nameResult = rawName === undefined || rawName === null ? undefined : resourceNameSchema.safeParse(rawName);
       const fieldsResult = brand.fieldsSchema.safeParse(rest);
       const errors = [
         ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name', rawName) : []),
