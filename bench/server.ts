@@ -43,6 +43,7 @@ async function start(args: StartArgs): Promise<Started> {
     LOG_LEVEL: args.logLevel,
     // The limiters stay on (their cost is part of each request) but so high that load never trips them.
     FLEETVAULT_RATE_LIMIT_MAX: '10000000',
+    FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '10000000',
     FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: '10000000',
     FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: '10000000',
     ...(args.databaseUrl !== undefined && { DATABASE_URL: args.databaseUrl }),

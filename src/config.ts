@@ -20,6 +20,8 @@ export interface Config {
   readonly rateLimit: {
     readonly windowSeconds: number;
     readonly perClient: number;
+    /** Every request per source address, counted before authentication (so failed ones count too). */
+    readonly perAddress: number;
     /** The token endpoints, per presented client id and per source address (brute force). */
     readonly tokenPerClient: number;
     readonly tokenPerAddress: number;
@@ -91,6 +93,7 @@ const envSchema = z.object({
   FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(300).default(30)),
   FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).default(60)),
   FLEETVAULT_RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(6000)),
+  FLEETVAULT_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(3000)),
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(60)),
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(300)),
   FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(30)),
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimit: Object.freeze({
       windowSeconds: e.FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS,
       perClient: e.FLEETVAULT_RATE_LIMIT_MAX,
+      perAddress: e.FLEETVAULT_RATE_LIMIT_PER_ADDRESS,
       tokenPerClient: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT,
       tokenPerAddress: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS,
       revealPerClient: e.FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT,

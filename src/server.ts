@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { bootstrapIfEmpty } from './bootstrap.js';
 import { type Config, loadConfig } from './config.js';
 import { createDeps } from './deps.js';
-import { createLogger } from './http/logging.js';
+import { createLogger } from './logging.js';
 import { serveMetricsOn } from './http/metrics.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;

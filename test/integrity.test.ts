@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redactPaths } from '../src/http/logging.js';
+import { redactPaths } from '../src/logging.js';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
 
 /** A pino logger writing JSON lines into memory, like the server's own (same redaction). */

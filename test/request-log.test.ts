@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/http/logging.js';
+import { createLogger } from '../src/logging.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 
 /** Every log line the app writes, at the most verbose level, through the production logger setup. */

@@ -51,4 +51,29 @@ describe('revocation', () => {
     expect((await b.call(admin, 'GET', '/vehicles')).statusCode).toBe(200);
     expect((await a.call(admin, 'GET', '/vehicles')).statusCode).toBe(200);
   });
+
+  it('tokens issued before POST /clients/{id}/secret are refused at once here and within the TTL on replica B; new ones work', async () => {
+    const created = await a.deps.services.clients.createSecretClient(cliContext(fleetId), 'to rotate', ['vehicles:read']);
+    const tokenWith = async (secret: string) =>
+      (
+        await a.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: { grant_type: 'client_credentials', client_id: created.client_id, client_secret: secret },
+        })
+      ).json().access_token as string;
+    const before = await tokenWith(created.client_secret);
+    expect((await b.call(before, 'GET', '/vehicles')).statusCode).toBe(200);
+
+    const rotated = await a.call(admin, 'POST', `/clients/${created.client_id}/secret`);
+    expect(rotated.statusCode).toBe(200);
+    const body = expectProblem(await a.call(before, 'GET', '/vehicles'), 'invalid-token', 401);
+    expect(body.detail).toBe('The access token was issued before the client\u2019s secret was rotated.');
+
+    offsetMs += CLIENT_LIVENESS_TTL_MS;
+    expectProblem(await b.call(before, 'GET', '/vehicles'), 'invalid-token', 401);
+    const after = await tokenWith(rotated.json().client_secret);
+    expect((await a.call(after, 'GET', '/vehicles')).statusCode).toBe(200);
+    expect((await b.call(after, 'GET', '/vehicles')).statusCode).toBe(200);
+  });
 });

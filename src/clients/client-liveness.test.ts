@@ -7,7 +7,7 @@ function setup(ttlMs?: number) {
   let reads = 0;
   const liveness = createClientLiveness({
     clock: { now: () => new Date(now) },
-    isLive: async (id) => (reads++, live.has(id)),
+    find: async (id) => (reads++, live.has(id) ? { secretStamp: 'stamp-1' } : undefined),
     ...(ttlMs !== undefined && { ttlMs }),
   });
   return { liveness, live, advance: (ms: number) => (now += ms), reads: () => reads };
@@ -35,6 +35,16 @@ describe('client liveness cache', () => {
     s.live.add('A');
     s.advance(-1);
     expect(await s.liveness.isLive('A')).toBe(true);
+  });
+
+  it('refuses a token carrying another secret stamp than the client\u2019s current one (rotated secret), within the TTL', async () => {
+    const s = setup();
+    expect(await s.liveness.refusal('A', 'stamp-1')).toBeUndefined();
+    expect(await s.liveness.refusal('A', undefined)).toBeUndefined();
+    expect(await s.liveness.refusal('A', 'stamp-0')).toMatch(/before the client\u2019s secret was rotated/);
+    s.live.delete('A');
+    s.advance(CLIENT_LIVENESS_TTL_MS);
+    expect(await s.liveness.refusal('A', 'stamp-1')).toMatch(/has been deleted/);
   });
 
   it('refuses a TTL that would break the 5 s revocation promise', () => {

@@ -5,28 +5,52 @@ import type { Clock } from '../core/clock.js';
 export const CLIENT_LIVENESS_TTL_MS = 2_000;
 const MAX_ENTRIES = 50_000;
 
+/** What a token check needs of a live client: the stamp of its current secret (null for a key client). */
+export interface LiveClientState {
+  secretStamp: string | null;
+}
+
 /**
- * Per-process cache of "is this client still live?", consulted on every authenticated
- * request. Each replica re-reads the database at most every `ttlMs` per client, so a
- * deletion on any replica is seen by all within `ttlMs` plus one query.
+ * Per-process cache of "is this client still live, with which secret?", consulted on every
+ * authenticated request. Each replica re-reads the database at most every `ttlMs` per client, so
+ * a deletion or a secret rotation on any replica is seen by all within `ttlMs` plus one query.
  */
-export function createClientLiveness(deps: { clock: Clock; isLive: (clientId: string) => Promise<boolean>; ttlMs?: number }) {
+export function createClientLiveness(deps: { clock: Clock; find: (clientId: string) => Promise<LiveClientState | undefined>; ttlMs?: number }) {
   const ttlMs = deps.ttlMs ?? CLIENT_LIVENESS_TTL_MS;
   if (ttlMs > CLIENT_LIVENESS_TTL_MS) throw new TypeError(`client liveness TTL must be at most ${CLIENT_LIVENESS_TTL_MS} ms`);
-  const cache = new Map<string, { live: boolean; checkedAt: number }>();
+  const cache = new Map<string, { state: LiveClientState | undefined; checkedAt: number }>();
+
+  async function current(clientId: string): Promise<LiveClientState | undefined> {
+    const now = deps.clock.now().getTime();
+    const cached = cache.get(clientId);
+    // A clock that moved backwards (tests, NTP) also forces a fresh read.
+    if (cached !== undefined && now - cached.checkedAt < ttlMs && now >= cached.checkedAt) return cached.state;
+    const state = await deps.find(clientId);
+    if (cache.size >= MAX_ENTRIES) cache.clear();
+    cache.set(clientId, { state, checkedAt: now });
+    return state;
+  }
 
   return {
     async isLive(clientId: string): Promise<boolean> {
-      const now = deps.clock.now().getTime();
-      const cached = cache.get(clientId);
-      // A clock that moved backwards (tests, NTP) also forces a fresh read.
-      if (cached !== undefined && now - cached.checkedAt < ttlMs && now >= cached.checkedAt) return cached.live;
-      const live = await deps.isLive(clientId);
-      if (cache.size >= MAX_ENTRIES) cache.clear();
-      cache.set(clientId, { live, checkedAt: now });
-      return live;
+      return (await current(clientId)) !== undefined;
     },
-    /** Drops a cached answer (this replica deleted the client: no need to wait for the TTL). */
+
+    /**
+     * Why an access token of `clientId` is refused (revocation, DESIGN.md §2.3), or undefined when
+     * it is accepted. `secretStamp` is the token's `sst` claim: a token issued before the client's
+     * secret was rotated carries the old stamp. Tokens without one (key clients) pass on liveness alone.
+     */
+    async refusal(clientId: string, secretStamp: unknown): Promise<string | undefined> {
+      const state = await current(clientId);
+      if (state === undefined) return 'The access token\u2019s client has been deleted.';
+      if (typeof secretStamp === 'string' && secretStamp !== state.secretStamp) {
+        return 'The access token was issued before the client\u2019s secret was rotated.';
+      }
+      return undefined;
+    },
+
+    /** Drops a cached answer (this replica deleted the client or rotated its secret: no need to wait for the TTL). */
     forget(clientId: string): void {
       cache.delete(clientId);
     },

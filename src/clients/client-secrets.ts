@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A new client secret: 256 random bits, base64url (43 characters). */
 export function generateClientSecret(): string {
@@ -16,4 +16,13 @@ export function hashClientSecret(hashKey: Buffer, secret: string): Buffer {
 export function clientSecretMatches(hashKey: Buffer, presented: string, storedHash: Buffer): boolean {
   const presentedHash = hashClientSecret(hashKey, presented);
   return presentedHash.length === storedHash.length && timingSafeEqual(presentedHash, storedHash);
+}
+
+/**
+ * A short public label of a secret hash, carried by access tokens as `sst` so that a token
+ * issued before a rotation stops matching the client (issue 14 item 10). It is a digest of an
+ * HMAC keyed by a vault key, so it says nothing that would help guess the secret.
+ */
+export function secretStamp(storedHash: Buffer): string {
+  return createHash('sha256').update('fleetvault:secret-stamp:v1\n').update(storedHash).digest('base64url').slice(0, 16);
 }

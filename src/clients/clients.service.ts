@@ -6,8 +6,8 @@ import { AppError, notFound } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { parseOrThrow } from '../http/validation.js';
-import { clientSecretMatches, generateClientSecret, hashClientSecret } from './client-secrets.js';
-import type { ClientLiveness } from './client-liveness.js';
+import { clientSecretMatches, generateClientSecret, hashClientSecret, secretStamp } from './client-secrets.js';
+import { createClientLiveness } from './client-liveness.js';
 import type { ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
 import { type Scope, allScopes, scopeSchema } from '../core/scopes.js';
@@ -25,6 +25,8 @@ export interface AuthenticatedClient {
   id: string;
   fleetId: string;
   scopes: Scope[];
+  /** A secret client's current secret stamp (its tokens carry it as `sst`); null for a key client. */
+  secretStamp: string | null;
 }
 
 /** What the clients API shows of a client: never a secret hash, never a private key. */
@@ -50,14 +52,28 @@ export function createClientService(deps: {
   clock: Clock;
   ids: IdGenerator;
   secretHashKey: Buffer;
-  /** This replica's revocation cache: what the service revokes, it forgets at once (other replicas within the TTL). */
-  liveness: Pick<ClientLiveness, 'forget'>;
+  /** The revocation cache's TTL (tests); at most CLIENT_LIVENESS_TTL_MS. */
+  livenessTtlMs?: number;
 }) {
-  const { audit, store, clock, ids, secretHashKey, liveness } = deps;
+  const { audit, store, clock, ids, secretHashKey } = deps;
   const repo = store.repos.clients;
+  // This replica's revocation cache: what the service revokes (deletion, rotation) it forgets at once; other replicas see it within the TTL.
+  const liveness = createClientLiveness({
+    clock,
+    find: async (id) => {
+      const row = await repo.findLive(id);
+      return row && { secretStamp: toAuthenticated(row).secretStamp };
+    },
+    ...(deps.livenessTtlMs !== undefined && { ttlMs: deps.livenessTtlMs }),
+  });
 
   const scopesOf = (row: ClientRow): Scope[] => row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
-  const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({ id: row.id, fleetId: row.fleet_id, scopes: scopesOf(row) });
+  const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({
+    id: row.id,
+    fleetId: row.fleet_id,
+    scopes: scopesOf(row),
+    secretStamp: row.secret_hash === null ? null : secretStamp(row.secret_hash),
+  });
   const toView = (row: ClientRow): ClientView => ({
     id: row.id,
     kind: row.kind,
@@ -188,6 +204,8 @@ export function createClientService(deps: {
         if (!(await repos.clients.replaceSecretHash(fleetId, row.id, hash))) throw notFound('Client');
         await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.secret_rotated', details: {} });
       });
+      // Tokens issued with the old secret stop working: here at once, on other replicas within the liveness TTL.
+      liveness.forget(row.id);
       return { ...toView(row), client_secret: secret };
     },
 
@@ -203,6 +221,12 @@ export function createClientService(deps: {
       const row = await repo.findLive(clientId.toUpperCase());
       return row && { ...toAuthenticated(row), kind: row.kind, publicJwk: toView(row).public_jwk };
     },
+
+    /**
+     * Why an access token of `clientId` with secret stamp `sst` is refused (deleted client, rotated
+     * secret), or undefined when it is accepted; cached per replica for at most the liveness TTL.
+     */
+    tokenRefusal: (clientId: string, sst: unknown): Promise<string | undefined> => liveness.refusal(clientId, sst),
 
     async findLive(clientId: string): Promise<AuthenticatedClient | undefined> {
       const row = await repo.findLive(clientId);

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { validationFailed } from '../http/app-error.js';
+import { AppError, validationFailed } from '../http/app-error.js';
 
 /** A key client's public key as stored and shown: an EC P-256 JWK (RFC 7517 §4, RFC 7518 §6.2.1). */
 export interface PublicJwk {
@@ -39,7 +39,7 @@ export function parsePublicKey(input: unknown, pointer = '/public_key'): PublicJ
       throw invalidKey(pointer, 'must be a PEM public key or a JWK object');
     }
   } catch (error) {
-    if (error instanceof Error && error.name === 'AppError') throw error;
+    if (error instanceof AppError) throw error;
     throw invalidKey(pointer, 'is not a readable public key (PEM SPKI or JWK)');
   }
   return toP256Jwk(key, pointer);

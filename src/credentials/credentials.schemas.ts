@@ -1,23 +1,12 @@
 import { z } from 'zod';
 import { publicFieldNames } from '../brands/brand-registry.js';
 
-/** `name`: trimmed, NFC, 1-100 characters (code points), no control characters. */
-export const credentialNameSchema = z
-  .string()
-  // A generous bound before trimming; the real limit (100 code points) is checked after it.
-  .max(1000, 'must be at most 100 characters')
-  .transform((s) => s.normalize('NFC').trim())
-  .refine((s) => s.length > 0, 'must not be empty')
-  .refine((s) => [...s].length <= 100, 'must be at most 100 characters')
-  .refine((s) => !/\p{Cc}/u.test(s), 'must not contain control characters');
-
 /** Case-insensitive comparison key for names: the same for `Berlin` and `BERLIN`. */
 export function nameKey(name: string): string {
   return name.toLowerCase();
 }
 
 const isoTime = z.string().describe('UTC ISO-8601 timestamp');
-export const ulidSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/i, 'must be a ULID').transform((s) => s.toUpperCase());
 
 /** The credential view (DESIGN.md §2.1): identity and setting fields, never a secret. */
 export const credentialViewSchema = z.object({

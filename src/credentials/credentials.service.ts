@@ -12,7 +12,8 @@ import type { AuditTrail } from '../audit/audit.service.js';
 import type { CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
 import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
-import { type CredentialView, credentialNameSchema, nameKey } from './credentials.schemas.js';
+import { resourceNameSchema } from '../core/schemas.js';
+import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { z } from 'zod';
 
 const MAX_REFERENCING_IDS = 20;
@@ -123,7 +124,7 @@ export function createCredentialService(deps: {
         if (replayed !== undefined) return replayed;
       }
       const { name: rawName, ...rest } = body;
-      const nameResult = rawName === undefined || rawName === null ? undefined : credentialNameSchema.safeParse(rawName);
+      const nameResult = rawName === undefined || rawName === null ? undefined : resourceNameSchema.safeParse(rawName);
       const fieldsResult = brand.fieldsSchema.safeParse(rest);
       const errors = [
         ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name', rawName) : []),

@@ -13,8 +13,6 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route requires; routes without one are public. */
     scope?: Scope;
-    /** `oauth` renders every failure as an RFC 6749 §5.2 body; `hm` as High Mobility's `{errors: […]}`. */
-    errorFormat?: 'oauth' | 'hm';
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -22,23 +20,25 @@ declare module 'fastify' {
 }
 
 export type VerifyAccessToken = (token: string) => Record<string, unknown>;
-/** Whether the token's client still exists (a deleted client's tokens are refused, DESIGN.md §2.3). */
-export type IsClientLive = (clientId: string) => Promise<boolean>;
+/**
+ * Why a validly signed token is refused all the same (its client deleted, or its secret rotated
+ * since the token's `sst`; DESIGN.md §2.3), or undefined when it is accepted.
+ */
+export type TokenRefusal = (clientId: string, secretStamp: unknown) => Promise<string | undefined>;
 
 /**
  * Bearer authentication and scope checks (DESIGN.md §2.3), run on `onRequest` so an
  * unauthenticated caller learns nothing from body validation.
  */
-export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, isClientLive: IsClientLive) {
+export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, refusal: TokenRefusal) {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config?.scope;
     if (scope === undefined) return;
-    const principal = authenticate(request, verify);
-    // Revocation: a valid signature is not enough once the client is deleted.
-    if (!(await isClientLive(principal.clientId))) {
-      throw new AppError('invalid-token', 'The access token\u2019s client has been deleted.');
-    }
+    const { principal, secretStamp } = authenticate(request, verify);
+    // Revocation: a valid signature is not enough once the client is deleted or its secret rotated.
+    const refused = await refusal(principal.clientId, secretStamp);
+    if (refused !== undefined) throw new AppError('invalid-token', refused);
     if (!principal.scopes.includes(scope)) {
       throw new AppError('insufficient-scope', `This route needs the scope ${scope}.`, { required_scope: scope });
     }
@@ -46,7 +46,7 @@ export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, is
   });
 }
 
-function authenticate(request: FastifyRequest, verify: VerifyAccessToken): Principal {
+function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { principal: Principal; secretStamp: unknown } {
   const header = request.headers.authorization;
   if (header === undefined || header.trim() === '') {
     throw new AppError('missing-token', 'Send an access token: Authorization: Bearer <token> (get one from POST /oauth/token).');
@@ -60,11 +60,11 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): Princ
     const expired = (error as { code?: string }).code === 'FAST_JWT_EXPIRED';
     throw new AppError('invalid-token', expired ? 'The access token has expired.' : 'The access token is not valid.');
   }
-  const { fleet, sub, scope } = claims;
+  const { fleet, sub, scope, sst } = claims;
   if (typeof fleet !== 'string' || typeof sub !== 'string' || typeof scope !== 'string') {
     throw new AppError('invalid-token', 'The access token is not valid.');
   }
-  return { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope) };
+  return { principal: { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope) }, secretStamp: sst };
 }
 
 /** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */

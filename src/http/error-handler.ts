@@ -1,8 +1,27 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { IntegrityError } from '../crypto/aead.js';
 import { isDatabaseUnavailable } from '../db/db-errors.js';
-import { InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyRequests } from '../tokens/oauth-errors.js';
 import { AppError, problemTypes } from './app-error.js';
+
+/**
+ * A route's own error body, instead of problem+json (route config `errorFormat`): the token
+ * endpoint's RFC 6749 §5.2 body, High Mobility's `{errors: […]}`. One mechanism for all of them:
+ * the shared handler asks the route's format first, and renders problem+json when it declines.
+ */
+export interface ErrorFormat {
+  /**
+   * Sends `error` in this format, or returns undefined to leave it to problem+json. `problem()` is
+   * what problem+json would say (unknown errors already logged as such), for errors of no domain.
+   */
+  send(error: FastifyError, problem: () => AppError, reply: FastifyReply): FastifyReply | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Renders every failure of the route in its own format (the token endpoints); problem+json otherwise. */
+    errorFormat?: ErrorFormat;
+  }
+}
 
 /** Fastify's own failures (before a handler runs) mapped to our problem types. */
 function fromFastifyError(error: FastifyError): AppError | undefined {
@@ -44,30 +63,19 @@ function sendProblem(reply: FastifyReply, error: AppError, requestId: string) {
   return reply.code(error.status).type('application/problem+json').send(problemBody(error, requestId));
 }
 
-/** The token endpoint keeps RFC 6749 §5.2 bodies for every failure, even a parse error. */
-function sendOAuthError(reply: FastifyReply, error: OAuthError) {
-  if (error.status === 401) reply.header('www-authenticate', 'Basic realm="fleetvault"');
-  return reply
-    .code(error.status)
-    .header('cache-control', 'no-store')
-    .header('pragma', 'no-cache')
-    .send({ error: error.error, error_description: error.description });
-}
-
-function toOAuthError(error: AppError): OAuthError {
-  if (error.status === 429) return new TooManyRequests(error.detail);
-  if (error.status === 503) return new TemporarilyUnavailable('the service is temporarily unavailable; retry shortly');
-  if (error.status >= 500) return new ServerError('the server could not complete the request');
-  return new InvalidRequest(error.detail);
-}
-
 /**
  * One renderer for every failure. Unknown errors become a plain 500 whose detail stays in
  * the log; an IntegrityError (a sealed value that does not open) is logged as such.
  */
 export function errorHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  const oauth = request.routeOptions.config?.errorFormat === 'oauth';
-  if (error instanceof OAuthError) return sendOAuthError(reply, error);
+  let resolved: AppError | undefined;
+  const problem = () => (resolved ??= toProblem(error, request, reply));
+  const sent = request.routeOptions.config?.errorFormat?.send(error, problem, reply);
+  return sent ?? sendProblem(reply, problem(), request.id);
+}
+
+/** The problem an error stands for; what no layer knows becomes a plain 500, its detail in the log only. */
+function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): AppError {
   let appError = error instanceof AppError ? error : fromFastifyError(error);
   if (appError === undefined && isDatabaseUnavailable(error)) {
     request.log.warn({ reason: (error as { code?: string }).code ?? error.message }, 'database unavailable');
@@ -82,8 +90,7 @@ export function errorHandler(this: unknown, error: FastifyError, request: Fastif
     }
     appError = new AppError('internal-server-error', 'The server could not complete the request.');
   }
-  if (oauth) return sendOAuthError(reply, toOAuthError(appError));
-  return sendProblem(reply, appError, request.id);
+  return appError;
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {

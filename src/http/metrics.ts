@@ -61,6 +61,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, options:
   });
   if (options.serveMetrics) {
     app.get('/metrics', {
+      config: { rateLimitClass: 'none' },
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format); served on METRICS_PORT instead when that is set',

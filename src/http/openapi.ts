@@ -60,7 +60,7 @@ export const openapiDocument = {
 interface RouteDoc {
   schema: Record<string, unknown> & { response?: Record<string, unknown>; body?: unknown; querystring?: unknown; params?: unknown };
   url: string;
-  route: { method: string | string[]; config?: { scope?: string; errorFormat?: string } };
+  route: { method: string | string[]; config?: { scope?: string; errorFormat?: unknown } };
 }
 
 /** Problem types every route of a kind can answer, derived from what makes them happen. */

@@ -2,42 +2,37 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { assertionIssuer } from '../tokens/token.routes.js';
 import { AppError } from './app-error.js';
 
-/** Probes and metrics scrapes are never limited. */
-const UNLIMITED = new Set(['/healthz', '/readyz', '/metrics']);
-/** The token endpoints: limited per presented client id and per source address (brute force, issue 3). */
-const TOKEN_ROUTES = new Set(['/oauth/token', '/v1/auth_tokens']);
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route's rate-limit class (the default: per authenticated client, per address otherwise):
+     * `none` for probes and metrics scrapes; `token` for the token endpoints, limited per source
+     * address and per the client id the request claims (`claimedClient`), against guessing;
+     * `reveal` for routes that hand secrets out: the per-client limit and a far smaller one of their own.
+     * (Not `rateLimit`: @fastify/rate-limit reads that key itself.)
+     */
+    rateLimitClass?: 'none' | 'token' | 'reveal';
+    /** `token` routes: the client id a request claims to be, read without verifying anything. */
+    claimedClient?: (request: FastifyRequest) => string | undefined;
+  }
+}
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 type Outcome = Awaited<ReturnType<Limiter>>;
 
-/** Who a token request claims to be, read without verifying anything: Basic user, body client_id, or the assertion's iss. */
-export function presentedTokenClient(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (header !== undefined && /^basic /i.test(header)) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon > 0) return decoded.slice(0, Math.min(colon, 64)).toUpperCase();
-  }
-  const body = (request.body ?? {}) as Record<string, unknown>;
-  const fromBody = typeof body.client_id === 'string' ? body.client_id : undefined;
-  const jwt = [body.client_assertion, body.assertion].find((v): v is string => typeof v === 'string');
-  const id = fromBody ?? assertionIssuer(jwt);
-  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
-}
-
 /**
  * Rate limits (@fastify/rate-limit's counters, in Redis when REDIS_URL is set so replicas share
- * them): a global limit per authenticated client (per address otherwise), and on the token
- * endpoints one per presented client id and one per source address. Runs as a preHandler, after
- * authentication (onRequest) and body parsing, so the keys are known. Answers 429
- * `too-many-requests` with `Retry-After`; every limited response carries `X-RateLimit-*`.
- * When Redis is unreachable the limits are skipped (fail open) and the failure is logged.
+ * them). Before authentication (onRequest, so refused tokens count too): one per source address
+ * on every route. After authentication and body parsing (preHandler, when the keys are known):
+ * one per authenticated client (per address otherwise), or on `token` routes one per claimed
+ * client id and one per source address. Answers 429 `too-many-requests` with `Retry-After`;
+ * every limited response carries `X-RateLimit-*`. When Redis is unreachable the limits are
+ * skipped (fail open) and the failure is logged. Register before authentication.
  */
 export async function registerRateLimits(app: FastifyInstance, config: Pick<Config, 'rateLimit' | 'redisUrl'>): Promise<void> {
-  const { windowSeconds, perClient, tokenPerClient, tokenPerAddress } = config.rateLimit;
+  const { windowSeconds, perClient, perAddress, tokenPerClient, tokenPerAddress, revealPerClient } = config.rateLimit;
   const redis =
     config.redisUrl === undefined
       ? undefined
@@ -63,14 +58,24 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
           check: app.createRateLimit({ max, timeWindow: windowSeconds * 1000, keyGenerator: (request) => `${prefix}:${key(request) ?? request.ip}` }),
           applies: (request: FastifyRequest) => key(request) !== undefined,
         };
+  const address = limiter(perAddress, 'ip', (request) => request.ip);
   const global = limiter(perClient, 'client', (request) => request.principal?.clientId ?? `ip:${request.ip}`);
-  const tokenClient = limiter(tokenPerClient, 'token-client', presentedTokenClient);
+  const tokenClient = limiter(tokenPerClient, 'token-client', (request) => request.routeOptions.config?.claimedClient?.(request));
   const tokenAddress = limiter(tokenPerAddress, 'token-ip', (request) => request.ip);
+  const reveal = limiter(revealPerClient, 'reveal-client', (request) => request.principal?.clientId);
+
+  // Unmatched paths count too: a scanner's 404s come from one address like a forged token's 401s.
+  app.addHook('onRequest', async (request, reply) => {
+    if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
+    const outcome = await address.check(request);
+    // Headers only when refused: the limits after authentication describe the caller's own budget.
+    if (!outcome.isAllowed && outcome.isExceeded) applyOutcomes(request, reply, [outcome]);
+  });
 
   app.addHook('preHandler', async (request, reply) => {
-    const url = request.routeOptions.url;
-    if (url === undefined || UNLIMITED.has(url)) return;
-    const limiters = TOKEN_ROUTES.has(url) ? [tokenAddress, tokenClient] : [global];
+    const limitClass = request.routeOptions.config?.rateLimitClass;
+    if (request.routeOptions.url === undefined || limitClass === 'none') return;
+    const limiters = limitClass === 'token' ? [tokenAddress, tokenClient] : limitClass === 'reveal' ? [global, reveal] : [global];
     const outcomes: Outcome[] = [];
     for (const l of limiters) {
       if (l === undefined || !l.applies(request)) continue;

@@ -1,14 +1,15 @@
 import formbody from '@fastify/formbody';
 import type { Counter } from 'prom-client';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
-import { errorHandler } from '../http/error-handler.js';
+import type { ErrorFormat } from '../http/error-handler.js';
 import type { App } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
+import { claimedTokenClient } from './token.routes.js';
 
 /**
  * High Mobility's error body (`{"errors":[{title, detail, source}]}`), so a client written for
@@ -28,30 +29,32 @@ function sendHmError(reply: FastifyReply, status: number, title: string, detail:
   return reply.code(status).header('cache-control', 'no-store').send({ errors: [{ title, detail, ...(source !== undefined && { source }) }] });
 }
 
-/** Every failure of this route in HM's shape; server failures keep the shared handler (problem+json 5xx). */
-function hmErrorHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof OAuthError) {
-    // invalid_grant: the assertion was refused (RFC 7523 §3.1 reasons), so the caller is not authenticated.
-    const status = error.error === 'invalid_grant' ? 401 : error.status;
-    return sendHmError(reply, status, status === 401 ? 'Unauthorized' : 'Bad request', error.description, 'assertion');
-  }
-  if (error instanceof AppError && error.status < 500) {
-    return sendHmError(reply, error.status, error.code === 'too-many-requests' ? 'Too many requests' : 'Bad request', error.detail);
-  }
-  if (!(error instanceof AppError) && error.statusCode !== undefined && error.statusCode < 500) {
-    return sendHmError(reply, error.statusCode, 'Bad request', error.statusCode === 415 ? 'Send the body as application/json or a form.' : 'The request could not be parsed.');
-  }
-  return errorHandler.call(this, error, request, reply);
-}
+/** Every failure of this route in HM's shape; server failures fall back to problem+json 5xx. */
+const hmErrorFormat: ErrorFormat = {
+  send(error, _problem, reply) {
+    if (error instanceof OAuthError) {
+      // invalid_grant: the assertion was refused (RFC 7523 §3.1 reasons), so the caller is not authenticated.
+      const status = error.error === 'invalid_grant' ? 401 : error.status;
+      return sendHmError(reply, status, status === 401 ? 'Unauthorized' : 'Bad request', error.description, 'assertion');
+    }
+    if (error instanceof AppError && error.status < 500) {
+      return sendHmError(reply, error.status, error.code === 'too-many-requests' ? 'Too many requests' : 'Bad request', error.detail);
+    }
+    if (!(error instanceof AppError) && error.statusCode !== undefined && error.statusCode < 500) {
+      const detail = error.statusCode === 415 ? 'Send the body as application/json or a form.' : 'The request could not be parsed.';
+      return sendHmError(reply, error.statusCode, 'Bad request', detail);
+    }
+    return undefined;
+  },
+};
 
 /** `POST /v1/auth_tokens`: High Mobility's service-account token request, unchanged apart from the base URL. */
 export function registerAuthTokenRoutes(app: App, service: TokenService, failures: Counter<'reason'>) {
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
     countTokenEndpointFailures(scope, failures);
-    scope.setErrorHandler(hmErrorHandler);
     scope.withTypeProvider<ZodTypeProvider>().post('/v1/auth_tokens', {
-      config: { errorFormat: 'hm' },
+      config: { errorFormat: hmErrorFormat, rateLimitClass: 'token', claimedClient: claimedTokenClient },
       schema: {
         tags: ['tokens'],
         summary: 'Get an access token for a key client assertion (High Mobility service-account flow)',

@@ -2,8 +2,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import formbody from '@fastify/formbody';
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppError } from '../http/app-error.js';
+import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
-import { InvalidClient, InvalidGrant, InvalidRequest } from './oauth-errors.js';
+import { InvalidClient, InvalidGrant, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyRequests } from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
 
@@ -59,6 +62,48 @@ function stringParams(body: unknown): Record<string, string> {
   return params;
 }
 
+/** RFC 6749 §5.2 body, with `WWW-Authenticate` for invalid_client's 401 (§5.2) and no caching (§5.1). */
+function sendOAuthError(reply: FastifyReply, error: OAuthError) {
+  if (error.status === 401) reply.header('www-authenticate', 'Basic realm="fleetvault"');
+  return reply
+    .code(error.status)
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .send({ error: error.error, error_description: error.description });
+}
+
+/** Failures of other layers (parsing, rate limits, the database) by class: never by message text. */
+function toOAuthError(error: AppError): OAuthError {
+  if (error.status === 429) return new TooManyRequests(error.detail);
+  if (error.status === 503) return new TemporarilyUnavailable('the service is temporarily unavailable; retry shortly');
+  if (error.status >= 500) return new ServerError('the server could not complete the request');
+  return new InvalidRequest(error.detail);
+}
+
+/** The token endpoint keeps RFC 6749 §5.2 bodies for every failure, even a parse error. */
+export const oauthErrorFormat: ErrorFormat = {
+  send: (error, problem, reply) => sendOAuthError(reply, error instanceof OAuthError ? error : toOAuthError(problem())),
+};
+
+/**
+ * The client id a token request claims (rate limits; unverified), as the endpoint will read it:
+ * the HTTP Basic user name form-decoded (RFC 6749 §2.3.1, so `%41BC` is `ABC`), the body's
+ * client_id, or the assertion's iss. Undefined when malformed Basic or nothing names a client.
+ */
+export function claimedTokenClient(request: FastifyRequest): string | undefined {
+  let basic;
+  try {
+    basic = parseBasic(request.headers.authorization);
+  } catch {
+    return undefined;
+  }
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const jwt = text(body.client_assertion) ?? text(body.assertion);
+  const id = basic?.clientId ?? text(body.client_id) ?? assertionIssuer(jwt);
+  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
+}
+
 /** Who the request claims to be (for logs and rate limits; unverified): Basic, body client_id, or the assertion's iss. */
 export function presentedClientId(basic: { clientId: string } | undefined, params: Record<string, string>): string | undefined {
   const id = basic?.clientId ?? params.client_id ?? assertionIssuer(params.client_assertion ?? params.assertion);
@@ -84,7 +129,7 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
     await scope.register(formbody, { bodyLimit: 16_384 });
     countTokenEndpointFailures(scope, failures);
     scope.withTypeProvider<ZodTypeProvider>().post('/oauth/token', {
-      config: { errorFormat: 'oauth' },
+      config: { errorFormat: oauthErrorFormat, rateLimitClass: 'token', claimedClient: claimedTokenClient },
       schema: {
         tags: ['tokens'],
         summary: 'Get an access token (client credentials, jwt-bearer)',

@@ -60,6 +60,8 @@ export function createTokenService(deps: {
       iat,
       exp: iat + tokenTtlSeconds,
       jti: ids.next(),
+      // The secret it was issued for: a rotation makes the token stale (refused within the liveness TTL).
+      ...(client.secretStamp !== null && { sst: client.secretStamp }),
     });
     await store.transaction((repos) =>
       audit.append(repos, {

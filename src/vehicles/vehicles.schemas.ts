@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { plainField } from '../brands/define-brand.js';
-import { credentialNameSchema, ulidSchema } from '../credentials/credentials.schemas.js';
+import { resourceNameSchema, ulidSchema } from '../core/schemas.js';
 
 const vinSchema = z
   .string()
@@ -13,13 +13,13 @@ export const vehicleCreateSchema = z.strictObject({
   telematics_unit_id: plainField(),
   credentials_id: ulidSchema,
   vin: vinSchema.nullable().optional(),
-  name: credentialNameSchema.nullable().optional(),
+  name: resourceNameSchema.nullable().optional(),
 });
 
 export const vehiclePatchSchema = z.strictObject({
   credentials_id: ulidSchema.optional(),
   vin: vinSchema.nullable().optional(),
-  name: credentialNameSchema.nullable().optional(),
+  name: resourceNameSchema.nullable().optional(),
 });
 
 export const vehicleViewSchema = z.object({

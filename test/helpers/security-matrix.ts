@@ -67,26 +67,40 @@ function forge(f: MatrixFixture) {
 
 type Expectation = [slug: string, status: number];
 
-/** The cases, each a request and the exact problem it must produce. */
+/** What a case builds its headers from: forged tokens, the fixture, and now. */
+interface CaseKit {
+  tokens: ReturnType<typeof forge>;
+  f: MatrixFixture;
+  now: number;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const all = allScopes;
+
+/**
+ * The cases, each a request and the exact problem it must produce. The names registered as tests
+ * are derived from this table (`matrixCaseNames`), so a case cannot be added here and never run.
+ */
+const caseTable: [name: string, headers: (kit: CaseKit, route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean][] = [
+  ['no token', () => ({}), ['missing-token', 401]],
+  ['malformed Authorization header', () => ({ authorization: 'Token abc.def' }), ['invalid-token', 401]],
+  ['token signed by another key', ({ tokens }) => bearer(tokens.otherKey(all)), ['invalid-token', 401]],
+  ['alg none', ({ tokens }) => bearer(tokens.algNone(all)), ['invalid-token', 401]],
+  ['HS256 keyed with the vault\u2019s public key', ({ tokens }) => bearer(tokens.hs256WithPublicKey(all)), ['invalid-token', 401]],
+  ['expired token', ({ tokens, now }) => bearer(tokens.valid(all, { iat: now - 1000, exp: now - 100 })), ['invalid-token', 401]],
+  ['token not yet valid', ({ tokens, now }) => bearer(tokens.valid(all, { iat: now + 600, nbf: now + 600, exp: now + 1200 })), ['invalid-token', 401]],
+  ['wrong iss', ({ tokens }) => bearer(tokens.valid(all, { iss: 'https://evil.example' })), ['invalid-token', 401]],
+  ['wrong aud', ({ tokens }) => bearer(tokens.valid(all, { aud: 'https://evil.example' })), ['invalid-token', 401]],
+  ['missing scope', ({ tokens }, route) => bearer(tokens.valid(all.filter((s) => s !== route.scope))), ['insufficient-scope', 403]],
+  ['deleted client\u2019s token', ({ f }) => bearer(f.deletedClientToken), ['invalid-token', 401]],
+  ['another fleet\u2019s token', ({ f }) => bearer(f.otherFleetToken), ['not-found', 404], true],
+];
+
+/** The cases bound to a fixture, and the control headers (a valid token with the route's scope). */
 export function matrixCases(f: MatrixFixture) {
   const tokens = forge(f);
-  const all = allScopes;
-  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const now = Math.floor(Date.now() / 1000);
-  const cases: [name: string, headers: (route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean][] = [
-    ['no token', () => ({}), ['missing-token', 401]],
-    ['malformed Authorization header', () => ({ authorization: 'Token abc.def' }), ['invalid-token', 401]],
-    ['token signed by another key', () => bearer(tokens.otherKey(all)), ['invalid-token', 401]],
-    ['alg none', () => bearer(tokens.algNone(all)), ['invalid-token', 401]],
-    ['HS256 keyed with the vault\u2019s public key', () => bearer(tokens.hs256WithPublicKey(all)), ['invalid-token', 401]],
-    ['expired token', () => bearer(tokens.valid(all, { iat: now - 1000, exp: now - 100 })), ['invalid-token', 401]],
-    ['token not yet valid', () => bearer(tokens.valid(all, { iat: now + 600, nbf: now + 600, exp: now + 1200 })), ['invalid-token', 401]],
-    ['wrong iss', () => bearer(tokens.valid(all, { iss: 'https://evil.example' })), ['invalid-token', 401]],
-    ['wrong aud', () => bearer(tokens.valid(all, { aud: 'https://evil.example' })), ['invalid-token', 401]],
-    ['missing scope', (route) => bearer(tokens.valid(all.filter((s) => s !== route.scope))), ['insufficient-scope', 403]],
-    ['deleted client\u2019s token', () => bearer(f.deletedClientToken), ['invalid-token', 401]],
-    ['another fleet\u2019s token', () => bearer(f.otherFleetToken), ['not-found', 404], true],
-  ];
+  const kit: CaseKit = { tokens, f, now: Math.floor(Date.now() / 1000) };
+  const cases = caseTable.map(([name, headers, expected, onlyOwned]) => [name, (route: MatrixRoute) => headers(kit, route), expected, onlyOwned] as const);
   return { cases, control: (route: MatrixRoute) => bearer(tokens.valid([route.scope])) };
 }
 
@@ -106,7 +120,7 @@ function send(t: TestApp, route: MatrixRoute, headers: Record<string, string>): 
  * the refusals are the checks' doing and not a broken forger. Cases that need a resource of
  * the victim fleet run only on routes that name one.
  */
-export function securityMatrix(group: string, routes: () => MatrixRoute[], fixture: () => MatrixFixture, caseNames: string[]) {
+export function securityMatrix(group: string, routes: () => MatrixRoute[], fixture: () => MatrixFixture, caseNames: readonly string[]) {
   for (const name of caseNames) {
     it(`${group}: ${name}`, async () => {
       const f = fixture();
@@ -134,18 +148,5 @@ export function securityMatrix(group: string, routes: () => MatrixRoute[], fixtu
   });
 }
 
-/** The case names, to register before the fixture exists. */
-export const matrixCaseNames = [
-  'no token',
-  'malformed Authorization header',
-  'token signed by another key',
-  'alg none',
-  'HS256 keyed with the vault\u2019s public key',
-  'expired token',
-  'token not yet valid',
-  'wrong iss',
-  'wrong aud',
-  'missing scope',
-  'deleted client\u2019s token',
-  'another fleet\u2019s token',
-];
+/** The case names, to register before the fixture exists: every case of the table. */
+export const matrixCaseNames: readonly string[] = caseTable.map(([name]) => name);

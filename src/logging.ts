@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { brands } from '../brands/brand-registry.js';
+import { brands } from './brands/brand-registry.js';
 
 /** Every field name that can carry a secret: brand secrets plus the token endpoint's. */
 export const secretFieldNames: readonly string[] = [
