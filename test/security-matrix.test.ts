@@ -44,6 +44,15 @@ const groups: Record<string, () => MatrixRoute[]> = {
       body: { client_secret: 'rotated' },
       ownsResource: true,
     },
+    { method: 'GET', template: '/{brand}/credentials/{id}/secrets', path: `/niu/credentials/${ids.credential}/secrets`, scope: 'credentials:reveal', ownsResource: true },
+    { method: 'GET', template: '/{brand}/credentials/{id}/versions', path: `/niu/credentials/${ids.credential}/versions`, scope: 'credentials:read', ownsResource: true },
+    {
+      method: 'POST',
+      template: '/{brand}/credentials/{id}/versions/{n}/restore',
+      path: `/niu/credentials/${ids.credential}/versions/1/restore`,
+      scope: 'credentials:write',
+      ownsResource: true,
+    },
     { method: 'DELETE', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:write', ownsResource: true },
   ],
   vehicles: () => [
