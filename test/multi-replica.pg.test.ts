@@ -61,6 +61,7 @@ describe('two replicas on one PostgreSQL database', () => {
     expect(files).toHaveLength(1);
     const keys = await adminQuery(adminUrl, `SELECT purpose, count(*)::int AS n FROM ${schema}.vault_keys GROUP BY purpose ORDER BY purpose`);
     expect(keys.rows).toEqual([
+      { purpose: 'audit-hmac', n: 1 },
       { purpose: 'client-secret-hash', n: 1 },
       { purpose: 'token-signing', n: 1 },
     ]);
@@ -131,6 +132,26 @@ describe('two replicas on one PostgreSQL database', () => {
     expect(res.status).toBe(401);
     expect(((await res.json()) as { type: string }).type).toBe('/problems/invalid-token');
     expect(Date.now() - deletedAt).toBeLessThan(5_000);
+  });
+
+  it('writes one fleet chain from both replicas at once without a gap or a fork', async () => {
+    const created = await call(a, 'POST', '/niu/credentials', { client_id: 'chain', client_secret: 's0' });
+    const id = created.body.id as string;
+    const before = (await call(a, 'GET', '/audit/head')).body as { fleet_id: string; seq: number };
+    // Rotations and creates from both replicas interleave: each takes the chain's head row lock in its transaction.
+    const writes = Array.from({ length: 40 }, (_, i) =>
+      i % 2 === 0
+        ? call(i % 4 === 0 ? a : b, 'PATCH', `/niu/credentials/${id}`, { client_secret: `s${i}` })
+        : call(i % 4 === 1 ? a : b, 'POST', '/niu/credentials', { client_id: `chain-${i}`, client_secret: 'x' }),
+    );
+    const statuses = (await Promise.all(writes)).map((r) => r.status);
+    expect(statuses.every((status) => [200, 201, 412].includes(status))).toBe(true);
+    const rows = (await adminQuery(adminUrl, `SELECT seq, prev_hash, hash FROM ${schema}.audit_events WHERE chain = $1 ORDER BY seq`, [before.fleet_id]))
+      .rows;
+    expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
+    for (let i = 1; i < rows.length; i++) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
+    // Exactly one event per successful write (a 412 rotation changed nothing and wrote nothing).
+    expect(rows.length - before.seq).toBe(statuses.filter((status) => status !== 412).length);
   });
 
   it('refuses on one replica an assertion jti already used on the other', async () => {
