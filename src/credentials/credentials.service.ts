@@ -111,7 +111,12 @@ export function createCredentialService(deps: {
      * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
      * answers the first response (no second credential); the key with another request is 422.
      */
-    async create(context: ActorContext, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
+    async create(
+      context: ActorContext,
+      brandSlug: string,
+      body: Record<string, unknown>,
+      idempotencyKey?: string,
+    ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const request =
@@ -166,7 +171,9 @@ export function createCredentialService(deps: {
             secret_updated_at: now,
           };
           await tx.insert(row);
-          if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
+          if (request !== undefined) {
+            await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
+          }
         });
       } catch (error) {
         // A retry that raced its first request (another replica, or one still open): whichever
@@ -200,7 +207,13 @@ export function createCredentialService(deps: {
     },
 
     /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
-    async rotate(context: ActorContext, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+    async rotate(
+      context: ActorContext,
+      brandSlug: string,
+      id: string,
+      body: Record<string, unknown>,
+      ifMatch?: string,
+    ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
