@@ -85,7 +85,7 @@ export const oauthErrorFormat: ErrorFormat = {
 };
 
 /**
- * The client id a token request claims (rate limits; unverified), as the endpoint will read it:
+ * The client id a token request claims (rate limits and logs; unverified), as the endpoint reads it:
  * the HTTP Basic user name form-decoded (RFC 6749 §2.3.1, so `%41BC` is `ABC`), the body's
  * client_id, or the assertion's iss. Undefined when malformed Basic or nothing names a client.
  */
@@ -100,12 +100,6 @@ export function claimedTokenClient(request: FastifyRequest): string | undefined 
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const jwt = text(body.client_assertion) ?? text(body.assertion);
   const id = basic?.clientId ?? text(body.client_id) ?? assertionIssuer(jwt);
-  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
-}
-
-/** Who the request claims to be (for logs and rate limits; unverified): Basic, body client_id, or the assertion's iss. */
-export function presentedClientId(basic: { clientId: string } | undefined, params: Record<string, string>): string | undefined {
-  const id = basic?.clientId ?? params.client_id ?? assertionIssuer(params.client_assertion ?? params.assertion);
   return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
 }
 
@@ -156,7 +150,7 @@ export function registerTokenRoutes(
           // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
           if (error instanceof InvalidClient || error instanceof InvalidGrant) {
             request.log.warn(
-              { event: 'client-authentication-failed', client_id: presentedClientId(basic, params), grant_type: grantType?.slice(0, 100), reason: error.error },
+              { event: 'client-authentication-failed', client_id: claimedTokenClient(request), grant_type: grantType?.slice(0, 100), reason: error.error },
               'client authentication failed',
             );
           }
