@@ -12,6 +12,7 @@ import type { CredentialRowWithCount } from './credentials.repo.js';
 import { createIdempotency } from './idempotency.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
+import { credentialEtag, ifMatchSatisfied } from './etag.js';
 import { z } from 'zod';
 
 const MAX_REFERENCING_IDS = 20;
@@ -61,21 +62,6 @@ function rotationSchema(brand: Brand): z.ZodType {
     rotationSchemas.set(brand.slug, schema);
   }
   return schema;
-}
-
-/** Strong validator of a credential's state: changes with every rotation. */
-export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): string {
-  return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
-}
-
-/**
- * RFC 9110 §13.1.1: `If-Match` holds `*` or a list of entity tags, compared strongly
- * (a weak tag `W/"…"` never matches). Absent means no precondition.
- */
-export function ifMatchSatisfied(ifMatch: string | undefined, etag: string): boolean {
-  if (ifMatch === undefined) return true;
-  if (ifMatch.trim() === '*') return true;
-  return ifMatch.split(',').some((tag) => tag.trim() === etag);
 }
 
 /** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
