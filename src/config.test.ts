@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('limits each source address to 3000 requests per window by default, before authentication; 0 disables', () => {
+    expect(loadConfig({}).rateLimit.perAddress).toBe(3000);
+    expect(loadConfig({ FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '0' }).rateLimit.perAddress).toBe(0);
+    expect(() => loadConfig({ FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '-1' })).toThrow(/FLEETVAULT_RATE_LIMIT_PER_ADDRESS/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '', DATABASE_URL: '', FLEETVAULT_MASTER_KEYS: '' })).toMatchObject({
       port: 8080,

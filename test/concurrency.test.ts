@@ -146,7 +146,7 @@ describe('concurrency', () => {
     for (const res of results.filter((r) => r.statusCode !== 201)) expectProblem(res, 'unique-identifier-already-exists', 409);
   });
 
-  it('concurrent rotations of one credential: each either lands (a version of its own) or is 412 precondition-failed, none lost', async () => {
+  it('concurrent rotations of one credential: each lands with a version of its own or is 412, none lost', async () => {
     const credId = await createNiu('rotate-race');
     const results = await race(
       Array.from({ length: 4 }, (_, i) => () => t.call(token, 'PATCH', `/niu/credentials/${credId}`, { client_secret: `rot-${i}` })),

@@ -33,7 +33,8 @@ const create = async (brand = 'niu', body: Record<string, unknown> = { client_id
 /** The stored secrets, opened the way the vault opens them: proves what a rotation kept. */
 async function storedSecrets(id: string): Promise<Record<string, string>> {
   const row = await t.deps.database.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  return createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos }).openSecrets(fleetId, id, row.secret_version, row.sealed_secrets);
+  const keyring = createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos });
+  return keyring.openSecrets(fleetId, id, row.secret_version, row.sealed_secrets);
 }
 
 const pointers = (problem: Record<string, unknown>) => (problem.errors as { pointer: string }[]).map((e) => e.pointer);

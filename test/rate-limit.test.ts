@@ -115,7 +115,8 @@ describe('per source address, before authentication (issue 14 item 7)', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(limited.headers['x-ratelimit-limit']).toBe('4');
     // Another address is not held back, and probes never are.
-    const elsewhere = await t.app.inject({ method: 'GET', url: '/credentials', remoteAddress: '10.0.0.9', headers: { authorization: `Bearer ${fleet.token}` } });
+    const headers = { authorization: `Bearer ${fleet.token}` };
+    const elsewhere = await t.app.inject({ method: 'GET', url: '/credentials', remoteAddress: '10.0.0.9', headers });
     expect(elsewhere.statusCode).toBe(200);
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   });
@@ -125,7 +126,8 @@ describe('per client id on the token endpoint (issue 14 item 9)', () => {
   it('keys on the percent-decoded HTTP Basic user name, as the endpoint authenticates it (RFC 6749 §2.3.1)', async () => {
     const t = await app({ FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: '3', FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: '100' });
     const fleet = await t.newFleet(); // its own token request counts as the first
-    const encodedAt = (i: number) => `${fleet.clientId.slice(0, i)}%${fleet.clientId.charCodeAt(i).toString(16)}${fleet.clientId.slice(i + 1)}`;
+    const id = fleet.clientId;
+    const encodedAt = (i: number) => `${id.slice(0, i)}%${id.charCodeAt(i).toString(16)}${id.slice(i + 1)}`;
     const basic = (user: string, secret: string) =>
       t.app.inject({
         method: 'POST',

@@ -15,7 +15,11 @@ export interface LiveClientState {
  * authenticated request. Each replica re-reads the database at most every `ttlMs` per client, so
  * a deletion or a secret rotation on any replica is seen by all within `ttlMs` plus one query.
  */
-export function createClientLiveness(deps: { clock: Clock; find: (clientId: string) => Promise<LiveClientState | undefined>; ttlMs?: number }) {
+export function createClientLiveness(deps: {
+  clock: Clock;
+  find: (clientId: string) => Promise<LiveClientState | undefined>;
+  ttlMs?: number;
+}) {
   const ttlMs = deps.ttlMs ?? CLIENT_LIVENESS_TTL_MS;
   if (ttlMs > CLIENT_LIVENESS_TTL_MS) throw new TypeError(`client liveness TTL must be at most ${CLIENT_LIVENESS_TTL_MS} ms`);
   const cache = new Map<string, { state: LiveClientState | undefined; checkedAt: number }>();

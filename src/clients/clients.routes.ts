@@ -87,7 +87,9 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
     schema: {
       tags,
       summary: 'Rotate a secret client\u2019s secret',
-      description: 'The new secret is shown once; the old one stops working at once, and access tokens issued before the rotation are refused (401 invalid-token) within 5 seconds on every replica. A key client answers 409 conflicting-resource.',
+      description:
+        'The new secret is shown once; the old one stops working at once, and access tokens issued before the rotation ' +
+        'are refused (401 invalid-token) within 5 seconds on every replica. A key client answers 409 conflicting-resource.',
       security: bearerSecurity,
       params: clientParamsSchema,
       response: { 200: rotatedSecretSchema, ...problemResponses('not-found', 'conflicting-resource') },

@@ -53,6 +53,7 @@ describe('client names and scopes', () => {
     const error = await refusal(service.createSecretClient(cliContext(FLEET), 'x', ['vehicles:read', 'clients:manage'], ['vehicles:read']));
     expect(error.code).toBe('insufficient-scope');
     expect(error.extensions).toEqual({ not_held: ['clients:manage'] });
-    expect((await refusal(service.createSecretClient(cliContext('01HZX00000000000000NOFLEET'), 'x', ['vehicles:read']))).code).toBe('not-found');
+    const noFleet = await refusal(service.createSecretClient(cliContext('01HZX00000000000000NOFLEET'), 'x', ['vehicles:read']));
+    expect(noFleet.code).toBe('not-found');
   });
 });

@@ -57,7 +57,8 @@ export function createClientService(deps: {
 }) {
   const { audit, store, clock, ids, secretHashKey } = deps;
   const repo = store.repos.clients;
-  // This replica's revocation cache: what the service revokes (deletion, rotation) it forgets at once; other replicas see it within the TTL.
+  // This replica's revocation cache: what the service revokes (deletion, rotation) it forgets at once;
+  // other replicas see it within the TTL.
   const liveness = createClientLiveness({
     clock,
     find: async (id) => {

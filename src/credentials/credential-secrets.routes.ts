@@ -6,7 +6,7 @@ import { type App, bearerSecurity, problemResponses } from '../http/route-types.
 import type { CredentialSecretService } from './credential-secrets.service.js';
 import { revealedSecretsSchema, revealQuerySchema, secretVersionListSchema, versionParamsSchema } from './credential-secrets.schemas.js';
 import { credentialParamsSchema, credentialViewSchema } from './credentials.schemas.js';
-import { credentialEtag } from './credentials.service.js';
+import { credentialEtag } from './etag.js';
 import { envFileName, toEnvFile } from './env-file.js';
 
 const tags = ['credentials'];

@@ -7,7 +7,8 @@ import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
 import type { CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
-import { credentialEtag, eventOf, ifMatchSatisfied, loadCredential, toCredentialView } from './credentials.service.js';
+import { eventOf, loadCredential, toCredentialView } from './credentials.service.js';
+import { credentialEtag, ifMatchSatisfied } from './etag.js';
 import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
 
 export interface RevealedSecrets {

@@ -7,10 +7,10 @@ import type { CredentialService } from './credentials.service.js';
  * brand slug (a closed set). A failed call counts nothing; no credential's name or secret is a label.
  */
 export function countCredentialChanges(service: CredentialService, registry: Registry): CredentialService {
-  const registers = [registry];
-  const created = new Counter({ name: 'fleetvault_credentials_created_total', help: 'Credentials stored, by brand.', labelNames: ['brand'] as const, registers });
-  const rotated = new Counter({ name: 'fleetvault_credentials_rotated_total', help: 'Secret rotations, by brand.', labelNames: ['brand'] as const, registers });
-  const deleted = new Counter({ name: 'fleetvault_credentials_deleted_total', help: 'Credentials deleted, by brand.', labelNames: ['brand'] as const, registers });
+  const counter = (name: string, help: string) => new Counter({ name, help, labelNames: ['brand'] as const, registers: [registry] });
+  const created = counter('fleetvault_credentials_created_total', 'Credentials stored, by brand.');
+  const rotated = counter('fleetvault_credentials_rotated_total', 'Secret rotations, by brand.');
+  const deleted = counter('fleetvault_credentials_deleted_total', 'Credentials deleted, by brand.');
   return {
     ...service,
     async create(...args) {

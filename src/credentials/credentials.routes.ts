@@ -4,7 +4,7 @@ import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialService } from './credentials.service.js';
 import { idempotencyKeySchema } from './idempotency.js';
-import { credentialEtag } from './credentials.service.js';
+import { credentialEtag } from './etag.js';
 import {
   brandBodySchema,
   brandParamsSchema,

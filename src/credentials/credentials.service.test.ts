@@ -26,8 +26,12 @@ function setup() {
         const row = rows.get(id);
         return row && row.fleet_id === fleetId ? { ...row, vehicle_count: 0 } : undefined;
       },
-      nameTaken: async (fleetId, key) => [...rows.values()].some((r) => r.fleet_id === fleetId && r.name_missing === 0 && r.name_key === key),
-      countByBrand: async (fleetId, brand) => (calls.push('count'), [...rows.values()].filter((r) => r.fleet_id === fleetId && r.brand === brand).length),
+      nameTaken: async (fleetId, key) =>
+        [...rows.values()].some((r) => r.fleet_id === fleetId && r.name_missing === 0 && r.name_key === key),
+      countByBrand: async (fleetId, brand) => {
+        calls.push('count');
+        return [...rows.values()].filter((r) => r.fleet_id === fleetId && r.brand === brand).length;
+      },
     },
   });
   const keyring = createKeyring({ masterKeys: [{ id: 'unit', key: randomBytes(32) }], repos: store.repos });
@@ -101,13 +105,22 @@ describe('PATCH fields', () => {
   it('names each field PATCH cannot change and why, before touching storage', async () => {
     const { service } = setup();
     const error = await refusal(
-      service.rotate(context, 'openobd', '01HZX00000000000000000CRED', { name: 'x', client_id: 'y', cluster_id: '002', colour: 'red', client_secret: 'z' }),
+      service.rotate(context, 'openobd', '01HZX00000000000000000CRED', {
+        name: 'x',
+        client_id: 'y',
+        cluster_id: '002',
+        colour: 'red',
+        client_secret: 'z',
+      }),
     );
     expect(error.code).toBe('validation-failed');
     expect(error.detail).toBe('PATCH only rotates secrets. Rotatable fields for openobd: client_secret, partner_api_key.');
     expect(error.extensions.errors).toEqual([
       { pointer: '/name', detail: 'cannot be changed: PATCH only rotates secrets' },
-      { pointer: '/client_id', detail: 'cannot be changed: a different client_id is a different credential, create it with POST /openobd/credentials' },
+      {
+        pointer: '/client_id',
+        detail: 'cannot be changed: a different client_id is a different credential, create it with POST /openobd/credentials',
+      },
       { pointer: '/cluster_id', detail: 'is a setting fixed at creation: create a new credential with POST' },
       { pointer: '/colour', detail: 'is not a known field' },
     ]);

@@ -14,6 +14,7 @@ import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
+import { credentialEtag, ifMatchSatisfied } from './etag.js';
 import { z } from 'zod';
 
 const MAX_REFERENCING_IDS = 20;
@@ -65,21 +66,6 @@ function rotationSchema(brand: Brand): z.ZodType {
   return schema;
 }
 
-/** Strong validator of a credential's state: changes with every rotation. */
-export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): string {
-  return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
-}
-
-/**
- * RFC 9110 §13.1.1: `If-Match` holds `*` or a list of entity tags, compared strongly
- * (a weak tag `W/"…"` never matches). Absent means no precondition.
- */
-export function ifMatchSatisfied(ifMatch: string | undefined, etag: string): boolean {
-  if (ifMatch === undefined) return true;
-  if (ifMatch.trim() === '*') return true;
-  return ifMatch.split(',').some((tag) => tag.trim() === etag);
-}
-
 /** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
 function patchFieldError(brand: Brand, field: string): string {
   if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
@@ -112,7 +98,12 @@ export function createCredentialService(deps: {
      * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
      * answers the first response (no second credential); the key with another request is 422.
      */
-    async create(context: ActorContext, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
+    async create(
+      context: ActorContext,
+      brandSlug: string,
+      body: Record<string, unknown>,
+      idempotencyKey?: string,
+    ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const request =
@@ -169,7 +160,9 @@ export function createCredentialService(deps: {
           };
           await tx.insert(row);
           await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
-          if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
+          if (request !== undefined) {
+            await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
+          }
         });
       } catch (error) {
         // A retry that raced its first request (another replica, or one still open): whichever
@@ -203,7 +196,13 @@ export function createCredentialService(deps: {
     },
 
     /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
-    async rotate(context: ActorContext, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+    async rotate(
+      context: ActorContext,
+      brandSlug: string,
+      id: string,
+      body: Record<string, unknown>,
+      ifMatch?: string,
+    ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));

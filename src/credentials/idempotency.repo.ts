@@ -2,12 +2,13 @@ import type { Kysely, Selectable } from 'kysely';
 import type { DB, IdempotencyKeysTable } from '../db/schema.js';
 
 export type IdempotencyRow = Selectable<IdempotencyKeysTable>;
+type StoredResponse = Pick<IdempotencyRow, 'request_hash' | 'response_body'>;
 
 /** SQL of idempotency_keys. Every method but the pruning takes the fleet id first. */
 export function createIdempotencyRepo(db: Kysely<DB>) {
   return {
     /** The row of a key created after `after` (an ISO time). */
-    async findSince(fleetId: string, key: string, after: string): Promise<Pick<IdempotencyRow, 'request_hash' | 'response_body'> | undefined> {
+    async findSince(fleetId: string, key: string, after: string): Promise<StoredResponse | undefined> {
       return db
         .selectFrom('idempotency_keys')
         .select(['request_hash', 'response_body'])
@@ -19,7 +20,12 @@ export function createIdempotencyRepo(db: Kysely<DB>) {
 
     /** Drops the row of a key if it was created at or before `cutoff` (its window is over). */
     async deleteExpiredKey(fleetId: string, key: string, cutoff: string): Promise<void> {
-      await db.deleteFrom('idempotency_keys').where('fleet_id', '=', fleetId).where('idempotency_key', '=', key).where('created_at', '<=', cutoff).execute();
+      await db
+        .deleteFrom('idempotency_keys')
+        .where('fleet_id', '=', fleetId)
+        .where('idempotency_key', '=', key)
+        .where('created_at', '<=', cutoff)
+        .execute();
     },
 
     async insert(row: IdempotencyRow): Promise<void> {

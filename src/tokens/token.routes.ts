@@ -86,7 +86,7 @@ export const oauthErrorFormat: ErrorFormat = {
 };
 
 /**
- * The client id a token request claims (rate limits; unverified), as the endpoint will read it:
+ * The client id a token request claims (rate limits and logs; unverified), as the endpoint reads it:
  * the HTTP Basic user name form-decoded (RFC 6749 §2.3.1, so `%41BC` is `ABC`), the body's
  * client_id, or the assertion's iss. Undefined when malformed Basic or nothing names a client.
  */
@@ -104,12 +104,6 @@ export function claimedTokenClient(request: FastifyRequest): string | undefined 
   return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
 }
 
-/** Who the request claims to be (for logs and rate limits; unverified): Basic, body client_id, or the assertion's iss. */
-export function presentedClientId(basic: { clientId: string } | undefined, params: Record<string, string>): string | undefined {
-  const id = basic?.clientId ?? params.client_id ?? assertionIssuer(params.client_assertion ?? params.assertion);
-  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
-}
-
 /** The `iss` claim of a JWT, read without verifying it; undefined when there is none. */
 export function assertionIssuer(jwt: string | undefined): string | undefined {
   const payload = jwt?.split('.')[1];
@@ -123,7 +117,12 @@ export function assertionIssuer(jwt: string | undefined): string | undefined {
 }
 
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
-export function registerTokenRoutes(app: App, service: TokenService, jwks: { keys: Record<string, unknown>[] }, failures: Counter<'reason'>) {
+export function registerTokenRoutes(
+  app: App,
+  service: TokenService,
+  jwks: { keys: Record<string, unknown>[] },
+  failures: Counter<'reason'>,
+) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
@@ -152,7 +151,7 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
           // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
           if (error instanceof InvalidClient || error instanceof InvalidGrant) {
             request.log.warn(
-              { event: 'client-authentication-failed', client_id: presentedClientId(basic, params), grant_type: grantType?.slice(0, 100), reason: error.error },
+              { event: 'client-authentication-failed', client_id: claimedTokenClient(request), grant_type: grantType?.slice(0, 100), reason: error.error },
               'client authentication failed',
             );
           }

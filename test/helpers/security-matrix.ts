@@ -81,14 +81,19 @@ const all = allScopes;
  * The cases, each a request and the exact problem it must produce. The names registered as tests
  * are derived from this table (`matrixCaseNames`), so a case cannot be added here and never run.
  */
-const caseTable: [name: string, headers: (kit: CaseKit, route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean][] = [
+type Case = [name: string, headers: (kit: CaseKit, route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean];
+const caseTable: Case[] = [
   ['no token', () => ({}), ['missing-token', 401]],
   ['malformed Authorization header', () => ({ authorization: 'Token abc.def' }), ['invalid-token', 401]],
   ['token signed by another key', ({ tokens }) => bearer(tokens.otherKey(all)), ['invalid-token', 401]],
   ['alg none', ({ tokens }) => bearer(tokens.algNone(all)), ['invalid-token', 401]],
   ['HS256 keyed with the vault\u2019s public key', ({ tokens }) => bearer(tokens.hs256WithPublicKey(all)), ['invalid-token', 401]],
   ['expired token', ({ tokens, now }) => bearer(tokens.valid(all, { iat: now - 1000, exp: now - 100 })), ['invalid-token', 401]],
-  ['token not yet valid', ({ tokens, now }) => bearer(tokens.valid(all, { iat: now + 600, nbf: now + 600, exp: now + 1200 })), ['invalid-token', 401]],
+  [
+    'token not yet valid',
+    ({ tokens, now }) => bearer(tokens.valid(all, { iat: now + 600, nbf: now + 600, exp: now + 1200 })),
+    ['invalid-token', 401],
+  ],
   ['wrong iss', ({ tokens }) => bearer(tokens.valid(all, { iss: 'https://evil.example' })), ['invalid-token', 401]],
   ['wrong aud', ({ tokens }) => bearer(tokens.valid(all, { aud: 'https://evil.example' })), ['invalid-token', 401]],
   ['missing scope', ({ tokens }, route) => bearer(tokens.valid(all.filter((s) => s !== route.scope))), ['insufficient-scope', 403]],
@@ -100,7 +105,9 @@ const caseTable: [name: string, headers: (kit: CaseKit, route: MatrixRoute) => R
 export function matrixCases(f: MatrixFixture) {
   const tokens = forge(f);
   const kit: CaseKit = { tokens, f, now: Math.floor(Date.now() / 1000) };
-  const cases = caseTable.map(([name, headers, expected, onlyOwned]) => [name, (route: MatrixRoute) => headers(kit, route), expected, onlyOwned] as const);
+  const cases = caseTable.map(
+    ([name, headers, expected, onlyOwned]) => [name, (route: MatrixRoute) => headers(kit, route), expected, onlyOwned] as const,
+  );
   return { cases, control: (route: MatrixRoute) => bearer(tokens.valid([route.scope])) };
 }
 

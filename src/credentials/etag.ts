@@ -1,0 +1,16 @@
+import type { CredentialView } from './credentials.schemas.js';
+
+/** Strong validator of a credential's state: changes with every rotation. */
+export function credentialEtag(view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): string {
+  return `"${view.secret_version}-${Date.parse(view.updated_at).toString(36)}"`;
+}
+
+/**
+ * RFC 9110 §13.1.1: `If-Match` holds `*` or a list of entity tags, compared strongly
+ * (a weak tag `W/"…"` never matches). Absent means no precondition.
+ */
+export function ifMatchSatisfied(ifMatch: string | undefined, etag: string): boolean {
+  if (ifMatch === undefined) return true;
+  if (ifMatch.trim() === '*') return true;
+  return ifMatch.split(',').some((tag) => tag.trim() === etag);
+}
