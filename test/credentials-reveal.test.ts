@@ -114,6 +114,11 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
       await auditSwitch.on(t);
     }
     expect((await auditRows(t, fleetId)).length).toBe(before);
+    // Operators learn why from the log (the database's reason), callers only that it failed.
+    const logged = logLines.filter((line) => line.includes('The audit trail could not be written'));
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.join('\n')).toContain('audit switched off by a test');
+    expect(logged.join('\n')).not.toContain('fail-closed-secret');
   });
 
   it('never writes a revealed secret to the log', async () => {

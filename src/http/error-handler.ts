@@ -77,6 +77,11 @@ export function errorHandler(this: unknown, error: FastifyError, request: Fastif
 /** The problem an error stands for; what no layer knows becomes a plain 500, its detail in the log only. */
 function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): AppError {
   let appError = error instanceof AppError ? error : fromFastifyError(error);
+  // A 5xx that some layer chose (e.g. the audit trail could not be written) keeps its cause for operators, in the log only.
+  if (appError !== undefined && appError.status >= 500 && error.cause !== undefined) {
+    const cause = error.cause as { code?: unknown; message?: unknown };
+    request.log.error({ problem: appError.code, cause: { code: cause.code, message: String(cause.message ?? '').slice(0, 200) } }, appError.detail);
+  }
   if (appError === undefined && isDatabaseUnavailable(error)) {
     request.log.warn({ reason: (error as { code?: string }).code ?? error.message }, 'database unavailable');
     appError = new AppError('service-unavailable', 'The database is unavailable; retry shortly.');
