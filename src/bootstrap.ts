@@ -20,7 +20,7 @@ export async function bootstrapIfEmpty(deps: Deps, config: Config): Promise<Boot
   const fleet = await fleets.create('default');
   const client = await clients.createSecretClient(fleet.id, 'bootstrap admin');
   const file = path.join(config.dataDir, 'bootstrap-client.json');
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const contents = {
     fleet_id: fleet.id,
     client_id: client.client_id,

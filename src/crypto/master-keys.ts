@@ -76,7 +76,8 @@ export function loadMasterKeys(source: MasterKeySource): LoadedMasterKeys {
   if (fs.existsSync(file)) {
     return { keys: parseMasterKeys(fs.readFileSync(file, 'utf8'), file) };
   }
-  fs.mkdirSync(source.dataDir, { recursive: true });
+  // The data directory holds the key and the database: nobody else lists or enters it.
+  fs.mkdirSync(source.dataDir, { recursive: true, mode: 0o700 });
   const line = `dev-${randomBytes(4).toString('hex')}:${randomBytes(KEY_BYTES).toString('base64')}\n`;
   // 'wx' fails if another process created the file in the meantime, rather than overwrite its key.
   fs.writeFileSync(file, line, { mode: 0o600, flag: 'wx' });

@@ -52,7 +52,12 @@ export function sqlitePathFromUrl(url: string): string {
 }
 
 function openSqlite(file: string): Database {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the mode of the
+    // database file (os_unix.c, findCreateFileMode), so none of the three is readable by others.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const handle = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged
   // commit survive power loss (DESIGN.md §5), at the price of an fsync per commit.
