@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { allScopes } from './clients/scopes.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
 
@@ -18,7 +19,8 @@ export async function bootstrapIfEmpty(deps: Deps, config: Config): Promise<Boot
   const { fleets, clients } = deps.services;
   if (!(await fleets.isEmpty())) return undefined;
   const fleet = await fleets.create('default');
-  const client = await clients.createSecretClient(fleet.id, 'bootstrap admin');
+  // The one client that names every scope: it creates the others (README "Quick start").
+  const client = await clients.createSecretClient(fleet.id, 'bootstrap admin', allScopes);
   const file = path.join(config.dataDir, 'bootstrap-client.json');
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const contents = {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { allScopes } from '../src/clients/scopes.js';
 import { loadConfig } from '../src/config.js';
 import { createDeps, type Deps } from '../src/deps.js';
 import { adminQuery } from './helpers/test-database.js';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   deps = await createDeps(config, { masterKeys: [newMasterKey()], database: { pgSchema: schema, pgPoolSize: 4 } });
   app = await buildApp(deps, { logger: false });
   const fleet = await deps.services.fleets.create('outage fleet');
-  const client = await deps.services.clients.createSecretClient(fleet.id, 'outage client');
+  const client = await deps.services.clients.createSecretClient(fleet.id, 'outage client', allScopes);
   const res = await app.inject({
     method: 'POST',
     url: '/oauth/token',

@@ -8,7 +8,7 @@ import { parseOrThrow } from '../http/validation.js';
 import { clientSecretMatches, generateClientSecret, hashClientSecret } from './client-secrets.js';
 import { type ClientRow, createClientRepo } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
-import { type Scope, allScopes, scopeSchema } from './scopes.js';
+import { type Scope, allScopes, defaultScopes, scopeSchema } from './scopes.js';
 
 export const clientNameSchema = z.string().trim().min(1).max(100);
 
@@ -93,7 +93,7 @@ export function createClientService(deps: { db: Kysely<DB>; clock: Clock; ids: I
     async createSecretClient(
       fleetId: string,
       rawName: string,
-      scopes: readonly string[] = allScopes,
+      scopes: readonly string[] = defaultScopes,
       granter?: readonly Scope[],
     ): Promise<CreatedSecretClient & { view: ClientView }> {
       const prepared = await prepare(fleetId, rawName, scopes, granter);

@@ -8,7 +8,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/http/clock.js';
-import type { Scope } from '../../src/clients/scopes.js';
+import { allScopes, type Scope } from '../../src/clients/scopes.js';
 import { createTestStorage, type TestStorage } from './test-database.js';
 
 export interface TestApp {
@@ -67,7 +67,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = await buildApp(deps, { logger: options.logger ?? false });
 
   async function tokenFor(fleetId: string, scopes?: Scope[]): Promise<string> {
-    const client = await deps.services.clients.createSecretClient(fleetId, 'test client', scopes);
+    const client = await deps.services.clients.createSecretClient(fleetId, 'test client', scopes ?? allScopes);
     const res = await app.inject({
       method: 'POST',
       url: '/oauth/token',
@@ -86,7 +86,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     masterKeys,
     async newFleet(scopes) {
       const fleet = await deps.services.fleets.create('test fleet');
-      const client = await deps.services.clients.createSecretClient(fleet.id, 'test admin', scopes);
+      const client = await deps.services.clients.createSecretClient(fleet.id, 'test admin', scopes ?? allScopes);
       const res = await app.inject({
         method: 'POST',
         url: '/oauth/token',
