@@ -131,6 +131,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may a checked-out one (a backend ended between two statements): pg emits 'error' on the
+  // client, which only the pool listens to while it is idle (node-postgres docs, "pg.Pool: error").
+  // The next query on it then fails as "not queryable", which db-errors.ts answers 503.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',
