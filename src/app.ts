@@ -7,6 +7,7 @@ import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
 import type { Deps } from './deps.js';
 import { registerAuth } from './http/auth.js';
+import { applyRequestTimeouts, clientErrorHandler } from './http/client-error.js';
 import { registerCors } from './http/cors.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerDocs } from './http/docs.routes.js';
@@ -26,7 +27,7 @@ import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
  * with an 8 KiB secret and a 16 KiB PEM key; 64 KiB leaves room and refuses the rest with 413.
  */
 export const BODY_LIMIT_BYTES = 64 * 1024;
-/** A request must arrive whole within this (slow-loris guard); handlers themselves are short. */
+/** A request must arrive whole within this by default (slow-loris guard; FLEETVAULT_REQUEST_TIMEOUT_MS); handlers are short. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Idle keep-alive sockets close after this: above the 60 s idle timeout of common load balancers, so they close first. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -54,6 +55,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     requestIdHeader: false,
     // Router failures (bad percent-encoding, over-long ids) answer problem+json with a request id too.
     frameworkErrors: frameworkErrorHandler,
+    // The HTTP parser's own refusals answer problem+json too (DESIGN.md §2.5).
+    clientErrorHandler,
     // One line per request from registerRequestLog instead of fastify's two; `request_id` as in problem bodies.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     // Echo a caller's well-formed X-Request-Id so its logs and ours line up.
@@ -63,9 +66,10 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     },
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
+    requestTimeout: config.requestTimeoutMs,
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
+  applyRequestTimeouts(app.server, config.requestTimeoutMs);
 
   // JSON only (DESIGN.md §2): any other body type is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');

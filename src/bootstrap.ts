@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { allScopes } from './core/scopes.js';
 import type { Config } from './config.js';
 import { systemContext, systemFleetlessContext } from './core/context.js';
 import type { Deps } from './deps.js';
@@ -19,9 +20,10 @@ export async function bootstrapIfEmpty(deps: Deps, config: Config): Promise<Boot
   const { fleets, clients } = deps.services;
   if (!(await fleets.isEmpty())) return undefined;
   const fleet = await fleets.create(systemFleetlessContext, 'default');
-  const client = await clients.createSecretClient(systemContext(fleet.id), 'bootstrap admin');
+  // The one client that names every scope: it creates the others (README "Quick start").
+  const client = await clients.createSecretClient(systemContext(fleet.id), 'bootstrap admin', allScopes);
   const file = path.join(config.dataDir, 'bootstrap-client.json');
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const contents = {
     fleet_id: fleet.id,
     client_id: client.client_id,

@@ -7,6 +7,7 @@ import { cliContext, cliFleetlessContext } from './core/context.js';
 import { createDeps } from './deps.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { defaultScopes } from './core/scopes.js';
 import { AppError } from './http/app-error.js';
 
 const usage = `usage: fleetvault <command> [options]
@@ -18,6 +19,8 @@ const usage = `usage: fleetvault <command> [options]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
 ${auditUsage}
 
+Without --scopes a client gets ${defaultScopes.join(',')} only; credentials:reveal, credentials:exchange
+and clients:manage are granted only when named.
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
 
 class UsageError extends Error {}
@@ -36,7 +39,7 @@ async function createKeyClient(
   values: { fleet?: string | undefined; name?: string | undefined; scopes?: string | undefined; 'public-key'?: string | undefined; json?: boolean | undefined },
 ) {
   if (values.fleet === undefined || values.name === undefined) throw new UsageError('key-client create needs --fleet and --name');
-  const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? ['credentials:read', 'vehicles:read'];
+  const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? defaultScopes;
   let publicKey: unknown;
   if (values['public-key'] !== undefined) {
     const text = fs.readFileSync(values['public-key'], 'utf8');
@@ -108,7 +111,7 @@ async function run(argv: string[]): Promise<void> {
       print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
-      const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? defaultScopes;
       const client = await deps.services.clients.createSecretClient(cliContext(values.fleet), values.name, scopes);
       print(
         values.json,

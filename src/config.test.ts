@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       masterKeyFile: undefined,
       metricsPort: undefined,
       assertionMaxSkewSeconds: 30,
+      requestTimeoutMs: 30_000,
       corsOrigins: [],
     });
     expect(Object.isFrozen(config)).toBe(true);

@@ -16,6 +16,8 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   /** Key-client assertions: `iat` within ± this many seconds of now (RFC 7523 §3). */
   readonly assertionMaxSkewSeconds: number;
+  /** A request (headers and body) must arrive whole within this; Node's own timer (README "HTTP limits"). */
+  readonly requestTimeoutMs: number;
   /** Rate limits (0 disables one): requests per window per client (per address when unauthenticated). */
   readonly rateLimit: {
     readonly windowSeconds: number;
@@ -91,6 +93,7 @@ const envSchema = z.object({
   ),
   FLEETVAULT_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(86_400).default(900)),
   FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(300).default(30)),
+  FLEETVAULT_REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(300_000).default(30_000)),
   FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).default(60)),
   FLEETVAULT_RATE_LIMIT_MAX: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(6000)),
   FLEETVAULT_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(3000)),
@@ -155,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     tokenTtlSeconds: e.FLEETVAULT_TOKEN_TTL_SECONDS,
     assertionMaxSkewSeconds: e.FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS,
+    requestTimeoutMs: e.FLEETVAULT_REQUEST_TIMEOUT_MS,
     rateLimit: Object.freeze({
       windowSeconds: e.FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS,
       perClient: e.FLEETVAULT_RATE_LIMIT_MAX,

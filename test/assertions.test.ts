@@ -127,6 +127,12 @@ describe('assertion attacks: each refused at all three entry points', () => {
     ['unknown iss', 'iss is not a known key client', () => signEs256(claims({ iss: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }), keyA.privateKey)],
     ['sub differing from iss', 'sub must equal iss', () => signEs256(claims({ sub: keyB.keyFile.id }), keyA.privateKey)],
     ['wrong aud', 'aud must be one of', () => signEs256(claims({ aud: 'https://elsewhere.example' }), keyA.privateKey)],
+    // Issue 14 item 8: aud is compared exactly, and its length is bounded before it is looked at.
+    ['aud with a trailing slash', 'aud must be one of', () => signEs256(claims({ aud: `${aud}/` }), keyA.privateKey)],
+    ['aud of 2 100 slashes and a letter', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: `${'/'.repeat(2100)}a` }), keyA.privateKey)],
+    ['aud array of 9 entries', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: Array(9).fill(aud) }), keyA.privateKey)],
+    ['aud array with an over-long entry', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: [aud, 'x'.repeat(2049)] }), keyA.privateKey)],
+    ['sub over 2 048 characters', 'sub must be at most 2048', () => signEs256(claims({ sub: 'x'.repeat(2049) }), keyA.privateKey)],
     ['unknown ver', 'ver must be 1 or 2', () => signEs256(claims({ ver: 3 }), keyA.privateKey)],
     ['signed by an unregistered key', 'signature does not verify', () => signEs256(claims(), otherP256Key())],
     ['not a JWT', 'not a compact JWS', () => 'not-a-jwt'],

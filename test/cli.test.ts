@@ -80,11 +80,19 @@ describe('fleetvault CLI', { timeout: 90_000 }, () => {
     expect(rotated.statusCode, rotated.body).toBe(200);
   });
 
-  it('client create without --scopes gives every scope; plain output shows the secret once', async () => {
-    const result = await cli(['client', 'create', '--fleet', fleetId, '--name', 'admin']);
+  it('client create without --scopes gives read scopes only (issue 14 item 12); plain output shows the secret once', async () => {
+    const result = await cli(['client', 'create', '--fleet', fleetId, '--name', 'reader']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/client_secret \(shown once\): \S{40,}/);
-    expect(result.stdout).toContain('clients:manage');
+    expect(result.stdout).toMatch(/^scopes: credentials:read vehicles:read$/m);
+    const json = JSON.parse((await cli(['client', 'create', '--fleet', fleetId, '--name', 'reader 2', '--json'])).stdout);
+    expect(json.scopes).toEqual(['credentials:read', 'vehicles:read']);
+  });
+
+  it('client create grants clients:manage, reveal and exchange when named', async () => {
+    const scopes = 'clients:manage,credentials:reveal,credentials:exchange';
+    const json = JSON.parse((await cli(['client', 'create', '--fleet', fleetId, '--name', 'admin', '--scopes', scopes, '--json'])).stdout);
+    expect([...json.scopes].sort()).toEqual(['clients:manage', 'credentials:exchange', 'credentials:reveal']);
   });
 
   it('refuses an unknown scope with a clear message and no stack trace', async () => {

@@ -10,7 +10,7 @@ import { clientSecretMatches, generateClientSecret, hashClientSecret, secretStam
 import { createClientLiveness } from './client-liveness.js';
 import type { ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
-import { type Scope, allScopes, scopeSchema } from '../core/scopes.js';
+import { type Scope, allScopes, defaultScopes, scopeSchema } from '../core/scopes.js';
 
 export const clientNameSchema = z.string().trim().min(1).max(100);
 
@@ -135,7 +135,7 @@ export function createClientService(deps: {
     async createSecretClient(
       context: ActorContext,
       rawName: string,
-      scopes: readonly string[] = allScopes,
+      scopes: readonly string[] = defaultScopes,
       granter?: readonly Scope[],
     ): Promise<CreatedSecretClient & { view: ClientView }> {
       const { fleetId } = context;

@@ -14,6 +14,12 @@ export const allScopes = [
 
 export type Scope = (typeof allScopes)[number];
 
+/**
+ * What a client gets when no scopes are given: read only. Revealing or exchanging a secret and
+ * managing clients are granted only when named (least privilege, issue 14).
+ */
+export const defaultScopes: readonly Scope[] = ['credentials:read', 'vehicles:read'];
+
 export const scopeSchema = z.enum(allScopes);
 
 export function isScope(value: string): value is Scope {

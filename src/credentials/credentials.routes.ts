@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from '../http/app-error.js';
 import { actorContext, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
@@ -103,8 +104,23 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
     schema: { tags, summary: 'Delete a credential no vehicle references', security: bearerSecurity, params: credentialParamsSchema, headers: ifMatchHeaders, response: { 204: z.undefined(), ...problemResponses('not-found', 'unknown-brand', 'conflicting-resource', 'precondition-failed') } },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
-      await service.delete(actorContext(request), brand, id, request.headers['if-match']);
+      const principal = principalOf(request);
+      try {
+        await service.delete(actorContext(request), brand, id, request.headers['if-match']);
+      } catch (error) {
+        throw withoutVehicleIdsUnless(principal.scopes.includes('vehicles:read'), error);
+      }
       return reply.code(204).send();
     },
   });
+}
+
+/**
+ * The 409 of a blocked DELETE lists the referencing vehicles' ids only to a caller that may read
+ * vehicles; `vehicle_count` alone tells the others why (least privilege, issue 14).
+ */
+function withoutVehicleIdsUnless(mayReadVehicles: boolean, error: unknown): unknown {
+  if (mayReadVehicles || !(error instanceof AppError) || !('vehicle_ids' in error.extensions)) return error;
+  const { vehicle_ids: _hidden, ...extensions } = error.extensions;
+  return new AppError(error.code, error.detail, extensions);
 }

@@ -78,10 +78,26 @@ describe('loadMasterKeys', () => {
   it('reads FLEETVAULT_MASTER_KEY_FILE', () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, 'keys.txt');
-    fs.writeFileSync(file, `# rotated\nk2:${b64()}\nk1:${b64()}\n`);
+    fs.writeFileSync(file, `# rotated\nk2:${b64()}\nk1:${b64()}\n`, { mode: 0o600 });
     const loaded = loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'production' });
     expect(loaded.keys.map((k) => k.id)).toEqual(['k2', 'k1']);
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
+  });
+
+  it('in production refuses a key file readable by group or others, naming the file (issue 14 item 12)', () => {
+    const dataDir = tempDir();
+    const file = path.join(dataDir, 'keys.txt');
+    fs.writeFileSync(file, `k1:${b64()}\n`);
+    for (const mode of [0o644, 0o640, 0o604]) {
+      fs.chmodSync(file, mode);
+      expect(() => loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'production' })).toThrow(
+        new RegExp(`FLEETVAULT_MASTER_KEY_FILE: ${file.replaceAll('/', '\\/')} is readable by group or others \\(mode 0${mode.toString(8)}\\)`),
+      );
+      // Outside production the same file is read (a developer's checkout).
+      expect(loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'development' }).keys).toHaveLength(1);
+    }
+    fs.chmodSync(file, 0o400);
+    expect(loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'production' }).keys).toHaveLength(1);
   });
 
   it('names a missing key file', () => {

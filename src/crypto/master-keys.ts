@@ -61,8 +61,10 @@ export function loadMasterKeys(source: MasterKeySource): LoadedMasterKeys {
   if (source.masterKeyFile !== undefined) {
     let text: string;
     try {
+      if (source.nodeEnv === 'production') refuseSharedKeyFile(source.masterKeyFile);
       text = fs.readFileSync(source.masterKeyFile, 'utf8');
     } catch (error) {
+      if (error instanceof MasterKeyError) throw error;
       throw new MasterKeyError(`FLEETVAULT_MASTER_KEY_FILE: cannot read ${source.masterKeyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     return { keys: parseMasterKeys(text, 'FLEETVAULT_MASTER_KEY_FILE') };
@@ -76,9 +78,25 @@ export function loadMasterKeys(source: MasterKeySource): LoadedMasterKeys {
   if (fs.existsSync(file)) {
     return { keys: parseMasterKeys(fs.readFileSync(file, 'utf8'), file) };
   }
-  fs.mkdirSync(source.dataDir, { recursive: true });
+  // The data directory holds the key and the database: nobody else lists or enters it.
+  fs.mkdirSync(source.dataDir, { recursive: true, mode: 0o700 });
   const line = `dev-${randomBytes(4).toString('hex')}:${randomBytes(KEY_BYTES).toString('base64')}\n`;
   // 'wx' fails if another process created the file in the meantime, rather than overwrite its key.
   fs.writeFileSync(file, line, { mode: 0o600, flag: 'wx' });
   return { keys: parseMasterKeys(line, file), createdDevelopmentKeyFile: file };
+}
+
+/**
+ * In production the key file must be the owner's alone, like the ones fleetvault writes (0600):
+ * a key readable by group or others opens every secret (issue 14). Mounted secrets need a mode
+ * such as Kubernetes' `defaultMode: 0400`.
+ */
+function refuseSharedKeyFile(file: string): void {
+  const mode = fs.statSync(file).mode & 0o777;
+  if ((mode & 0o044) !== 0) {
+    throw new MasterKeyError(
+      `FLEETVAULT_MASTER_KEY_FILE: ${file} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); ` +
+        `NODE_ENV=production needs it readable by its owner only (chmod 600 ${file})`,
+    );
+  }
 }

@@ -50,7 +50,12 @@ export function sqlitePathFromUrl(url: string): string {
 }
 
 function openSqlite(file: string): Database {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the mode of the
+    // database file (os_unix.c, findCreateFileMode), so none of the three is readable by others.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const handle = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged
   // commit survive power loss (DESIGN.md §5), at the price of an fsync per commit.
@@ -123,6 +128,10 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may a checked-out one (a backend ended between two statements): pg emits 'error' on the
+  // client, which only the pool listens to while it is idle (node-postgres docs, "pg.Pool: error").
+  // The next query on it then fails as "not queryable", which db-errors.ts answers 503.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     engine: 'postgres',

@@ -12,9 +12,12 @@ export const problemTypes = {
   'conflicting-resource': { status: 409, title: 'Conflicting resource' },
   'limit-exceeded': { status: 409, title: 'Limit exceeded' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
+  // 408 and 431 come only from the HTTP parser layer (src/http/client-error.ts).
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'validation-failed': { status: 422, title: 'Validation failed' },
+  'request-header-fields-too-large': { status: 431, title: 'Request header fields too large' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'internal-server-error': { status: 500, title: 'Internal server error' },
@@ -47,8 +50,18 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * At most this many `errors` entries: a body of 5 000 unknown members must not answer a problem
+ * document four times its size (error amplification); `errors_truncated` counts the rest.
+ */
+export const MAX_FIELD_ERRORS = 20;
+
 export function validationFailed(errors: FieldError[], detail = 'The request has invalid fields.'): AppError {
-  return new AppError('validation-failed', detail, { errors });
+  if (errors.length <= MAX_FIELD_ERRORS) return new AppError('validation-failed', detail, { errors });
+  return new AppError('validation-failed', detail, {
+    errors: errors.slice(0, MAX_FIELD_ERRORS),
+    errors_truncated: errors.length - MAX_FIELD_ERRORS,
+  });
 }
 
 export function notFound(what: string): AppError {

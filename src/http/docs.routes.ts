@@ -1,7 +1,9 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AppError } from './app-error.js';
+import { errorHandler } from './error-handler.js';
 import { openapiDocument, transformRoute } from './openapi.js';
 
 /**
@@ -11,7 +13,11 @@ import { openapiDocument, transformRoute } from './openapi.js';
  */
 export async function registerDocs(app: FastifyInstance) {
   await app.register(fastifySwagger, { openapi: openapiDocument, transform: transformRoute as never });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Its own scope: @fastify/static's refusals carry a `statusCode` the API's handler does not know.
+  await app.register(async (scope) => {
+    scope.setErrorHandler(staticFileErrorHandler);
+    await scope.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  });
 
   const schema = (format: string, mediaType: string, body: z.ZodType) => ({
     tags: ['operations'],
@@ -26,4 +32,20 @@ export async function registerDocs(app: FastifyInstance) {
     schema: schema('JSON', 'application/json', z.looseObject({ openapi: z.string() })),
     handler: async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()),
   });
+}
+
+/**
+ * @fastify/send refuses a path with a NUL byte (400), one that leaves the root or is absolute
+ * (403, e.g. `..%5c`) and a failed `If-Unmodified-Since` (412) with errors of its own; they were
+ * 500s. Outside the root there is nothing to find, so 400 and 403 answer 404 like any missing file.
+ */
+function staticFileErrorHandler(this: FastifyInstance, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const status = error.statusCode ?? 500;
+  const mapped =
+    status === 412
+      ? new AppError('precondition-failed', 'The file was modified after the If-Unmodified-Since date.')
+      : status >= 400 && status < 500
+        ? new AppError('not-found', 'No such documentation file.')
+        : error;
+  return errorHandler.call(this, mapped as FastifyError, request, reply);
 }

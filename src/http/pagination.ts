@@ -23,6 +23,10 @@ export function decodeCursor<T extends readonly ('string' | 'number')[]>(
   if (!Array.isArray(parsed) || parsed.length !== types.length) throw invalid();
   parsed.forEach((value, i) => {
     if (typeof value !== types[i]) throw invalid();
+    // Every number this API puts in a cursor is a small integer, every string free of U+0000:
+    // 0.5, 1e400 (Infinity) or 99999999999 reached PostgreSQL's integer columns as a 500.
+    if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2 ** 31 - 1)) throw invalid();
+    if (typeof value === 'string' && value.includes('\u0000')) throw invalid();
   });
   return parsed as { [K in keyof T]: T[K] extends 'string' ? string : number };
 }

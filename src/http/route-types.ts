@@ -21,6 +21,7 @@ export const problemSchema = z
     detail: z.string(),
     request_id: z.string(),
     errors: z.array(z.object({ pointer: z.string(), detail: z.string() })).optional(),
+    errors_truncated: z.number().int().optional(),
     vehicle_count: z.number().int().optional(),
     vehicle_ids: z.array(z.string()).optional(),
   })

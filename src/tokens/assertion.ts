@@ -32,6 +32,10 @@ export interface AssertionVerifierDeps<I extends AssertionIssuer = AssertionIssu
 /** RFC 7523 §3 leaves the lifetime to the server; DESIGN.md §2.3 allows at most 5 minutes. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 const MAX_ASSERTION_LENGTH = 8192;
+/** Bounds on claims an attacker controls, checked before anything else reads them. */
+const MAX_CLAIM_LENGTH = 2048;
+const MAX_AUDIENCES = 8;
+const isShortString = (value: unknown) => typeof value === 'string' && value.length <= MAX_CLAIM_LENGTH;
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 function decodeJson(part: string, what: string): Record<string, unknown> {
@@ -52,13 +56,20 @@ export function checkAssertionClaims(
   nowSeconds: number,
 ): { iss: string; jti: string; iat: number } {
   const { iss, sub, aud, iat, exp, nbf, jti, ver } = claims;
+  // Lengths first, before any other work on what the caller sent (an aud of 6 000 '/' once made a
+  // trailing-slash regex quadratic before the signature was even checked).
+  if (Array.isArray(aud) ? aud.length > MAX_AUDIENCES || aud.some((a) => !isShortString(a)) : !isShortString(aud)) {
+    throw new AssertionRejected(`aud must be a string or at most ${MAX_AUDIENCES} strings of at most ${MAX_CLAIM_LENGTH} characters`);
+  }
+  if (sub !== undefined && !isShortString(sub)) throw new AssertionRejected(`sub must be at most ${MAX_CLAIM_LENGTH} characters`);
   // §3 item 1: iss names the key client.
   if (typeof iss !== 'string' || iss.length === 0 || iss.length > 64) throw new AssertionRejected('iss is required: the key client id');
   // §3 item 2: sub, when present, is the same client (a service account acts for itself).
   if (sub !== undefined && sub !== iss) throw new AssertionRejected('sub must equal iss');
   // §3 item 3: aud must identify this server.
-  const auds = Array.isArray(aud) ? aud : [aud];
-  if (!auds.some((a) => typeof a === 'string' && rules.audiences.includes(a.replace(/\/+$/, '')))) {
+  // Compared exactly (RFC 7523 §3 item 3 leaves the comparison to the server; RFC 7519 §4.1.3: StringOrURI values).
+  const auds: unknown[] = Array.isArray(aud) ? aud : [aud];
+  if (!auds.some((a) => typeof a === 'string' && rules.audiences.includes(a))) {
     throw new AssertionRejected(`aud must be one of: ${rules.audiences.join(', ')}`);
   }
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw new AssertionRejected('iat is required (seconds since the epoch)');

@@ -37,7 +37,8 @@ function parseBasic(header: string | undefined) {
   if (header === undefined || !/^basic /i.test(header)) return undefined;
   const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0) throw new InvalidClient('malformed HTTP Basic credentials');
+  // U+0000 is in no client id or secret, and PostgreSQL text cannot hold it.
+  if (colon < 0 || decoded.includes('\u0000')) throw new InvalidClient('malformed HTTP Basic credentials');
   const formDecode = (s: string) => {
     try {
       return decodeURIComponent(s.replaceAll('+', ' '));

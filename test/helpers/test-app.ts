@@ -8,7 +8,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/core/clock.js';
-import type { Scope } from '../../src/core/scopes.js';
+import { allScopes, type Scope } from '../../src/core/scopes.js';
 import { createTestStorage, type TestStorage } from './test-database.js';
 import { cliContext, cliFleetlessContext } from '../../src/core/context.js';
 
@@ -68,7 +68,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = await buildApp(deps, { logger: options.logger ?? false });
 
   async function tokenFor(fleetId: string, scopes?: Scope[]): Promise<string> {
-    const client = await deps.services.clients.createSecretClient(cliContext(fleetId), 'test client', scopes);
+    const client = await deps.services.clients.createSecretClient(cliContext(fleetId), 'test client', scopes ?? allScopes);
     const res = await app.inject({
       method: 'POST',
       url: '/oauth/token',
@@ -87,7 +87,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     masterKeys,
     async newFleet(scopes) {
       const fleet = await deps.services.fleets.create(cliFleetlessContext, 'test fleet');
-      const client = await deps.services.clients.createSecretClient(cliContext(fleet.id), 'test admin', scopes);
+      const client = await deps.services.clients.createSecretClient(cliContext(fleet.id), 'test admin', scopes ?? allScopes);
       const res = await app.inject({
         method: 'POST',
         url: '/oauth/token',
