@@ -5,6 +5,8 @@ import { registerBrandRoutes } from './brands/brands.routes.js';
 import { createClientLiveness } from './clients/client-liveness.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
+import { registerExchangeRoutes } from './exchange/exchange.routes.js';
+import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import type { Deps } from './deps.js';
 import { ulidGenerator } from './http/clock.js';
 import { registerAuth } from './http/auth.js';
@@ -112,6 +114,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   await registerDocs(app);
   const metrics = options.metrics ?? createMetrics();
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
+  services.exchange.metrics.registerOn(metrics.registry);
 
   await app.register(fastifyJwt, {
     secret: { private: signingKey.privateKeyPem, public: signingKey.publicKeyPem },
@@ -152,7 +155,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerTokenRoutes(app, tokens, { keys: [signingKey.publicJwk] });
   registerAuthTokenRoutes(app, tokens);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl, liveness });
-  registerCredentialRoutes(app, countCredentialChanges(services.credentials, metrics));
+  registerCredentialRoutes(app, forgetTokensOnChange(countCredentialChanges(services.credentials, metrics), services.exchange), services.exchange);
+  registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
 
   await app.ready();

@@ -9,6 +9,7 @@ import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { createFleetService } from './fleets/fleets.service.js';
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './http/clock.js';
 import { generateSigningKey, type SigningKey, signingKeyFrom } from './tokens/signing-key.js';
@@ -27,6 +28,7 @@ export interface Deps {
     clients: ReturnType<typeof createClientService>;
     credentials: ReturnType<typeof createCredentialService>;
     vehicles: ReturnType<typeof createVehicleService>;
+    exchange: ReturnType<typeof createBrandExchange>;
   };
   close(): Promise<void>;
 }
@@ -38,6 +40,8 @@ export interface CreateDepsOptions {
   masterKeys?: MasterKey[];
   logger?: Pick<Logger, 'warn' | 'info'>;
   database?: OpenDatabaseOptions;
+  /** Brand exchange: fetch, sleep, jitter and the audit recorder, swapped in tests. */
+  exchange?: ExchangeOptions;
 }
 
 /**
@@ -72,6 +76,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
       };
     });
+    const credentials = createCredentialService({
+      ...keyDeps,
+      lockFleet: database.lockFleet,
+      // Domain-separated from client-secret hashes, which use the same vault key.
+      fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
+    });
     return {
       config,
       database,
@@ -82,13 +92,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       services: {
         fleets: createFleetService(keyDeps),
         clients: createClientService({ db, clock, ids, secretHashKey }),
-        credentials: createCredentialService({
-          ...keyDeps,
-          lockFleet: database.lockFleet,
-          // Domain-separated from client-secret hashes, which use the same vault key.
-          fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
-        }),
+        credentials,
         vehicles: createVehicleService({ db, clock, ids }),
+        exchange: createBrandExchange({
+          config,
+          clock,
+          credentials,
+          // wired to the audit trail by issue 15: commit a `credential.exchanged` / `credential.verified` event here.
+          recordExchange: async () => {},
+          options: options.exchange,
+          logger: options.logger,
+        }),
       },
       close: () => database.close(),
     };

@@ -47,8 +47,13 @@ export function toCredentialView(row: CredentialRowWithCount): CredentialView {
     created_at: row.created_at,
     updated_at: row.updated_at,
     secret_updated_at: row.secret_updated_at,
+    status: row.status,
+    status_checked_at: row.status_checked_at,
   };
 }
+
+/** `?verify=true` (DESIGN.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
+export type VerifySecrets = (input: { brand: Brand; credentialId: string | null; fields: Record<string, string>; secrets: Record<string, string> }) => Promise<void>;
 
 const rotationSchemas = new Map<string, z.ZodType>();
 
@@ -112,7 +117,7 @@ export function createCredentialService(deps: {
      * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
      * answers the first response (no second credential); the key with another request is 422.
      */
-    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string): Promise<CredentialView> {
+    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string, verify?: VerifySecrets): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       const request =
         idempotencyKey === undefined
@@ -134,6 +139,8 @@ export function createCredentialService(deps: {
       const { fields, secrets } = splitFields(brand, fieldsResult.data);
       const secretProblem = brand.checkSecrets(secrets);
       if (secretProblem) throw validationFailed([secretProblem]);
+      // The brand call happens before any transaction opens; a refusal stores nothing.
+      if (verify) await verify({ brand, credentialId: null, fields, secrets });
 
       // Seal before the transaction opens: slow work never holds the write lock.
       const id = ids.next();
@@ -164,6 +171,8 @@ export function createCredentialService(deps: {
             created_at: now,
             updated_at: now,
             secret_updated_at: now,
+            status: verify ? ('authorized' as const) : ('unknown' as const),
+            status_checked_at: verify ? now : null,
           };
           await tx.insert(row);
           if (request !== undefined) await idempotency.record(trx, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
@@ -200,7 +209,7 @@ export function createCredentialService(deps: {
     },
 
     /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
-    async rotate(fleetId: string, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string): Promise<CredentialView> {
+    async rotate(fleetId: string, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string, verify?: VerifySecrets): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
       if (refused.length > 0) {
@@ -223,6 +232,7 @@ export function createCredentialService(deps: {
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
+        if (verify && attempt === 0) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
         const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
@@ -231,6 +241,9 @@ export function createCredentialService(deps: {
           secret_version: version,
           updated_at: now,
           secret_updated_at: now,
+          // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
+          status: verify ? 'authorized' : 'unknown',
+          status_checked_at: verify ? now : null,
         });
         if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
         // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
@@ -239,6 +252,20 @@ export function createCredentialService(deps: {
         }
       }
     },
+
+    /** A credential for the brand exchange (src/exchange/): its fields now, its secrets only when opened. */
+    async openForExchange(fleetId: string, brandSlug: string, id: string) {
+      const row = await load(fleetId, requireBrand(brandSlug), id);
+      return {
+        id: row.id,
+        brand: row.brand,
+        secret_version: row.secret_version,
+        fields: JSON.parse(row.fields) as Record<string, string>,
+        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets),
+      };
+    },
+
+    recordStatus: repo.setStatus,
 
     /** Deletes unless vehicles reference it; the check and the delete are one transaction (DESIGN.md §2.1). */
     async delete(fleetId: string, brandSlug: string, id: string, ifMatch?: string): Promise<void> {

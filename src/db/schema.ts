@@ -49,6 +49,9 @@ export interface CredentialsTable {
   created_at: string;
   updated_at: string;
   secret_updated_at: string;
+  /** Last brand exchange verdict (migration 0005, DESIGN.md §2.9). */
+  status: 'unknown' | 'authorized' | 'rejected' | 'unreachable';
+  status_checked_at: string | null;
 }
 
 export interface VehiclesTable {

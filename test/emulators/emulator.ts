@@ -53,7 +53,7 @@ export interface Emulator extends EmulatorState {
   requests: EmulatorRequest[];
   /** Delay before each answer. */
   delayMs: number;
-  /** The next `count` requests answer `status` (5xx) with no body worth reading. */
+  /** The next `count` requests answer `status` (5xx, or a 3xx redirect) with no body worth reading. */
   failures: { count: number; status: number };
   /** The next `count` requests answer 429 with this Retry-After. */
   rateLimit: { count: number; retryAfter: string };
@@ -109,7 +109,10 @@ export async function startEmulator(spec: EmulatorSpec, options: { port?: number
       const answer = (): EmulatorResponse => {
         if (emulator.failures.count > 0) {
           emulator.failures.count -= 1;
-          return { status: emulator.failures.status, body: { error: 'server_error' } };
+          const status = emulator.failures.status;
+          // A 3xx points elsewhere: the vault must not follow it (DESIGN.md §2.9).
+          const headers: Record<string, string> = status >= 300 && status < 400 ? { location: 'http://127.0.0.1:9/elsewhere' } : {};
+          return { status, body: { error: 'server_error' }, headers };
         }
         if (emulator.rateLimit.count > 0) {
           emulator.rateLimit.count -= 1;
