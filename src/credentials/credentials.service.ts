@@ -232,7 +232,8 @@ export function createCredentialService(deps: {
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
-        if (verify && attempt === 0) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
+        // Each attempt verifies what it would store: a concurrent rotation changes the merged secrets.
+        if (verify) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
         const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
