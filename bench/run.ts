@@ -308,7 +308,15 @@ async function runExchange(dataDir: string, servers: ServerProcess[]) {
     const fixed = (scenario: Scenario) => {
       log(`exchange part: ${scenario.name}: ${requests} requests over ${connections} connections (${scenario.description})`);
       return measure(
-        { url: scenario.url, connections, seconds: settings.seconds, warmupSeconds: settings.warmupSeconds, amount: requests, requests: scenario.requests, ...(scenario.headers && { headers: scenario.headers }) },
+        {
+          url: scenario.url,
+          connections,
+          seconds: settings.seconds,
+          warmupSeconds: settings.warmupSeconds,
+          amount: requests,
+          requests: scenario.requests,
+          ...(scenario.headers && { headers: scenario.headers }),
+        },
         server,
       );
     };
@@ -316,7 +324,9 @@ async function runExchange(dataDir: string, servers: ServerProcess[]) {
     const getBefore = await fixed(get);
     const exchanged = await fixed(exchange);
     const getAfter = await fixed(get);
-    for (const [name, r] of [['get', getBefore], ['exchange', exchanged]] as const) if (r.errors > 0) log(`  ${name}: ${r.errors} errors: ${JSON.stringify(r.statusCodes)}`);
+    for (const [name, r] of [['get', getBefore], ['exchange', exchanged]] as const) {
+      if (r.errors > 0) log(`  ${name}: ${r.errors} errors: ${JSON.stringify(r.statusCodes)}`);
+    }
     results.exchange = {
       requests,
       connections,
@@ -453,7 +463,8 @@ function evaluateTargets() {
   }
   if (results.exchange) {
     const e = results.exchange;
-    t.push({ target: 'cached exchange ÷ GET by id (same server, mean of the GET runs around it)', value: e.ratioToGet, threshold: '≥ 0.5', met: e.ratioToGet >= 0.5 });
+    const target = 'cached exchange ÷ GET by id (same server, mean of the GET runs around it)';
+    t.push({ target, value: e.ratioToGet, threshold: '≥ 0.5', met: e.ratioToGet >= 0.5 });
     t.push({
       target: `upstream calls for ${e.requests} exchanges (+ warm-up) over ${e.credentials} credentials`,
       value: e.upstreamCalls,
@@ -545,7 +556,10 @@ function printReport() {
   }
   if (results.exchange) {
     const e = results.exchange;
-    console.log(`\nbrand token exchange (SQLite, smartcar emulator): ${e.requests} requests per run, ${e.connections} connections, ${e.credentials} credentials`);
+    console.log(
+      `\nbrand token exchange (SQLite, smartcar emulator): ${e.requests} requests per run, ` +
+        `${e.connections} connections, ${e.credentials} credentials`,
+    );
     console.log(
       table(
         ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req'],

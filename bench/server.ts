@@ -71,7 +71,9 @@ async function start(args: StartArgs): Promise<Started> {
   }
   const exchangeIds: string[] = [];
   for (let i = 0; i < (args.exchangePool ?? 0); i++) {
-    exchangeIds.push((await deps.services.credentials.create(fleet.id, 'smartcar', { client_id: `bench-smartcar-${i}`, client_secret: 'bench-secret' })).id);
+    const body = { client_id: `bench-smartcar-${i}`, client_secret: 'bench-secret' };
+    const view = await deps.services.credentials.create(fleet.id, 'smartcar', body);
+    exchangeIds.push(view.id);
   }
   return {
     engine: args.engine,

@@ -155,7 +155,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerTokenRoutes(app, tokens, { keys: [signingKey.publicJwk] });
   registerAuthTokenRoutes(app, tokens);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl, liveness });
-  registerCredentialRoutes(app, forgetTokensOnChange(countCredentialChanges(services.credentials, metrics), services.exchange), services.exchange);
+  const credentials = forgetTokensOnChange(countCredentialChanges(services.credentials, metrics), services.exchange);
+  registerCredentialRoutes(app, credentials, services.exchange);
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
 

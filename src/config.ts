@@ -133,7 +133,9 @@ function brandUrlsFrom(env: NodeJS.ProcessEnv): Record<string, string> {
   const urls: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('FLEETVAULT_BRAND_URL_') || value === undefined || value === '') continue;
-    if (!isOrigin(value)) throw new ConfigError(`invalid configuration: ${name}: must be an origin such as http://127.0.0.1:9401 (no path)`);
+    if (!isOrigin(value)) {
+      throw new ConfigError(`invalid configuration: ${name}: must be an origin such as http://127.0.0.1:9401 (no path)`);
+    }
     urls[name.slice('FLEETVAULT_BRAND_URL_'.length).toLowerCase().replaceAll('_', '-')] = value;
   }
   return urls;

@@ -36,7 +36,8 @@ describe('each brand, as documented', () => {
     });
     expect(res.json().expires_in).toBeGreaterThan(43_190);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(Object.fromEntries(lastForm('segway'))).toEqual({ client_id: 'E1001', client_secret: 'segway-secret-1', grant_type: 'client_credentials' });
+    const form = { client_id: 'E1001', client_secret: 'segway-secret-1', grant_type: 'client_credentials' };
+    expect(Object.fromEntries(lastForm('segway'))).toEqual(form);
   });
 
   it('tesla: the region\u2019s Fleet API base as audience and the caller\u2019s scope', async () => {
@@ -44,7 +45,8 @@ describe('each brand, as documented', () => {
     const id = await store('tesla', { client_id: 'tesla-app', region: 'eu', client_secret: 'tesla-secret-1' });
     const res = await x.exchange(id, 'tesla', { scope: 'openid vehicle_device_data' });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ access_token: x.emulators.tesla!.issued.at(-1), scope: 'openid vehicle_device_data', cached: false });
+    const token = x.emulators.tesla!.issued.at(-1);
+    expect(res.json()).toMatchObject({ access_token: token, scope: 'openid vehicle_device_data', cached: false });
     expect(Object.fromEntries(lastForm('tesla'))).toEqual({
       grant_type: 'client_credentials',
       client_id: 'tesla-app',
@@ -59,7 +61,8 @@ describe('each brand, as documented', () => {
     const id = await store('high-mobility', { client_id: 'hm-client-1', environment: 'sandbox', client_secret: 'hm-secret-1' });
     const res = await x.exchange(id, 'high-mobility');
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toMatchObject({ access_token: x.emulators['high-mobility']!.issued.at(-1), token_type: 'bearer', expires_in: expect.any(Number) });
+    const token = x.emulators['high-mobility']!.issued.at(-1);
+    expect(res.json()).toMatchObject({ access_token: token, token_type: 'bearer', expires_in: expect.any(Number) });
     expect(res.json().expires_in).toBeLessThanOrEqual(300);
   });
 
@@ -79,11 +82,19 @@ describe('each brand, as documented', () => {
     const sent = lastForm('high-mobility');
     expect(sent.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     expect(sent.has('client_secret')).toBe(false);
-    const [header, claims] = sent.get('client_assertion')!.split('.').slice(0, 2).map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+    const parts = sent.get('client_assertion')!.split('.').slice(0, 2);
+    const [header, claims] = parts.map((p) => JSON.parse(Buffer.from(p, 'base64url').toString()));
     expect(header).toEqual({ alg: 'ES256', typ: 'JWT' });
-    expect(claims).toEqual({ iss: 'hm-key-2', aud: 'https://sandbox.api.high-mobility.com/v1', iat: expect.any(Number), jti: expect.stringMatching(/^[0-9a-f-]{36}$/), ver: 2 });
+    expect(claims).toEqual({
+      iss: 'hm-key-2',
+      aud: 'https://sandbox.api.high-mobility.com/v1',
+      iat: expect.any(Number),
+      jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      ver: 2,
+    });
     // The emulator refuses the same assertion a second time, as HM does.
-    const replay = await fetch(`${hm.url}/v1/access_tokens`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: sent.toString() });
+    const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    const replay = await fetch(`${hm.url}/v1/access_tokens`, { method: 'POST', headers, body: sent.toString() });
     expect(replay.status).toBe(401);
     // Past the cache window, the vault signs a fresh assertion (new jti) and the brand accepts it.
     x.clock.advance(300_000);
@@ -100,7 +111,8 @@ describe('each brand, as documented', () => {
     const res = await x.exchange(id, brand);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ access_token: x.emulators[brand]!.issued.at(-1), token_type: 'Bearer', cached: false });
-    expect(Object.fromEntries(lastForm(brand))).toEqual({ grant_type: 'client_credentials', client_id: `${brand}-client`, client_secret: `${brand}-secret` });
+    const form = { grant_type: 'client_credentials', client_id: `${brand}-client`, client_secret: `${brand}-secret` };
+    expect(Object.fromEntries(lastForm(brand))).toEqual(form);
   });
 
   it('enode: HTTP Basic client authentication, no secret in the body', async () => {
@@ -138,7 +150,7 @@ describe('refusals', () => {
     ['segway', { client_id: 'E2002', client_secret: 'wrong' }, 401, 'invalid_client'],
     ['openobd', { client_id: 'nobody', cluster_id: '001', client_secret: 'wrong' }, 400, 'invalid_client'],
     ['geotab', { database: 'acme', username: 'nobody', password: 'wrong' }, 200, 'InvalidUserException'],
-  ] as const)('%s: a refused secret is 409 brand-rejected-credentials with the brand\u2019s status and code', async (brand, body, status, code) => {
+  ] as const)('%s: a refused secret is 409 brand-rejected-credentials with its status and code', async (brand, body, status, code) => {
     const id = await store(brand, body);
     const problem = expectProblem(await x.exchange(id, brand), 'brand-rejected-credentials', 409);
     expect(problem).toMatchObject({ brand_status: status, brand_error: code });

@@ -19,6 +19,11 @@ async function smartcarCredential(secret = 'sc-secret'): Promise<{ id: string; c
 }
 
 const smartcar = () => x.emulators.smartcar!;
+const exchanged = (id: string) => ({
+  action: 'credential.exchanged',
+  outcome: 'success',
+  target: { type: 'credential', id, brand: 'smartcar' },
+});
 
 describe('cache and single flight (DESIGN.md §2.9)', () => {
   it('100 concurrent exchanges for one credential reach the brand once and all get its token', async () => {
@@ -41,10 +46,11 @@ describe('cache and single flight (DESIGN.md §2.9)', () => {
     expect(smartcar().calls).toBe(calls);
     const mine = x.events.filter((e) => e.event.target.id === id);
     expect(mine.map((e) => e.event)).toEqual([
-      { action: 'credential.exchanged', outcome: 'success', target: { type: 'credential', id, brand: 'smartcar' }, details: { cached: false, brand_status: 200 } },
-      { action: 'credential.exchanged', outcome: 'success', target: { type: 'credential', id, brand: 'smartcar' }, details: { cached: true, brand_status: null } },
+      { ...exchanged(id), details: { cached: false, brand_status: 200 } },
+      { ...exchanged(id), details: { cached: true, brand_status: null } },
     ]);
-    expect(mine[1]!.context).toEqual({ fleetId: x.fleetId, actor: { type: 'client', id: expect.any(String) }, requestId: second.headers['x-request-id'] });
+    const context = { fleetId: x.fleetId, actor: { type: 'client', id: expect.any(String) }, requestId: second.headers['x-request-id'] };
+    expect(mine[1]!.context).toEqual(context);
     expect(JSON.stringify(x.events)).not.toContain(first.json().access_token);
   });
 
@@ -132,7 +138,8 @@ describe('the audit recorder is fail-closed (DESIGN.md §2.6)', () => {
     });
     try {
       y.emulators.smartcar!.accounts.set('sc-audit', 'sc-secret');
-      const id = (await y.t.call(y.token, 'POST', '/smartcar/credentials', { client_id: 'sc-audit', client_secret: 'sc-secret' })).json().id;
+      const body = { client_id: 'sc-audit', client_secret: 'sc-secret' };
+      const id = (await y.t.call(y.token, 'POST', '/smartcar/credentials', body)).json().id;
       for (let i = 0; i < 2; i++) {
         const res = await y.exchange(id, 'smartcar');
         expectProblem(res, 'service-unavailable', 503);

@@ -23,13 +23,14 @@ async function credential(secret = 'sc-secret', accepted = secret): Promise<stri
 const statusOf = async (id: string) => (await x.t.call(x.token, 'GET', `/smartcar/credentials/${id}`)).json().status;
 
 describe('failures (DESIGN.md §2.9)', () => {
-  it('a brand slower than FLEETVAULT_BRAND_TIMEOUT_MS is 504 brand-timeout, not retried, and marks the credential unreachable', async () => {
+  it('a brand slower than FLEETVAULT_BRAND_TIMEOUT_MS is 504 brand-timeout, not retried; status unreachable', async () => {
     const id = await credential();
     smartcar().delayMs = 2000;
     expectProblem(await x.exchange(id, 'smartcar'), 'brand-timeout', 504);
     expect(smartcar().calls).toBe(1);
     expect(await statusOf(id)).toBe('unreachable');
-    expect(x.events.at(-1)!.event).toMatchObject({ action: 'credential.exchanged', outcome: 'failure', details: { cached: false, brand_status: null } });
+    const details = { cached: false, brand_status: null };
+    expect(x.events.at(-1)!.event).toMatchObject({ action: 'credential.exchanged', outcome: 'failure', details });
   });
 
   it('5xx is retried twice with jittered exponential backoff, then 502 brand-unavailable with the brand status', async () => {

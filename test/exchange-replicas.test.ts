@@ -30,9 +30,11 @@ describe('two replicas', () => {
   it('100 concurrent exchanges split over both reach the brand at most once per replica', async () => {
     const smartcar = emulators.smartcar!;
     smartcar.accounts.set('replica-client', 'replica-secret');
-    const id = (await a.call(tokenA, 'POST', '/smartcar/credentials', { client_id: 'replica-client', client_secret: 'replica-secret' })).json().id;
+    const body = { client_id: 'replica-client', client_secret: 'replica-secret' };
+    const id = (await a.call(tokenA, 'POST', '/smartcar/credentials', body)).json().id;
+    const url = `/smartcar/credentials/${id}/token`;
     const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a.call(tokenA, 'POST', `/smartcar/credentials/${id}/token`) : b.call(tokenB, 'POST', `/smartcar/credentials/${id}/token`))),
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? a.call(tokenA, 'POST', url) : b.call(tokenB, 'POST', url))),
     );
     expect(answers.map((r) => r.statusCode)).toEqual(Array(100).fill(200));
     expect(smartcar.calls).toBe(2);

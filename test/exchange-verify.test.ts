@@ -11,12 +11,13 @@ beforeAll(async () => {
 afterAll(() => x?.close());
 
 const segway = () => x.emulators.segway!;
+const post = (url: string, body: unknown) => x.t.call(x.token, 'POST', url, body);
 const list = async () => (await x.t.call(x.token, 'GET', '/segway/credentials')).json().items as { id: string }[];
 
 describe('?verify=true on POST', () => {
   it('a refused secret is 422 credentials-rejected-by-brand, stores nothing, and leaves a credential.verified failure event', async () => {
     const calls = segway().calls;
-    const res = await x.t.call(x.token, 'POST', '/segway/credentials?verify=true', { name: 'refused', client_id: 'E7001', client_secret: 'bad-secret' });
+    const res = await post('/segway/credentials?verify=true', { name: 'refused', client_id: 'E7001', client_secret: 'bad-secret' });
     expect(expectProblem(res, 'credentials-rejected-by-brand', 422)).toMatchObject({ brand_status: 401, brand_error: 'invalid_client' });
     expect(res.body).not.toContain('bad-secret');
     expect(segway().calls).toBe(calls + 1);
@@ -30,7 +31,7 @@ describe('?verify=true on POST', () => {
   });
 
   it('accepted secrets are stored with status authorized', async () => {
-    const res = await x.t.call(x.token, 'POST', '/segway/credentials?verify=true', { name: 'verified', client_id: 'E7001', client_secret: 'good-secret' });
+    const res = await post('/segway/credentials?verify=true', { name: 'verified', client_id: 'E7001', client_secret: 'good-secret' });
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json()).toMatchObject({ status: 'authorized', status_checked_at: expect.stringMatching(/Z$/) });
   });
@@ -38,23 +39,24 @@ describe('?verify=true on POST', () => {
   it('an unreachable brand is 502 brand-unavailable and stores nothing; without verify the brand is not called', async () => {
     segway().failures = { count: 3, status: 500 };
     const before = await list();
-    expectProblem(await x.t.call(x.token, 'POST', '/segway/credentials?verify=true', { name: 'down', client_id: 'E7001', client_secret: 'good-secret' }), 'brand-unavailable', 502);
+    const down = await post('/segway/credentials?verify=true', { name: 'down', client_id: 'E7001', client_secret: 'good-secret' });
+    expectProblem(down, 'brand-unavailable', 502);
     expect(await list()).toEqual(before);
     const calls = segway().calls;
-    const plain = await x.t.call(x.token, 'POST', '/segway/credentials?verify=false', { name: 'unverified', client_id: 'E7001', client_secret: 'bad-secret' });
+    const plain = await post('/segway/credentials?verify=false', { name: 'unverified', client_id: 'E7001', client_secret: 'bad-secret' });
     expect(plain.json()).toMatchObject({ status: 'unknown', status_checked_at: null });
     expect(segway().calls).toBe(calls);
   });
 
   it('a brand without an exchange cannot verify: 409 exchange-not-supported, nothing stored', async () => {
-    expectProblem(await x.t.call(x.token, 'POST', '/niu/credentials?verify=true', { client_id: 'n', client_secret: 's' }), 'exchange-not-supported', 409);
+    expectProblem(await post('/niu/credentials?verify=true', { client_id: 'n', client_secret: 's' }), 'exchange-not-supported', 409);
     expect((await x.t.call(x.token, 'GET', '/niu/credentials')).json().items).toEqual([]);
   });
 });
 
 describe('?verify=true on PATCH', () => {
   it('a refused new secret is 422 and the credential keeps its version and secret', async () => {
-    const created = (await x.t.call(x.token, 'POST', '/segway/credentials', { name: 'rotating', client_id: 'E7001', client_secret: 'good-secret' })).json();
+    const created = (await post('/segway/credentials', { name: 'rotating', client_id: 'E7001', client_secret: 'good-secret' })).json();
     const res = await x.t.call(x.token, 'PATCH', `/segway/credentials/${created.id}?verify=true`, { client_secret: 'bad-new-secret' });
     expectProblem(res, 'credentials-rejected-by-brand', 422);
     expect(x.events.at(-1)!.event).toMatchObject({ action: 'credential.verified', outcome: 'failure', target: { id: created.id } });
@@ -67,7 +69,7 @@ describe('?verify=true on PATCH', () => {
 
   it('an accepted new secret rotates and is marked authorized', async () => {
     segway().accounts.set('E7002', 'first');
-    const created = (await x.t.call(x.token, 'POST', '/segway/credentials', { name: 'rotating 2', client_id: 'E7002', client_secret: 'first' })).json();
+    const created = (await post('/segway/credentials', { name: 'rotating 2', client_id: 'E7002', client_secret: 'first' })).json();
     segway().accounts.set('E7002', 'second');
     const res = await x.t.call(x.token, 'PATCH', `/segway/credentials/${created.id}?verify=true`, { client_secret: 'second' });
     expect(res.statusCode, res.body).toBe(200);

@@ -4,6 +4,11 @@ import type { CredentialsTable, DB } from '../db/schema.js';
 export type CredentialRow = Selectable<CredentialsTable>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
+type RotationUpdate = Pick<
+  CredentialRow,
+  'sealed_secrets' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'status' | 'status_checked_at'
+>;
+
 export interface CredentialListFilter {
   brand?: string;
   nameKey?: string;
@@ -98,7 +103,7 @@ export function createCredentialRepo(db: Kysely<DB>) {
       fleetId: string,
       id: string,
       expectedVersion: number,
-      update: Pick<CredentialRow, 'sealed_secrets' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'status' | 'status_checked_at'>,
+      update: RotationUpdate,
     ): Promise<boolean> {
       const result = await db
         .updateTable('credentials')
@@ -112,7 +117,13 @@ export function createCredentialRepo(db: Kysely<DB>) {
 
     /** The brand exchange's verdict, only on the version it was made with (a rotation since resets it). */
     async setStatus(fleetId: string, id: string, version: number, status: CredentialRow['status'], checkedAt: string): Promise<void> {
-      await db.updateTable('credentials').set({ status, status_checked_at: checkedAt }).where('fleet_id', '=', fleetId).where('id', '=', id).where('secret_version', '=', version).execute();
+      await db
+        .updateTable('credentials')
+        .set({ status, status_checked_at: checkedAt })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('secret_version', '=', version)
+        .execute();
     },
 
     async referencingVehicles(fleetId: string, id: string, limit: number): Promise<{ count: number; ids: string[] }> {

@@ -17,7 +17,9 @@ import {
 } from './credentials.schemas.js';
 
 // DESIGN.md §2.9 verify on write: exchange with the new secrets first; a refusal stores nothing.
-const verifyQuery = z.object({ verify: z.enum(['true', 'false']).optional().describe('true: exchange with the brand first; a refusal is 422 and stores nothing') });
+const verifyQuery = z.object({
+  verify: z.enum(['true', 'false']).optional().describe('true: exchange with the brand first; a refusal is 422 and stores nothing'),
+});
 const verifyProblems = ['credentials-rejected-by-brand', 'exchange-not-supported', 'brand-unavailable', 'brand-timeout'] as const;
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
@@ -41,7 +43,9 @@ const niuView = {
 /** INVERS-style `/{brand}/credentials` (DESIGN.md §2.1). */
 export function registerCredentialRoutes(app: App, service: CredentialService, exchange: Pick<ExchangeService, 'verify'>) {
   const verifier = (request: Parameters<typeof exchangeContextOf>[0], query: { verify?: string | undefined }) =>
-    query.verify === 'true' ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(exchangeContextOf(request), input) : undefined;
+    query.verify === 'true'
+      ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(exchangeContextOf(request), input)
+      : undefined;
   app.post('/:brand/credentials', {
     config: { scope: 'credentials:write' },
     schema: {
@@ -58,7 +62,10 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         })
         .loose(),
       body: brandBodySchema.meta({ examples: [niuExample] }),
-      response: { 201: credentialViewSchema.meta({ examples: [niuView] }), ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems) },
+      response: {
+        201: credentialViewSchema.meta({ examples: [niuView] }),
+        ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems),
+      },
     },
     handler: async (request, reply) => {
       const { fleetId } = principalOf(request);

@@ -53,7 +53,12 @@ export function toCredentialView(row: CredentialRowWithCount): CredentialView {
 }
 
 /** `?verify=true` (DESIGN.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
-export type VerifySecrets = (input: { brand: Brand; credentialId: string | null; fields: Record<string, string>; secrets: Record<string, string> }) => Promise<void>;
+export type VerifySecrets = (input: {
+  brand: Brand;
+  credentialId: string | null;
+  fields: Record<string, string>;
+  secrets: Record<string, string>;
+}) => Promise<void>;
 
 const rotationSchemas = new Map<string, z.ZodType>();
 
@@ -117,7 +122,13 @@ export function createCredentialService(deps: {
      * Creates a credential. With an Idempotency-Key, a retry of the same request within 24 h
      * answers the first response (no second credential); the key with another request is 422.
      */
-    async create(fleetId: string, brandSlug: string, body: Record<string, unknown>, idempotencyKey?: string, verify?: VerifySecrets): Promise<CredentialView> {
+    async create(
+      fleetId: string,
+      brandSlug: string,
+      body: Record<string, unknown>,
+      idempotencyKey?: string,
+      verify?: VerifySecrets,
+    ): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       const request =
         idempotencyKey === undefined
@@ -209,7 +220,14 @@ export function createCredentialService(deps: {
     },
 
     /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
-    async rotate(fleetId: string, brandSlug: string, id: string, body: Record<string, unknown>, ifMatch?: string, verify?: VerifySecrets): Promise<CredentialView> {
+    async rotate(
+      fleetId: string,
+      brandSlug: string,
+      id: string,
+      body: Record<string, unknown>,
+      ifMatch?: string,
+      verify?: VerifySecrets,
+    ): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
       if (refused.length > 0) {

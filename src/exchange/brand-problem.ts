@@ -50,7 +50,12 @@ export class BrandProblem extends Error {
         // A brand that said when to come back (429/503 with Retry-After) makes this a 503 with that hint.
         return this.retryAfterSeconds === undefined
           ? new AppError('brand-unavailable', 'The brand did not give a usable answer.', brand)
-          : new AppError('brand-unavailable', 'The brand asked the vault to come back later.', { ...brand, retry_after: this.retryAfterSeconds }, 503);
+          : new AppError(
+              'brand-unavailable',
+              'The brand asked the vault to come back later.',
+              { ...brand, retry_after: this.retryAfterSeconds },
+              503,
+            );
     }
   }
 }

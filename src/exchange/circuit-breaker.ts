@@ -38,7 +38,8 @@ export function createCircuitBreakers(clock: Clock, options: BreakerOptions) {
     failed(host: string): void {
       const state = stateOf(host);
       const failures = state.kind === 'closed' ? state.failures + 1 : options.failureThreshold;
-      hosts.set(host, failures >= options.failureThreshold ? { kind: 'open', until: clock.now().getTime() + options.openMs } : { kind: 'closed', failures });
+      const opens = failures >= options.failureThreshold;
+      hosts.set(host, opens ? { kind: 'open', until: clock.now().getTime() + options.openMs } : { kind: 'closed', failures });
     },
   };
 }

@@ -38,7 +38,8 @@ export function createBrandExchange(deps: {
     breakers: createCircuitBreakers(clock, BREAKER),
     timeoutMs: config.brandTimeoutMs,
     origins: config.brandUrls,
-    observe: (brand, seconds, status) => metrics.upstreamDuration.observe({ brand, status_class: `${Math.floor(status / 100)}xx` }, seconds),
+    observe: (brand, seconds, status) =>
+      metrics.upstreamDuration.observe({ brand, status_class: `${Math.floor(status / 100)}xx` }, seconds),
   });
   return createExchangeService({
     findCredential: (fleetId, brand, id) => deps.credentials.openForExchange(fleetId, brand, id),

@@ -65,13 +65,21 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
       body: exchangeBodySchema,
       response: {
         200: exchangeAnswerSchema.meta({ examples: [exampleAnswer] }),
-        ...problemResponses('not-found', 'unknown-brand', 'exchange-not-supported', 'brand-rejected-credentials', 'brand-unavailable', 'brand-timeout'),
+        ...problemResponses(
+          'not-found',
+          'unknown-brand',
+          'exchange-not-supported',
+          'brand-rejected-credentials',
+          'brand-unavailable',
+          'brand-timeout',
+        ),
         503: unavailable503,
       },
     },
     handler: async (request, reply) => {
       try {
-        return await exchange.exchange(exchangeContextOf(request), request.params.brand, request.params.id, request.body?.scope ?? undefined);
+        const { brand, id } = request.params;
+        return await exchange.exchange(exchangeContextOf(request), brand, id, request.body?.scope ?? undefined);
       } catch (error) {
         // RFC 9110 §10.2.3: when to try again, while the breaker is open or the brand said so.
         const retryAfter = error instanceof AppError ? error.extensions.retry_after : undefined;
@@ -85,7 +93,9 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
     config: { scope: 'credentials:read' },
     schema: {
       tags,
-      summary: 'The PEM public key of a Tesla credential\u2019s private key, to host at /.well-known/appspecific/com.tesla.3p.public-key.pem',
+      summary:
+        'The PEM public key of a Tesla credential\u2019s private key, to host at ' +
+        '/.well-known/appspecific/com.tesla.3p.public-key.pem',
       security: bearerSecurity,
       params: z.strictObject({ id: z.string().max(256) }),
       response: {

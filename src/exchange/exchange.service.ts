@@ -64,6 +64,8 @@ export interface ExchangeAnswer {
   [extra: string]: unknown;
 }
 
+type Fields = Record<string, string>;
+
 interface Obtained extends CachedToken {
   brandStatus: number;
 }
@@ -89,7 +91,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
   }
 
   /** One upstream exchange. No database transaction is open around it. */
-  async function obtain(adapter: BrandAdapter, fields: Record<string, string>, secrets: Record<string, string>, scope?: string): Promise<Obtained> {
+  async function obtain(adapter: BrandAdapter, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
     const sentAt = clock.now();
     const request = adapter.buildRequest({ fields, secrets, scope, now: sentAt, newJti: randomUUID });
     let answer;
@@ -146,7 +148,8 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       if (hit !== undefined) {
         metrics.cacheHits.inc({ brand: credential.brand });
         metrics.exchanges.inc({ brand: credential.brand, outcome: 'cached' });
-        await record(context, { action: 'credential.exchanged', outcome: 'success', target, details: { cached: true, brand_status: null } });
+        const details = { cached: true, brand_status: null };
+        await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
         return answerOf(hit, credential.secret_version, true);
       }
       let obtained: Obtained;
@@ -173,7 +176,8 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
         throw error.toAppError('exchange');
       }
       metrics.exchanges.inc({ brand: credential.brand, outcome: 'token' });
-      await record(context, { action: 'credential.exchanged', outcome: 'success', target, details: { cached: false, brand_status: obtained.brandStatus } });
+      const details = { cached: false, brand_status: obtained.brandStatus };
+      await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
       return answerOf(obtained, credential.secret_version, false);
     },
 
@@ -182,7 +186,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
      * A refusal is 422 credentials-rejected-by-brand, an unreachable brand 502/503/504; each failure
      * leaves a `credential.verified` failure event. Never cached: the secrets are not stored yet.
      */
-    async verify(context: ExchangeContext, input: { brand: Brand; credentialId: string | null; fields: Record<string, string>; secrets: Record<string, string> }) {
+    async verify(context: ExchangeContext, input: { brand: Brand; credentialId: string | null; fields: Fields; secrets: Fields }) {
       const adapter = adapterFor(input.brand.slug);
       try {
         await obtain(adapter, input.fields, input.secrets);

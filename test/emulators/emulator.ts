@@ -99,7 +99,8 @@ export async function startEmulator(spec: EmulatorSpec, options: { port?: number
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request: EmulatorRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const body = Buffer.concat(chunks).toString('utf8');
+      const request: EmulatorRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body };
       emulator.calls += 1;
       emulator.requests.push(request);
       for (const waiter of waiters.filter((w) => emulator.calls >= w.n)) {

@@ -18,7 +18,9 @@ export const geotabEmulator: EmulatorSpec = {
   handle(request, state) {
     if (request.path.split('?')[0] !== '/apiv1') return { status: 404, body: {} };
     if (request.method !== 'POST') return { status: 405, body: {} };
-    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) return rpcError('InvalidRequestException', 'JSON body expected');
+    if (!String(request.headers['content-type'] ?? '').startsWith('application/json')) {
+      return rpcError('InvalidRequestException', 'JSON body expected');
+    }
     let call: { method?: unknown; params?: Record<string, unknown> };
     try {
       call = JSON.parse(request.body) as typeof call;

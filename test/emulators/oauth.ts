@@ -19,7 +19,12 @@ export function readTokenForm(request: EmulatorRequest, path: string): URLSearch
 }
 
 /** Checks a client id and secret against the registered accounts (the secret echoed on request). */
-export function checkClient(state: EmulatorState, clientId: string | null, secret: string | null, status = 401): EmulatorResponse | undefined {
+export function checkClient(
+  state: EmulatorState,
+  clientId: string | null,
+  secret: string | null,
+  status = 401,
+): EmulatorResponse | undefined {
   if (clientId !== null && secret !== null && state.accounts.get(clientId) === secret) return undefined;
   const echo = state.echoSecret ? `client_secret "${secret}" is not valid for ${clientId}` : 'Bad client credentials';
   return oauthError(status, 'invalid_client', echo);

@@ -13,6 +13,7 @@ export const openobdEmulator: EmulatorSpec = {
   handle(request, state) {
     const form = readTokenForm(request, '/oauth2/token');
     if (!(form instanceof URLSearchParams)) return form;
-    return checkClient(state, form.get('client_id'), form.get('client_secret'), 400) ?? tokenAnswer(state, 'openobd', { token_type: 'Bearer' });
+    const refused = checkClient(state, form.get('client_id'), form.get('client_secret'), 400);
+    return refused ?? tokenAnswer(state, 'openobd', { token_type: 'Bearer' });
   },
 };

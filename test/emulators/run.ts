@@ -11,7 +11,9 @@ import { startAllEmulators } from './all.js';
 const basePort = Number(process.env.EMULATOR_BASE_PORT ?? 9401);
 const emulators = await startAllEmulators({ basePort });
 const demoSecret = 'demo-secret';
-for (const brand of ['segway', 'tesla', 'high-mobility', 'openobd', 'smartcar', 'enode']) emulators[brand]!.accounts.set(brand === 'segway' ? 'E-demo' : 'demo-client', demoSecret);
+for (const brand of ['segway', 'tesla', 'high-mobility', 'openobd', 'smartcar', 'enode']) {
+  emulators[brand]!.accounts.set(brand === 'segway' ? 'E-demo' : 'demo-client', demoSecret);
+}
 emulators.geotab!.accounts.set('demo_db/api@demo.example', demoSecret);
 // A High Mobility service-account key, as the console would hand it out.
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -13,6 +13,7 @@ export const segwayEmulator: EmulatorSpec = {
   handle(request, state) {
     const form = readTokenForm(request, '/oauth/token');
     if (!(form instanceof URLSearchParams)) return form;
-    return checkClient(state, form.get('client_id'), form.get('client_secret')) ?? tokenAnswer(state, 'segway', { token_type: 'bearer', scope: 'read write trust' });
+    const refused = checkClient(state, form.get('client_id'), form.get('client_secret'));
+    return refused ?? tokenAnswer(state, 'segway', { token_type: 'bearer', scope: 'read write trust' });
   },
 };

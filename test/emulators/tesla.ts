@@ -21,8 +21,11 @@ export const teslaEmulator: EmulatorSpec = {
     const form = readTokenForm(request, '/oauth2/v3/token');
     if (!(form instanceof URLSearchParams)) return form;
     const audience = form.get('audience');
-    if (audience === null || !teslaAudiences.includes(audience)) return oauthError(400, 'invalid_request', 'audience must be a Fleet API base URL');
+    if (audience === null || !teslaAudiences.includes(audience)) {
+      return oauthError(400, 'invalid_request', 'audience must be a Fleet API base URL');
+    }
     const scope = form.get('scope') ?? 'openid vehicle_device_data';
-    return checkClient(state, form.get('client_id'), form.get('client_secret')) ?? tokenAnswer(state, 'tesla', { token_type: 'Bearer', scope });
+    const refused = checkClient(state, form.get('client_id'), form.get('client_secret'));
+    return refused ?? tokenAnswer(state, 'tesla', { token_type: 'Bearer', scope });
   },
 };

@@ -34,7 +34,9 @@ export interface ExchangeTestApp {
 }
 
 /** The app pointed at the emulators (FLEETVAULT_BRAND_URL_*), with a recorder, sleep and clock the test controls. */
-export async function buildExchangeApp(options: { recordExchange?: RecordExchange; env?: Record<string, string> } = {}): Promise<ExchangeTestApp> {
+export async function buildExchangeApp(
+  options: { recordExchange?: RecordExchange; env?: Record<string, string> } = {},
+): Promise<ExchangeTestApp> {
   const emulators = await startAllEmulators();
   const clock = movableClock();
   emulators['high-mobility']!.now = () => clock.now().getTime();

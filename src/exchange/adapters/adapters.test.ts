@@ -33,7 +33,8 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
   });
 
   it('tesla: the audience is the region\u2019s Fleet API base', () => {
-    const body = (region: string) => new URLSearchParams(adapters.get('tesla')!.buildRequest(input({ client_id: 't', region })).body).get('audience');
+    const body = (region: string) =>
+      new URLSearchParams(adapters.get('tesla')!.buildRequest(input({ client_id: 't', region })).body).get('audience');
     expect([body('na'), body('eu'), body('cn')]).toEqual([
       'https://fleet-api.prd.na.vn.cloud.tesla.com',
       'https://fleet-api.prd.eu.vn.cloud.tesla.com',
@@ -52,7 +53,11 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
 describe('answers', () => {
   const oauth = adapters.get('smartcar')!;
   it.each([
-    [200, { access_token: 'tok', token_type: 'Bearer', expires_in: 3600 }, { kind: 'token', token: { access_token: 'tok', token_type: 'Bearer', expires_in: 3600, scope: undefined } }],
+    [
+      200,
+      { access_token: 'tok', token_type: 'Bearer', expires_in: 3600 },
+      { kind: 'token', token: { access_token: 'tok', token_type: 'Bearer', expires_in: 3600, scope: undefined } },
+    ],
     [200, { token_type: 'Bearer' }, { kind: 'unusable', code: undefined }],
     [200, { access_token: 'tok', expires_in: -5 }, { kind: 'unusable', code: undefined }],
     [401, { error: 'invalid_client', error_description: 'secret s is wrong' }, { kind: 'rejected', code: 'invalid_client' }],

@@ -13,6 +13,8 @@ const instances: Record<string, string> = {
   production: 'https://api.high-mobility.com',
 };
 
+/** RFC 7523 §2.2. */
+const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
@@ -31,7 +33,8 @@ function clientAssertion(input: ExchangeInput, instance: string): string {
   };
   const signingInput = `${b64url(header)}.${b64url(claims)}`;
   // JWS ES256 signatures are the raw r ‖ s pair (RFC 7518 §3.4), not DER.
-  const signature = sign('sha256', Buffer.from(signingInput), { key: createPrivateKey(input.secrets.private_key!), dsaEncoding: 'ieee-p1363' });
+  const key = createPrivateKey(input.secrets.private_key!);
+  const signature = sign('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' });
   return `${signingInput}.${signature.toString('base64url')}`;
 }
 
@@ -42,7 +45,7 @@ export const highMobilityAdapter: BrandAdapter = {
     const instance = instances[input.fields.environment ?? 'sandbox'] ?? instances.sandbox!;
     const authentication =
       input.secrets.private_key !== undefined
-        ? { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: clientAssertion(input, instance) }
+        ? { client_assertion_type: ASSERTION_TYPE, client_assertion: clientAssertion(input, instance) }
         : { client_secret: input.secrets.client_secret };
     return {
       url: `${instance}/v1/access_tokens`,
