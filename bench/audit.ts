@@ -45,6 +45,8 @@ async function createLoop(deps: Deps, fleetId: string, audited: boolean): Promis
       updated_at: now,
       secret_updated_at: now,
       secret_created_by: '{"type":"cli","id":"bench"}',
+      status: 'unknown' as const,
+      status_checked_at: null,
     };
     await store.transaction(async (repos) => {
       await repos.credentials.insert(row);

@@ -11,6 +11,8 @@ export interface LoadOptions {
   warmupSeconds: number;
   requests: LoadRequest[];
   headers?: Record<string, string>;
+  /** A fixed number of requests instead of `seconds` (the exchange part: 10 000). */
+  amount?: number;
 }
 
 /** What one scenario measured. Latencies in ms, computed here from every 2xx response (autocannon's histogram rounds to 1 ms). */
@@ -42,7 +44,7 @@ async function fire(options: LoadOptions, seconds: number): Promise<LoadResult> 
         url: options.url,
         connections: options.connections,
         pipelining: 1,
-        duration: seconds,
+        ...(options.amount !== undefined ? { amount: options.amount } : { duration: seconds }),
         timeout: 10,
         headers: options.headers ?? {},
         requests: options.requests,
@@ -88,7 +90,8 @@ export interface Measured extends LoadResult {
 
 /** A discarded warm-up run (JIT, caches, connection setup), then the measured run. */
 export async function measure(options: LoadOptions, probe?: ServerProbe): Promise<Measured> {
-  if (options.warmupSeconds > 0) await fire(options, options.warmupSeconds);
+  // The warm-up runs for its seconds even when the measured run is a fixed number of requests.
+  if (options.warmupSeconds > 0) await fire({ ...options, amount: undefined }, options.warmupSeconds);
   const before = await probe?.cpuUsage();
   const result = await fire(options, options.seconds);
   const after = await probe?.cpuUsage();

@@ -12,6 +12,10 @@ export interface StartArgs {
   logLevel: string;
   /** Credentials created through the service in the main fleet (GET, PATCH and list targets). */
   poolSize: number;
+  /** Extra environment for the app's config (the exchange part points FLEETVAULT_BRAND_URL_SMARTCAR at an emulator). */
+  env?: Record<string, string>;
+  /** Smartcar credentials `bench-smartcar-<i>` / `bench-secret` to exchange (the exchange part). */
+  exchangePool?: number;
 }
 
 export interface Started {
@@ -24,6 +28,8 @@ export interface Started {
   clientId: string;
   clientSecret: string;
   credentialIds: string[];
+  /** The smartcar credentials of `exchangePool`. */
+  exchangeIds: string[];
   /** The SQLite file (sqlite only), for direct seeding by the runner. */
   sqliteFile?: string;
 }

@@ -9,7 +9,9 @@
  *   BENCH_SMALL_SCALE=1000   rows of the small fleet it is compared with
  *   BENCH_POOL=200           credentials of the main fleet (GET and PATCH cycle through them)
  *   BENCH_DATABASE_URL       PostgreSQL to compare with (else TEST_DATABASE_URL); a schema is created and dropped
- *   BENCH_PARTS=sqlite,postgres,scale   which parts to run
+ *   BENCH_PARTS=sqlite,postgres,scale,exchange   which parts to run
+ *   BENCH_EXCHANGE_REQUESTS=10000, BENCH_EXCHANGE_CONNECTIONS=50, BENCH_EXCHANGE_CREDENTIALS=20
+ *                            the exchange part: cached brand token exchanges beside GET by id
  *   BENCH_LOG_LEVEL=silent   the app's log level (other levels log to /dev/null, as in production)
  *   BENCH_DATA_DIR           where the temporary SQLite files go (default: the OS temp dir)
  *   BENCH_PROFILE=1          V8 CPU profiles of the server processes (path printed at the end)
@@ -23,7 +25,9 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { type Measured, measure, type ServerProbe } from './load.js';
 import type { Engine } from './protocol.js';
-import { appScenarios, bareScenario, listScenarios, type Scenario } from './scenarios.js';
+import { appScenarios, bareScenario, exchangeScenarios, listScenarios, type Scenario } from './scenarios.js';
+import { startEmulator } from '../test/emulators/emulator.js';
+import { smartcarEmulator } from '../test/emulators/smartcar.js';
 import { COMMON_TERM, seedSqlite, sqliteCursorAt, sqliteListPlan, sqliteTimeListQuery } from './seed.js';
 import { profileDir, type ServerProcess, startServerProcess } from './server-process.js';
 
@@ -44,7 +48,12 @@ const settings = {
   smallScale: numberSetting('BENCH_SMALL_SCALE', 1000),
   poolSize: numberSetting('BENCH_POOL', 200),
   logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
-  parts: (process.env.BENCH_PARTS || 'sqlite,postgres,scale').split(',').map((s) => s.trim()),
+  parts: (process.env.BENCH_PARTS || 'sqlite,postgres,scale,exchange').split(',').map((s) => s.trim()),
+  exchange: {
+    requests: numberSetting('BENCH_EXCHANGE_REQUESTS', 10_000),
+    connections: numberSetting('BENCH_EXCHANGE_CONNECTIONS', 50),
+    credentials: numberSetting('BENCH_EXCHANGE_CREDENTIALS', 20),
+  },
   postgres: Boolean(process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL),
 };
 const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
@@ -92,6 +101,20 @@ const results = {
     /** Server memory before the scale part, after the small fleet's pages, after the large fleet's. */
     memory: Record<string, NodeJS.MemoryUsage & { afterGc: NodeJS.MemoryUsage }>;
     sqliteFileBytes: number;
+  },
+  exchange: null as null | {
+    requests: number;
+    connections: number;
+    credentials: number;
+    /** Calls the brand emulator received over the whole part (warm-up included). */
+    upstreamCalls: number;
+    /** GET by id right before and right after the exchange run (same server process). */
+    getBefore: Measured;
+    exchange: Measured;
+    getAfter: Measured;
+    /** exchange req/s ÷ the mean of the two GET runs. */
+    ratioToGet: number;
+    startedAt: string;
   },
   targets: [] as { target: string; value: number | null; threshold: string; met: boolean | null; note?: string }[],
   skipped: [] as string[],
@@ -249,6 +272,10 @@ async function main() {
     if (settings.parts.includes('scale') && settings.scale > 0) {
       await runScale(sqlite);
     } else results.skipped.push('scale (BENCH_SCALE=0 or BENCH_PARTS)');
+
+    // 4. Brand token exchange: cached exchanges against GET by id, upstream calls counted.
+    if (settings.parts.includes('exchange')) await runExchange(path.join(dataRoot, 'exchange'), servers);
+    else results.skipped.push('exchange (BENCH_PARTS)');
   } finally {
     for (const server of servers) await server.close().catch(() => {});
     if (pgSchema) await pgAdmin(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`).catch((e: Error) => log(`could not drop ${pgSchema}: ${e.message}`));
@@ -261,6 +288,60 @@ async function main() {
   const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
   fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwritten: ${path.relative(process.cwd(), out)}`);
+}
+
+async function runExchange(dataDir: string, servers: ServerProcess[]) {
+  const { requests, connections, credentials } = settings.exchange;
+  const emulator = await startEmulator(smartcarEmulator);
+  for (let i = 0; i < credentials; i++) emulator.accounts.set(`bench-smartcar-${i}`, 'bench-secret');
+  try {
+    const server = await startServerProcess({
+      engine: 'sqlite',
+      dataDir,
+      logLevel: settings.logLevel,
+      poolSize: settings.poolSize,
+      env: { [emulator.envName]: emulator.url },
+      exchangePool: credentials,
+    });
+    servers.push(server);
+    const [get, exchange] = exchangeScenarios(server.started) as [Scenario, Scenario];
+    const fixed = (scenario: Scenario) => {
+      log(`exchange part: ${scenario.name}: ${requests} requests over ${connections} connections (${scenario.description})`);
+      return measure(
+        {
+          url: scenario.url,
+          connections,
+          seconds: settings.seconds,
+          warmupSeconds: settings.warmupSeconds,
+          amount: requests,
+          requests: scenario.requests,
+          ...(scenario.headers && { headers: scenario.headers }),
+        },
+        server,
+      );
+    };
+    const startedAt = new Date().toISOString();
+    const getBefore = await fixed(get);
+    const exchanged = await fixed(exchange);
+    const getAfter = await fixed(get);
+    for (const [name, r] of [['get', getBefore], ['exchange', exchanged]] as const) {
+      if (r.errors > 0) log(`  ${name}: ${r.errors} errors: ${JSON.stringify(r.statusCodes)}`);
+    }
+    results.exchange = {
+      requests,
+      connections,
+      credentials,
+      upstreamCalls: emulator.calls,
+      getBefore,
+      exchange: exchanged,
+      getAfter,
+      ratioToGet: exchanged.rps / ((getBefore.rps + getAfter.rps) / 2),
+      startedAt,
+    };
+    await server.close();
+  } finally {
+    await emulator.close();
+  }
 }
 
 async function runScale(sqlite: ServerProcess) {
@@ -380,6 +461,17 @@ function evaluateTargets() {
     const rssMb = results.scale.rssAfterLargeBytes / 2 ** 20;
     t.push({ target: `server RSS after the ${large} scenario (MiB)`, value: rssMb, threshold: '< 300', met: rssMb < 300 });
   }
+  if (results.exchange) {
+    const e = results.exchange;
+    const target = 'cached exchange ÷ GET by id (same server, mean of the GET runs around it)';
+    t.push({ target, value: e.ratioToGet, threshold: '≥ 0.5', met: e.ratioToGet >= 0.5 });
+    t.push({
+      target: `upstream calls for ${e.requests} exchanges (+ warm-up) over ${e.credentials} credentials`,
+      value: e.upstreamCalls,
+      threshold: `≤ ${e.credentials}`,
+      met: e.upstreamCalls <= e.credentials && e.exchange.errors === 0,
+    });
+  }
   const pgGet = find('postgres', 'get');
   if (pgGet && get) {
     t.push({ target: 'PostgreSQL GET ÷ SQLite GET', value: pgGet.rps / get.rps, threshold: '≥ 0.5', met: pgGet.rps / get.rps >= 0.5 });
@@ -461,6 +553,28 @@ function printReport() {
       `server RSS after the ${s.large} scenario: ${mib(after.rss)} MiB (heap used ${mib(after.heapUsed)} MiB; after a full GC: RSS ${mib(after.afterGc.rss)}, heap ${mib(after.afterGc.heapUsed)}); ` +
         `before the scale part: ${mib(s.memory.before?.rss)} MiB; database ${mib(s.sqliteFileBytes)} MiB`,
     );
+  }
+  if (results.exchange) {
+    const e = results.exchange;
+    console.log(
+      `\nbrand token exchange (SQLite, smartcar emulator): ${e.requests} requests per run, ` +
+        `${e.connections} connections, ${e.credentials} credentials`,
+    );
+    console.log(
+      table(
+        ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req'],
+        ([['get (before)', e.getBefore], ['exchange (cached)', e.exchange], ['get (after)', e.getAfter]] as const).map(([name, r]) => [
+          name,
+          fmt(r.rps, 0),
+          fmt(r.p50Ms),
+          fmt(r.p99Ms),
+          String(r.errors),
+          fmt(r.serverCpuUsPerRequest, 0),
+        ]),
+        1,
+      ),
+    );
+    console.log(`upstream calls received by the emulator: ${e.upstreamCalls}; exchange ÷ GET = ${fmt(e.ratioToGet)}`);
   }
   console.log('\ntargets');
   console.log(

@@ -100,6 +100,32 @@ export function appScenarios(server: Started): Scenario[] {
   ];
 }
 
+/**
+ * The exchange part (issue 10): GET by id beside the cached brand token exchange, in the same
+ * server process, so their ratio is not skewed by other load minutes apart.
+ */
+export function exchangeScenarios(server: Started): Scenario[] {
+  const auth = { authorization: `Bearer ${server.token}` };
+  const nextGetId = cycle(server.credentialIds);
+  const nextExchangeId = cycle(server.exchangeIds);
+  return [
+    {
+      name: 'get',
+      description: 'GET /niu/credentials/{id}, ids round-robin',
+      url: server.appUrl,
+      headers: auth,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/niu/credentials/${nextGetId()}` }) }],
+    },
+    {
+      name: 'exchange',
+      description: `POST /smartcar/credentials/{id}/token over ${server.exchangeIds.length} credentials (cached after the first call each)`,
+      url: server.appUrl,
+      headers: auth,
+      requests: [{ method: 'POST', setupRequest: (req) => ({ ...req, path: `/smartcar/credentials/${nextExchangeId()}/token` }) }],
+    },
+  ];
+}
+
 /** List pages of a seeded fleet: the first page, a page in the middle through a cursor, and a substring search. */
 export function listScenarios(appUrl: string, token: string, deepCursor: string, term: string): Scenario[] {
   const headers = { authorization: `Bearer ${token}` };

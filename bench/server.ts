@@ -47,6 +47,7 @@ async function start(args: StartArgs): Promise<Started> {
     FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: '10000000',
     FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: '10000000',
     ...(args.databaseUrl !== undefined && { DATABASE_URL: args.databaseUrl }),
+    ...args.env,
   });
   deps = await createDeps(config, {
     ...(args.pgSchema !== undefined && { database: { pgSchema: args.pgSchema, pgPoolSize: args.pgPoolSize ?? 10 } }),
@@ -70,6 +71,12 @@ async function start(args: StartArgs): Promise<Started> {
     });
     credentialIds.push(view.id);
   }
+  const exchangeIds: string[] = [];
+  for (let i = 0; i < (args.exchangePool ?? 0); i++) {
+    const body = { client_id: `bench-smartcar-${i}`, client_secret: 'bench-secret' };
+    const view = await deps.services.credentials.create(cliContext(fleet.id), 'smartcar', body);
+    exchangeIds.push(view.id);
+  }
   return {
     engine: args.engine,
     pid: process.pid,
@@ -78,6 +85,7 @@ async function start(args: StartArgs): Promise<Started> {
     fleetId: fleet.id,
     ...auth,
     credentialIds,
+    exchangeIds,
     ...(deps.database.engine === 'sqlite' && { sqliteFile: sqlitePathFromUrl(config.databaseUrl) }),
   };
 }

@@ -5,6 +5,7 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
+import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
 import { registerAuth } from './http/auth.js';
 import { applyRequestTimeouts, clientErrorHandler } from './http/client-error.js';
@@ -116,8 +117,9 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerTokenRoutes(app, services.tokens, { keys: [signingKey.publicJwk] }, metrics.authenticationFailures);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
-  registerCredentialRoutes(app, services.credentials);
+  registerCredentialRoutes(app, services.credentials, services.exchange);
   registerCredentialSecretRoutes(app, services.credentialSecrets);
+  registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
 

@@ -131,4 +131,16 @@ describe('loadConfig', () => {
   ])('FLEETVAULT_TRUST_PROXY=%s means %s', (value, expected) => {
     expect(loadConfig(value === undefined ? {} : { FLEETVAULT_TRUST_PROXY: value }).trustProxy).toBe(expected);
   });
+
+  it('brand exchange: FLEETVAULT_BRAND_TIMEOUT_MS and FLEETVAULT_BRAND_URL_<SLUG> (slug lower-cased, _ as -)', () => {
+    expect(loadConfig({})).toMatchObject({ brandTimeoutMs: 5000, brandUrls: {} });
+    const config = loadConfig({
+      FLEETVAULT_BRAND_TIMEOUT_MS: '250',
+      FLEETVAULT_BRAND_URL_HIGH_MOBILITY: 'http://127.0.0.1:9403',
+      FLEETVAULT_BRAND_URL_SEGWAY: '',
+    });
+    expect(config).toMatchObject({ brandTimeoutMs: 250, brandUrls: { 'high-mobility': 'http://127.0.0.1:9403' } });
+    expect(configError({ FLEETVAULT_BRAND_URL_TESLA: 'http://127.0.0.1:9402/oauth2' }).message).toContain('FLEETVAULT_BRAND_URL_TESLA');
+    expect(configError({ FLEETVAULT_BRAND_TIMEOUT_MS: '10' }).message).toContain('FLEETVAULT_BRAND_TIMEOUT_MS');
+  });
 });

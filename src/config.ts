@@ -48,6 +48,9 @@ export interface Config {
    * behind a load balancer, or every caller shares the balancer's address.
    */
   readonly trustProxy: boolean | number | string;
+  /** Brand token exchange (DESIGN.md §2.9): per-attempt timeout and per-brand origin overrides (`FLEETVAULT_BRAND_URL_<SLUG>`). */
+  readonly brandTimeoutMs: number;
+  readonly brandUrls: Readonly<Record<string, string>>;
 }
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
@@ -134,7 +137,21 @@ const envSchema = z.object({
       .refine((origins) => origins.every(isOrigin), 'must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path, no *)')
       .default([]),
   ),
+  FLEETVAULT_BRAND_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(5000)),
 });
+
+/** `FLEETVAULT_BRAND_URL_HIGH_MOBILITY=http://127.0.0.1:9403` → `{ 'high-mobility': 'http://127.0.0.1:9403' }`: origins only. */
+function brandUrlsFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('FLEETVAULT_BRAND_URL_') || value === undefined || value === '') continue;
+    if (!isOrigin(value)) {
+      throw new ConfigError(`invalid configuration: ${name}: must be an origin such as http://127.0.0.1:9401 (no path)`);
+    }
+    urls[name.slice('FLEETVAULT_BRAND_URL_'.length).toLowerCase().replaceAll('_', '-')] = value;
+  }
+  return urls;
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -175,5 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsPort: e.METRICS_PORT,
     corsOrigins: Object.freeze(e.FLEETVAULT_CORS_ORIGINS),
     trustProxy: e.FLEETVAULT_TRUST_PROXY,
+    brandTimeoutMs: e.FLEETVAULT_BRAND_TIMEOUT_MS,
+    brandUrls: Object.freeze(brandUrlsFrom(env)),
   });
 }

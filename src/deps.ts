@@ -14,6 +14,8 @@ import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
+import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
+import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import { createFleetService } from './fleets/fleets.service.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createAssertionVerifier } from './tokens/assertion.js';
@@ -48,6 +50,7 @@ export interface Deps {
     credentialSecrets: ReturnType<typeof createCredentialSecretService>;
     vehicles: ReturnType<typeof createVehicleService>;
     tokens: ReturnType<typeof createTokenService>;
+    exchange: ReturnType<typeof createBrandExchange>;
   };
   close(): Promise<void>;
 }
@@ -59,6 +62,8 @@ export interface CreateDepsOptions {
   masterKeys?: MasterKey[];
   logger?: Pick<Logger, 'warn' | 'info'>;
   database?: OpenDatabaseOptions;
+  /** Brand exchange: fetch, sleep, jitter and the audit recorder, swapped in tests. */
+  exchange?: ExchangeOptions;
 }
 
 /**
@@ -128,6 +133,21 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       }),
     });
 
+    // Every exchange answer is a `credential.exchanged` event (a refused verify-on-write `credential.verified`), committed
+    // before the token leaves (DESIGN.md §2.6, §2.9).
+    const exchange = createBrandExchange({
+      config,
+      clock,
+      credentials,
+      recordExchange: (context, event) =>
+        store.transaction(async (repos) => {
+          await audit.append(repos, { fleetId: context.fleetId, actor: context.actor, requestId: context.requestId, ...event });
+        }),
+      options: options.exchange,
+      logger: options.logger,
+    });
+    exchange.metrics.registerOn(metrics.registry);
+
     // Expired idempotency records go at start-up and every hour (a failure is retried at the next tick).
     await credentials.pruneIdempotencyKeys();
     pruneTimer = setInterval(() => {
@@ -154,10 +174,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         audit,
         fleets: createFleetService({ store, keyring, clock, ids, audit }),
         clients,
-        credentials: countCredentialChanges(credentials, metrics.registry),
+        credentials: forgetTokensOnChange(countCredentialChanges(credentials, metrics.registry), exchange),
         credentialSecrets: createCredentialSecretService({ store, keyring, clock, audit, secretVersionsKept: config.secretVersionsKept }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
+        exchange,
       },
       close: async () => {
         clearInterval(pruneTimer);

@@ -104,6 +104,8 @@ describe('POST /{brand}/credentials: the INVERS example', () => {
       created_at: expect.stringMatching(ISO),
       updated_at: body.created_at,
       secret_updated_at: body.created_at,
+      status: 'unknown',
+      status_checked_at: null,
     });
     expect(res.headers.location).toBe(`/niu/credentials/${body.id}`);
     expect(res.headers.etag).toMatch(/^"[^"]+"$/);
@@ -134,6 +136,8 @@ describe('every brand', () => {
       created_at: expect.stringMatching(ISO),
       updated_at: view.created_at,
       secret_updated_at: view.created_at,
+      status: 'unknown',
+      status_checked_at: null,
     });
     for (const field of SECRET_FIELDS) expect(view).not.toHaveProperty(field);
     expectNoSecret(res, secrets);

@@ -195,7 +195,18 @@ describe('other brands', () => {
     const res = await t.call(token, 'POST', '/samsara/credentials', { api_token: 'tok' });
     expect(res.statusCode).toBe(201);
     expect(Object.keys(res.json()).sort()).toEqual(
-      ['brand', 'created_at', 'id', 'name', 'secret_updated_at', 'secret_version', 'updated_at', 'vehicle_count'].sort(),
+      [
+        'brand',
+        'created_at',
+        'id',
+        'name',
+        'secret_updated_at',
+        'secret_version',
+        'status',
+        'status_checked_at',
+        'updated_at',
+        'vehicle_count',
+      ].sort(),
     );
     const problem = expectProblem(await t.call(token, 'POST', '/samsara/credentials', { api_token: 'tok', client_id: 'c' }), 'validation-failed', 422);
     expect(pointers(problem)).toEqual(['/client_id']);

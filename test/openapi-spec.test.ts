@@ -82,9 +82,22 @@ describe('the OpenAPI document', () => {
     expect(problemTypes(del, '409')).toEqual(['/problems/conflicting-resource']);
     expect(problemTypes(del, '412')).toEqual(['/problems/precondition-failed']);
     const create = spec.paths['/{brand}/credentials']!.post!;
-    expect(problemTypes(create, '409')).toEqual(['/problems/name-already-exists', '/problems/limit-exceeded']);
+    expect(problemTypes(create, '409')).toEqual([
+      '/problems/name-already-exists',
+      '/problems/limit-exceeded',
+      '/problems/exchange-not-supported',
+    ]);
     expect(problemTypes(create, '413')).toEqual(['/problems/payload-too-large']);
-    expect(problemTypes(create, '422')).toEqual(['/problems/idempotency-key-reused', '/problems/validation-failed']);
+    expect(problemTypes(create, '422')).toEqual([
+      '/problems/idempotency-key-reused',
+      '/problems/credentials-rejected-by-brand',
+      '/problems/validation-failed',
+    ]);
+    const exchange = spec.paths['/{brand}/credentials/{id}/token']!.post!;
+    expect(problemTypes(exchange, '409')).toEqual(['/problems/exchange-not-supported', '/problems/brand-rejected-credentials']);
+    expect(problemTypes(exchange, '502')).toEqual(['/problems/brand-unavailable']);
+    expect(problemTypes(exchange, '503')).toEqual(['/problems/brand-unavailable', '/problems/service-unavailable']);
+    expect(problemTypes(exchange, '504')).toEqual(['/problems/brand-timeout']);
     expect(problemTypes(spec.paths['/readyz']!.get!, '503')).toEqual(['/problems/service-unavailable']);
     expect(create.requestBody!.content['application/json']!.example).toEqual({ name: 'NIU fleet Berlin', client_id: 'client1', client_secret: 'supersecret' });
   });

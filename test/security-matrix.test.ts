@@ -55,6 +55,22 @@ const groups: Record<string, () => MatrixRoute[]> = {
     },
     { method: 'DELETE', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:write', ownsResource: true },
   ],
+  exchange: () => [
+    {
+      method: 'POST',
+      template: '/{brand}/credentials/{id}/token',
+      path: `/niu/credentials/${ids.credential}/token`,
+      scope: 'credentials:exchange',
+      ownsResource: true,
+    },
+    {
+      method: 'GET',
+      template: '/tesla/credentials/{id}/public-key',
+      path: `/tesla/credentials/${ids.credential}/public-key`,
+      scope: 'credentials:read',
+      ownsResource: true,
+    },
+  ],
   vehicles: () => [
     { method: 'POST', template: '/vehicles', path: '/vehicles', scope: 'vehicles:write', body: { telematics_brand: 'niu', telematics_unit_id: 'NIU-2', credentials_id: ids.credential } },
     { method: 'GET', template: '/vehicles', path: '/vehicles', scope: 'vehicles:read' },

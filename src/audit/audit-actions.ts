@@ -19,15 +19,12 @@ export const auditActions = {
   },
   'credential.exchanged': {
     target: 'credential',
-    details: z.strictObject({ secret_version: version, cached: z.boolean(), brand_status: z.number().int().nullable() }),
+    details: z.strictObject({ cached: z.boolean(), brand_status: z.number().int().nullable() }),
   },
+  // A refused verify-on-write: on a create the credential was never stored, so its target id is null.
   'credential.verified': {
     target: 'credential',
-    details: z.strictObject({
-      secret_version: version,
-      brand_status: z.number().int().nullable(),
-      brand_error: z.string().max(64).nullable(),
-    }),
+    details: z.strictObject({ brand_status: z.number().int().nullable(), brand_error: z.string().max(64).optional() }),
   },
   'vehicle.created': { target: 'vehicle', details: z.strictObject({ credentials_id: z.string().max(32) }) },
   'vehicle.updated': {
@@ -63,6 +60,7 @@ export interface AuditActor {
 
 export interface AuditTarget {
   type: string;
-  id: string;
+  /** Null only for what was never stored (a credential refused by its brand at create). */
+  id: string | null;
   brand?: string | undefined;
 }

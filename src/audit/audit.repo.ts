@@ -22,8 +22,12 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     at: row.at,
     actor: { type: row.actor_type, id: row.actor_id },
     action: row.action as AuditAction,
-    // `brand` is absent rather than null when the target has none: the hash was computed that way.
-    target: row.target_brand === null ? { type: row.target_type, id: row.target_id } : { type: row.target_type, id: row.target_id, brand: row.target_brand },
+    // `brand` is absent rather than null when the target has none, and '' stores a null id: the hash was computed on the event as written.
+    target: {
+      type: row.target_type,
+      id: row.target_id === '' ? null : row.target_id,
+      ...(row.target_brand !== null && { brand: row.target_brand }),
+    },
     request_id: row.request_id,
     outcome: row.outcome,
     details: JSON.parse(row.details) as Record<string, unknown>,
@@ -63,7 +67,7 @@ export function createAuditRepo(db: Kysely<DB>) {
           actor_id: event.actor.id,
           action: event.action,
           target_type: event.target.type,
-          target_id: event.target.id,
+          target_id: event.target.id ?? '',
           target_brand: event.target.brand ?? null,
           request_id: event.request_id,
           outcome: event.outcome,

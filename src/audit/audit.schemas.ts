@@ -23,7 +23,7 @@ export const auditEventSchema = z.object({
   at: z.string(),
   actor: z.object({ type: z.enum(['client', 'cli', 'system']), id: z.string() }),
   action: z.string(),
-  target: z.object({ type: z.string(), id: z.string(), brand: z.string().optional() }),
+  target: z.object({ type: z.string(), id: z.string().nullable(), brand: z.string().optional() }),
   request_id: z.string().nullable(),
   outcome: z.enum(['success', 'failure']),
   details: z.record(z.string(), z.unknown()),

@@ -4,6 +4,11 @@ import type { CredentialsTable, DB } from '../db/schema.js';
 export type CredentialRow = Selectable<CredentialsTable>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
+type RotationUpdate = Pick<
+  CredentialRow,
+  'sealed_secrets' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'secret_created_by' | 'status' | 'status_checked_at'
+>;
+
 export interface CredentialListFilter {
   brand?: string;
   nameKey?: string;
@@ -98,7 +103,7 @@ export function createCredentialRepo(db: Kysely<DB>) {
       fleetId: string,
       id: string,
       expectedVersion: number,
-      update: { sealed_secrets: Buffer; secret_version: number; updated_at: string; secret_updated_at: string; secret_created_by: string },
+      update: RotationUpdate,
     ): Promise<boolean> {
       const result = await db
         .updateTable('credentials')
@@ -108,6 +113,17 @@ export function createCredentialRepo(db: Kysely<DB>) {
         .where('secret_version', '=', expectedVersion)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** The brand exchange's verdict, only on the version it was made with (a rotation since resets it). */
+    async setStatus(fleetId: string, id: string, version: number, status: CredentialRow['status'], checkedAt: string): Promise<void> {
+      await db
+        .updateTable('credentials')
+        .set({ status, status_checked_at: checkedAt })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('secret_version', '=', version)
+        .execute();
     },
 
     async referencingVehicles(fleetId: string, id: string, limit: number): Promise<{ count: number; ids: string[] }> {

@@ -3,6 +3,8 @@ import { AppError } from '../http/app-error.js';
 import { actorContext, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
+import type { ExchangeService } from '../exchange/exchange.service.js';
+import { exchangeContextOf } from '../exchange/exchange-context.js';
 import type { CredentialService } from './credentials.service.js';
 import { idempotencyKeySchema } from './idempotency.js';
 import { credentialEtag } from './etag.js';
@@ -15,6 +17,11 @@ import {
   credentialViewSchema,
 } from './credentials.schemas.js';
 
+// DESIGN.md §2.9 verify on write: exchange with the new secrets first; a refusal stores nothing.
+const verifyQuery = z.object({
+  verify: z.enum(['true', 'false']).optional().describe('true: exchange with the brand first; a refusal is 422 and stores nothing'),
+});
+const verifyProblems = ['credentials-rejected-by-brand', 'exchange-not-supported', 'brand-unavailable', 'brand-timeout'] as const;
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
 const tags = ['credentials'];
@@ -30,10 +37,16 @@ const niuView = {
   created_at: '2026-11-23T10:00:00.000Z',
   updated_at: '2026-11-23T10:00:00.000Z',
   secret_updated_at: '2026-11-23T10:00:00.000Z',
+  status: 'unknown',
+  status_checked_at: null,
 };
 
 /** INVERS-style `/{brand}/credentials` (DESIGN.md §2.1). */
-export function registerCredentialRoutes(app: App, service: CredentialService) {
+export function registerCredentialRoutes(app: App, service: CredentialService, exchange: Pick<ExchangeService, 'verify'>) {
+  const verifier = (request: Parameters<typeof exchangeContextOf>[0], query: { verify?: string | undefined }) =>
+    query.verify === 'true'
+      ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(exchangeContextOf(request), input)
+      : undefined;
   app.post('/:brand/credentials', {
     config: { scope: 'credentials:write' },
     schema: {
@@ -41,6 +54,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       summary: 'Store a credential of a brand',
       security: bearerSecurity,
       params: brandParamsSchema,
+      querystring: verifyQuery,
       headers: z
         .object({
           'idempotency-key': idempotencyKeySchema
@@ -49,10 +63,14 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
         })
         .loose(),
       body: brandBodySchema.meta({ examples: [niuExample] }),
-      response: { 201: credentialViewSchema.meta({ examples: [niuView] }), ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused') },
+      response: {
+        201: credentialViewSchema.meta({ examples: [niuView] }),
+        ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems),
+      },
     },
     handler: async (request, reply) => {
-      const view = await service.create(actorContext(request), request.params.brand, request.body, request.headers['idempotency-key']);
+      const verify = verifier(request, request.query);
+      const view = await service.create(actorContext(request), request.params.brand, request.body, request.headers['idempotency-key'], verify);
       return reply.code(201).header('location', `/${view.brand}/credentials/${view.id}`).header('etag', credentialEtag(view)).send(view);
     },
   });
@@ -88,13 +106,15 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       summary: "Rotate a credential's secrets",
       security: bearerSecurity,
       params: credentialParamsSchema,
+      querystring: verifyQuery,
       headers: ifMatchHeaders,
       body: brandBodySchema.meta({ examples: [{ client_secret: 'rotated-secret' }] }),
-      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed') },
+      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed', ...verifyProblems) },
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
-      const view = await service.rotate(actorContext(request), brand, id, request.body, request.headers['if-match']);
+      const verify = verifier(request, request.query);
+      const view = await service.rotate(actorContext(request), brand, id, request.body, request.headers['if-match'], verify);
       return reply.header('etag', credentialEtag(view)).send(view);
     },
   });

@@ -19,6 +19,8 @@ export const credentialViewSchema = z.object({
   created_at: isoTime,
   updated_at: isoTime,
   secret_updated_at: isoTime,
+  status: z.enum(['unknown', 'authorized', 'rejected', 'unreachable']).describe('Last brand token exchange verdict (DESIGN.md §2.9)'),
+  status_checked_at: isoTime.nullable(),
 });
 
 export type CredentialView = z.infer<typeof credentialViewSchema>;

@@ -50,8 +50,18 @@ export function toCredentialView(row: CredentialRowWithCount): CredentialView {
     created_at: row.created_at,
     updated_at: row.updated_at,
     secret_updated_at: row.secret_updated_at,
+    status: row.status,
+    status_checked_at: row.status_checked_at,
   };
 }
+
+/** `?verify=true` (DESIGN.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
+export type VerifySecrets = (input: {
+  brand: Brand;
+  credentialId: string | null;
+  fields: Record<string, string>;
+  secrets: Record<string, string>;
+}) => Promise<void>;
 
 const rotationSchemas = new Map<string, z.ZodType>();
 
@@ -103,6 +113,7 @@ export function createCredentialService(deps: {
       brandSlug: string,
       body: Record<string, unknown>,
       idempotencyKey?: string,
+      verify?: VerifySecrets,
     ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
@@ -126,6 +137,8 @@ export function createCredentialService(deps: {
       const { fields, secrets } = splitFields(brand, fieldsResult.data);
       const secretProblem = brand.checkSecrets(secrets);
       if (secretProblem) throw validationFailed([secretProblem]);
+      // The brand call happens before any transaction opens; a refusal stores nothing.
+      if (verify) await verify({ brand, credentialId: null, fields, secrets });
 
       // Seal before the transaction opens: slow work never holds the write lock.
       const id = ids.next();
@@ -157,6 +170,8 @@ export function createCredentialService(deps: {
             updated_at: now,
             secret_updated_at: now,
             secret_created_by: JSON.stringify(context.actor),
+            status: verify ? ('authorized' as const) : ('unknown' as const),
+            status_checked_at: verify ? now : null,
           };
           await tx.insert(row);
           await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
@@ -202,6 +217,7 @@ export function createCredentialService(deps: {
       id: string,
       body: Record<string, unknown>,
       ifMatch?: string,
+      verify?: VerifySecrets,
     ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
@@ -226,11 +242,17 @@ export function createCredentialService(deps: {
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
+        // Each attempt verifies what it would store: a concurrent rotation changes the merged secrets.
+        if (verify) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
         const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
         const won = await store.transaction(async (repos) => {
-          if (!(await replaceCurrentSecrets(repos, current, { sealed, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
+          // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
+          const status = verify ? { status: 'authorized' as const, status_checked_at: now } : { status: 'unknown' as const, status_checked_at: null };
+          if (!(await replaceCurrentSecrets(repos, current, { sealed, version, now, createdBy: context.actor, ...status }, secretVersionsKept))) {
+            return false;
+          }
           const fields = Object.keys(update).filter((field) => update[field] !== undefined);
           await audit.append(repos, { ...eventOf(context, current), action: 'credential.rotated', details: { secret_version: version, fields } });
           return true;
@@ -245,6 +267,19 @@ export function createCredentialService(deps: {
 
     /** Deletes the idempotency records whose 24 h window is over (DESIGN.md §2.1): they keep a view of the credential. */
     pruneIdempotencyKeys: (): Promise<number> => idempotency.prune(store.repos.idempotency),
+    /** A credential for the brand exchange (src/exchange/): its fields now, its secrets only when opened. */
+    async openForExchange(fleetId: string, brandSlug: string, id: string) {
+      const row = await load(fleetId, requireBrand(brandSlug), id);
+      return {
+        id: row.id,
+        brand: row.brand,
+        secret_version: row.secret_version,
+        fields: JSON.parse(row.fields) as Record<string, string>,
+        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets),
+      };
+    },
+
+    recordStatus: repo.setStatus,
 
     /** Deletes unless vehicles reference it; the check and the delete are one transaction (DESIGN.md §2.1). */
     async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {

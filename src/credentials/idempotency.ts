@@ -36,7 +36,9 @@ export function createIdempotency(deps: { clock: Clock }) {
       const row = await repo.findSince(fleetId, request.key, cutoff());
       if (row === undefined) return undefined;
       if (row.request_hash !== request.requestHash) throw reused();
-      return JSON.parse(row.response_body) as CredentialView;
+      // A response recorded before migration 0005 has no status yet: the view it described had none to show.
+      const recorded = JSON.parse(row.response_body) as Partial<CredentialView>;
+      return { status: 'unknown', status_checked_at: null, ...recorded } as CredentialView;
     },
 
     /** Records the first response inside the create's transaction, replacing an expired row. */

@@ -7,6 +7,9 @@ export interface NextSecrets {
   version: number;
   now: string;
   createdBy: Actor;
+  /** The brand verdict of the new secrets (DESIGN.md §2.9): unknown until an exchange, unless just verified. */
+  status?: 'unknown' | 'authorized';
+  status_checked_at?: string | null;
 }
 
 /**
@@ -22,6 +25,8 @@ export async function replaceCurrentSecrets(repos: Repos, current: CredentialRow
     updated_at: next.now,
     secret_updated_at: next.now,
     secret_created_by: JSON.stringify(next.createdBy),
+    status: next.status ?? 'unknown',
+    status_checked_at: next.status_checked_at ?? null,
   });
   if (!won) return false;
   if (kept > 1) {

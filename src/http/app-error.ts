@@ -22,6 +22,12 @@ export const problemTypes = {
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'internal-server-error': { status: 500, title: 'Internal server error' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
+  // Brand token exchange (DESIGN.md §2.9).
+  'exchange-not-supported': { status: 409, title: 'Exchange not supported' },
+  'brand-rejected-credentials': { status: 409, title: 'Brand rejected the credentials' },
+  'credentials-rejected-by-brand': { status: 422, title: 'Credentials rejected by the brand' },
+  'brand-unavailable': { status: 502, title: 'Brand unavailable' },
+  'brand-timeout': { status: 504, title: 'Brand timeout' },
 } as const;
 
 export type ProblemCode = keyof typeof problemTypes;
@@ -44,9 +50,11 @@ export class AppError extends Error {
     readonly code: ProblemCode,
     readonly detail: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Only where a type has two statuses (`brand-unavailable`: 502, or 503 while the breaker is open). */
+    status?: number,
   ) {
     super(detail);
-    this.status = problemTypes[code].status;
+    this.status = status ?? problemTypes[code].status;
   }
 }
 

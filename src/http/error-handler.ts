@@ -46,11 +46,11 @@ function fromFastifyError(error: FastifyError): AppError | undefined {
 }
 
 export function problemBody(error: AppError, requestId: string) {
-  const { title, status } = problemTypes[error.code];
+  const { title } = problemTypes[error.code];
   return {
     type: `/problems/${error.code}`,
     title,
-    status,
+    status: error.status,
     detail: error.detail,
     request_id: requestId,
     ...error.extensions,

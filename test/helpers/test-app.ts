@@ -9,6 +9,7 @@ import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { createDeps, type Deps } from '../../src/deps.js';
 import type { Clock } from '../../src/core/clock.js';
 import { allScopes, type Scope } from '../../src/core/scopes.js';
+import type { ExchangeOptions } from '../../src/exchange/create-exchange.js';
 import { createTestStorage, type TestStorage } from './test-database.js';
 import { cliContext, cliFleetlessContext } from '../../src/core/context.js';
 
@@ -39,6 +40,8 @@ export interface TestAppOptions {
   masterKeys?: MasterKey[];
   clock?: Clock;
   env?: Record<string, string>;
+  /** Brand exchange: fetch, sleep, jitter and the audit recorder. */
+  exchange?: ExchangeOptions;
   logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
 }
 
@@ -59,6 +62,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     deps = await createDeps(config, {
       masterKeys,
       ...(options.clock && { clock: options.clock }),
+      ...(options.exchange && { exchange: options.exchange }),
       ...(storage.pgSchema && { database: { pgSchema: storage.pgSchema, pgPoolSize: 4 } }),
     });
   } catch (error) {

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { AppError } from '../http/app-error.js';
+import { principalOf } from '../http/auth.js';
+import type { App } from '../http/route-types.js';
+import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
+import { credentialParamsSchema } from '../credentials/credentials.schemas.js';
+import { exchangeContextOf } from './exchange-context.js';
+import type { ExchangeService } from './exchange.service.js';
+
+const tags = ['credentials'];
+
+/** RFC 6749 §3.3: scope tokens are %x21 / %x23-5B / %x5D-7E, separated by spaces. */
+const scopeSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens (RFC 6749 §3.3)');
+
+const exchangeBodySchema = z
+  .strictObject({ scope: scopeSchema.optional().describe('Only where the brand takes scopes (tesla)') })
+  // No body at all reaches the handler as null.
+  .nullish()
+  .describe('Empty, or {"scope": "…"} for brands that take scopes');
+
+export const exchangeAnswerSchema = z.object({
+  access_token: z.string().describe("The brand's token: send it to the brand, never back to the vault"),
+  token_type: z.string(),
+  expires_at: z.string().describe('UTC ISO-8601 timestamp'),
+  expires_in: z.number().int().describe('Seconds left until expires_at'),
+  scope: z.string().optional(),
+  secret_version: z.number().int().describe('The secret version the token was obtained with'),
+  cached: z.boolean().describe('True when served from the vault\u2019s cache without calling the brand'),
+  database: z.string().optional().describe('geotab: the database'),
+  user_name: z.string().optional().describe('geotab: the user name'),
+  server: z.string().optional().describe('geotab: the server to call with this session'),
+  path: z.string().optional().describe('geotab: LoginResult.path'),
+});
+
+/** 503: the brand's breaker is open or the brand asked to come back later (both with Retry-After), or the vault's own outage. */
+const unavailable503 = {
+  description: '/problems/brand-unavailable (with Retry-After), /problems/service-unavailable',
+  content: { 'application/problem+json': { schema: problemSchema } },
+};
+declaredProblemTypes.set(unavailable503, ['brand-unavailable']);
+
+const exampleAnswer = {
+  access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9…',
+  token_type: 'bearer',
+  expires_at: '2026-11-23T10:05:00.000Z',
+  expires_in: 300,
+  scope: 'fleet:clearance vehicle:data',
+  secret_version: 1,
+  cached: false,
+};
+
+/** Brand token exchange and Tesla's public key (DESIGN.md §2.9). */
+export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
+  app.post('/:brand/credentials/:id/token', {
+    config: { scope: 'credentials:exchange' },
+    schema: {
+      tags,
+      summary: "Obtain the brand's access token with the stored secrets (the secrets never leave)",
+      security: bearerSecurity,
+      params: credentialParamsSchema,
+      body: exchangeBodySchema,
+      response: {
+        200: exchangeAnswerSchema.meta({ examples: [exampleAnswer] }),
+        ...problemResponses(
+          'not-found',
+          'unknown-brand',
+          'exchange-not-supported',
+          'brand-rejected-credentials',
+          'brand-unavailable',
+          'brand-timeout',
+        ),
+        503: unavailable503,
+      },
+    },
+    handler: async (request, reply) => {
+      try {
+        const { brand, id } = request.params;
+        return await exchange.exchange(exchangeContextOf(request), brand, id, request.body?.scope ?? undefined);
+      } catch (error) {
+        // RFC 9110 §10.2.3: when to try again, while the breaker is open or the brand said so.
+        const retryAfter = error instanceof AppError ? error.extensions.retry_after : undefined;
+        if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+        throw error;
+      }
+    },
+  });
+
+  app.get('/tesla/credentials/:id/public-key', {
+    config: { scope: 'credentials:read' },
+    schema: {
+      tags,
+      summary:
+        'The PEM public key of a Tesla credential\u2019s private key, to host at ' +
+        '/.well-known/appspecific/com.tesla.3p.public-key.pem',
+      security: bearerSecurity,
+      params: z.strictObject({ id: z.string().max(256) }),
+      response: {
+        200: { description: 'PEM (SubjectPublicKeyInfo)', content: { 'application/x-pem-file': { schema: z.string() } } },
+        ...problemResponses('not-found'),
+      },
+    },
+    handler: async (request, reply) => {
+      const pem = await exchange.publicKey(principalOf(request).fleetId, request.params.id);
+      return reply.type('application/x-pem-file').send(pem);
+    },
+  });
+}

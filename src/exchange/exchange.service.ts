@@ -1,0 +1,221 @@
+import { createPublicKey, randomUUID } from 'node:crypto';
+import type { Brand } from '../brands/define-brand.js';
+import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import type { Clock } from '../core/clock.js';
+import { adapters } from './adapters/index.js';
+import type { BrandAdapter, BrandToken } from './brand-adapter.js';
+import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
+import { BrandProblem, safeBrandError } from './brand-problem.js';
+import type { ExchangeMetrics } from './exchange-metrics.js';
+import type { CachedToken, TokenCache } from './token-cache.js';
+
+/** Who asks and in which request: the shape state-changing services take (issue 9). */
+export interface ExchangeContext {
+  fleetId: string;
+  actor: { type: 'client' | 'cli' | 'system'; id: string };
+  requestId: string;
+}
+
+/** An audit event of the exchange (DESIGN.md §2.6): never the token, a secret or the brand's body. */
+export interface ExchangeAuditEvent {
+  action: 'credential.exchanged' | 'credential.verified';
+  outcome: 'success' | 'failure';
+  target: { type: 'credential'; id: string | null; brand: string };
+  details: { cached: boolean; brand_status: number | null } | { brand_status: number | null; brand_error?: string };
+}
+
+/**
+ * Commits one audit event; it must have committed when it resolves, since the token is sent next
+ * (DESIGN.md §2.6: fail-closed). A rejection makes the exchange 503 with no token.
+ */
+export type RecordExchange = (context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
+
+export type CredentialStatus = 'unknown' | 'authorized' | 'rejected' | 'unreachable';
+
+/** What the exchange reads of a stored credential; secrets are opened only on a cache miss. */
+export interface ExchangeableCredential {
+  id: string;
+  brand: string;
+  secret_version: number;
+  fields: Record<string, string>;
+  openSecrets(): Promise<Record<string, string>>;
+}
+
+export interface ExchangeServiceDeps {
+  findCredential(fleetId: string, brandSlug: string, id: string): Promise<ExchangeableCredential>;
+  /** Sets `status`/`status_checked_at` if the credential is still at `secretVersion`. */
+  recordStatus(fleetId: string, id: string, secretVersion: number, status: CredentialStatus, checkedAt: string): Promise<void>;
+  recordExchange: RecordExchange;
+  http: BrandHttpClient;
+  cache: TokenCache;
+  clock: Clock;
+  metrics: ExchangeMetrics;
+  logger?: { warn(object: object, message: string): void } | undefined;
+}
+
+export interface ExchangeAnswer {
+  access_token: string;
+  token_type: string;
+  expires_at: string;
+  expires_in: number;
+  scope?: string | undefined;
+  secret_version: number;
+  cached: boolean;
+  [extra: string]: unknown;
+}
+
+type Fields = Record<string, string>;
+
+interface Obtained extends CachedToken {
+  brandStatus: number;
+}
+
+const statusAfter: Record<BrandProblem['kind'], CredentialStatus> = {
+  rejected: 'rejected',
+  unavailable: 'unreachable',
+  timeout: 'unreachable',
+  breaker_open: 'unreachable',
+};
+
+/** Brand token exchange (DESIGN.md §2.9): the secret stays in the vault, only the brand's token leaves. */
+export function createExchangeService(deps: ExchangeServiceDeps) {
+  const { clock, cache, metrics } = deps;
+
+  function adapterFor(brand: string): BrandAdapter {
+    const adapter = adapters.get(brand);
+    if (adapter === undefined) {
+      const hint = brand === 'samsara' ? ' The Samsara API token is the credential: reveal it.' : '';
+      throw new AppError('exchange-not-supported', `The vault knows no token exchange for ${brand}.${hint}`);
+    }
+    return adapter;
+  }
+
+  /** One upstream exchange. No database transaction is open around it. */
+  async function obtain(adapter: BrandAdapter, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
+    const sentAt = clock.now();
+    const request = adapter.buildRequest({ fields, secrets, scope, now: sentAt, newJti: randomUUID });
+    let answer;
+    try {
+      answer = await deps.http.send(adapter.brand, request);
+    } catch (error) {
+      if (error instanceof UpstreamFailure) throw BrandProblem.fromUpstream(error);
+      throw error;
+    }
+    const read = adapter.readAnswer(answer.status, answer.body, fields);
+    if (read.kind === 'token') {
+      // Counted from when the request left: the brand's clock started no later than that.
+      return { token: read.token, expiresAt: sentAt.getTime() + read.token.expires_in * 1000, brandStatus: answer.status };
+    }
+    throw new BrandProblem(read.kind === 'rejected' ? 'rejected' : 'unavailable', answer.status, safeBrandError(read.code, secrets));
+  }
+
+  async function record(context: ExchangeContext, event: ExchangeAuditEvent): Promise<void> {
+    try {
+      await deps.recordExchange(context, event);
+    } catch (error) {
+      deps.logger?.warn({ action: event.action, reason: (error as Error).name }, 'audit event not recorded: no token sent');
+      throw new AppError('service-unavailable', 'The audit trail could not record this exchange; no token was sent. Retry shortly.');
+    }
+  }
+
+  function answerOf(cached: CachedToken, version: number, fromCache: boolean): ExchangeAnswer {
+    const { token } = cached;
+    return {
+      ...token.extras,
+      access_token: token.access_token,
+      token_type: token.token_type,
+      expires_at: new Date(cached.expiresAt).toISOString(),
+      expires_in: Math.max(0, Math.floor((cached.expiresAt - clock.now().getTime()) / 1000)),
+      ...(token.scope !== undefined && { scope: token.scope }),
+      secret_version: version,
+      cached: fromCache,
+    };
+  }
+
+  return {
+    metrics,
+
+    /** `POST /{brand}/credentials/{id}/token`: from the cache, or one shared upstream call per credential and version. */
+    async exchange(context: ExchangeContext, brandSlug: string, id: string, scope?: string): Promise<ExchangeAnswer> {
+      const credential = await deps.findCredential(context.fleetId, brandSlug, id);
+      const adapter = adapterFor(credential.brand);
+      if (scope !== undefined && !adapter.takesScope) {
+        throw validationFailed([{ pointer: '/scope', detail: `${credential.brand} takes no scope; send an empty body` }]);
+      }
+      const target = { type: 'credential' as const, id: credential.id, brand: credential.brand };
+      const key = `${credential.id}\n${credential.secret_version}\n${scope ?? ''}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        metrics.cacheHits.inc({ brand: credential.brand });
+        metrics.exchanges.inc({ brand: credential.brand, outcome: 'cached' });
+        const details = { cached: true, brand_status: null };
+        await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
+        return answerOf(hit, credential.secret_version, true);
+      }
+      let obtained: Obtained;
+      try {
+        obtained = (await cache.shared(key, credential.id, async () => {
+          const secrets = await credential.openSecrets();
+          const checkedAt = () => clock.now().toISOString();
+          try {
+            const result = await obtain(adapter, credential.fields, secrets, scope);
+            await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, 'authorized', checkedAt());
+            return result;
+          } catch (error) {
+            if (error instanceof BrandProblem && error.reachedBrand) {
+              await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, statusAfter[error.kind], checkedAt());
+            }
+            throw error;
+          }
+        })) as Obtained;
+      } catch (error) {
+        if (!(error instanceof BrandProblem)) throw error;
+        metrics.exchanges.inc({ brand: credential.brand, outcome: error.kind });
+        const details = { cached: false, brand_status: error.brandStatus };
+        await record(context, { action: 'credential.exchanged', outcome: 'failure', target, details });
+        throw error.toAppError('exchange');
+      }
+      metrics.exchanges.inc({ brand: credential.brand, outcome: 'token' });
+      const details = { cached: false, brand_status: obtained.brandStatus };
+      await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
+      return answerOf(obtained, credential.secret_version, false);
+    },
+
+    /**
+     * `?verify=true` on POST and PATCH: exchanges with the new secrets before anything is stored.
+     * A refusal is 422 credentials-rejected-by-brand, an unreachable brand 502/503/504; each failure
+     * leaves a `credential.verified` failure event. Never cached: the secrets are not stored yet.
+     */
+    async verify(context: ExchangeContext, input: { brand: Brand; credentialId: string | null; fields: Fields; secrets: Fields }) {
+      const adapter = adapterFor(input.brand.slug);
+      try {
+        await obtain(adapter, input.fields, input.secrets);
+      } catch (error) {
+        if (!(error instanceof BrandProblem)) throw error;
+        const details = { brand_status: error.brandStatus, ...(error.brandError !== undefined && { brand_error: error.brandError }) };
+        const target = { type: 'credential' as const, id: input.credentialId, brand: input.brand.slug };
+        await record(context, { action: 'credential.verified', outcome: 'failure', target, details });
+        throw error.toAppError('verify');
+      }
+    },
+
+    /** How many brand tokens this process holds (tests, operators). */
+    cachedTokenCount: () => cache.size(),
+
+    /** A rotation, restore or delete: the credential's cached tokens go. */
+    forget(credentialId: string): void {
+      cache.forget(credentialId);
+    },
+
+    /** `GET /tesla/credentials/{id}/public-key`: the PEM public key of the stored private key. */
+    async publicKey(fleetId: string, id: string): Promise<string> {
+      const credential = await deps.findCredential(fleetId, 'tesla', id);
+      const { private_key: pem } = await credential.openSecrets();
+      if (pem === undefined) throw notFound('Public key (this credential holds no private_key)');
+      return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+    },
+  };
+}
+
+export type ExchangeService = ReturnType<typeof createExchangeService>;
+export type { BrandToken };
