@@ -16,6 +16,7 @@ const usage = `usage: fleetvault <command> [options]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
+  keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${auditUsage}
 
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
@@ -73,7 +74,7 @@ async function run(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'fleet create', 'client create', 'key-client create', 'audit verify', 'audit export'];
+  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'fleet create', 'client create', 'key-client create', 'audit verify', 'audit export'];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -95,11 +96,19 @@ async function run(argv: string[]): Promise<void> {
     if (command === 'audit') {
       process.exitCode = await runAuditCommand(deps.services.audit, sub, values, process.stdout);
     } else if (command === 'keys' && sub === 'rotate') {
-      const done = await deps.keyring.rewrapToActive();
+      const done = await deps.services.keys.rotateMaster(cliFleetlessContext);
       print(
         values.json,
         { active_master_key: deps.keyring.activeMasterKeyId, rewrapped_data_keys: done.dataKeys, rewrapped_vault_keys: done.vaultKeys },
         `re-wrapped ${done.dataKeys} data key(s) and ${done.vaultKeys} vault key(s) under master key ${deps.keyring.activeMasterKeyId}; older master keys can now be removed from the configuration`,
+      );
+    } else if (command === 'keys' && sub === 'rotate-signing') {
+      const rotated = await deps.services.keys.rotateSigning(cliFleetlessContext);
+      print(
+        values.json,
+        { kid: rotated.kid, retired_kids: rotated.retired, retires_at: rotated.retiresAt },
+        `added signing key ${rotated.kid}; every replica signs with it within 30 s` +
+          (rotated.retired.length === 0 ? '' : `; ${rotated.retired.join(', ')} stays in the JWKS until ${rotated.retiresAt}`),
       );
     } else if (command === 'fleet' && sub === 'create') {
       const name = rest.join(' ') || values.name;

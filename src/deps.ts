@@ -15,9 +15,11 @@ import { type Database, openDatabase, type OpenDatabaseOptions } from './db/data
 import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
 import { createFleetService } from './fleets/fleets.service.js';
+import { createKeyService } from './keys/keys.service.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createAssertionVerifier } from './tokens/assertion.js';
-import { accessTokenSigner, accessTokenVerifier, generateSigningKey, type SigningKey, signingKeyFrom } from './tokens/signing-key.js';
+import { generateSigningKey } from './tokens/signing-key.js';
+import { createSigningKeys, SIGNING_KEY_REFRESH_SECONDS, type SigningKeys } from './tokens/signing-keys.js';
 import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
@@ -34,7 +36,8 @@ export interface Deps {
   ids: IdGenerator;
   /** Request ids (X-Request-Id when the caller sends none): on the system clock, whatever clock the tests inject. */
   requestIds: IdGenerator;
-  signingKey: SigningKey;
+  /** The token-signing keys: the one that signs, the ones that verify and the JWKS (re-read every few seconds). */
+  signingKeys: SigningKeys;
   keyring: Keyring;
   /** The app's Prometheus registry; domain counters are registered on it below. */
   metrics: Metrics;
@@ -48,6 +51,7 @@ export interface Deps {
     credentialSecrets: ReturnType<typeof createCredentialSecretService>;
     vehicles: ReturnType<typeof createVehicleService>;
     tokens: ReturnType<typeof createTokenService>;
+    keys: ReturnType<typeof createKeyService>;
   };
   close(): Promise<void>;
 }
@@ -82,20 +86,28 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   }
   const database = openDatabase(config.databaseUrl, options.database);
   let pruneTimer: NodeJS.Timeout | undefined;
+  let signingKeysTimer: NodeJS.Timeout | undefined;
   try {
     const store = createStore(database);
     const keyring = createKeyring({ masterKeys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
-    const { signingKey, secretHashKey, auditKey } = await database.withStartupLock(async () => {
+    const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
       await migrate(database);
       await keyring.verifyMasterKeys();
+      await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey);
       return {
-        signingKey: signingKeyFrom(await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey)),
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
         // The audit chains' HMAC key (DESIGN.md §2.6): sealed by the master key, so database access alone cannot re-forge a chain.
         auditKey: (await loadOrCreateVaultKey(keyDeps, 'audit-hmac', () => ({ material: randomKey() }))).material,
       };
     });
+    const signingKeys = createSigningKeys({ vaultKeys: store.repos.vaultKeys, keyring, clock, issuer: config.publicUrl });
+    await signingKeys.refresh();
+    const onSigningKeysError = (error: unknown) =>
+      options.logger?.warn({ reason: (error as Error).message }, 're-reading the signing keys failed; keeping the ones loaded');
+    // Every replica picks up a rotated signing key within two intervals (DESIGN.md §3: 30 s).
+    signingKeysTimer = setInterval(() => signingKeys.refresh().catch(onSigningKeysError), SIGNING_KEY_REFRESH_SECONDS * 1000);
+    signingKeysTimer.unref();
     const metrics = createMetrics();
     const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
@@ -115,7 +127,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       audit,
       clock,
       ids,
-      sign: accessTokenSigner(signingKey),
+      sign: (claims) => {
+        signingKeys.refreshIfDue(onSigningKeysError);
+        return signingKeys.sign(claims);
+      },
       issuer: config.publicUrl,
       tokenTtlSeconds: config.tokenTtlSeconds,
       verifyAssertion: createAssertionVerifier({
@@ -146,10 +161,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       // ulid()'s default source draws random bytes one character at a time (~200 µs per id, half a GET's
       // CPU in the benchmark); the pooled monotonic generator draws once per millisecond (~1 µs).
       requestIds: ulidGenerator(),
-      signingKey,
+      signingKeys,
       keyring,
       metrics,
-      verifyAccessToken: accessTokenVerifier(signingKey, config.publicUrl),
+      verifyAccessToken: (token) => signingKeys.verify(token),
       services: {
         audit,
         fleets: createFleetService({ store, keyring, clock, ids, audit }),
@@ -158,14 +173,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         credentialSecrets: createCredentialSecretService({ store, keyring, clock, audit, secretVersionsKept: config.secretVersionsKept }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
+        keys: createKeyService({ store, keyring, clock, ids, audit, tokenTtlSeconds: config.tokenTtlSeconds }),
       },
       close: async () => {
         clearInterval(pruneTimer);
+        clearInterval(signingKeysTimer);
         await database.close();
       },
     };
   } catch (error) {
     clearInterval(pruneTimer);
+    clearInterval(signingKeysTimer);
     await database.close();
     throw error;
   }

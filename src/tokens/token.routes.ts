@@ -123,7 +123,7 @@ export function assertionIssuer(jwt: string | undefined): string | undefined {
 }
 
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
-export function registerTokenRoutes(app: App, service: TokenService, jwks: { keys: Record<string, unknown>[] }, failures: Counter<'reason'>) {
+export function registerTokenRoutes(app: App, service: TokenService, jwks: () => { keys: Record<string, unknown>[] }, failures: Counter<'reason'>) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
   app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16_384 });
@@ -169,6 +169,6 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
       summary: 'Public keys that verify the access tokens',
       response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
     },
-    handler: async () => jwks,
+    handler: async () => jwks(),
   });
 }
