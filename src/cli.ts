@@ -12,6 +12,8 @@ import { AppError } from './http/app-error.js';
 const usage = `usage: fleetvault <command> [options]
 
   fleet create <name> [--json]
+  fleet delete <fleet id> [--purge] [--json]   refuses while it holds credentials or vehicles;
+                              --purge destroys its data key, then every row of it (its audit chain too)
   client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
@@ -56,6 +58,24 @@ async function createKeyClient(
   );
 }
 
+/** `fleet delete <id> [--purge]`: after a purge on SQLite, the WAL is checkpointed so no page of the fleet stays in it. */
+async function deleteFleet(deps: Awaited<ReturnType<typeof createDeps>>, fleetId: string | undefined, purge: boolean, json: boolean) {
+  if (fleetId === undefined) throw new UsageError('fleet delete needs the fleet id');
+  const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge });
+  const checkpointed = !purge || (await deps.database.checkpoint());
+  if (!checkpointed) {
+    process.stderr.write('fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of the fleet until the next checkpoint\n');
+  }
+  print(
+    json,
+    { id: fleetId, purged: purge, last_seq: last?.lastSeq ?? null, last_hash: last?.lastHash ?? null, wal_checkpointed: checkpointed },
+    purge
+      ? `purged fleet ${fleetId}: its data key is destroyed and its rows deleted` +
+          (last === null ? ' (finishing an earlier purge)' : `; its audit chain ended at seq ${last.lastSeq}, hash ${last.lastHash}`)
+      : `deleted fleet ${fleetId} and its clients; its audit chain is kept`,
+  );
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -68,13 +88,14 @@ async function run(argv: string[]): Promise<void> {
       'public-key': { type: 'string' },
       'expect-head': { type: 'string' },
       since: { type: 'string' },
+      purge: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'fleet create', 'client create', 'key-client create', 'audit verify', 'audit export'];
+  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'fleet create', 'fleet delete', 'client create', 'key-client create', 'audit verify', 'audit export'];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -115,6 +136,8 @@ async function run(argv: string[]): Promise<void> {
       if (name === undefined) throw new UsageError('fleet create needs a name');
       const fleet = await deps.services.fleets.create(cliFleetlessContext, name);
       print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
+    } else if (command === 'fleet' && sub === 'delete') {
+      await deleteFleet(deps, rest[0] ?? values.fleet, values.purge, values.json);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
       const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0);

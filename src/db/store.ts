@@ -6,6 +6,7 @@ import { createIdempotencyRepo } from '../credentials/idempotency.repo.js';
 import { createSecretVersionRepo } from '../credentials/secret-versions.repo.js';
 import { createDataKeyRepo } from '../crypto/data-keys.repo.js';
 import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
+import { createFleetOffboardingRepo } from '../fleets/fleet-offboarding.repo.js';
 import { createFleetRepo } from '../fleets/fleets.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
@@ -28,6 +29,7 @@ const repoFactories = {
   jtis: createJtiRepo,
   audit: createAuditRepo,
   secretVersions: createSecretVersionRepo,
+  fleetOffboarding: createFleetOffboardingRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };
