@@ -7,6 +7,7 @@ import { cliContext, cliFleetlessContext } from './core/context.js';
 import { createDeps } from './deps.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { runRekey } from './keys/rekey.cli.js';
 import { AppError } from './http/app-error.js';
 
 const usage = `usage: fleetvault <command> [options]
@@ -18,6 +19,8 @@ const usage = `usage: fleetvault <command> [options]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
+  keys rotate-data-key (--fleet <id> | --all) [--batch-rows n] [--json]   a new data key per fleet, every kept secret
+                              re-sealed under it online, then the old key destroyed (resumable: run it again)
   keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${auditUsage}
 
@@ -89,13 +92,15 @@ async function run(argv: string[]): Promise<void> {
       'expect-head': { type: 'string' },
       since: { type: 'string' },
       purge: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+      'batch-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'fleet create', 'fleet delete', 'client create', 'key-client create', 'audit verify', 'audit export'];
+  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'keys rotate-data-key', 'fleet create', 'fleet delete', 'client create', 'key-client create', 'audit verify', 'audit export'];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -131,6 +136,15 @@ async function run(argv: string[]): Promise<void> {
         `added signing key ${rotated.kid}; every replica signs with it within 30 s` +
           (rotated.retired.length === 0 ? '' : `; ${rotated.retired.join(', ')} stays in the JWKS until ${rotated.retiresAt}`),
       );
+    } else if (command === 'keys' && sub === 'rotate-data-key') {
+      if ((values.fleet === undefined) === !values.all) throw new UsageError('keys rotate-data-key needs --fleet <id> or --all (one of them)');
+      const target = values.fleet === undefined ? { all: true as const } : { fleetId: values.fleet };
+      const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+      if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1 && batchRows <= 10_000)) {
+        throw new UsageError('--batch-rows must be a whole number from 1 to 10000');
+      }
+      const rotation = batchRows === undefined ? deps.services.dataKeyRotation : deps.dataKeyRotationWith({ batchRows });
+      await runRekey(rotation, cliFleetlessContext, target, { json: values.json, stdout: process.stdout, stderr: process.stderr });
     } else if (command === 'fleet' && sub === 'create') {
       const name = rest.join(' ') || values.name;
       if (name === undefined) throw new UsageError('fleet create needs a name');

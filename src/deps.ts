@@ -15,6 +15,7 @@ import { type Database, openDatabase, type OpenDatabaseOptions } from './db/data
 import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
 import { createFleetService } from './fleets/fleets.service.js';
+import { createDataKeyRotation } from './keys/data-key-rotation.js';
 import { createKeyService } from './keys/keys.service.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createAssertionVerifier } from './tokens/assertion.js';
@@ -52,7 +53,10 @@ export interface Deps {
     vehicles: ReturnType<typeof createVehicleService>;
     tokens: ReturnType<typeof createTokenService>;
     keys: ReturnType<typeof createKeyService>;
+    dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
   };
+  /** The data-key rotation with other settings (the CLI's --batch-rows). */
+  dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
   close(): Promise<void>;
 }
 
@@ -174,7 +178,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         keys: createKeyService({ store, keyring, clock, ids, audit, tokenTtlSeconds: config.tokenTtlSeconds }),
+        dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
       },
+      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);

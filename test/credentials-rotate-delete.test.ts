@@ -33,7 +33,7 @@ const create = async (brand = 'niu', body: Record<string, unknown> = { client_id
 /** The stored secrets, opened the way the vault opens them: proves what a rotation kept. */
 async function storedSecrets(id: string): Promise<Record<string, string>> {
   const row = await t.deps.database.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  return createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos }).openSecrets(fleetId, id, row.secret_version, row.sealed_secrets);
+  return createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos }).openSecrets(fleetId, id, row.secret_version, row.sealed_secrets, row.data_key_id);
 }
 
 const pointers = (problem: Record<string, unknown>) => (problem.errors as { pointer: string }[]).map((e) => e.pointer);

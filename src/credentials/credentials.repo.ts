@@ -98,7 +98,14 @@ export function createCredentialRepo(db: Kysely<DB>) {
       fleetId: string,
       id: string,
       expectedVersion: number,
-      update: { sealed_secrets: Buffer; secret_version: number; updated_at: string; secret_updated_at: string; secret_created_by: string },
+      update: {
+        sealed_secrets: Buffer;
+        data_key_id: string;
+        secret_version: number;
+        updated_at: string;
+        secret_updated_at: string;
+        secret_created_by: string;
+      },
     ): Promise<boolean> {
       const result = await db
         .updateTable('credentials')

@@ -139,7 +139,7 @@ export function createCredentialService(deps: {
       // Seal before the transaction opens: slow work never holds the write lock.
       const id = ids.next();
       const now = clock.now().toISOString();
-      const sealed = await keyring.sealSecrets(fleetId, id, 1, secrets);
+      const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
       const key = name === null ? '' : nameKey(name);
       try {
         await store.transaction(async (repos) => {
@@ -161,6 +161,7 @@ export function createCredentialService(deps: {
             name_missing: name === null ? 1 : 0,
             fields: JSON.stringify(fields),
             sealed_secrets: sealed,
+            data_key_id: dataKeyId,
             secret_version: 1,
             created_at: now,
             updated_at: now,
@@ -223,15 +224,15 @@ export function createCredentialService(deps: {
         if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
           throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
         }
-        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets);
+        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets, current.data_key_id);
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
-        const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
+        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
         const won = await store.transaction(async (repos) => {
-          if (!(await replaceCurrentSecrets(repos, current, { sealed, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
+          if (!(await replaceCurrentSecrets(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
           const fields = Object.keys(update).filter((field) => update[field] !== undefined);
           await audit.append(repos, { ...eventOf(context, current), action: 'credential.rotated', details: { secret_version: version, fields } });
           return true;

@@ -7,7 +7,9 @@ export interface FleetsTable {
   created_at: string;
 }
 
+/** A fleet's data keys (several while a re-encryption runs; the newest seals), migration 0006. */
 export interface FleetDataKeysTable {
+  id: string;
   fleet_id: string;
   kek_id: string;
   wrapped_key: Buffer;
@@ -51,6 +53,8 @@ export interface CredentialsTable {
   secret_updated_at: string;
   /** JSON actor `{type, id}` who made the current secret version (migration 0004); null before it. */
   secret_created_by: string | null;
+  /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */
+  data_key_id: string | null;
 }
 
 export interface VehiclesTable {
@@ -116,6 +120,8 @@ export interface CredentialSecretVersionsTable {
   sealed_secrets: Buffer;
   created_at: string;
   created_by: string | null;
+  /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */
+  data_key_id: string | null;
 }
 
 export interface SchemaMigrationsTable {

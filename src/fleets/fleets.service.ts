@@ -20,7 +20,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
     async create(context: FleetlessContext, rawName: string): Promise<Fleet> {
       const name = parseOrThrow(fleetNameSchema, rawName, '/name');
       const fleet = { id: ids.next(), name, created_at: clock.now().toISOString() };
-      const wrapped = keyring.newWrappedDataKey(fleet.id, fleet.created_at);
+      const wrapped = keyring.newWrappedDataKey(fleet.id, fleet.created_at, ids.next());
       await store.transaction(async (repos) => {
         await repos.fleets.insert(fleet);
         await repos.dataKeys.insert(wrapped);
