@@ -170,4 +170,28 @@ describe('keys rotate-data-key', { timeout: 120_000 }, () => {
     expect(Object.keys(byKey)).toEqual(keys);
     expect(await revealAll()).toBe(byKey[keys[0]!]);
   });
+
+  it('--all gives every fleet a new key; every secret still opens', async () => {
+    const other = await t.newFleet();
+    const id = (await t.call(other.token, 'POST', '/niu/credentials', niuExample)).json().id as string;
+    const before = await dataKeysOf(other.fleetId);
+    const result = await runTsScript('src/cli.ts', ['keys', 'rotate-data-key', '--all', '--json'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const done = lines(result.stdout).filter((line) => line.event === 'done');
+    expect(done.map((line) => line.fleet_id)).toEqual(expect.arrayContaining([fleet.fleetId, other.fleetId]));
+    const after = await dataKeysOf(other.fleetId);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    expect(await rowsByKey(other.fleetId)).toEqual({ [after[0]!]: 1 });
+    expect((await t.call(other.token, 'GET', `/niu/credentials/${id}/secrets`)).json().secrets).toEqual({ client_secret: niuExample.client_secret });
+  });
+
+  it('refuses a call without --fleet or --all (exit 2), and names an unknown fleet (exit 1) without a stack trace', async () => {
+    const neither = await runTsScript('src/cli.ts', ['keys', 'rotate-data-key'], env);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('keys rotate-data-key needs --fleet <id> or --all');
+    const unknown = await runTsScript('src/cli.ts', ['keys', 'rotate-data-key', '--fleet', '01ARZ3NDEKTSV4RRFFQ69G5FAV'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('fleetvault: Fleet not found.\n');
+  });
 });
