@@ -30,7 +30,7 @@ async function createLoop(deps: Deps, fleetId: string, audited: boolean): Promis
   while (Date.now() < deadline) {
     const id = ids.next();
     const now = clock.now().toISOString();
-    const sealed = await keyring.sealSecrets(fleetId, id, 1, { client_secret: `secret-${ops}` });
+    const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, { client_secret: `secret-${ops}` });
     const row = {
       id,
       fleet_id: fleetId,
@@ -40,6 +40,7 @@ async function createLoop(deps: Deps, fleetId: string, audited: boolean): Promis
       name_missing: 1,
       fields: JSON.stringify({ client_id: `client-${ops}` }),
       sealed_secrets: sealed,
+      data_key_id: dataKeyId,
       secret_version: 1,
       created_at: now,
       updated_at: now,

@@ -9,9 +9,10 @@
  *   BENCH_SMALL_SCALE=1000   rows of the small fleet it is compared with
  *   BENCH_POOL=200           credentials of the main fleet (GET and PATCH cycle through them)
  *   BENCH_DATABASE_URL       PostgreSQL to compare with (else TEST_DATABASE_URL); a schema is created and dropped
- *   BENCH_PARTS=sqlite,postgres,scale,exchange   which parts to run
+ *   BENCH_PARTS=sqlite,postgres,scale,exchange   which parts to run (add `rekey`: data-key re-encryption, bench/rekey.ts)
  *   BENCH_EXCHANGE_REQUESTS=10000, BENCH_EXCHANGE_CONNECTIONS=50, BENCH_EXCHANGE_CREDENTIALS=20
  *                            the exchange part: cached brand token exchanges beside GET by id
+ *   BENCH_REKEY_ROWS=100000  credentials the rekey part re-encrypts
  *   BENCH_LOG_LEVEL=silent   the app's log level (other levels log to /dev/null, as in production)
  *   BENCH_DATA_DIR           where the temporary SQLite files go (default: the OS temp dir)
  *   BENCH_PROFILE=1          V8 CPU profiles of the server processes (path printed at the end)
@@ -29,6 +30,7 @@ import { appScenarios, bareScenario, exchangeScenarios, listScenarios, type Scen
 import { startEmulator } from '../test/emulators/emulator.js';
 import { smartcarEmulator } from '../test/emulators/smartcar.js';
 import { COMMON_TERM, seedSqlite, sqliteCursorAt, sqliteListPlan, sqliteTimeListQuery } from './seed.js';
+import { type RekeyBenchResult, runRekeyBench } from './rekey.js';
 import { profileDir, type ServerProcess, startServerProcess } from './server-process.js';
 
 function numberSetting(name: string, fallback: number): number {
@@ -86,6 +88,7 @@ const results = {
   machine: machineInfo(),
   settings: { ...settings, postgresUrl: pgUrl?.replace(/\/\/[^@/]*@/, '//***@') },
   scenarios: [] as ScenarioRecord[],
+  rekey: null as null | RekeyBenchResult,
   rawInsert: null as null | { ops: number; seconds: number; opsPerSecond: number; startedAt: string },
   postVsRaw: null as null | number,
   scale: null as null | {
@@ -276,6 +279,21 @@ async function main() {
     // 4. Brand token exchange: cached exchanges against GET by id, upstream calls counted.
     if (settings.parts.includes('exchange')) await runExchange(path.join(dataRoot, 'exchange'), servers);
     else results.skipped.push('exchange (BENCH_PARTS)');
+    // 5. Rekey: keys rotate-data-key over a large fleet while GETs go on (issue 16).
+    if (settings.parts.includes('rekey')) {
+      const rekey = await runRekeyBench(path.join(dataRoot, 'rekey'), {
+        rows: numberSetting('BENCH_REKEY_ROWS', 100_000),
+        connections: settings.connections,
+        seconds: settings.seconds,
+        log,
+      });
+      results.rekey = rekey;
+      const during = rekey.during.map((w) => w.p99Ms.toFixed(1)).join(', ');
+      log(
+        `rekey: ${rekey.rows} rows in ${rekey.rekeySeconds.toFixed(1)} s = ${Math.round(rekey.rowsPerSecond)} rows/s; ` +
+          `GET p99 idle ${rekey.idle.p99Ms.toFixed(1)} ms, during [${during}] ms: worst ${rekey.p99Ratio.toFixed(2)}x idle (goal <= 2x)`,
+      );
+    } else results.skipped.push('rekey (BENCH_PARTS)');
   } finally {
     for (const server of servers) await server.close().catch(() => {});
     if (pgSchema) await pgAdmin(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`).catch((e: Error) => log(`could not drop ${pgSchema}: ${e.message}`));

@@ -50,8 +50,8 @@ export function seedSqlite(file: string, fleetId: string, templateId: string, co
     if (template === undefined) throw new Error(`seed: template credential ${templateId} not found`);
     const insert = db.prepare(
       `INSERT INTO credentials (id, fleet_id, brand, name, name_key, name_missing, fields, sealed_secrets,
-         secret_version, created_at, updated_at, secret_updated_at)
-       VALUES (?, ?, 'niu', ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
+         data_key_id, secret_version, created_at, updated_at, secret_updated_at)
+       VALUES (?, ?, 'niu', ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
     );
     const ids = ulidGenerator();
     const now = new Date().toISOString();
@@ -59,7 +59,7 @@ export function seedSqlite(file: string, fleetId: string, templateId: string, co
       for (let i = from; i < to; i++) {
         const name = seededName(i);
         insert.run(ids.next(), fleetId, name, name === null ? '' : nameKey(name), name === null ? 1 : 0,
-          JSON.stringify({ client_id: `client-${i}` }), template.sealed_secrets, now, now, now);
+          JSON.stringify({ client_id: `client-${i}` }), template.sealed_secrets, template.data_key_id, now, now, now);
       }
     });
     const BATCH_ROWS = 50_000;

@@ -43,7 +43,7 @@ export interface BuildAppOptions {
 
 /** The whole HTTP API, wired from `deps`. Never listens: `server.ts` does. */
 export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
-  const { config, signingKey, services, metrics } = deps;
+  const { config, signingKeys, services, metrics } = deps;
   const loggerOption =
     options.logger !== undefined && typeof options.logger === 'object' && options.logger !== null && 'child' in options.logger
       ? { loggerInstance: options.logger as FastifyServerOptions['loggerInstance'] }
@@ -114,7 +114,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);
   registerBrandRoutes(app);
-  registerTokenRoutes(app, services.tokens, { keys: [signingKey.publicJwk] }, metrics.authenticationFailures);
+  registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
   registerCredentialRoutes(app, services.credentials, services.exchange);

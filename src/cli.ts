@@ -8,15 +8,21 @@ import { createDeps } from './deps.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { defaultScopes } from './core/scopes.js';
+import { runRekey } from './keys/rekey.cli.js';
 import { AppError } from './http/app-error.js';
 
 const usage = `usage: fleetvault <command> [options]
 
   fleet create <name> [--json]
+  fleet delete <fleet id> [--purge] [--json]   refuses while it holds credentials or vehicles;
+                              --purge destroys its data key, then every row of it (its audit chain too)
   client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
+  keys rotate-data-key (--fleet <id> | --all) [--batch-rows n] [--json]   a new data key per fleet, every kept secret
+                              re-sealed under it online, then the old key destroyed (resumable: run it again)
+  keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${auditUsage}
 
 Without --scopes a client gets ${defaultScopes.join(',')} only; credentials:reveal, credentials:exchange
@@ -58,6 +64,24 @@ async function createKeyClient(
   );
 }
 
+/** `fleet delete <id> [--purge]`: after a purge on SQLite, the WAL is checkpointed so no page of the fleet stays in it. */
+async function deleteFleet(deps: Awaited<ReturnType<typeof createDeps>>, fleetId: string | undefined, purge: boolean, json: boolean) {
+  if (fleetId === undefined) throw new UsageError('fleet delete needs the fleet id');
+  const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge });
+  const checkpointed = !purge || (await deps.database.checkpoint());
+  if (!checkpointed) {
+    process.stderr.write('fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of the fleet until the next checkpoint\n');
+  }
+  print(
+    json,
+    { id: fleetId, purged: purge, last_seq: last?.lastSeq ?? null, last_hash: last?.lastHash ?? null, wal_checkpointed: checkpointed },
+    purge
+      ? `purged fleet ${fleetId}: its data key is destroyed and its rows deleted` +
+          (last === null ? ' (finishing an earlier purge)' : `; its audit chain ended at seq ${last.lastSeq}, hash ${last.lastHash}`)
+      : `deleted fleet ${fleetId} and its clients; its audit chain is kept`,
+  );
+}
+
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -70,13 +94,16 @@ async function run(argv: string[]): Promise<void> {
       'public-key': { type: 'string' },
       'expect-head': { type: 'string' },
       since: { type: 'string' },
+      purge: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
+      'batch-rows': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'fleet create', 'client create', 'key-client create', 'audit verify', 'audit export'];
+  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'keys rotate-data-key', 'fleet create', 'fleet delete', 'client create', 'key-client create', 'audit verify', 'audit export'];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -98,17 +125,36 @@ async function run(argv: string[]): Promise<void> {
     if (command === 'audit') {
       process.exitCode = await runAuditCommand(deps.services.audit, sub, values, process.stdout);
     } else if (command === 'keys' && sub === 'rotate') {
-      const done = await deps.keyring.rewrapToActive();
+      const done = await deps.services.keys.rotateMaster(cliFleetlessContext);
       print(
         values.json,
         { active_master_key: deps.keyring.activeMasterKeyId, rewrapped_data_keys: done.dataKeys, rewrapped_vault_keys: done.vaultKeys },
         `re-wrapped ${done.dataKeys} data key(s) and ${done.vaultKeys} vault key(s) under master key ${deps.keyring.activeMasterKeyId}; older master keys can now be removed from the configuration`,
       );
+    } else if (command === 'keys' && sub === 'rotate-signing') {
+      const rotated = await deps.services.keys.rotateSigning(cliFleetlessContext);
+      print(
+        values.json,
+        { kid: rotated.kid, retired_kids: rotated.retired, retires_at: rotated.retiresAt },
+        `added signing key ${rotated.kid}; every replica signs with it within 30 s` +
+          (rotated.retired.length === 0 ? '' : `; ${rotated.retired.join(', ')} stays in the JWKS until ${rotated.retiresAt}`),
+      );
+    } else if (command === 'keys' && sub === 'rotate-data-key') {
+      if ((values.fleet === undefined) === !values.all) throw new UsageError('keys rotate-data-key needs --fleet <id> or --all (one of them)');
+      const target = values.fleet === undefined ? { all: true as const } : { fleetId: values.fleet };
+      const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
+      if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1 && batchRows <= 10_000)) {
+        throw new UsageError('--batch-rows must be a whole number from 1 to 10000');
+      }
+      const rotation = batchRows === undefined ? deps.services.dataKeyRotation : deps.dataKeyRotationWith({ batchRows });
+      await runRekey(rotation, cliFleetlessContext, target, { json: values.json, stdout: process.stdout, stderr: process.stderr });
     } else if (command === 'fleet' && sub === 'create') {
       const name = rest.join(' ') || values.name;
       if (name === undefined) throw new UsageError('fleet create needs a name');
       const fleet = await deps.services.fleets.create(cliFleetlessContext, name);
       print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
+    } else if (command === 'fleet' && sub === 'delete') {
+      await deleteFleet(deps, rest[0] ?? values.fleet, values.purge, values.json);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
       const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? defaultScopes;

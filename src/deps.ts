@@ -17,9 +17,12 @@ import { createStore, type Store } from './db/store.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import { createFleetService } from './fleets/fleets.service.js';
+import { createDataKeyRotation } from './keys/data-key-rotation.js';
+import { createKeyService } from './keys/keys.service.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { createAssertionVerifier } from './tokens/assertion.js';
-import { accessTokenSigner, accessTokenVerifier, generateSigningKey, type SigningKey, signingKeyFrom } from './tokens/signing-key.js';
+import { generateSigningKey } from './tokens/signing-key.js';
+import { createSigningKeys, SIGNING_KEY_REFRESH_SECONDS, type SigningKeys } from './tokens/signing-keys.js';
 import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
@@ -36,7 +39,8 @@ export interface Deps {
   ids: IdGenerator;
   /** Request ids (X-Request-Id when the caller sends none): on the system clock, whatever clock the tests inject. */
   requestIds: IdGenerator;
-  signingKey: SigningKey;
+  /** The token-signing keys: the one that signs, the ones that verify and the JWKS (re-read every few seconds). */
+  signingKeys: SigningKeys;
   keyring: Keyring;
   /** The app's Prometheus registry; domain counters are registered on it below. */
   metrics: Metrics;
@@ -51,7 +55,11 @@ export interface Deps {
     vehicles: ReturnType<typeof createVehicleService>;
     tokens: ReturnType<typeof createTokenService>;
     exchange: ReturnType<typeof createBrandExchange>;
+    keys: ReturnType<typeof createKeyService>;
+    dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
   };
+  /** The data-key rotation with other settings (the CLI's --batch-rows). */
+  dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
   close(): Promise<void>;
 }
 
@@ -87,20 +95,28 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   }
   const database = openDatabase(config.databaseUrl, options.database);
   let pruneTimer: NodeJS.Timeout | undefined;
+  let signingKeysTimer: NodeJS.Timeout | undefined;
   try {
     const store = createStore(database);
     const keyring = createKeyring({ masterKeys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
-    const { signingKey, secretHashKey, auditKey } = await database.withStartupLock(async () => {
+    const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
       await migrate(database);
       await keyring.verifyMasterKeys();
+      await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey);
       return {
-        signingKey: signingKeyFrom(await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey)),
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
         // The audit chains' HMAC key (DESIGN.md §2.6): sealed by the master key, so database access alone cannot re-forge a chain.
         auditKey: (await loadOrCreateVaultKey(keyDeps, 'audit-hmac', () => ({ material: randomKey() }))).material,
       };
     });
+    const signingKeys = createSigningKeys({ vaultKeys: store.repos.vaultKeys, keyring, clock, issuer: config.publicUrl });
+    await signingKeys.refresh();
+    const onSigningKeysError = (error: unknown) =>
+      options.logger?.warn({ reason: (error as Error).message }, 're-reading the signing keys failed; keeping the ones loaded');
+    // Every replica picks up a rotated signing key within two intervals (DESIGN.md §3: 30 s).
+    signingKeysTimer = setInterval(() => signingKeys.refresh().catch(onSigningKeysError), SIGNING_KEY_REFRESH_SECONDS * 1000);
+    signingKeysTimer.unref();
     const metrics = createMetrics();
     const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
@@ -120,7 +136,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       audit,
       clock,
       ids,
-      sign: accessTokenSigner(signingKey),
+      sign: (claims) => {
+        signingKeys.refreshIfDue(onSigningKeysError);
+        return signingKeys.sign(claims);
+      },
       issuer: config.publicUrl,
       tokenTtlSeconds: config.tokenTtlSeconds,
       verifyAssertion: createAssertionVerifier({
@@ -166,10 +185,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       // ulid()'s default source draws random bytes one character at a time (~200 µs per id, half a GET's
       // CPU in the benchmark); the pooled monotonic generator draws once per millisecond (~1 µs).
       requestIds: ulidGenerator(),
-      signingKey,
+      signingKeys,
       keyring,
       metrics,
-      verifyAccessToken: accessTokenVerifier(signingKey, config.publicUrl),
+      verifyAccessToken: (token) => signingKeys.verify(token),
       services: {
         audit,
         fleets: createFleetService({ store, keyring, clock, ids, audit }),
@@ -179,14 +198,19 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,
+        keys: createKeyService({ store, keyring, clock, ids, audit, tokenTtlSeconds: config.tokenTtlSeconds }),
+        dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
       },
+      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
         clearInterval(pruneTimer);
+        clearInterval(signingKeysTimer);
         await database.close();
       },
     };
   } catch (error) {
     clearInterval(pruneTimer);
+    clearInterval(signingKeysTimer);
     await database.close();
     throw error;
   }

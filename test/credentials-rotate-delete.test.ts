@@ -34,7 +34,7 @@ const create = async (brand = 'niu', body: Record<string, unknown> = { client_id
 async function storedSecrets(id: string): Promise<Record<string, string>> {
   const row = await t.deps.database.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const keyring = createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos });
-  return keyring.openSecrets(fleetId, id, row.secret_version, row.sealed_secrets);
+  return keyring.openSecrets(fleetId, id, row.secret_version, row.sealed_secrets, row.data_key_id);
 }
 
 const pointers = (problem: Record<string, unknown>) => (problem.errors as { pointer: string }[]).map((e) => e.pointer);

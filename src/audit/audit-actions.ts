@@ -44,9 +44,24 @@ export const auditActions = {
     target: 'fleet',
     details: z.strictObject({ purged: z.boolean(), last_seq: z.number().int().min(0), last_hash: z.string().max(64) }),
   },
-  'keys.master_rotated': { target: 'key', details: z.strictObject({ kek_id: z.string().max(64), data_keys_rewrapped: z.number().int() }) },
-  'keys.data_key_rotated': { target: 'key', details: z.strictObject({ fleet_id: z.string().max(32), rows_resealed: z.number().int() }) },
-  'keys.signing_rotated': { target: 'key', details: z.strictObject({ kid: z.string().max(64) }) },
+  'keys.master_rotated': {
+    target: 'key',
+    details: z.strictObject({ kek_id: z.string().max(64), data_keys_rewrapped: z.number().int(), vault_keys_resealed: z.number().int() }),
+  },
+  'keys.data_key_rotated': {
+    target: 'key',
+    details: z.strictObject({
+      fleet_id: z.string().max(32),
+      data_key_id: z.string().max(32),
+      rows_resealed: z.number().int(),
+      destroyed_data_key_ids: z.array(z.string().max(32)).max(16),
+      resumed: z.boolean(),
+    }),
+  },
+  'keys.signing_rotated': {
+    target: 'key',
+    details: z.strictObject({ kid: z.string().max(64), retired_kids: z.array(z.string().max(64)).max(16), retires_at: z.string().max(32) }),
+  },
 } as const satisfies Record<string, { target: string; details: z.ZodType }>;
 
 export type AuditAction = keyof typeof auditActions;

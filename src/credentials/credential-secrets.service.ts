@@ -34,12 +34,12 @@ export interface SecretVersionView {
 export function createCredentialSecretService(deps: { store: Store; keyring: Keyring; clock: Clock; audit: AuditTrail; secretVersionsKept: number }) {
   const { store, keyring, clock, audit, secretVersionsKept } = deps;
 
-  /** The sealed secrets of `version` (the current one, or a kept earlier one), or 404 once destroyed. */
-  async function sealedVersion(row: CredentialRowWithCount, version: number): Promise<Buffer> {
-    if (version === row.secret_version) return row.sealed_secrets;
+  /** The secrets of `version` (the current one, or a kept earlier one), opened with the data key its row names; 404 once destroyed. */
+  async function openVersion(row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
     const kept = version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version) : undefined;
-    if (kept === undefined) throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
-    return kept.sealed_secrets;
+    const sealed = version === row.secret_version ? row : kept;
+    if (sealed === undefined) throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
+    return keyring.openSecrets(row.fleet_id, row.id, version, sealed.sealed_secrets, sealed.data_key_id);
   }
 
   return {
@@ -47,7 +47,7 @@ export function createCredentialSecretService(deps: { store: Store; keyring: Key
       const brand = requireBrand(brandSlug);
       const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
       const version = options.version ?? row.secret_version;
-      const secrets = await keyring.openSecrets(row.fleet_id, row.id, version, await sealedVersion(row, version));
+      const secrets = await openVersion(row, version);
       await store.transaction((repos) =>
         audit.append(repos, { ...eventOf(context, row), action: 'credential.revealed', details: { secret_version: version, format: options.format } }),
       );
@@ -83,12 +83,12 @@ export function createCredentialSecretService(deps: { store: Store; keyring: Key
       if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
         throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
       }
-      const secrets = await keyring.openSecrets(row.fleet_id, row.id, restoredFrom, await sealedVersion(row, restoredFrom));
+      const secrets = await openVersion(row, restoredFrom);
       const version = row.secret_version + 1;
       const now = clock.now().toISOString();
-      const sealed = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
+      const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
       const won = await store.transaction(async (repos) => {
-        if (!(await replaceCurrentSecrets(repos, row, { sealed, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
+        if (!(await replaceCurrentSecrets(repos, row, { sealed, dataKeyId, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
         await audit.append(repos, { ...eventOf(context, row), action: 'credential.restored', details: { secret_version: version, restored_from: restoredFrom } });
         return true;
       });

@@ -6,7 +6,7 @@ export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
 type RotationUpdate = Pick<
   CredentialRow,
-  'sealed_secrets' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'secret_created_by' | 'status' | 'status_checked_at'
+  'sealed_secrets' | 'data_key_id' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'secret_created_by' | 'status' | 'status_checked_at'
 >;
 
 export interface CredentialListFilter {

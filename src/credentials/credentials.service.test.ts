@@ -4,6 +4,7 @@ import { recordingAudit, stubStore } from '../../test/helpers/stub-store.js';
 import { ulidGenerator } from '../core/clock.js';
 import { cliContext } from '../core/context.js';
 import { sodiumReady } from '../crypto/aead.js';
+import type { DataKeyRow } from '../crypto/data-keys.repo.js';
 import { createKeyring } from '../crypto/keyring.js';
 import { AppError } from '../http/app-error.js';
 import type { CredentialRow } from './credentials.repo.js';
@@ -18,7 +19,9 @@ beforeAll(() => sodiumReady());
 function setup() {
   const rows = new Map<string, CredentialRow>();
   const calls: string[] = [];
+  const dataKey: { row?: DataKeyRow } = {};
   const store = stubStore({
+    dataKeys: { active: async () => dataKey.row },
     fleets: { lockForWrite: async (fleetId) => void calls.push(`lock ${fleetId}`) },
     credentials: {
       insert: async (row) => void rows.set(row.id, row),
@@ -35,7 +38,7 @@ function setup() {
     },
   });
   const keyring = createKeyring({ masterKeys: [{ id: 'unit', key: randomBytes(32) }], repos: store.repos });
-  keyring.newWrappedDataKey(FLEET, clock.now().toISOString());
+  dataKey.row = keyring.newWrappedDataKey(FLEET, clock.now().toISOString(), ulidGenerator(clock).next());
   const service = createCredentialService({ store, keyring, clock, ids: ulidGenerator(clock), fingerprint: (text) => text, audit: recordingAudit().audit, secretVersionsKept: 10 });
   return { service, rows, calls, store };
 }

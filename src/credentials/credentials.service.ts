@@ -143,7 +143,7 @@ export function createCredentialService(deps: {
       // Seal before the transaction opens: slow work never holds the write lock.
       const id = ids.next();
       const now = clock.now().toISOString();
-      const sealed = await keyring.sealSecrets(fleetId, id, 1, secrets);
+      const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
       const key = name === null ? '' : nameKey(name);
       try {
         await store.transaction(async (repos) => {
@@ -165,6 +165,7 @@ export function createCredentialService(deps: {
             name_missing: name === null ? 1 : 0,
             fields: JSON.stringify(fields),
             sealed_secrets: sealed,
+            data_key_id: dataKeyId,
             secret_version: 1,
             created_at: now,
             updated_at: now,
@@ -238,7 +239,7 @@ export function createCredentialService(deps: {
         if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
           throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
         }
-        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets);
+        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets, current.data_key_id);
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
@@ -246,13 +247,12 @@ export function createCredentialService(deps: {
         if (verify) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
-        const sealed = await keyring.sealSecrets(fleetId, current.id, version, secrets);
+        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
         const won = await store.transaction(async (repos) => {
           // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
           const status = verify ? { status: 'authorized' as const, status_checked_at: now } : { status: 'unknown' as const, status_checked_at: null };
-          if (!(await replaceCurrentSecrets(repos, current, { sealed, version, now, createdBy: context.actor, ...status }, secretVersionsKept))) {
-            return false;
-          }
+          const next = { sealed, dataKeyId, version, now, createdBy: context.actor, ...status };
+          if (!(await replaceCurrentSecrets(repos, current, next, secretVersionsKept))) return false;
           const fields = Object.keys(update).filter((field) => update[field] !== undefined);
           await audit.append(repos, { ...eventOf(context, current), action: 'credential.rotated', details: { secret_version: version, fields } });
           return true;
@@ -275,7 +275,7 @@ export function createCredentialService(deps: {
         brand: row.brand,
         secret_version: row.secret_version,
         fields: JSON.parse(row.fields) as Record<string, string>,
-        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets),
+        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
       };
     },
 

@@ -21,7 +21,7 @@ export function createSecretVersionRepo(db: Kysely<DB>) {
     },
 
     /** Metadata of the kept earlier versions, newest first (never the sealed secrets). */
-    async list(fleetId: string, credentialId: string): Promise<Omit<SecretVersionRow, 'sealed_secrets'>[]> {
+    async list(fleetId: string, credentialId: string): Promise<Omit<SecretVersionRow, 'sealed_secrets' | 'data_key_id'>[]> {
       return db
         .selectFrom('credential_secret_versions')
         .select(['credential_id', 'fleet_id', 'secret_version', 'created_at', 'created_by'])

@@ -4,6 +4,8 @@ import type { CredentialRow } from './credentials.repo.js';
 
 export interface NextSecrets {
   sealed: Buffer;
+  /** The data key `sealed` is under. */
+  dataKeyId: string;
   version: number;
   now: string;
   createdBy: Actor;
@@ -21,6 +23,7 @@ export interface NextSecrets {
 export async function replaceCurrentSecrets(repos: Repos, current: CredentialRow, next: NextSecrets, kept: number): Promise<boolean> {
   const won = await repos.credentials.rotateSecrets(current.fleet_id, current.id, current.secret_version, {
     sealed_secrets: next.sealed,
+    data_key_id: next.dataKeyId,
     secret_version: next.version,
     updated_at: next.now,
     secret_updated_at: next.now,
@@ -35,6 +38,7 @@ export async function replaceCurrentSecrets(repos: Repos, current: CredentialRow
       fleet_id: current.fleet_id,
       secret_version: current.secret_version,
       sealed_secrets: current.sealed_secrets,
+      data_key_id: current.data_key_id,
       created_at: current.secret_updated_at,
       created_by: current.secret_created_by,
     });

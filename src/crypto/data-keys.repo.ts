@@ -2,24 +2,43 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 
 export interface DataKeyRow {
+  id: string;
   fleet_id: string;
   kek_id: string;
   wrapped_key: Buffer;
   created_at: string;
 }
 
-export type StoredDataKey = Pick<DataKeyRow, 'fleet_id' | 'kek_id' | 'wrapped_key'>;
+export type StoredDataKey = Pick<DataKeyRow, 'id' | 'fleet_id' | 'kek_id' | 'wrapped_key'>;
 
-/** SQL of fleet_data_keys: one wrapped data key (DEK) per fleet. */
+/** SQL of fleet_data_keys: a fleet's wrapped data keys (DEKs); the newest seals, every one opens (migration 0006). */
 export function createDataKeyRepo(db: Kysely<DB>) {
-  const columns = ['fleet_id', 'kek_id', 'wrapped_key'] as const;
+  const columns = ['id', 'fleet_id', 'kek_id', 'wrapped_key'] as const;
   return {
     async insert(row: DataKeyRow): Promise<void> {
       await db.insertInto('fleet_data_keys').values(row).execute();
     },
 
-    async find(fleetId: string): Promise<StoredDataKey | undefined> {
-      return db.selectFrom('fleet_data_keys').select(columns).where('fleet_id', '=', fleetId).executeTakeFirst();
+    /** One key of the fleet, by id. */
+    async find(fleetId: string, id: string): Promise<StoredDataKey | undefined> {
+      return db.selectFrom('fleet_data_keys').select(columns).where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+    },
+
+    /** The fleet's keys, newest (the one that seals) first. */
+    async ofFleet(fleetId: string): Promise<StoredDataKey[]> {
+      return db.selectFrom('fleet_data_keys').select(columns).where('fleet_id', '=', fleetId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+    },
+
+    /** The key new secrets of the fleet are sealed under: its newest. */
+    async active(fleetId: string): Promise<StoredDataKey | undefined> {
+      return db
+        .selectFrom('fleet_data_keys')
+        .select(columns)
+        .where('fleet_id', '=', fleetId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst();
     },
 
     async all(): Promise<StoredDataKey[]> {
@@ -32,14 +51,15 @@ export function createDataKeyRepo(db: Kysely<DB>) {
     },
 
     /** Re-wraps one key if it is still under `fromKekId`; false when another rotation did it first. */
-    async rewrap(fleetId: string, fromKekId: string, to: { kek_id: string; wrapped_key: Buffer }): Promise<boolean> {
-      const result = await db
-        .updateTable('fleet_data_keys')
-        .set(to)
-        .where('fleet_id', '=', fleetId)
-        .where('kek_id', '=', fromKekId)
-        .executeTakeFirst();
+    async rewrap(id: string, fromKekId: string, to: { kek_id: string; wrapped_key: Buffer }): Promise<boolean> {
+      const result = await db.updateTable('fleet_data_keys').set(to).where('id', '=', id).where('kek_id', '=', fromKekId).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Destroys one key (the end of a re-encryption); the caller has checked that no row is sealed under it. */
+    async destroy(fleetId: string, id: string): Promise<boolean> {
+      const result = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
     },
   };
 }

@@ -23,6 +23,7 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
   const active = masterKeys[0];
   if (active === undefined) throw new TypeError('keyring: at least one master key is required');
   const byId = new Map(masterKeys.map((k) => [k.id, k.key]));
+  /** Unwrapped DEKs by key id. A key's bytes never change (re-wrapping changes only its wrapping). */
   const dataKeys = new Map<string, Buffer>();
 
   function kek(id: string): Buffer {
@@ -33,47 +34,82 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     return key;
   }
 
-  /** A fresh DEK for a new fleet, wrapped by the active master key: insert the row in the fleet's transaction. */
-  function newWrappedDataKey(fleetId: string, createdAt: string): DataKeyRow {
+  /** A fresh DEK, wrapped by the active master key: insert the row in the same transaction as its fleet (or rotation). */
+  function newWrappedDataKey(fleetId: string, createdAt: string, id: string): DataKeyRow {
     const dek = randomKey();
     const wrapped = seal(dek, active!.key, dataKeyAad(fleetId));
-    dataKeys.set(fleetId, dek);
-    return { fleet_id: fleetId, kek_id: active!.id, wrapped_key: wrapped, created_at: createdAt };
+    dataKeys.set(id, dek);
+    return { id, fleet_id: fleetId, kek_id: active!.id, wrapped_key: wrapped, created_at: createdAt };
   }
 
   function unwrap(row: StoredDataKey): Buffer {
     return Buffer.from(open(row.wrapped_key, kek(row.kek_id), dataKeyAad(row.fleet_id)));
   }
 
-  async function dataKey(fleetId: string): Promise<Buffer> {
-    const cached = dataKeys.get(fleetId);
-    if (cached !== undefined) return cached;
-    const row = await repos.dataKeys.find(fleetId);
-    if (row === undefined) throw new IntegrityError(`fleet ${fleetId} has no data key`);
-    const dek = unwrap(row);
-    dataKeys.set(fleetId, dek);
+  function cached(row: StoredDataKey): Buffer {
+    let dek = dataKeys.get(row.id);
+    if (dek === undefined) {
+      dek = unwrap(row);
+      dataKeys.set(row.id, dek);
+    }
     return dek;
+  }
+
+  async function dataKey(fleetId: string, id: string | null): Promise<Buffer> {
+    const known = id === null ? undefined : dataKeys.get(id);
+    if (known !== undefined) return known;
+    const row = id === null ? undefined : await repos.dataKeys.find(fleetId, id);
+    if (row === undefined) throw new IntegrityError(`data key ${id ?? '(destroyed)'} of fleet ${fleetId} does not exist`);
+    return cached(row);
+  }
+
+  /**
+   * The key new secrets of the fleet are sealed under, read from the database on every seal (one
+   * indexed row): a replica starts sealing under a rotated key at once, without a cache to expire.
+   */
+  async function activeDataKey(fleetId: string): Promise<{ id: string; key: Buffer }> {
+    const row = await repos.dataKeys.active(fleetId);
+    if (row === undefined) throw new IntegrityError(`fleet ${fleetId} has no data key`);
+    return { id: row.id, key: cached(row) };
+  }
+
+  function openWith(dek: Buffer, fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer): Uint8Array {
+    try {
+      return open(sealed, dek, secretsAad(fleetId, credentialId, secretVersion));
+    } catch (error) {
+      // Name the row (ids are not secrets) so the integrity-failure log says which one to investigate.
+      if (!(error instanceof IntegrityError)) throw error;
+      throw new IntegrityError(`secrets of credential ${credentialId} (fleet ${fleetId}, secret_version ${secretVersion}) do not open: ${error.message}`);
+    }
   }
 
   return {
     activeMasterKeyId: active.id,
     newWrappedDataKey,
 
+    /** Seals under the fleet's newest data key; the row stores `dataKeyId` beside the sealed value. */
     async sealSecrets(fleetId: string, credentialId: string, secretVersion: number, secrets: Record<string, string>) {
       const plaintext = Buffer.from(JSON.stringify(secrets), 'utf8');
-      return seal(plaintext, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
+      const dek = await activeDataKey(fleetId);
+      return { sealed: seal(plaintext, dek.key, secretsAad(fleetId, credentialId, secretVersion)), dataKeyId: dek.id };
     },
 
-    async openSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer): Promise<Record<string, string>> {
-      let plaintext: Uint8Array;
-      try {
-        plaintext = open(sealed, await dataKey(fleetId), secretsAad(fleetId, credentialId, secretVersion));
-      } catch (error) {
-        // Name the row (ids are not secrets) so the integrity-failure log says which one to investigate.
-        if (!(error instanceof IntegrityError)) throw error;
-        throw new IntegrityError(`secrets of credential ${credentialId} (fleet ${fleetId}, secret_version ${secretVersion}) do not open: ${error.message}`);
-      }
+    /** Opens with the data key the row names (any of the fleet's keys, while a re-encryption runs). */
+    async openSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer, dataKeyId: string | null): Promise<Record<string, string>> {
+      const plaintext = openWith(await dataKey(fleetId, dataKeyId), fleetId, credentialId, secretVersion, sealed);
       return JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, string>;
+    },
+
+    /** Re-seals a sealed value under another of the fleet's keys, same place (associated data) and version. */
+    async resealSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer, from: string, to: string): Promise<Buffer> {
+      const plaintext = openWith(await dataKey(fleetId, from), fleetId, credentialId, secretVersion, sealed);
+      return seal(plaintext, await dataKey(fleetId, to), secretsAad(fleetId, credentialId, secretVersion));
+    },
+
+    /** Forgets a destroyed data key's bytes in this process. */
+    forgetDataKey(id: string): void {
+      dataKeys.get(id)?.fill(0);
+      dataKeys.delete(id);
     },
 
     sealVaultKey(keyId: string, purpose: string, material: Uint8Array) {
@@ -101,7 +137,7 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
       let dataKeysDone = 0;
       for (const row of await repos.dataKeys.wrappedByOtherThan(active.id)) {
         const wrapped = seal(unwrap(row), active.key, dataKeyAad(row.fleet_id));
-        if (await repos.dataKeys.rewrap(row.fleet_id, row.kek_id, { kek_id: active.id, wrapped_key: wrapped })) dataKeysDone++;
+        if (await repos.dataKeys.rewrap(row.id, row.kek_id, { kek_id: active.id, wrapped_key: wrapped })) dataKeysDone++;
       }
       let vaultKeysDone = 0;
       for (const row of await repos.vaultKeys.sealedByOtherThan(active.id)) {
@@ -119,7 +155,7 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     async verifyMasterKeys(): Promise<void> {
       for (const row of await repos.dataKeys.all()) {
         try {
-          dataKeys.set(row.fleet_id, unwrap(row));
+          dataKeys.set(row.id, unwrap(row));
         } catch (error) {
           if (error instanceof IntegrityError) {
             throw new MasterKeyMismatchError(

@@ -19,6 +19,30 @@ export function createVaultKeyRepo(db: Kysely<DB>) {
         .executeTakeFirst();
     },
 
+    /** The token-signing keys not yet retired at `now` (ISO), newest first: the ones that sign or still verify. */
+    async signingKeys(now: string): Promise<VaultKeyRow[]> {
+      return db
+        .selectFrom('vault_keys')
+        .selectAll()
+        .where('purpose', '=', 'token-signing')
+        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', now)]))
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+    },
+
+    /** Schedules every live key of a purpose to retire at `at`; returns their ids. */
+    async retireLive(purpose: VaultKeyRow['purpose'], at: string): Promise<string[]> {
+      const rows = await db
+        .updateTable('vault_keys')
+        .set({ retired_at: at })
+        .where('purpose', '=', purpose)
+        .where('retired_at', 'is', null)
+        .returning('id')
+        .execute();
+      return rows.map((row) => row.id);
+    },
+
     async insert(row: VaultKeyRow): Promise<void> {
       await db.insertInto('vault_keys').values(row).execute();
     },

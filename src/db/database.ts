@@ -23,8 +23,8 @@ export interface Database {
   withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
   /** Cheap round trip proving the database answers. */
   ping(): Promise<void>;
-  /** Flushes the SQLite WAL into the main file (no-op on PostgreSQL). */
-  checkpoint(): Promise<void>;
+  /** Flushes the SQLite WAL into the main file and truncates it; false when a reader kept it from finishing (true on PostgreSQL). */
+  checkpoint(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -63,6 +63,9 @@ function openSqlite(file: string): Database {
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
+  // Deleted content is overwritten with zeros, so a purged fleet's ciphertext and ids do not linger in
+  // free pages (DESIGN.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
+  handle.pragma('secure_delete = ON');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return {
     engine: 'sqlite',
@@ -76,7 +79,9 @@ function openSqlite(file: string): Database {
       handle.prepare('SELECT 1').get();
     },
     async checkpoint() {
-      handle.pragma('wal_checkpoint(TRUNCATE)');
+      // https://www.sqlite.org/pragma.html#pragma_wal_checkpoint: busy = 1 when it could not complete.
+      const [result] = handle.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return result?.busy === 0;
     },
     async close() {
       await db.destroy();
@@ -156,7 +161,9 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     async ping() {
       await sql`SELECT 1`.execute(db);
     },
-    async checkpoint() {},
+    async checkpoint() {
+      return true;
+    },
     async close() {
       await db.destroy();
     },

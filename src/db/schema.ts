@@ -7,7 +7,9 @@ export interface FleetsTable {
   created_at: string;
 }
 
+/** A fleet's data keys (several while a re-encryption runs; the newest seals), migration 0006. */
 export interface FleetDataKeysTable {
+  id: string;
   fleet_id: string;
   kek_id: string;
   wrapped_key: Buffer;
@@ -54,6 +56,8 @@ export interface CredentialsTable {
   /** Last brand exchange verdict (migration 0005, DESIGN.md §2.9). */
   status: 'unknown' | 'authorized' | 'rejected' | 'unreachable';
   status_checked_at: string | null;
+  /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */
+  data_key_id: string | null;
 }
 
 export interface VehiclesTable {
@@ -119,6 +123,8 @@ export interface CredentialSecretVersionsTable {
   sealed_secrets: Buffer;
   created_at: string;
   created_by: string | null;
+  /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */
+  data_key_id: string | null;
 }
 
 export interface SchemaMigrationsTable {

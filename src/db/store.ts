@@ -6,7 +6,9 @@ import { createIdempotencyRepo } from '../credentials/idempotency.repo.js';
 import { createSecretVersionRepo } from '../credentials/secret-versions.repo.js';
 import { createDataKeyRepo } from '../crypto/data-keys.repo.js';
 import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
+import { createFleetOffboardingRepo } from '../fleets/fleet-offboarding.repo.js';
 import { createFleetRepo } from '../fleets/fleets.repo.js';
+import { createDataKeyRotationRepo } from '../keys/data-key-rotation.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
 import type { Database, Engine } from './database.js';
@@ -28,6 +30,8 @@ const repoFactories = {
   jtis: createJtiRepo,
   audit: createAuditRepo,
   secretVersions: createSecretVersionRepo,
+  fleetOffboarding: createFleetOffboardingRepo,
+  dataKeyRotation: createDataKeyRotationRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

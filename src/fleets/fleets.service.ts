@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { GENESIS_HASH } from '../audit/audit-chain.js';
 import type { AuditTrail } from '../audit/audit.service.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Store } from '../db/store.js';
+import type { Repos, Store } from '../db/store.js';
+import { AppError, notFound } from '../http/app-error.js';
 import { parseOrThrow } from '../http/validation.js';
 import type { FleetRow } from './fleets.repo.js';
 
@@ -18,7 +20,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
     async create(context: FleetlessContext, rawName: string): Promise<Fleet> {
       const name = parseOrThrow(fleetNameSchema, rawName, '/name');
       const fleet = { id: ids.next(), name, created_at: clock.now().toISOString() };
-      const wrapped = keyring.newWrappedDataKey(fleet.id, fleet.created_at);
+      const wrapped = keyring.newWrappedDataKey(fleet.id, fleet.created_at, ids.next());
       await store.transaction(async (repos) => {
         await repos.fleets.insert(fleet);
         await repos.dataKeys.insert(wrapped);
@@ -33,6 +35,57 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         });
       });
       return fleet;
+    },
+
+    /**
+     * `fleetvault fleet delete` (DESIGN.md §3). Without `purge`: refuses while the fleet holds
+     * credentials or vehicles; its clients, data key and fleet row go, its audit chain stays. With
+     * `purge`: first (one transaction) the `fleet.deleted` event holding the fleet chain's last seq and
+     * hash, the fleet's clients and its data keys (crypto-shredding: nothing of it opens after this
+     * commit); then every row of the fleet, its audit chain included. A purge stopped between the two
+     * is finished by running it again (the fleet without a data key goes on to the second step).
+     */
+    async delete(context: FleetlessContext, fleetId: string, options: { purge: boolean }): Promise<{ lastSeq: number; lastHash: string } | null> {
+      const recordDeletion = async (repos: Repos, purged: boolean) => {
+        const head = await repos.audit.head(fleetId);
+        const last = { lastSeq: head?.seq ?? 0, lastHash: head?.hash ?? GENESIS_HASH };
+        await audit.append(repos, {
+          fleetId: null,
+          actor: context.actor,
+          action: 'fleet.deleted',
+          target: { type: 'fleet', id: fleetId },
+          requestId: context.requestId,
+          details: { purged, last_seq: last.lastSeq, last_hash: last.lastHash },
+        });
+        return last;
+      };
+      if (!options.purge) {
+        return store.transaction(async (repos) => {
+          await repos.fleets.lockForWrite(fleetId);
+          if (!(await repos.fleets.exists(fleetId))) throw notFound('Fleet');
+          const held = await repos.fleetOffboarding.holdings(fleetId);
+          if (held.credentials > 0 || held.vehicles > 0) {
+            throw new AppError(
+              'conflicting-resource',
+              `Fleet ${fleetId} still holds ${held.credentials} credential(s) and ${held.vehicles} vehicle(s); delete them first, or purge the fleet (--purge).`,
+              { credential_count: held.credentials, vehicle_count: held.vehicles },
+            );
+          }
+          const last = await recordDeletion(repos, false);
+          await repos.fleetOffboarding.deleteRows(fleetId, { withHistory: false });
+          return last;
+        });
+      }
+      const last = await store.transaction(async (repos) => {
+        await repos.fleets.lockForWrite(fleetId);
+        if (!(await repos.fleets.exists(fleetId))) throw notFound('Fleet');
+        await repos.fleetOffboarding.deleteClients(fleetId);
+        // No data key left: an earlier purge destroyed it (and recorded the event) and stopped before the rows.
+        if ((await repos.fleetOffboarding.destroyDataKeys(fleetId)) === 0) return null;
+        return recordDeletion(repos, true);
+      });
+      await store.transaction((repos) => repos.fleetOffboarding.deleteRows(fleetId, { withHistory: true }));
+      return last;
     },
 
     exists: (id: string): Promise<boolean> => store.repos.fleets.exists(id),

@@ -121,7 +121,7 @@ export function assertionIssuer(jwt: string | undefined): string | undefined {
 export function registerTokenRoutes(
   app: App,
   service: TokenService,
-  jwks: { keys: Record<string, unknown>[] },
+  jwks: () => { keys: Record<string, unknown>[] },
   failures: Counter<'reason'>,
 ) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
@@ -169,6 +169,6 @@ export function registerTokenRoutes(
       summary: 'Public keys that verify the access tokens',
       response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
     },
-    handler: async () => jwks,
+    handler: async () => jwks(),
   });
 }

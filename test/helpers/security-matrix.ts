@@ -39,7 +39,8 @@ const es256 = (key: KeyObject) => (input: string) => sign('sha256', Buffer.from(
 
 /** Access tokens forged with the vault's own key (valid unless a claim says otherwise) and attacks on it. */
 function forge(f: MatrixFixture) {
-  const { signingKey, config } = f.t.deps;
+  const { signingKeys, config } = f.t.deps;
+  const signingKey = signingKeys.current();
   const vaultKey = createPrivateKey(signingKey.privateKeyPem);
   const header = { alg: 'ES256', typ: 'JWT', kid: signingKey.kid };
   const now = Math.floor(Date.now() / 1000);

@@ -1,0 +1,51 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+
+/**
+ * SQL of fleet offboarding (DESIGN.md §3): what a fleet still holds, and deleting every row of it.
+ * One repository for the whole sweep, so the list of a fleet's tables lives in one place.
+ */
+export function createFleetOffboardingRepo(db: Kysely<DB>) {
+  async function count(table: 'credentials' | 'vehicles', fleetId: string): Promise<number> {
+    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('fleet_id', '=', fleetId).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  return {
+    async holdings(fleetId: string): Promise<{ credentials: number; vehicles: number }> {
+      return { credentials: await count('credentials', fleetId), vehicles: await count('vehicles', fleetId) };
+    },
+
+    /** Destroys the fleet's data keys (crypto-shredding): from here on no sealed value of the fleet opens. */
+    async destroyDataKeys(fleetId: string): Promise<number> {
+      const result = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    /** Deletes the fleet's API clients: no new token is issued for it, and issued ones are refused within 5 s. */
+    async deleteClients(fleetId: string): Promise<void> {
+      await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
+    },
+
+    /**
+     * Deletes every row of the fleet, children before parents (foreign keys): kept secret versions,
+     * vehicles, credentials, clients, idempotency records, its audit chain and head, the fleet itself.
+     * `withHistory: false` keeps the audit chain (a plain delete: the history outlives the fleet).
+     */
+    async deleteRows(fleetId: string, options: { withHistory: boolean }): Promise<void> {
+      await db.deleteFrom('credential_secret_versions').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('vehicles').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('idempotency_keys').where('fleet_id', '=', fleetId).execute();
+      if (options.withHistory) {
+        await db.deleteFrom('audit_events').where('chain', '=', fleetId).execute();
+        await db.deleteFrom('audit_heads').where('chain', '=', fleetId).execute();
+      }
+      await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('fleets').where('id', '=', fleetId).execute();
+    },
+  };
+}
+
+export type FleetOffboardingRepo = ReturnType<typeof createFleetOffboardingRepo>;

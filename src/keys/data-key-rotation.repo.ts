@@ -1,0 +1,95 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../db/schema.js';
+
+/** A sealed value to move to another data key: where it lives and what it is sealed under. */
+export interface SealedRow {
+  credential_id: string;
+  secret_version: number;
+  sealed_secrets: Buffer;
+  data_key_id: string;
+}
+
+/**
+ * SQL of data-key re-encryption (DESIGN.md §3): the fleet's sealed values still under old keys, in
+ * batches, and the conditional re-seal of each. Every method takes the fleet id first.
+ */
+export function createDataKeyRotationRepo(db: Kysely<DB>) {
+  return {
+    /** Up to `limit` current secrets of the fleet sealed under one of `keyIds`. */
+    async currentUnder(fleetId: string, keyIds: readonly string[], limit: number): Promise<SealedRow[]> {
+      const rows = await db
+        .selectFrom('credentials')
+        .select(['id as credential_id', 'secret_version', 'sealed_secrets', 'data_key_id'])
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .orderBy('data_key_id')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      return rows as SealedRow[];
+    },
+
+    /** Up to `limit` kept earlier versions of the fleet sealed under one of `keyIds`. */
+    async keptUnder(fleetId: string, keyIds: readonly string[], limit: number): Promise<SealedRow[]> {
+      const rows = await db
+        .selectFrom('credential_secret_versions')
+        .select(['credential_id', 'secret_version', 'sealed_secrets', 'data_key_id'])
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .orderBy('data_key_id')
+        .orderBy('credential_id')
+        .orderBy('secret_version')
+        .limit(limit)
+        .execute();
+      return rows as SealedRow[];
+    },
+
+    /** How many sealed values (current and kept) of the fleet are under one of `keyIds`. */
+    async countUnder(fleetId: string, keyIds: readonly string[]): Promise<number> {
+      const current = await db
+        .selectFrom('credentials')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .executeTakeFirstOrThrow();
+      const kept = await db
+        .selectFrom('credential_secret_versions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .executeTakeFirstOrThrow();
+      return Number(current.n) + Number(kept.n);
+    },
+
+    /**
+     * Replaces a current secret's sealed value if the row is still as read (same version, same key):
+     * a PATCH that got there first wins, and its row is looked at again in a later batch if needed.
+     */
+    async resealCurrent(fleetId: string, row: SealedRow, to: { data_key_id: string; sealed_secrets: Buffer }): Promise<boolean> {
+      const result = await db
+        .updateTable('credentials')
+        .set(to)
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', row.credential_id)
+        .where('secret_version', '=', row.secret_version)
+        .where('data_key_id', '=', row.data_key_id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Replaces a kept version's sealed value if it is still under the key it was read under. */
+    async resealKept(fleetId: string, row: SealedRow, to: { data_key_id: string; sealed_secrets: Buffer }): Promise<boolean> {
+      const result = await db
+        .updateTable('credential_secret_versions')
+        .set(to)
+        .where('fleet_id', '=', fleetId)
+        .where('credential_id', '=', row.credential_id)
+        .where('secret_version', '=', row.secret_version)
+        .where('data_key_id', '=', row.data_key_id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+  };
+}
+
+export type DataKeyRotationRepo = ReturnType<typeof createDataKeyRotationRepo>;

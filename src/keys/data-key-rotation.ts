@@ -1,0 +1,117 @@
+import type { AuditTrail } from '../audit/audit.service.js';
+import type { Clock, IdGenerator } from '../core/clock.js';
+import type { FleetlessContext } from '../core/context.js';
+import type { Keyring } from '../crypto/keyring.js';
+import type { Store } from '../db/store.js';
+import { notFound } from '../http/app-error.js';
+import type { SealedRow } from './data-key-rotation.repo.js';
+
+/** Rows re-sealed per transaction: small enough that a SQLite writer waits milliseconds, big enough to amortise the commit. */
+export const REKEY_BATCH_ROWS = 500;
+
+export interface RekeyProgress {
+  fleet_id: string;
+  data_key_id: string;
+  /** Sealed values moved to the new key by this run so far. */
+  resealed: number;
+  /** Sealed values that were under an old key when this run started. */
+  total: number;
+}
+
+export interface RekeyResult extends RekeyProgress {
+  destroyed_data_key_ids: string[];
+  /** True when this run continued an interrupted rotation (its new key already existed). */
+  resumed: boolean;
+}
+
+/**
+ * `fleetvault keys rotate-data-key` (DESIGN.md §3; docs/data-key-rotation.md): gives the fleet a new
+ * data key, re-seals every current and kept secret under it in batches while the server serves, then
+ * destroys the old key with a `keys.data_key_rotated` event in one transaction. The state lives in the
+ * rows (each names its key), so a run killed anywhere is finished by running it again: a fleet with
+ * more than one key is mid-rotation, its newest key the target; rows already under it are not touched.
+ */
+export function createDataKeyRotation(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail; batchRows?: number }) {
+  const { store, keyring, clock, ids, audit } = deps;
+  const batchRows = deps.batchRows ?? REKEY_BATCH_ROWS;
+
+  /** Re-seals one batch (sealing outside the transaction); returns how many rows it read and how many it moved. */
+  async function resealBatch(fleetId: string, target: string, old: string[]): Promise<{ read: number; moved: number }> {
+    const current = await store.repos.dataKeyRotation.currentUnder(fleetId, old, batchRows);
+    const kept = current.length < batchRows ? await store.repos.dataKeyRotation.keptUnder(fleetId, old, batchRows - current.length) : [];
+    const reseal = async (row: SealedRow) => ({
+      row,
+      to: {
+        data_key_id: target,
+        sealed_secrets: await keyring.resealSecrets(fleetId, row.credential_id, row.secret_version, row.sealed_secrets, row.data_key_id, target),
+      },
+    });
+    const currentDone = await Promise.all(current.map(reseal));
+    const keptDone = await Promise.all(kept.map(reseal));
+    const moved = await store.transaction(async (repos) => {
+      let n = 0;
+      for (const { row, to } of currentDone) if (await repos.dataKeyRotation.resealCurrent(fleetId, row, to)) n++;
+      for (const { row, to } of keptDone) if (await repos.dataKeyRotation.resealKept(fleetId, row, to)) n++;
+      return n;
+    });
+    return { read: current.length + kept.length, moved };
+  }
+
+  async function rotateFleet(context: FleetlessContext, fleetId: string, onProgress: (progress: RekeyProgress) => void): Promise<RekeyResult> {
+    let keys = await store.repos.dataKeys.ofFleet(fleetId);
+    if (keys.length === 0) throw notFound('Fleet');
+    const resumed = keys.length > 1;
+    if (!resumed) {
+      const row = keyring.newWrappedDataKey(fleetId, clock.now().toISOString(), ids.next());
+      await store.repos.dataKeys.insert(row);
+      keys = await store.repos.dataKeys.ofFleet(fleetId);
+    }
+    const target = keys[0]!.id;
+    const old = keys.slice(1).map((k) => k.id);
+    const progress: RekeyProgress = { fleet_id: fleetId, data_key_id: target, resealed: 0, total: await store.repos.dataKeyRotation.countUnder(fleetId, old) };
+    onProgress({ ...progress });
+    for (;;) {
+      const batch = await resealBatch(fleetId, target, old);
+      progress.resealed += batch.moved;
+      // A row written meanwhile under an old key (a replica that read the old key just before) adds to the work.
+      progress.total = Math.max(progress.total, progress.resealed);
+      if (batch.read > 0) {
+        onProgress({ ...progress });
+        continue;
+      }
+      // Nothing left under the old keys: destroy them, re-checked under the fleet's write lock so a write
+      // that raced the last batch is not left behind (and a later one fails on the foreign key instead).
+      const destroyed = await store.transaction(async (repos) => {
+        await repos.fleets.lockForWrite(fleetId);
+        if ((await repos.dataKeyRotation.countUnder(fleetId, old)) > 0) return undefined;
+        for (const id of old) await repos.dataKeys.destroy(fleetId, id);
+        await audit.append(repos, {
+          fleetId: null,
+          actor: context.actor,
+          action: 'keys.data_key_rotated',
+          target: { type: 'key', id: target },
+          requestId: context.requestId,
+          details: { fleet_id: fleetId, data_key_id: target, rows_resealed: progress.resealed, destroyed_data_key_ids: old, resumed },
+        });
+        return old;
+      });
+      if (destroyed === undefined) continue;
+      for (const id of destroyed) keyring.forgetDataKey(id);
+      return { ...progress, destroyed_data_key_ids: destroyed, resumed };
+    }
+  }
+
+  return {
+    rotateFleet,
+
+    /** Every fleet's data key, one fleet after the other. */
+    async rotateAll(context: FleetlessContext, onProgress: (progress: RekeyProgress) => void): Promise<RekeyResult[]> {
+      const fleetIds = [...new Set((await store.repos.dataKeys.all()).map((k) => k.fleet_id))].sort();
+      const results: RekeyResult[] = [];
+      for (const fleetId of fleetIds) results.push(await rotateFleet(context, fleetId, onProgress));
+      return results;
+    },
+  };
+}
+
+export type DataKeyRotation = ReturnType<typeof createDataKeyRotation>;
