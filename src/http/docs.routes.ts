@@ -13,9 +13,11 @@ export async function registerDocs(app: FastifyInstance) {
   await app.register(fastifySwagger, { openapi: openapiDocument, transform: transformRoute as never });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  const schema = (format: string, mediaType: string, body: z.ZodType) => ({
+  const schema = (format: 'YAML' | 'JSON', mediaType: string, body: z.ZodType) => ({
     tags: ['operations'],
+    operationId: `getOpenApi${format === 'YAML' ? 'Yaml' : 'Json'}`,
     summary: `This API's OpenAPI 3.1 document (${format})`,
+    description: 'Generated from the route schemas; the same as the committed `openapi.yaml`. Swagger UI at `/docs` reads it.',
     response: { 200: { description: `The document as ${format}`, content: { [mediaType]: { schema: body } } } },
   });
   app.get('/openapi.yaml', {
