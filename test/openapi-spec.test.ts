@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { allScopes } from '../src/core/scopes.js';
+import { DOCS_CSP } from '../src/http/docs.routes.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 
 type ProblemSchema = { allOf?: { properties?: { type?: { enum?: string[] } } }[] };
@@ -40,6 +41,10 @@ describe('the OpenAPI document', () => {
     const page = ui.statusCode === 302 ? await t.app.inject({ method: 'GET', url: String(ui.headers.location).replace(/^\.\//, '/docs/') }) : ui;
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('swagger-ui');
+    expect(page.headers['content-security-policy']).toBe(DOCS_CSP);
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    // Swagger UI runs from its own files under the CSP: no inline script in the page.
+    expect(page.body).not.toMatch(/<script>(?!\s*<\/script>)|<script(?![^>]*\bsrc=)[^>]*>/);
     expect((await t.app.inject({ method: 'GET', url: '/docs/json' })).json()).toEqual(spec);
   });
 
@@ -84,6 +89,32 @@ describe('the OpenAPI document', () => {
     expect(spec.paths['/oauth/token']!.post!.security).toEqual([{ clientSecretBasic: [] }, {}]);
     expect(spec.paths['/v1/auth_tokens']!.post!.security).toBeUndefined();
     expect(spec.paths['/brands']!.get!.security).toBeUndefined();
+  });
+
+  it(
+    'Swagger UI\u2019s Authorize: its client-credentials request to tokenUrl gets a token the operations accept, with ' +
+    'the scopes ticked', async () => {
+    const fleet = await t.newFleet();
+    const oauth2 = spec.components.securitySchemes.oauth2 as unknown as { flows: { clientCredentials: { tokenUrl: string } } };
+    const tokenUrl = oauth2.flows.clientCredentials.tokenUrl;
+    // What swagger-ui's authorizeApplication sends: HTTP Basic, and a form with the ticked scopes joined by '+'.
+    const scope = ['credentials:read', 'vehicles:read'].map(encodeURIComponent).join('+');
+    const form = `grant_type=client_credentials&scope=${scope}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: tokenUrl,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-requested-with': 'XMLHttpRequest',
+      },
+      payload: form,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().scope).toBe('credentials:read vehicles:read');
+    const call = await t.call(res.json().access_token, 'GET', '/credentials');
+    expect(call.statusCode).toBe(200);
+    expect((await t.call(res.json().access_token, 'GET', '/audit')).statusCode).toBe(403);
   });
 
   it('gives every operation a summary and a description, and every response a real description', () => {

@@ -5,13 +5,21 @@ import { z } from 'zod';
 import { openapiDocument, transformRoute } from './openapi.js';
 
 /**
+ * Swagger UI's assets are all served from /docs/static (no CDN, no inline script: @fastify/swagger-ui's csp.json lists
+ * no hash), and its calls, the Authorize token request included, go to this origin. Nothing else may load or frame it.
+ */
+export const DOCS_CSP =
+  "default-src 'self'; base-uri 'none'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; " +
+  "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
+
+/**
  * The OpenAPI document generated from the route schemas, served as `/openapi.yaml` and
  * `/openapi.json`, and Swagger UI at `/docs`. Register before the routes: the spec is
  * collected as routes are added.
  */
 export async function registerDocs(app: FastifyInstance) {
   await app.register(fastifySwagger, { openapi: openapiDocument, transform: transformRoute as never });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
 
   const schema = (format: 'YAML' | 'JSON', mediaType: string, body: z.ZodType) => ({
     tags: ['operations'],
