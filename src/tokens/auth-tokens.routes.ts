@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
-import type { App } from '../http/route-types.js';
+import { type App, problemResponses } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
@@ -67,6 +67,8 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
           400: hmErrorSchema.describe('The body has no usable assertion'),
           401: hmErrorSchema.describe('The assertion was refused (signature, claims, replayed jti or unknown key client)'),
           429: hmErrorSchema.describe('Too many token requests from this address or for this client'),
+          // Server failures are problem+json (hmErrorFormat declines them).
+          ...problemResponses('internal-server-error', 'service-unavailable'),
         },
       },
       handler: async (request, reply) => {

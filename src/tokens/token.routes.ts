@@ -146,6 +146,9 @@ export function registerTokenRoutes(app: App, service: TokenService, jwks: { key
           401: oauthErrorSchema.describe(
             'RFC 6749 §5.2 invalid_client: the client failed to authenticate (with `WWW-Authenticate: Basic`)',
           ),
+          429: oauthErrorSchema.describe('slow_down (RFC 8628 §3.5, the nearest registered code): over the rate limit; see `Retry-After`'),
+          500: oauthErrorSchema.describe('RFC 6749 §5.2 server_error: the server could not complete the request'),
+          503: oauthErrorSchema.describe('RFC 6749 §5.2 temporarily_unavailable: the database does not answer; retry shortly'),
         },
       },
       handler: async (request, reply) => {

@@ -3790,6 +3790,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description slow_down (RFC 8628 §3.5, the nearest registered code): over the rate limit; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 server_error: the server could not complete the request */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 temporarily_unavailable: the database does not answer; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                    };
+                };
+            };
         };
     };
     issueAuthToken: {
@@ -3866,6 +3902,30 @@ export interface operations {
                             detail: string;
                             source?: string;
                         }[];
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
                     };
                 };
             };
