@@ -14,6 +14,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { registerDocs } from './http/docs.routes.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.routes.js';
+import { registerProblemRoutes } from './http/problems.routes.js';
 import { redactPaths } from './logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
@@ -113,6 +114,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);
+  registerProblemRoutes(app);
   registerBrandRoutes(app);
   registerTokenRoutes(app, services.tokens, { keys: [signingKey.publicJwk] }, metrics.authenticationFailures);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
