@@ -4,6 +4,7 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import { registerBrandRoutes } from './brands/brands.routes.js';
 import { createClientLiveness } from './clients/client-liveness.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
+import { registerConsole } from './console/console.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
 import type { Deps } from './deps.js';
 import { ulidGenerator } from './http/clock.js';
@@ -154,6 +155,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl, liveness });
   registerCredentialRoutes(app, countCredentialChanges(services.credentials, metrics));
   registerVehicleRoutes(app, services.vehicles);
+  await registerConsole(app);
 
   await app.ready();
   return app;
