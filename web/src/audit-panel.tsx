@@ -1,7 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, type Problem, problemSlug } from './api';
 import type { AuditEvent, AuditQuery } from './pending-routes';
-import { ProblemAlert, useFocusOnMount } from './problem-alert';
+import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
 
 /** DESIGN.md §2.6's closed list of actions, for the filter. */
@@ -47,7 +47,8 @@ export function AuditPanel({
   const [page, setPage] = useState<{ items: AuditEvent[]; next_cursor: string | null } | undefined>();
   const [hidden, setHidden] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
-  const heading = useFocusOnMount<HTMLHeadingElement>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focused = useRef(false);
   const cursor = cursors[cursors.length - 1];
   const id = targetId ? 'credential-audit' : 'audit';
 
@@ -67,12 +68,18 @@ export function AuditPanel({
     });
   }, [session, targetId, applied, cursor, refreshKey]);
 
-  if (hidden) return null;
+  // The page-level trail takes focus once it first renders; inside a credential, the credential's title keeps it.
+  useEffect(() => {
+    if (level !== 1 || focused.current || heading.current === null) return;
+    focused.current = true;
+    heading.current.focus();
+  });
+
+  if (hidden || (page === undefined && problem === undefined)) return null;
   const Heading = level === 1 ? 'h1' : 'h2';
   return (
     <section aria-labelledby={`${id}-heading`} class={level === 1 ? '' : 'panel'}>
-      {/* Only the page-level trail takes focus when it opens; inside a credential the credential's title does. */}
-      <Heading id={`${id}-heading`} ref={level === 1 ? heading : undefined} tabIndex={-1}>
+      <Heading id={`${id}-heading`} ref={heading} tabIndex={-1}>
         {title}
       </Heading>
       <form

@@ -42,7 +42,8 @@ export function VersionsPanel({ session, loaded, onRestored }: { session: Sessio
     onRestored({ view: res.data, etag: res.response.headers.get('etag') ?? undefined });
   };
 
-  if (hidden) return null;
+  // Nothing until the route has answered: a panel that flashes and vanishes would mislead.
+  if (hidden || (versions === undefined && problem === undefined)) return null;
   return (
     <section aria-labelledby="versions-heading" class="panel">
       <h2 id="versions-heading">Secret versions</h2>
