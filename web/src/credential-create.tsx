@@ -106,7 +106,7 @@ export function CredentialCreate({
         )}
         {fieldsOnly && (
           <p role="alert" class="problem">
-            Not created: {problem!.detail} See the fields marked below their inputs.
+            Not created: {problem!.detail} Each problem is shown under its field.
           </p>
         )}
         <div class="actions">
