@@ -140,3 +140,21 @@ describe('console access', { timeout: 60_000 }, () => {
     await context.close();
   });
 });
+
+describe('console vehicles', { timeout: 60_000 }, () => {
+  it('reassigns a vehicle to another credential of the same brand', async () => {
+    const other = await f.t.call(f.adminToken, 'POST', '/niu/credentials', { name: 'NIU fleet Hamburg', client_id: 'client2', client_secret: 's2' });
+    expect(other.statusCode).toBe(201);
+    const { page, context } = await f.newPage();
+    await signIn(page, f.baseUrl, await f.client());
+    await openBerlin(page);
+    await page.getByLabel('Move Scooter 1 to').selectOption({ label: 'NIU fleet Hamburg' });
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await page.getByText('Moved Scooter 1 to NIU fleet Hamburg.').waitFor();
+    await page.getByText('No vehicle uses this credential.').waitFor();
+    await screenshot(page, 'vehicle-reassigned');
+    const vehicles = (await f.t.call(f.adminToken, 'GET', '/vehicles')).json().items;
+    expect(vehicles).toMatchObject([{ name: 'Scooter 1', credentials_id: other.json().id }]);
+    await context.close();
+  });
+});

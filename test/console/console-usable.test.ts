@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot, seriousA11yViolations } from '../helpers/browser.js';
@@ -95,6 +96,27 @@ describe('console usability', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByText('You signed out.').waitFor();
     expect((await f.t.call(f.adminToken, 'GET', '/credentials?q=keyboard')).json().items).toEqual([]);
+    await context.close();
+  });
+
+  it('reads a PEM key from a file for a masked multi-line secret (Tesla private_key)', async () => {
+    const { page, context } = await f.newPage();
+    await signIn(page, f.baseUrl, await f.client());
+    await page.getByRole('button', { name: 'New credential' }).click();
+    await page.getByLabel('Brand', { exact: true }).selectOption('tesla');
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(await page.locator('#create-private_key').getAttribute('type')).toBe('file');
+    await page.locator('#create-name').fill('Tesla EU');
+    await page.locator('#create-client_id').fill('tesla-app');
+    await page.locator('#create-region').fill('eu');
+    await page.locator('#create-client_secret').fill('tesla-secret');
+    await page.locator('#create-private_key').setInputFiles({ name: 'fleet-key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(pem) });
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/tesla/credentials'));
+    await page.getByRole('button', { name: 'Create credential' }).click();
+    // Sent byte for byte, newlines included (a masked <input> would have stripped them).
+    expect(JSON.parse((await posted).postData()!).private_key).toBe(pem);
+    await page.getByText('Created Tesla EU.').waitFor();
+    expect(await page.content()).not.toContain('PRIVATE KEY');
     await context.close();
   });
 });

@@ -77,8 +77,10 @@ export function DeleteCredential({
             <strong>
               Not deleted: {count} vehicle{count === 1 ? '' : 's'} still use{count === 1 ? 's' : ''} this credential.
             </strong>{' '}
-            A credential that a vehicle is reached with cannot be deleted. Reassign each vehicle to another credential of this brand, or delete it,
-            under “Vehicles” below; then delete again.
+            A credential that a vehicle is reached with cannot be deleted.{' '}
+            {session.can('vehicles:write')
+              ? 'Reassign each vehicle to another credential of this brand, or delete it, under “Vehicles” below; then delete again.'
+              : 'Someone allowed to change vehicles (scope vehicles:write) must reassign or delete them first.'}
           </p>
           <p>Blocking vehicles{count > (problem?.vehicle_ids?.length ?? 0) ? ` (the first ${problem?.vehicle_ids?.length})` : ''}:</p>
           <ul class="ids">
