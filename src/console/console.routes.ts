@@ -9,6 +9,8 @@ import { type ConsoleFile, loadConsoleFiles } from './console-files.js';
  * only, no inline script or style (no 'unsafe-inline' anywhere), never framed (clickjacking), no
  * <base> or plugin tricks, and no native form submission: every form is handled by script, so a
  * form that somehow submitted could not put a typed secret into a URL (CSP Level 3 §6.4.1).
+ * Trusted Types with no policy: no string can reach innerHTML, eval or a script's text, the DOM
+ * XSS sinks (W3C Trusted Types §4); Preact renders through DOM APIs and never needs one.
  */
 export const CONSOLE_CSP = [
   "default-src 'self'",
@@ -20,6 +22,8 @@ export const CONSOLE_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
   "object-src 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
 ].join('; ');
 
 const securityHeaders: Record<string, string> = {

@@ -45,6 +45,7 @@ describe('/console', () => {
   it('serves the page at /console and /console/ with the strict CSP', async () => {
     expect(CONSOLE_CSP).toContain("default-src 'self'");
     expect(CONSOLE_CSP).toContain("frame-ancestors 'none'");
+    expect(CONSOLE_CSP).toContain("require-trusted-types-for 'script'; trusted-types 'none'");
     expect(CONSOLE_CSP).not.toContain('unsafe-inline');
     for (const url of ['/console', '/console/']) {
       const res = await t.app.inject({ method: 'GET', url });

@@ -16,7 +16,7 @@ let context: BrowserContext;
 let page: Page;
 let baseUrl: string;
 const responses: Response[] = [];
-const cspViolations: string[] = [];
+const pageErrors: string[] = [];
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -28,7 +28,10 @@ beforeAll(async () => {
   page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.on('response', (r) => responses.push(r));
-  page.on('console', (m) => m.text().includes('Content Security Policy') && cspViolations.push(m.text()));
+  // Every CSP (and Trusted Types) violation of the page, recorded by the browser's own event.
+  await page.addInitScript(`window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.effectiveDirective + ' ' + e.sample));`);
+  page.on('pageerror', (e) => pageErrors.push(e.message));
 }, 60_000);
 
 afterAll(async () => {
@@ -50,6 +53,16 @@ describe('console walk (1280x800)', { timeout: 60_000 }, () => {
     await heading('Sign in to fleetvault').waitFor();
     await expectAccessible('sign-in');
     await screenshot(page, '01-sign-in');
+
+    // The browser enforces the console's CSP: no inline script runs, no string becomes HTML (Trusted Types).
+    const probe = await page.evaluate(`(() => {
+      const script = document.createElement('script');
+      try { script.textContent = 'window.inlineRan = true'; document.head.appendChild(script); } catch (e) { /* refused */ }
+      let html = 'allowed';
+      try { document.body.insertAdjacentHTML('beforeend', '<b id="injected">x</b>'); } catch (e) { html = e.name; }
+      return [window.inlineRan === true, html, document.getElementById('injected') !== null];
+    })()`);
+    expect(probe).toEqual([false, 'TypeError', false]);
 
     await page.getByLabel('Client id').fill(fleet.clientId);
     await page.getByLabel('Client secret').fill(fleet.clientSecret);
@@ -178,6 +191,11 @@ describe('console walk (1280x800)', { timeout: 60_000 }, () => {
     await page.getByText('You signed out.').waitFor();
     await heading('Sign in to fleetvault').waitFor();
     await screenshot(page, '12-signed-out');
-    expect(cspViolations).toEqual([]);
+    // The probe of the first step made the only violations: the console itself never trips its policy.
+    expect(await page.evaluate('window.cspViolations')).toEqual([
+      'require-trusted-types-for HTMLScriptElement textContent|window.inlineRan = true',
+      'require-trusted-types-for Element insertAdjacentHTML|<b id="injected">x</b>',
+    ]);
+    expect(pageErrors).toEqual([]);
   });
 });
