@@ -72,7 +72,13 @@ describe('console access', { timeout: 60_000 }, () => {
         status: 401,
         contentType: 'application/problem+json',
         headers: { 'www-authenticate': 'Bearer realm="fleetvault", error="invalid_token"' },
-        body: JSON.stringify({ type: '/problems/invalid-token', title: 'Invalid bearer token', status: 401, detail: 'The token is no longer valid.', request_id: 'r1' }),
+        body: JSON.stringify({
+          type: '/problems/invalid-token',
+          title: 'Invalid bearer token',
+          status: 401,
+          detail: 'The token is no longer valid.',
+          request_id: 'r1',
+        }),
       }),
     );
     await page.getByRole('button', { name: 'Search' }).click();
@@ -111,7 +117,9 @@ describe('console access', { timeout: 60_000 }, () => {
       hash: 'h'.repeat(43),
     });
     const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
-    await page.route('**/audit?**', (route) => route.fulfill(json({ items: [event(2, 'credential.rotated'), event(1, 'credential.created')], next_cursor: null })));
+    await page.route('**/audit?**', (route) =>
+      route.fulfill(json({ items: [event(2, 'credential.rotated'), event(1, 'credential.created')], next_cursor: null })),
+    );
     await page.route('**/versions', (route) =>
       route.fulfill(
         json({
@@ -143,7 +151,11 @@ describe('console access', { timeout: 60_000 }, () => {
 
 describe('console vehicles', { timeout: 60_000 }, () => {
   it('reassigns a vehicle to another credential of the same brand', async () => {
-    const other = await f.t.call(f.adminToken, 'POST', '/niu/credentials', { name: 'NIU fleet Hamburg', client_id: 'client2', client_secret: 's2' });
+    const other = await f.t.call(f.adminToken, 'POST', '/niu/credentials', {
+      name: 'NIU fleet Hamburg',
+      client_id: 'client2',
+      client_secret: 's2',
+    });
     expect(other.statusCode).toBe(201);
     const { page, context } = await f.newPage();
     await signIn(page, f.baseUrl, await f.client());

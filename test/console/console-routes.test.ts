@@ -120,7 +120,11 @@ describe('/console', () => {
     await registerConsole(app, { root: empty });
     const res = await app.inject({ method: 'GET', url: '/console' });
     expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ type: '/problems/service-unavailable', status: 503, detail: 'The console is not built: run `npm run build`.' });
+    expect(res.json()).toMatchObject({
+      type: '/problems/service-unavailable',
+      status: 503,
+      detail: 'The console is not built: run `npm run build`.',
+    });
     expect(res.headers['content-security-policy']).toBe(CONSOLE_CSP);
     await app.close();
     fs.rmSync(empty, { recursive: true });

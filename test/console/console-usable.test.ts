@@ -110,7 +110,9 @@ describe('console usability', { timeout: 60_000 }, () => {
     await page.locator('#create-client_id').fill('tesla-app');
     await page.locator('#create-region').fill('eu');
     await page.locator('#create-client_secret').fill('tesla-secret');
-    await page.locator('#create-private_key').setInputFiles({ name: 'fleet-key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(pem) });
+    await page
+      .locator('#create-private_key')
+      .setInputFiles({ name: 'fleet-key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(pem) });
     const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/tesla/credentials'));
     await page.getByRole('button', { name: 'Create credential' }).click();
     // Sent byte for byte, newlines included (a masked <input> would have stripped them).

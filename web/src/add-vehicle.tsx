@@ -4,24 +4,45 @@ import { ProblemAlert, splitFieldErrors } from './problem-alert';
 import type { Session } from './session';
 
 const fields = [
-  { name: 'telematics_unit_id', label: 'Telematics unit id', required: true, hint: "The unit's id at the maker, unique per brand in the fleet." },
+  {
+    name: 'telematics_unit_id',
+    label: 'Telematics unit id',
+    required: true,
+    hint: "The unit's id at the maker, unique per brand in the fleet.",
+  },
   { name: 'name', label: 'Name', required: false, hint: 'How your team calls the vehicle.' },
   { name: 'vin', label: 'VIN', required: false, hint: '17 characters; I, O and Q are not used.' },
 ] as const;
 
 /** A vehicle of this credential's brand, reached with it (POST /vehicles). */
-export function AddVehicle({ session, credential, onAdded }: { session: Session; credential: CredentialView; onAdded: (v: VehicleView) => void }) {
+export function AddVehicle({
+  session,
+  credential,
+  onAdded,
+}: {
+  session: Session;
+  credential: CredentialView;
+  onAdded: (v: VehicleView) => void;
+}) {
   const [open, setOpen] = useState(false);
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<Problem | undefined>();
-  const { byField, other } = splitFieldErrors(problem, fields.map((f) => f.name));
+  const { byField, other } = splitFieldErrors(
+    problem,
+    fields.map((f) => f.name),
+  );
 
   const submit = async (event: Event) => {
     event.preventDefault();
     const optional = Object.fromEntries(Object.entries(values).filter(([k, v]) => k !== 'telematics_unit_id' && v.trim() !== ''));
     const res = await call(() =>
       session.api.POST('/vehicles', {
-        body: { telematics_brand: credential.brand, credentials_id: credential.id, telematics_unit_id: values.telematics_unit_id ?? '', ...optional },
+        body: {
+          telematics_brand: credential.brand,
+          credentials_id: credential.id,
+          telematics_unit_id: values.telematics_unit_id ?? '',
+          ...optional,
+        },
       }),
     );
     if (!res.ok) return setProblem(res.problem);

@@ -53,21 +53,23 @@ async function readProblem(response: Response): Promise<Problem | undefined> {
  */
 export function toProblem(error: unknown, response: Response | undefined): Problem {
   const body = error as Partial<Problem> | undefined;
-  if (body !== undefined && typeof body === 'object' && typeof body.type === 'string' && typeof body.status === 'number') return body as Problem;
+  if (body !== undefined && typeof body === 'object' && typeof body.type === 'string' && typeof body.status === 'number')
+    return body as Problem;
   const status = response?.status ?? 0;
   return {
     type: 'about:blank',
     title: status === 0 ? 'No answer' : `HTTP ${status}`,
     status,
-    detail: status === 0 ? 'The vault did not answer. Check the connection and try again.' : `The vault answered ${status} without details.`,
+    detail:
+      status === 0 ? 'The vault did not answer. Check the connection and try again.' : `The vault answered ${status} without details.`,
     request_id: response?.headers.get('x-request-id') ?? '',
   };
 }
 
 /** Runs a call and turns a network failure into a problem, so every screen handles one shape. */
-export async function call<T>(run: () => Promise<{ data?: T; error?: unknown; response: Response }>): Promise<
-  { ok: true; data: T; response: Response } | { ok: false; problem: Problem; response: Response | undefined }
-> {
+export async function call<T>(
+  run: () => Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ ok: true; data: T; response: Response } | { ok: false; problem: Problem; response: Response | undefined }> {
   try {
     const { data, error, response } = await run();
     if (response.ok) return { ok: true, data: data as T, response };
@@ -81,7 +83,10 @@ export async function call<T>(run: () => Promise<{ data?: T; error?: unknown; re
  * Client credentials grant (RFC 6749 §4.4) with the id and secret in a JSON body, as the vault
  * accepts (DESIGN.md §2.3). Its errors are RFC 6749 §5.2 bodies, not problem+json.
  */
-export async function requestToken(clientId: string, clientSecret: string): Promise<{ ok: true; token: TokenAnswer } | { ok: false; message: string }> {
+export async function requestToken(
+  clientId: string,
+  clientSecret: string,
+): Promise<{ ok: true; token: TokenAnswer } | { ok: false; message: string }> {
   const client = createClient<paths>({ baseUrl: location.origin });
   try {
     const { data, error, response } = await client.POST('/oauth/token', {

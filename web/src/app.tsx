@@ -76,7 +76,12 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
             Credentials
           </button>
           {auditAvailable && (
-            <button type="button" class="tab" aria-current={view.kind === 'audit' ? 'page' : undefined} onClick={() => go({ kind: 'audit' })}>
+            <button
+              type="button"
+              class="tab"
+              aria-current={view.kind === 'audit' ? 'page' : undefined}
+              onClick={() => go({ kind: 'audit' })}
+            >
               Audit trail
             </button>
           )}

@@ -64,7 +64,14 @@ export function BrandFieldInput({
           onInput={(e) => onChange(e.currentTarget.value)}
         />
       ) : (
-        <input {...common} type="text" autocomplete="off" spellcheck={false} value={value} onInput={(e) => onChange(e.currentTarget.value)} />
+        <input
+          {...common}
+          type="text"
+          autocomplete="off"
+          spellcheck={false}
+          value={value}
+          onInput={(e) => onChange(e.currentTarget.value)}
+        />
       )}
       <p id={`${id}-hint`} class="hint">
         {field.description}

@@ -53,7 +53,10 @@ export function CredentialCreate({
     onCreated(res.data);
   };
 
-  const fieldsOnly = problem !== undefined && (problemSlug(problem) === 'validation-failed' || problemSlug(problem) === 'name-already-exists') && other.length === 0;
+  const fieldsOnly =
+    problem !== undefined &&
+    (problemSlug(problem) === 'validation-failed' || problemSlug(problem) === 'name-already-exists') &&
+    other.length === 0;
   return (
     <section aria-labelledby="create-heading">
       <h1 id="create-heading" ref={heading} tabIndex={-1}>

@@ -107,12 +107,24 @@ export function CredentialDetail({
             <RotateForm session={session} brand={brand} loaded={loaded!} onRotated={setLoaded} onReload={reload} />
           )}
           {session.can('credentials:write') && (
-            <DeleteCredential session={session} title={title} loaded={loaded!} onDeleted={() => onDeleted(`Deleted ${title}.`)} onReload={reload} />
+            <DeleteCredential
+              session={session}
+              title={title}
+              loaded={loaded!}
+              onDeleted={() => onDeleted(`Deleted ${title}.`)}
+              onReload={reload}
+            />
           )}
           {session.can('vehicles:read') && <VehiclesPanel session={session} credential={view} onChanged={reload} />}
           <VersionsPanel session={session} loaded={loaded!} onRestored={setLoaded} />
           {auditAvailable && (
-            <AuditPanel session={session} title="Audit trail of this credential" level={2} targetId={view.id} refreshKey={loaded!.etag ?? ''} />
+            <AuditPanel
+              session={session}
+              title="Audit trail of this credential"
+              level={2}
+              targetId={view.id}
+              refreshKey={loaded!.etag ?? ''}
+            />
           )}
         </>
       )}

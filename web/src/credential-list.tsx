@@ -12,6 +12,11 @@ export function identityOf(credential: CredentialView, brand: Brand | undefined)
   return fields.flatMap((f) => (typeof values[f.name] === 'string' ? [[f.name, values[f.name] as string] as [string, string]] : []));
 }
 
+function caption(count: number, pageNumber: number, filtered: boolean): string {
+  if (count === 0) return filtered ? 'No credential matches this search.' : 'No credentials yet.';
+  return `Page ${pageNumber}: ${count} credential${count === 1 ? '' : 's'}, sorted by name${filtered ? ', filtered' : ''}.`;
+}
+
 interface Filter {
   q: string;
   brand: string;
@@ -100,13 +105,7 @@ export function CredentialList({
       {problem && <ProblemAlert problem={problem} action="list the credentials" />}
       {page && (
         <table class="data" aria-busy={loading}>
-          <caption>
-            {page.items.length === 0
-              ? filtered
-                ? 'No credential matches this search.'
-                : 'No credentials yet.'
-              : `Page ${cursors.length}: ${page.items.length} credential${page.items.length === 1 ? '' : 's'}, sorted by name${filtered ? ', filtered' : ''}.`}
-          </caption>
+          <caption>{caption(page.items.length, cursors.length, filtered)}</caption>
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -126,7 +125,10 @@ export function CredentialList({
                 </th>
                 <td data-label="Brand">{brandName(c.brand)}</td>
                 <td data-label="Identity">
-                  {identityOf(c, brands.find((b) => b.slug === c.brand)).map(([name, value]) => (
+                  {identityOf(
+                    c,
+                    brands.find((b) => b.slug === c.brand),
+                  ).map(([name, value]) => (
                     <span class="pair">
                       <span class="key">{name}</span> <code>{value}</code>
                     </span>

@@ -30,7 +30,9 @@ export function DeleteCredential({
     setBusy(true);
     const { view, etag } = loaded;
     const res = await call(() =>
-      session.api.DELETE('/{brand}/credentials/{id}', { params: { path: { brand: view.brand, id: view.id }, header: etag ? { 'if-match': etag } : {} } }),
+      session.api.DELETE('/{brand}/credentials/{id}', {
+        params: { path: { brand: view.brand, id: view.id }, header: etag ? { 'if-match': etag } : {} },
+      }),
     );
     setBusy(false);
     setConfirming(false);
@@ -94,11 +96,13 @@ export function DeleteCredential({
       )}
       {slug === 'precondition-failed' && (
         <p role="alert" class="problem">
-          <strong>Not deleted: someone changed this credential after you opened it.</strong> It has been reloaded; check it and delete again if
-          you still mean to.
+          <strong>Not deleted: someone changed this credential after you opened it.</strong> It has been reloaded; check it and delete again
+          if you still mean to.
         </p>
       )}
-      {problem && slug !== 'conflicting-resource' && slug !== 'precondition-failed' && <ProblemAlert problem={problem} action="delete the credential" />}
+      {problem && slug !== 'conflicting-resource' && slug !== 'precondition-failed' && (
+        <ProblemAlert problem={problem} action="delete the credential" />
+      )}
     </section>
   );
 }

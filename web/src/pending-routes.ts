@@ -59,7 +59,9 @@ export interface PendingPaths {
     post: {
       parameters: Params<{ brand: string; id: string; n: number }, never, { 'if-match'?: string }>;
       requestBody?: never;
-      responses: { 200: Json<paths['/{brand}/credentials/{id}']['get']['responses'][200]['content']['application/json']> } & ProblemOf<401 | 403 | 404 | 412>;
+      responses: { 200: Json<paths['/{brand}/credentials/{id}']['get']['responses'][200]['content']['application/json']> } & ProblemOf<
+        401 | 403 | 404 | 412
+      >;
     };
   };
   '/audit': {

@@ -27,7 +27,10 @@ export function RotateForm({
   const [problem, setProblem] = useState<Problem | undefined>();
   const [done, setDone] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const { byField, other } = splitFieldErrors(problem, fields.map((f) => f.name));
+  const { byField, other } = splitFieldErrors(
+    problem,
+    fields.map((f) => f.name),
+  );
   const slug = problemSlug(problem);
 
   const submit = async (event: Event) => {

@@ -9,12 +9,7 @@ export interface Session {
   can(scope: Scope): boolean;
 }
 
-export type Scope =
-  | 'credentials:read'
-  | 'credentials:write'
-  | 'vehicles:read'
-  | 'vehicles:write'
-  | 'audit:read';
+export type Scope = 'credentials:read' | 'credentials:write' | 'vehicles:read' | 'vehicles:write' | 'audit:read';
 
 /** The scopes the token was granted (RFC 6749 §5.1 `scope`, space-separated). */
 export function createSession(clientId: string, token: TokenAnswer, onUnauthorized: (problem: Problem | undefined) => void): Session {
@@ -30,5 +25,8 @@ export function createSession(clientId: string, token: TokenAnswer, onUnauthoriz
 
 export function formatTime(date: Date | string): string {
   const d = typeof date === 'string' ? new Date(date) : date;
-  return d.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC');
 }

@@ -3,7 +3,13 @@ import { requestToken, type TokenAnswer } from './api';
 import { useFocusOnMount } from './problem-alert';
 
 /** Client id + secret → `/oauth/token`. The secret is held by this form only until the answer arrives. */
-export function SignIn({ message, onSignedIn }: { message: string | undefined; onSignedIn: (clientId: string, token: TokenAnswer) => void }) {
+export function SignIn({
+  message,
+  onSignedIn,
+}: {
+  message: string | undefined;
+  onSignedIn: (clientId: string, token: TokenAnswer) => void;
+}) {
   const [clientId, setClientId] = useState('');
   const [clientSecret, setClientSecret] = useState('');
   const [error, setError] = useState<string | undefined>();
@@ -26,7 +32,9 @@ export function SignIn({ message, onSignedIn }: { message: string | undefined; o
       <h1 ref={heading} tabIndex={-1}>
         Sign in to fleetvault
       </h1>
-      <p class="hint">Use an API client of your fleet (for example the one in bootstrap-client.json). The token stays in this tab's memory only.</p>
+      <p class="hint">
+        Use an API client of your fleet (for example the one in bootstrap-client.json). The token stays in this tab's memory only.
+      </p>
       {message && (
         <p role="status" class="notice">
           {message}

@@ -5,7 +5,15 @@ import { ProblemAlert } from './problem-alert';
 import type { Session } from './session';
 
 /** The vehicles reached with one credential, each movable to another credential of the same brand (DESIGN.md §2.2). */
-export function VehiclesPanel({ session, credential, onChanged }: { session: Session; credential: CredentialView; onChanged: () => Promise<void> }) {
+export function VehiclesPanel({
+  session,
+  credential,
+  onChanged,
+}: {
+  session: Session;
+  credential: CredentialView;
+  onChanged: () => Promise<void>;
+}) {
   const [vehicles, setVehicles] = useState<VehicleView[] | undefined>();
   const [more, setMore] = useState(false);
   const [others, setOthers] = useState<CredentialView[]>([]);
@@ -73,7 +81,13 @@ export function VehiclesPanel({ session, credential, onChanged }: { session: Ses
           </tbody>
         </table>
       )}
-      {canWrite && <AddVehicle session={session} credential={credential} onAdded={(v) => changed(`Added vehicle ${v.name ?? v.telematics_unit_id}.`)} />}
+      {canWrite && (
+        <AddVehicle
+          session={session}
+          credential={credential}
+          onAdded={(v) => changed(`Added vehicle ${v.name ?? v.telematics_unit_id}.`)}
+        />
+      )}
     </section>
   );
 }
@@ -101,7 +115,9 @@ function VehicleRow({
   const move = async (event: Event) => {
     event.preventDefault();
     if (target === '') return;
-    const res = await call(() => session.api.PATCH('/vehicles/{id}', { params: { path: { id: vehicle.id } }, body: { credentials_id: target } }));
+    const res = await call(() =>
+      session.api.PATCH('/vehicles/{id}', { params: { path: { id: vehicle.id } }, body: { credentials_id: target } }),
+    );
     if (!res.ok) return onProblem(res.problem, `reassign ${label}`);
     const to = others.find((c) => c.id === target);
     await onChanged(`Moved ${label} to ${to?.name ?? target}.`);
