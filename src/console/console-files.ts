@@ -53,6 +53,12 @@ export function loadConsoleFiles(root: string): Map<string, ConsoleFile> | undef
       });
     }
   };
-  walk(root, '');
+  try {
+    walk(root, '');
+  } catch (error) {
+    // A build emptying the folder while the server starts: serve "not built" rather than half a console.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
   return files;
 }

@@ -28,6 +28,17 @@ async function openBerlin(page: Page) {
 }
 
 describe('console access', { timeout: 60_000 }, () => {
+  it('says so when the client id or secret is wrong, and stays on the sign-in screen', async () => {
+    const { page, context } = await f.newPage();
+    await page.goto(`${f.baseUrl}/console`);
+    await page.getByLabel('Client id').fill((await f.client()).clientId);
+    await page.getByLabel('Client secret').fill('not-the-secret');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').getByText('The client id or secret is not right.').waitFor();
+    expect(await page.getByLabel('Client secret').inputValue()).toBe('not-the-secret');
+    await context.close();
+  });
+
   it('offers no write action to a read-only token', async () => {
     const { page, context } = await f.newPage();
     await signIn(page, f.baseUrl, await f.client(['credentials:read']));

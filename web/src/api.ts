@@ -19,7 +19,7 @@ export type Api = ReturnType<typeof createApi>;
  * rejected token) through `onUnauthorized`, so the console can sign out with a clear message.
  */
 export function createApi(token: string, onUnauthorized: (problem: Problem | undefined) => void) {
-  const client = createClient<paths & PendingPaths>({ baseUrl: location.origin });
+  const client = createClient<paths & PendingPaths>({ baseUrl: location.origin, credentials: 'omit' });
   client.use({
     onRequest({ request }) {
       request.headers.set('authorization', `Bearer ${token}`);
@@ -87,7 +87,10 @@ export async function requestToken(
   clientId: string,
   clientSecret: string,
 ): Promise<{ ok: true; token: TokenAnswer } | { ok: false; message: string }> {
-  const client = createClient<paths>({ baseUrl: location.origin });
+  // credentials 'omit': the 401 for a wrong secret carries `WWW-Authenticate: Basic` (RFC 6749 §5.2), and
+  // a browser prompts for a 401 only when credentials are included (Fetch standard, "HTTP-network-or-cache
+  // fetch"): without 'omit' it would open its own login dialog over the console's message.
+  const client = createClient<paths>({ baseUrl: location.origin, credentials: 'omit' });
   try {
     const { data, error, response } = await client.POST('/oauth/token', {
       body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret },
