@@ -32,19 +32,9 @@ async function main() {
   }
   const metrics = createMetrics();
   const app = await buildApp(deps, { logger, metrics });
-  try {
-    await app.listen({ port: config.port, host: config.host });
-  } catch (error) {
-    // EADDRINUSE, EACCES, EADDRNOTAVAIL: a configuration problem, said plainly rather than as a stack trace.
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    logger.fatal({ reason: code }, `fleetvault cannot listen on ${config.host}:${config.port} (${code}): check PORT and HOST`);
-    await app.close();
-    await deps.close();
-    process.exit(1);
-  }
-  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetricsOn(metrics, config.metricsPort, config.host);
-  if (metricsServer) logger.info({ port: config.metricsPort }, `metrics served on port ${config.metricsPort} only`);
-
+  let metricsServer: Awaited<ReturnType<typeof serveMetricsOn>> | undefined = undefined;
+  // Handlers before listening: until a SIGTERM handler exists the default action kills the process at
+  // once, so a stop sent as soon as "listening" is logged would skip the graceful shutdown.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -63,6 +53,18 @@ async function main() {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    // EADDRINUSE, EACCES, EADDRNOTAVAIL: a configuration problem, said plainly rather than as a stack trace.
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    logger.fatal({ reason: code }, `fleetvault cannot listen on ${config.host}:${config.port} (${code}): check PORT and HOST`);
+    await app.close();
+    await deps.close();
+    process.exit(1);
+  }
+  metricsServer = config.metricsPort === undefined ? undefined : await serveMetricsOn(metrics, config.metricsPort, config.host);
+  if (metricsServer) logger.info({ port: config.metricsPort }, `metrics served on port ${config.metricsPort} only`);
 }
 
 await main();
