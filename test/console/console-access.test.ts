@@ -160,6 +160,27 @@ describe('console access', { timeout: 60_000 }, () => {
   });
 });
 
+describe('console status column', { timeout: 60_000 }, () => {
+  it('draws no status column while the view has no status, and one once it has (DESIGN.md §2.9)', async () => {
+    const { page, context } = await f.newPage();
+    await signIn(page, f.baseUrl, await f.client());
+    await page.getByText(/^Page 1: /).waitFor();
+    expect(await page.getByRole('columnheader').allTextContents()).toEqual(['Name', 'Brand', 'Identity', 'Secret version', 'Vehicles']);
+
+    // The exchange's answer shape: status and status_checked_at on each view.
+    await page.route('**/credentials?**', async (route) => {
+      const real = await route.fetch();
+      const body = (await real.json()) as { items: Record<string, unknown>[] };
+      for (const item of body.items) Object.assign(item, { status: 'authorized', status_checked_at: '2026-11-23T10:00:00.000Z' });
+      await route.fulfill({ response: real, json: body });
+    });
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('columnheader', { name: 'Status' }).waitFor();
+    expect(await page.locator('td[data-label="Status"]').first().textContent()).toBe('authorized (checked 2026-11-23 10:00:00 UTC)');
+    await context.close();
+  });
+});
+
 describe('console vehicles', { timeout: 60_000 }, () => {
   it('reassigns a vehicle to another credential of the same brand', async () => {
     const other = await f.t.call(f.adminToken, 'POST', '/niu/credentials', {

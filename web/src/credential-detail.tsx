@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type Brand, call, type CredentialView, type Problem, problemSlug } from './api';
 import { AuditPanel } from './audit-panel';
-import { identityOf } from './credential-list';
+import { identityOf, StatusText, statusOf } from './credential-list';
 import { DeleteCredential } from './delete-credential';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { RotateForm } from './rotate-form';
@@ -96,6 +96,14 @@ export function CredentialDetail({
             </dd>
             <dt>Vehicles</dt>
             <dd>{view.vehicle_count}</dd>
+            {statusOf(view) && (
+              <>
+                <dt>Status</dt>
+                <dd>
+                  <StatusText credential={view} />
+                </dd>
+              </>
+            )}
             <dt>Created</dt>
             <dd>{formatTime(view.created_at)}</dd>
             <dt>Id</dt>

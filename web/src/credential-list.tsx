@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Brand, call, type CredentialView, type Problem } from './api';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
-import type { Session } from './session';
+import { formatTime, type Session } from './session';
 
 const PAGE_SIZE = 20;
 
@@ -10,6 +10,15 @@ export function identityOf(credential: CredentialView, brand: Brand | undefined)
   const fields = brand?.fields.filter((f) => f.kind === 'identity') ?? [];
   const values = credential as unknown as Record<string, unknown>;
   return fields.flatMap((f) => (typeof values[f.name] === 'string' ? [[f.name, values[f.name] as string] as [string, string]] : []));
+}
+
+/**
+ * The brand-exchange status (DESIGN.md §2.9: unknown, authorized, rejected, unreachable), once the
+ * vault's credential view carries it; until then there is no value, and no column is drawn for it.
+ */
+export function statusOf(credential: CredentialView): { status: string; checkedAt: string | undefined } | undefined {
+  const { status, status_checked_at: checkedAt } = credential as unknown as Record<string, unknown>;
+  return typeof status === 'string' ? { status, checkedAt: typeof checkedAt === 'string' ? checkedAt : undefined } : undefined;
 }
 
 function caption(count: number, pageNumber: number, filtered: boolean): string {
@@ -73,6 +82,7 @@ export function CredentialList({
   };
   const brandName = (slug: string) => brands.find((b) => b.slug === slug)?.display_name ?? slug;
   const filtered = filter.q.trim() !== '' || filter.brand !== '';
+  const withStatus = page?.items.some((c) => statusOf(c) !== undefined) ?? false;
 
   return (
     <section aria-labelledby="credentials-heading">
@@ -113,6 +123,7 @@ export function CredentialList({
               <th scope="col">Identity</th>
               <th scope="col">Secret version</th>
               <th scope="col">Vehicles</th>
+              {withStatus && <th scope="col">Status</th>}
             </tr>
           </thead>
           <tbody>
@@ -140,6 +151,11 @@ export function CredentialList({
                 <td data-label="Vehicles" class="num">
                   {c.vehicle_count}
                 </td>
+                {withStatus && (
+                  <td data-label="Status">
+                    <StatusText credential={c} />
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
@@ -154,5 +170,16 @@ export function CredentialList({
         </button>
       </nav>
     </section>
+  );
+}
+
+export function StatusText({ credential }: { credential: CredentialView }) {
+  const s = statusOf(credential);
+  if (s === undefined) return <span class="hint">—</span>;
+  return (
+    <span class={`status status-${s.status}`}>
+      {s.status}
+      {s.checkedAt && <span class="hint"> (checked {formatTime(s.checkedAt)})</span>}
+    </span>
   );
 }
