@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
+import { registerConsole } from './console/console.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
@@ -124,6 +125,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
+  await registerConsole(app);
 
   await app.ready();
   return app;

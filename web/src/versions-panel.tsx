@@ -1,0 +1,99 @@
+import { useEffect, useState } from 'preact/hooks';
+import { call, type Problem, problemSlug } from './api';
+import type { Loaded } from './credential-detail';
+import type { SecretVersion } from './api-shapes';
+import { ProblemAlert } from './problem-alert';
+import { formatTime, type Session } from './session';
+
+function actorText(createdBy: SecretVersion['created_by']): string {
+  if (createdBy === null) return '—';
+  return typeof createdBy === 'string' ? createdBy : `${createdBy.type}${createdBy.id ? ` ${createdBy.id}` : ''}`;
+}
+
+/**
+ * The kept secret versions (DESIGN.md §2.8), metadata only, with restore. Rendered only where the
+ * route exists: until it lands the vault answers 404 and the panel stays away.
+ */
+export function VersionsPanel({ session, loaded, onRestored }: { session: Session; loaded: Loaded; onRestored: (next: Loaded) => void }) {
+  const [versions, setVersions] = useState<SecretVersion[] | undefined>();
+  const [hidden, setHidden] = useState(false);
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const { view } = loaded;
+  const path = { brand: view.brand, id: view.id };
+
+  useEffect(() => {
+    void call(() => session.api.GET('/{brand}/credentials/{id}/versions', { params: { path } })).then((res) => {
+      if (res.ok) return setVersions(res.data.items);
+      if (problemSlug(res.problem) === 'not-found') return setHidden(true);
+      setProblem(res.problem);
+    });
+  }, [session, view.id, view.secret_version]);
+
+  const restore = async (n: number) => {
+    const res = await call(() =>
+      session.api.POST('/{brand}/credentials/{id}/versions/{n}/restore', {
+        params: { path: { ...path, n: String(n) }, header: loaded.etag ? { 'if-match': loaded.etag } : {} },
+      }),
+    );
+    if (!res.ok) return setProblem(res.problem);
+    setProblem(undefined);
+    setNotice(`Version ${n} restored as version ${res.data.secret_version}.`);
+    onRestored({ view: res.data, etag: res.response.headers.get('etag') ?? undefined });
+  };
+
+  // Nothing until the route has answered: a panel that flashes and vanishes would mislead.
+  if (hidden || (versions === undefined && problem === undefined)) return null;
+  return (
+    <section aria-labelledby="versions-heading" class="panel">
+      <h2 id="versions-heading">Secret versions</h2>
+      {notice && (
+        <p role="status" class="notice">
+          {notice}
+        </p>
+      )}
+      {problem && (
+        <ProblemAlert problem={problem} action="use the secret versions">
+          {problemSlug(problem) === 'precondition-failed' && <p>Someone changed this credential meanwhile; reload it first.</p>}
+        </ProblemAlert>
+      )}
+      {versions && (
+        <table class="data">
+          <caption>Kept versions, newest first (metadata only: the secrets stay sealed).</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Created</th>
+              <th scope="col">By</th>
+              <th scope="col">State</th>
+              {session.can('credentials:write') && <th scope="col">Action</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {versions.map((v) => (
+              <tr key={v.secret_version}>
+                <th scope="row" data-label="Version" class="num">
+                  {v.secret_version}
+                </th>
+                <td data-label="Created">{formatTime(v.created_at)}</td>
+                <td data-label="By">
+                  <code>{actorText(v.created_by)}</code>
+                </td>
+                <td data-label="State">{v.state}</td>
+                {session.can('credentials:write') && (
+                  <td data-label="Action">
+                    {v.state !== 'current' && (
+                      <button type="button" onClick={() => restore(v.secret_version)}>
+                        Restore version {v.secret_version}
+                      </button>
+                    )}
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
