@@ -4,7 +4,7 @@ import { screenshot, seriousA11yViolations } from '../helpers/browser.js';
 import { type ConsoleFixture, signIn, startConsoleFixture } from '../helpers/console-app.js';
 import { niuExample } from '../helpers/test-app.js';
 
-/** What a token may do decides what the console offers; sessions end with a message; pending routes stay hidden. */
+/** What a token may do decides what the console offers; sessions end with a message; versions and audit against the real routes. */
 let f: ConsoleFixture;
 let credentialId: string;
 
@@ -41,13 +41,22 @@ describe('console access', { timeout: 60_000 }, () => {
 
   it('offers no write action to a read-only token', async () => {
     const { page, context } = await f.newPage();
+    const auditRequests: string[] = [];
+    page.on('request', (r) => void (new URL(r.url()).pathname.startsWith('/audit') && auditRequests.push(r.url())));
     await signIn(page, f.baseUrl, await f.client(['credentials:read']));
     await page.getByText('Page 1: 1 credential, sorted by name.').waitFor();
     expect(await page.getByRole('button', { name: 'New credential' }).count()).toBe(0);
     await openBerlin(page);
     await page.getByText('client1', { exact: true }).waitFor();
-    for (const name of ['Rotate the secret', 'Delete', 'Vehicles']) expect(await heading(page, name).count(), name).toBe(0);
+    // Versions are metadata a reader may see (credentials:read), without restore.
+    await page.locator('section[aria-labelledby="versions-heading"] tbody tr').first().waitFor();
+    expect(await page.getByRole('button', { name: /^Restore version/ }).count()).toBe(0);
+    for (const name of ['Rotate the secret', 'Delete', 'Vehicles', 'Audit trail of this credential']) {
+      expect(await heading(page, name).count(), name).toBe(0);
+    }
+    // No audit:read: no audit screen, and the console never asked for one.
     expect(await page.getByRole('button', { name: 'Audit trail' }).count()).toBe(0);
+    expect(auditRequests).toEqual([]);
     await screenshot(page, 'read-only-detail');
     await context.close();
   });
@@ -98,85 +107,85 @@ describe('console access', { timeout: 60_000 }, () => {
     await context.close();
   });
 
-  it('hides the versions and audit panels while their routes answer 404', async () => {
+  it('restores an earlier secret version, and the audit trail records it (DESIGN.md §2.8, §2.6)', async () => {
+    const body = { name: 'NIU fleet Potsdam', client_id: 'client-potsdam', client_secret: 'potsdam-1' };
+    const created = (await f.t.call(f.adminToken, 'POST', '/niu/credentials', body)).json();
     const { page, context } = await f.newPage();
-    const probes = ['/audit?limit=1', '/versions'].map((p) => page.waitForResponse((r) => r.url().includes(p)));
-    await signIn(page, f.baseUrl, await f.client());
-    await openBerlin(page);
-    for (const probe of probes) expect((await probe).status()).toBe(404);
-    await page.getByText('1 vehicle reached with this credential.').waitFor();
-    expect(await heading(page, 'Secret versions').count()).toBe(0);
-    expect(await heading(page, 'Audit trail of this credential').count()).toBe(0);
-    expect(await page.getByRole('button', { name: 'Audit trail' }).count()).toBe(0);
-    await context.close();
-  });
-
-  it('shows versions (with restore) and the audit trail as DESIGN.md §2.8 and §2.6 shape them, once the routes answer', async () => {
-    const { page, context } = await f.newPage();
-    const event = (seq: number, action: string) => ({
-      id: `01J0000000000000000000000${seq}`,
-      fleet_id: f.fleetId,
-      seq,
-      at: `2026-11-23T10:0${seq}:00.000Z`,
-      actor: { type: 'client', id: 'C1' },
-      action,
-      target: { type: 'credential', id: credentialId, brand: 'niu' },
-      request_id: `req-${seq}`,
-      outcome: 'success',
-      details: {},
-      prev_hash: 'A'.repeat(43),
-      hash: 'h'.repeat(43),
-    });
-    const json = (body: unknown) => ({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
-    await page.route('**/audit?**', (route) =>
-      route.fulfill(json({ items: [event(2, 'credential.rotated'), event(1, 'credential.created')], next_cursor: null })),
-    );
-    await page.route('**/versions', (route) =>
-      route.fulfill(
-        json({
-          items: [
-            { secret_version: 2, created_at: '2026-11-23T10:02:00.000Z', created_by: 'C1', state: 'current' },
-            { secret_version: 1, created_at: '2026-11-23T10:01:00.000Z', created_by: 'C1', state: 'previous' },
-          ],
-        }),
-      ),
-    );
-    await signIn(page, f.baseUrl, await f.client());
-    await openBerlin(page);
+    const client = await f.client();
+    await signIn(page, f.baseUrl, client);
+    await page.getByRole('button', { name: 'NIU fleet Potsdam' }).click();
     await heading(page, 'Secret versions').waitFor();
-    expect(await page.getByRole('button', { name: 'Restore version 1' }).count()).toBe(1);
+    const versions = page.locator('section[aria-labelledby="versions-heading"] tbody tr');
+    await page.getByLabel('client_secret').fill('potsdam-2');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText('Secret rotated: version 2 is now current.').waitFor();
+    await versions.nth(1).waitFor();
+    // Version 1 was made by the admin's API call, version 2 by the console's client.
+    expect(await versions.locator('th').allTextContents()).toEqual(['2', '1']);
+    expect(await versions.locator('td[data-label="State"]').allTextContents()).toEqual(['current', 'previous']);
+    expect(await versions.locator('td[data-label="By"]').first().textContent()).toBe(`client ${client.clientId}`);
     expect(await page.getByRole('button', { name: 'Restore version 2' }).count()).toBe(0);
-    await heading(page, 'Audit trail of this credential').waitFor();
+
+    await page.getByRole('button', { name: 'Restore version 1' }).click();
+    await page.getByText('Version 1 restored as version 3.').waitFor();
+    await page.getByText(/^3, set /).waitFor();
+    await versions.nth(2).waitFor();
+    expect(await versions.locator('th').allTextContents()).toEqual(['3', '2', '1']);
     const panel = page.locator('section[aria-labelledby="credential-audit-heading"]');
-    expect(await panel.locator('tbody td[data-label="Action"]').allTextContents()).toEqual(['credential.rotated', 'credential.created']);
+    await panel.locator('tbody td[data-label="Action"]', { hasText: 'credential.restored' }).waitFor();
+    expect(await panel.locator('tbody td[data-label="Action"]').allTextContents()).toEqual([
+      'credential.restored',
+      'credential.rotated',
+      'credential.created',
+    ]);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await screenshot(page, 'versions-and-audit');
+    // The vault holds version 1's secret as version 3.
+    const revealed = await f.t.call(f.adminToken, 'GET', `/niu/credentials/${created.id}/secrets`);
+    expect(revealed.json()).toMatchObject({ secret_version: 3, secrets: { client_secret: 'potsdam-1' } });
 
     await page.getByRole('button', { name: 'Audit trail', exact: true }).click();
     await heading(page, 'Audit trail').waitFor();
     await page.locator('h1:focus').waitFor();
+    await page.getByLabel('Action').selectOption('credential.restored');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    // Waits for the filtered page to replace the unfiltered one.
+    await expect.poll(() => page.locator('tbody td[data-label="Action"]').allTextContents()).toEqual(['credential.restored']);
+    expect(await page.locator('tbody td[data-label="Target"]').textContent()).toBe(`credential ${created.id}`);
     expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'audit-filtered');
     await context.close();
   });
 });
 
 describe('console status column', { timeout: 60_000 }, () => {
-  it('draws no status column while the view has no status, and one once it has (DESIGN.md §2.9)', async () => {
+  it('shows each credential’s brand-exchange status (DESIGN.md §2.9)', async () => {
+    const checkedAt = '2026-11-23T10:00:00.000Z';
+    for (const [i, status] of (['authorized', 'rejected', 'unreachable'] as const).entries()) {
+      const body = { name: `Segway ${status}`, client_id: `E-${i}`, client_secret: `segway-${i}` };
+      const created = await f.t.call(f.adminToken, 'POST', '/segway/credentials', body);
+      expect(created.statusCode).toBe(201);
+      // What the brand exchange records after a token request or a verify (src/exchange/).
+      await f.t.deps.services.credentials.recordStatus(f.fleetId, created.json().id, 1, status, checkedAt);
+    }
     const { page, context } = await f.newPage();
     await signIn(page, f.baseUrl, await f.client());
-    await page.getByText(/^Page 1: /).waitFor();
-    expect(await page.getByRole('columnheader').allTextContents()).toEqual(['Name', 'Brand', 'Identity', 'Secret version', 'Vehicles']);
-
-    // The exchange's answer shape: status and status_checked_at on each view.
-    await page.route('**/credentials?**', async (route) => {
-      const real = await route.fetch();
-      const body = (await real.json()) as { items: Record<string, unknown>[] };
-      for (const item of body.items) Object.assign(item, { status: 'authorized', status_checked_at: '2026-11-23T10:00:00.000Z' });
-      await route.fulfill({ response: real, json: body });
-    });
+    await page.getByLabel('Brand', { exact: true }).selectOption('segway');
     await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('columnheader', { name: 'Status' }).waitFor();
-    expect(await page.locator('td[data-label="Status"]').first().textContent()).toBe('authorized (checked 2026-11-23 10:00:00 UTC)');
+    await page.getByText('Page 1: 3 credentials, sorted by name, filtered.').waitFor();
+    const columns = ['Name', 'Brand', 'Identity', 'Secret version', 'Vehicles', 'Status'];
+    expect(await page.getByRole('columnheader').allTextContents()).toEqual(columns);
+    expect(await page.locator('td[data-label="Status"]').allTextContents()).toEqual([
+      'authorized (checked 2026-11-23 10:00:00 UTC)',
+      'rejected (checked 2026-11-23 10:00:00 UTC)',
+      'unreachable (checked 2026-11-23 10:00:00 UTC)',
+    ]);
+    // Never exchanged: unknown, with no check time.
+    await page.getByLabel('Brand', { exact: true }).selectOption('niu');
+    await page.getByLabel('Name contains').fill('Berlin');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('Page 1: 1 credential, sorted by name, filtered.').waitFor();
+    expect(await page.locator('td[data-label="Status"]').allTextContents()).toEqual(['unknown']);
     await context.close();
   });
 });

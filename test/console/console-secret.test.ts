@@ -67,8 +67,10 @@ describe('the typed secret after create', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Create credential' }).click();
     expect(JSON.parse((await posted).postData()!)).toEqual(niuExample);
     await page.getByText('Created NIU fleet Berlin.').waitFor();
-    // The detail screen has loaded everything it asks for (vehicles, versions) before the check.
+    // The detail screen has loaded everything it asks for (vehicles, versions, audit trail) before the check.
     await page.getByText('No vehicle uses this credential.').waitFor();
+    await page.locator('section[aria-labelledby="versions-heading"] tbody tr').first().waitFor();
+    await page.locator('section[aria-labelledby="credential-audit-heading"] td[data-label="Action"]').first().waitFor();
     await screenshot(page, 'secret-after-create');
 
     expect(responses.length).toBeGreaterThanOrEqual(3);

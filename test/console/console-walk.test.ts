@@ -125,7 +125,7 @@ describe('console walk (1280x800)', { timeout: 60_000 }, () => {
     await page.getByText('Page 1: 1 credential, sorted by name, filtered.').waitFor();
     const row = table().locator('tbody tr');
     expect(await row.locator('th').textContent()).toBe('NIU fleet Berlin');
-    expect(await row.locator('td').allTextContents()).toEqual(['NIU', 'client_id client1', '1', '0']);
+    expect(await row.locator('td').allTextContents()).toEqual(['NIU', 'client_id client1', '1', '0', 'unknown']);
     await expectAccessible('search result');
     await screenshot(page, '07-search');
   });

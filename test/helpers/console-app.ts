@@ -12,12 +12,18 @@ export interface ConsoleFixture {
   browser: Browser;
   fleetId: string;
   adminToken: string;
-  /** A secret client of the fleet with these scopes, to sign in as. */
+  /** A secret client of the fleet with these scopes (default: an operator's, see `operatorScopes`), to sign in as. */
   client(scopes?: Scope[]): Promise<{ clientId: string; clientSecret: string }>;
   /** A fresh browser context (no state shared between tests) and its page. */
   newPage(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
+
+/**
+ * What a console operator is given: everything the console offers. A client created without scopes
+ * gets read-only ones (least privilege, issue 14), so the tests name them.
+ */
+export const operatorScopes: Scope[] = ['credentials:read', 'credentials:write', 'vehicles:read', 'vehicles:write', 'audit:read'];
 
 export async function startConsoleFixture(): Promise<ConsoleFixture> {
   const t = await buildTestApp();
@@ -31,7 +37,7 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
     browser,
     fleetId: fleet.fleetId,
     adminToken: fleet.token,
-    async client(scopes) {
+    async client(scopes = operatorScopes) {
       const c = await t.deps.services.clients.createSecretClient(cliContext(fleet.fleetId), `console user ${++clients}`, scopes);
       return { clientId: c.client_id, clientSecret: c.client_secret };
     },

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type Brand, call, type Problem, problemSlug, type TokenAnswer } from './api';
+import { type Brand, call, type Problem, type TokenAnswer } from './api';
 import { AuditPanel } from './audit-panel';
 import { CredentialCreate } from './credential-create';
 import { CredentialDetail } from './credential-detail';
@@ -49,17 +49,10 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
   const [view, setView] = useState<View>({ kind: 'list' });
   const [brands, setBrands] = useState<Brand[] | undefined>();
   const [brandsProblem, setBrandsProblem] = useState<Problem | undefined>();
-  const [auditAvailable, setAuditAvailable] = useState(false);
   const [notice, setNotice] = useState<string | undefined>();
 
   useEffect(() => {
     void call(() => session.api.GET('/brands')).then((res) => (res.ok ? setBrands(res.data.items) : setBrandsProblem(res.problem)));
-    if (session.can('audit:read')) {
-      // The audit routes are offered only where they exist: a 404 from the route hides the screen.
-      void call(() => session.api.GET('/audit', { params: { query: { limit: 1 } } })).then((res) =>
-        setAuditAvailable(res.ok || problemSlug(res.problem) !== 'not-found'),
-      );
-    }
   }, [session]);
 
   const go = (next: View, message?: string) => {
@@ -75,7 +68,8 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
           <button type="button" class="tab" aria-current={view.kind !== 'audit' ? 'page' : undefined} onClick={() => go({ kind: 'list' })}>
             Credentials
           </button>
-          {auditAvailable && (
+          {/* GET /audit needs audit:read (DESIGN.md §2.6): without it the screen would only show a 403. */}
+          {session.can('audit:read') && (
             <button
               type="button"
               class="tab"
@@ -123,7 +117,6 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
             slug={view.brand}
             brands={brands}
             id={view.id}
-            auditAvailable={auditAvailable}
             onBack={() => go({ kind: 'list' })}
             onDeleted={(message) => go({ kind: 'list' }, message)}
           />

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call, type Problem, problemSlug } from './api';
+import { call, type Problem } from './api';
 import type { AuditEvent, AuditQuery } from './api-shapes';
 import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
@@ -26,7 +26,7 @@ const PAGE_SIZE = 20;
 
 /**
  * The fleet's audit trail (DESIGN.md §2.6), newest first, optionally of one target. Shown only to
- * tokens with audit:read and only where `GET /audit` exists (a 404 from it hides the panel).
+ * tokens with audit:read (the caller decides).
  */
 export function AuditPanel({
   session,
@@ -45,7 +45,6 @@ export function AuditPanel({
   const [applied, setApplied] = useState('');
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const [page, setPage] = useState<{ items: AuditEvent[]; next_cursor: string | null } | undefined>();
-  const [hidden, setHidden] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
   const focused = useRef(false);
@@ -63,8 +62,7 @@ export function AuditPanel({
       if (res.ok) {
         setPage(res.data);
         setProblem(undefined);
-      } else if (problemSlug(res.problem) === 'not-found') setHidden(true);
-      else setProblem(res.problem);
+      } else setProblem(res.problem);
     });
   }, [session, targetId, applied, cursor, refreshKey]);
 
@@ -75,7 +73,7 @@ export function AuditPanel({
     heading.current.focus();
   });
 
-  if (hidden || (page === undefined && problem === undefined)) return null;
+  if (page === undefined && problem === undefined) return null;
   const Heading = level === 1 ? 'h1' : 'h2';
   return (
     <section aria-labelledby={`${id}-heading`} class={level === 1 ? '' : 'panel'}>
@@ -127,7 +125,8 @@ export function AuditPanel({
                   {e.actor.type} <code>{e.actor.id ?? ''}</code>
                 </td>
                 <td data-label="Target">
-                  {e.target.type} <code>{e.target.id}</code>
+                  {/* A target without an id (a fleet-wide event such as a data-key rotation) shows its type only. */}
+                  {e.target.type} {e.target.id !== null && <code>{e.target.id}</code>}
                 </td>
                 <td data-label="Seq" class="num">
                   {e.seq}

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type Brand, call, type CredentialView, type Problem, problemSlug } from './api';
 import { AuditPanel } from './audit-panel';
-import { identityOf, StatusText, statusOf } from './credential-list';
+import { identityOf, StatusText } from './credential-list';
 import { DeleteCredential } from './delete-credential';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { RotateForm } from './rotate-form';
@@ -21,7 +21,6 @@ export function CredentialDetail({
   slug,
   brands,
   id,
-  auditAvailable,
   onBack,
   onDeleted,
 }: {
@@ -29,7 +28,6 @@ export function CredentialDetail({
   slug: string;
   brands: Brand[];
   id: string;
-  auditAvailable: boolean;
   onBack: () => void;
   onDeleted: (message: string) => void;
 }) {
@@ -96,14 +94,10 @@ export function CredentialDetail({
             </dd>
             <dt>Vehicles</dt>
             <dd>{view.vehicle_count}</dd>
-            {statusOf(view) && (
-              <>
-                <dt>Status</dt>
-                <dd>
-                  <StatusText credential={view} />
-                </dd>
-              </>
-            )}
+            <dt>Status</dt>
+            <dd>
+              <StatusText credential={view} />
+            </dd>
             <dt>Created</dt>
             <dd>{formatTime(view.created_at)}</dd>
             <dt>Id</dt>
@@ -125,7 +119,7 @@ export function CredentialDetail({
           )}
           {session.can('vehicles:read') && <VehiclesPanel session={session} credential={view} onChanged={reload} />}
           <VersionsPanel session={session} loaded={loaded!} onRestored={setLoaded} />
-          {auditAvailable && (
+          {session.can('audit:read') && (
             <AuditPanel
               session={session}
               title="Audit trail of this credential"

@@ -12,15 +12,6 @@ export function identityOf(credential: CredentialView, brand: Brand | undefined)
   return fields.flatMap((f) => (typeof values[f.name] === 'string' ? [[f.name, values[f.name] as string] as [string, string]] : []));
 }
 
-/**
- * The brand-exchange status (DESIGN.md §2.9: unknown, authorized, rejected, unreachable), once the
- * vault's credential view carries it; until then there is no value, and no column is drawn for it.
- */
-export function statusOf(credential: CredentialView): { status: string; checkedAt: string | undefined } | undefined {
-  const { status, status_checked_at: checkedAt } = credential as unknown as Record<string, unknown>;
-  return typeof status === 'string' ? { status, checkedAt: typeof checkedAt === 'string' ? checkedAt : undefined } : undefined;
-}
-
 function caption(count: number, pageNumber: number, filtered: boolean): string {
   if (count === 0) return filtered ? 'No credential matches this search.' : 'No credentials yet.';
   return `Page ${pageNumber}: ${count} credential${count === 1 ? '' : 's'}, sorted by name${filtered ? ', filtered' : ''}.`;
@@ -82,7 +73,6 @@ export function CredentialList({
   };
   const brandName = (slug: string) => brands.find((b) => b.slug === slug)?.display_name ?? slug;
   const filtered = filter.q.trim() !== '' || filter.brand !== '';
-  const withStatus = page?.items.some((c) => statusOf(c) !== undefined) ?? false;
 
   return (
     <section aria-labelledby="credentials-heading">
@@ -123,7 +113,7 @@ export function CredentialList({
               <th scope="col">Identity</th>
               <th scope="col">Secret version</th>
               <th scope="col">Vehicles</th>
-              {withStatus && <th scope="col">Status</th>}
+              <th scope="col">Status</th>
             </tr>
           </thead>
           <tbody>
@@ -151,11 +141,9 @@ export function CredentialList({
                 <td data-label="Vehicles" class="num">
                   {c.vehicle_count}
                 </td>
-                {withStatus && (
-                  <td data-label="Status">
-                    <StatusText credential={c} />
-                  </td>
-                )}
+                <td data-label="Status">
+                  <StatusText credential={c} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -173,13 +161,16 @@ export function CredentialList({
   );
 }
 
+/**
+ * The brand-exchange status (DESIGN.md §2.9): `unknown` until an exchange or verify has answered,
+ * then `authorized`, `rejected` or `unreachable`, with when the vault last checked.
+ */
 export function StatusText({ credential }: { credential: CredentialView }) {
-  const s = statusOf(credential);
-  if (s === undefined) return <span class="hint">—</span>;
+  const { status, status_checked_at: checkedAt } = credential;
   return (
-    <span class={`status status-${s.status}`}>
-      {s.status}
-      {s.checkedAt && <span class="hint"> (checked {formatTime(s.checkedAt)})</span>}
+    <span class={`status status-${status}`}>
+      {status}
+      {checkedAt && <span class="hint"> (checked {formatTime(checkedAt)})</span>}
     </span>
   );
 }

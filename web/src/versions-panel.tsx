@@ -6,17 +6,14 @@ import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
 
 function actorText(createdBy: SecretVersion['created_by']): string {
+  // null: a version older than the record of who made it (DESIGN.md §2.8).
   if (createdBy === null) return '—';
-  return typeof createdBy === 'string' ? createdBy : `${createdBy.type}${createdBy.id ? ` ${createdBy.id}` : ''}`;
+  return `${createdBy.type} ${createdBy.id}`;
 }
 
-/**
- * The kept secret versions (DESIGN.md §2.8), metadata only, with restore. Rendered only where the
- * route exists: until it lands the vault answers 404 and the panel stays away.
- */
+/** The kept secret versions (DESIGN.md §2.8), metadata only, with restore (If-Match, as for PATCH). */
 export function VersionsPanel({ session, loaded, onRestored }: { session: Session; loaded: Loaded; onRestored: (next: Loaded) => void }) {
   const [versions, setVersions] = useState<SecretVersion[] | undefined>();
-  const [hidden, setHidden] = useState(false);
   const [problem, setProblem] = useState<Problem | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   const { view } = loaded;
@@ -25,7 +22,6 @@ export function VersionsPanel({ session, loaded, onRestored }: { session: Sessio
   useEffect(() => {
     void call(() => session.api.GET('/{brand}/credentials/{id}/versions', { params: { path } })).then((res) => {
       if (res.ok) return setVersions(res.data.items);
-      if (problemSlug(res.problem) === 'not-found') return setHidden(true);
       setProblem(res.problem);
     });
   }, [session, view.id, view.secret_version]);
@@ -43,7 +39,7 @@ export function VersionsPanel({ session, loaded, onRestored }: { session: Sessio
   };
 
   // Nothing until the route has answered: a panel that flashes and vanishes would mislead.
-  if (hidden || (versions === undefined && problem === undefined)) return null;
+  if (versions === undefined && problem === undefined) return null;
   return (
     <section aria-labelledby="versions-heading" class="panel">
       <h2 id="versions-heading">Secret versions</h2>
