@@ -129,6 +129,8 @@ describe('console access', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Restore version 1' }).click();
     await page.getByText('Version 1 restored as version 3.').waitFor();
     await page.getByText(/^3, set /).waitFor();
+    // The rotation's notice no longer describes the current version, so it is gone.
+    expect(await page.getByText('Secret rotated: version 2 is now current.').count()).toBe(0);
     await versions.nth(2).waitFor();
     expect(await versions.locator('th').allTextContents()).toEqual(['3', '2', '1']);
     const panel = page.locator('section[aria-labelledby="credential-audit-heading"]');

@@ -25,7 +25,8 @@ export function RotateForm({
   const fields = brand.fields.filter((f) => f.rotatable);
   const [values, setValues] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<Problem | undefined>();
-  const [done, setDone] = useState<string | undefined>();
+  // The version the last rotation made: its notice is shown only while that version is current (a restore moves on).
+  const [done, setDone] = useState<number | undefined>();
   const [busy, setBusy] = useState(false);
   const { byField, other } = splitFieldErrors(
     problem,
@@ -49,7 +50,7 @@ export function RotateForm({
     if (!res.ok) return setProblem(res.problem);
     setValues({});
     setProblem(undefined);
-    setDone(`Secret rotated: version ${res.data.secret_version} is now current.`);
+    setDone(res.data.secret_version);
     onRotated({ view: res.data, etag: res.response.headers.get('etag') ?? undefined });
   };
 
@@ -102,9 +103,9 @@ export function RotateForm({
             </ProblemAlert>
           )
         )}
-        {done && (
+        {done !== undefined && done === loaded.view.secret_version && (
           <p role="status" class="notice">
-            {done}
+            Secret rotated: version {done} is now current.
           </p>
         )}
         <div class="actions">

@@ -15,7 +15,8 @@ function actorText(createdBy: SecretVersion['created_by']): string {
 export function VersionsPanel({ session, loaded, onRestored }: { session: Session; loaded: Loaded; onRestored: (next: Loaded) => void }) {
   const [versions, setVersions] = useState<SecretVersion[] | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
-  const [notice, setNotice] = useState<string | undefined>();
+  // The restore just made, shown while its version is current (a later rotation makes it stale).
+  const [restored, setRestored] = useState<{ from: number; to: number } | undefined>();
   const { view } = loaded;
   const path = { brand: view.brand, id: view.id };
 
@@ -34,7 +35,7 @@ export function VersionsPanel({ session, loaded, onRestored }: { session: Sessio
     );
     if (!res.ok) return setProblem(res.problem);
     setProblem(undefined);
-    setNotice(`Version ${n} restored as version ${res.data.secret_version}.`);
+    setRestored({ from: n, to: res.data.secret_version });
     onRestored({ view: res.data, etag: res.response.headers.get('etag') ?? undefined });
   };
 
@@ -43,9 +44,9 @@ export function VersionsPanel({ session, loaded, onRestored }: { session: Sessio
   return (
     <section aria-labelledby="versions-heading" class="panel">
       <h2 id="versions-heading">Secret versions</h2>
-      {notice && (
+      {restored && restored.to === view.secret_version && (
         <p role="status" class="notice">
-          {notice}
+          Version {restored.from} restored as version {restored.to}.
         </p>
       )}
       {problem && (
