@@ -24,7 +24,17 @@ export default defineConfig({
         test: {
           name: 'sqlite',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/*.pg.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.pg.test.ts', 'test/console/**', '**/node_modules/**'],
+          env: { TEST_ENGINE: 'sqlite' },
+        },
+      },
+      {
+        // The web console (SQLite only): built once by the global setup, driven in Debian's Chromium.
+        extends: true as const,
+        test: {
+          name: 'console',
+          include: ['test/console/**/*.test.ts'],
+          globalSetup: ['test/helpers/build-console.ts'],
           env: { TEST_ENGINE: 'sqlite' },
         },
       },
@@ -35,7 +45,7 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: ['test/**/*.test.ts'],
-                exclude: ['**/*.sqlite.test.ts', 'test/openapi.test.ts', '**/node_modules/**'],
+                exclude: ['**/*.sqlite.test.ts', 'test/openapi.test.ts', 'test/console/**', '**/node_modules/**'],
                 env: { TEST_ENGINE: 'postgres' },
               },
             },

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
+import { registerConsole } from './console/console.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
@@ -14,6 +15,7 @@ import { registerRateLimits } from './http/rate-limit.js';
 import { registerDocs } from './http/docs.routes.js';
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { registerHealthRoutes } from './http/health.routes.js';
+import { registerProblemRoutes } from './http/problems.routes.js';
 import { redactPaths } from './logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
@@ -113,6 +115,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);
+  registerProblemRoutes(app);
   registerBrandRoutes(app);
   registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
@@ -122,6 +125,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
+  await registerConsole(app);
 
   await app.ready();
   return app;

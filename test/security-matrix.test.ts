@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MatrixFixture, type MatrixRoute, matrixCaseNames, securityMatrix } from './helpers/security-matrix.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 import { cliContext } from '../src/core/context.js';
+import { OAUTH2_SCHEME } from '../src/http/route-types.js';
 
 /**
  * The shared security matrix (STYLE.md "Tests", issue 3) over every route group. A victim
@@ -96,15 +97,19 @@ for (const [group, routes] of Object.entries(groups)) {
 }
 
 describe('security matrix coverage', () => {
-  it('covers every route that needs a bearer token (from the generated OpenAPI document)', () => {
-    const spec = t.app.swagger() as { paths: Record<string, Record<string, { security?: Record<string, unknown>[] }>> };
+  it('covers every route that needs a bearer token, with the scope the OpenAPI document names (oauth2 scheme)', () => {
+    const spec = t.app.swagger() as { paths: Record<string, Record<string, { security?: Record<string, string[]>[] }>> };
+    // A protected operation names the oauth2 scheme with the scope it needs: `security: [{ oauth2: ['credentials:write'] }]`.
     const protectedOps = Object.entries(spec.paths).flatMap(([path, ops]) =>
-      Object.entries(ops)
-        .filter(([, op]) => op.security?.some((s) => 'bearerAuth' in s))
-        .map(([method]) => `${method.toUpperCase()} ${path}`),
+      Object.entries(ops).flatMap(([method, op]) =>
+        (op.security ?? []).filter((s) => OAUTH2_SCHEME in s).map((s) => [`${method.toUpperCase()} ${path}`, s[OAUTH2_SCHEME]!] as const),
+      ),
     );
-    const covered = Object.values(groups).flatMap((routes) => routes().map((r) => `${r.method} ${r.template}`));
-    expect(protectedOps.filter((op) => !covered.includes(op))).toEqual([]);
-    expect(protectedOps.length).toBeGreaterThanOrEqual(16);
+    const covered = new Map<string, string[]>(
+      Object.values(groups).flatMap((routes) => routes().map((r) => [`${r.method} ${r.template}`, [r.scope]] as [string, string[]])),
+    );
+    expect(protectedOps.filter(([op]) => !covered.has(op)).map(([op]) => op)).toEqual([]);
+    for (const [op, scopes] of protectedOps) expect(scopes, op).toEqual(covered.get(op));
+    expect(protectedOps.length).toBeGreaterThanOrEqual(21);
   });
 });

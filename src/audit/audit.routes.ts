@@ -13,10 +13,15 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
     config: { scope: 'audit:read' },
     schema: {
       tags,
+      operationId: 'listAuditEvents',
       summary: 'List audit events, newest first',
+      description:
+        'The fleet\u2019s chain, newest first; filters `action`, `target_id`, `actor_id`, `since`, `until`; paged with `limit` and ' +
+        '`cursor`. ' +
+        'Each event carries `prev_hash` and `hash` (HMAC-SHA256) so `fleetvault audit verify` can check the chain.',
       security: bearerSecurity,
       querystring: auditListQuerySchema,
-      response: { 200: auditListSchema },
+      response: { 200: auditListSchema.describe('A page of audit events; `next_cursor` is null on the last page') },
     },
     handler: async (request) => {
       const { limit, cursor, action, target_id, actor_id, since, until } = request.query;
@@ -36,7 +41,16 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
 
   app.get('/audit/head', {
     config: { scope: 'audit:read' },
-    schema: { tags, summary: 'The latest audit event of the fleet, to anchor outside the vault', security: bearerSecurity, response: { 200: auditHeadSchema } },
+    schema: {
+      tags,
+      operationId: 'getAuditHead',
+      summary: 'The latest audit event of the fleet, to anchor outside the vault',
+      description:
+        'Store `seq` and `hash` elsewhere; `fleetvault audit verify --expect-head <seq>:<hash>` later proves nothing before them was ' +
+        'changed.',
+      security: bearerSecurity,
+      response: { 200: auditHeadSchema.describe('The chain head: `fleet_id`, `seq`, `hash`, `at`') },
+    },
     handler: async (request) => audit.head(principalOf(request).fleetId),
   });
 }

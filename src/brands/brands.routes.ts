@@ -40,7 +40,15 @@ const catalogue = {
 
 export function registerBrandRoutes(app: App) {
   app.get('/brands', {
-    schema: { tags: ['brands'], summary: 'The brand catalogue: fields of each brand, no secrets', response: { 200: z.object({ items: z.array(brandViewSchema) }) } },
+    schema: {
+      tags: ['brands'],
+      operationId: 'listBrands',
+      summary: 'The brand catalogue: fields of each brand, no secrets',
+      description:
+        'Each brand\u2019s slug and aliases, its identity, setting and secret fields (which are required and which rotatable), its cap ' +
+        'per fleet and how its token is obtained.',
+      response: { 200: z.object({ items: z.array(brandViewSchema) }).describe('Every brand of the catalogue') },
+    },
     handler: async () => catalogue,
   });
 }

@@ -22,12 +22,13 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
     config,
     schema: {
       tags,
+      operationId: 'createClient',
       summary: 'Create a secret client or a key client (service account)',
       description:
         'A secret client\u2019s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope).',
       security: bearerSecurity,
       body: clientCreateSchema,
-      response: { 201: createdClientSchema },
+      response: { 201: createdClientSchema.describe('Created: the client, with its secret or generated private key this once') },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
@@ -56,13 +57,29 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
 
   app.get('/clients', {
     config,
-    schema: { tags, summary: 'List the fleet\u2019s clients (no secrets)', security: bearerSecurity, querystring: clientListQuerySchema, response: { 200: clientListSchema } },
+    schema: {
+      tags,
+      operationId: 'listClients',
+      summary: 'List the fleet\u2019s clients (no secrets)',
+      description: 'Secret and key clients with their scopes, paged with `limit` and `cursor`; never a secret or a private key.',
+      security: bearerSecurity,
+      querystring: clientListQuerySchema,
+      response: { 200: clientListSchema.describe('A page of clients; `next_cursor` is null on the last page') },
+    },
     handler: async (request) => service.list(principalOf(request).fleetId, request.query),
   });
 
   app.get('/clients/:id', {
     config,
-    schema: { tags, summary: 'Read a client', security: bearerSecurity, params: clientParamsSchema, response: { 200: clientViewSchema, ...problemResponses('not-found') } },
+    schema: {
+      tags,
+      operationId: 'getClient',
+      summary: 'Read a client',
+      description: 'Its kind, name and scopes (and public key for a key client); never a secret. Another fleet\u2019s client is 404.',
+      security: bearerSecurity,
+      params: clientParamsSchema,
+      response: { 200: clientViewSchema.describe('The client (no secret)'), ...problemResponses('not-found') },
+    },
     handler: async (request) => service.get(principalOf(request).fleetId, request.params.id),
   });
 
@@ -70,11 +87,12 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
     config,
     schema: {
       tags,
+      operationId: 'deleteClient',
       summary: 'Delete (revoke) a client',
       description: 'Its access tokens are refused (401 invalid-token) within 5 seconds on every replica.',
       security: bearerSecurity,
       params: clientParamsSchema,
-      response: { 204: z.undefined(), ...problemResponses('not-found') },
+      response: { 204: z.undefined().describe('Deleted; its tokens are refused from now on'), ...problemResponses('not-found') },
     },
     handler: async (request, reply) => {
       await service.delete(actorContext(request), request.params.id, principalOf(request).scopes);
@@ -86,13 +104,17 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
     config,
     schema: {
       tags,
+      operationId: 'rotateClientSecret',
       summary: 'Rotate a secret client\u2019s secret',
       description:
         'The new secret is shown once; the old one stops working at once, and access tokens issued before the rotation ' +
         'are refused (401 invalid-token) within 5 seconds on every replica. A key client answers 409 conflicting-resource.',
       security: bearerSecurity,
       params: clientParamsSchema,
-      response: { 200: rotatedSecretSchema, ...problemResponses('not-found', 'conflicting-resource') },
+      response: {
+        200: rotatedSecretSchema.describe('The new client secret, shown this once'),
+        ...problemResponses('not-found', 'conflicting-resource'),
+      },
     },
     handler: async (request) => {
       return service.rotateSecret(actorContext(request), request.params.id, principalOf(request).scopes);

@@ -19,6 +19,17 @@ export type Scope = (typeof allScopes)[number];
  * managing clients are granted only when named (least privilege, issue 14).
  */
 export const defaultScopes: readonly Scope[] = ['credentials:read', 'vehicles:read'];
+/** What each scope allows, as the OpenAPI document's oauth2 scheme shows it (Swagger UI's Authorize dialog). */
+export const scopeMeanings: Record<Scope, string> = {
+  'credentials:read': 'Read credential views (never a secret), list credentials and their secret versions',
+  'credentials:write': 'Store, rotate, restore and delete credentials',
+  'credentials:reveal': 'Reveal stored secrets (each call is an audit event); implied by no other scope',
+  'credentials:exchange': 'Obtain a brand access token with the stored secrets (the secret never leaves the vault)',
+  'vehicles:read': 'Read and list vehicles',
+  'vehicles:write': 'Add, reassign, rename and delete vehicles',
+  'clients:manage': 'Create, list, rotate and delete the fleet\u2019s API clients',
+  'audit:read': 'Read the fleet\u2019s audit trail and its head',
+};
 
 export const scopeSchema = z.enum(allScopes);
 

@@ -32,6 +32,7 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
     config: { scope: 'credentials:reveal', rateLimitClass: 'reveal' },
     schema: {
       tags,
+      operationId: 'revealCredentialSecrets',
       summary: "Reveal a credential's secrets (audited)",
       description:
         'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer (503 and no secret when it cannot be written). ' +
@@ -39,7 +40,10 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
       security: bearerSecurity,
       params: credentialParamsSchema,
       querystring: revealQuerySchema,
-      response: { 200: revealedSecretsSchema, ...problemResponses('not-found', 'unknown-brand') },
+      response: {
+        200: revealedSecretsSchema.describe('The identity and setting fields and the `secrets` of the current (or the asked) version'),
+        ...problemResponses('not-found', 'unknown-brand'),
+      },
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
@@ -62,10 +66,15 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
     config: { scope: 'credentials:read' },
     schema: {
       tags,
+      operationId: 'listCredentialVersions',
       summary: "List a credential's kept secret versions (metadata only)",
+      description: 'Newest first: who made each version and when, and whether it is current, previous or retained. Never a secret.',
       security: bearerSecurity,
       params: credentialParamsSchema,
-      response: { 200: secretVersionListSchema, ...problemResponses('not-found', 'unknown-brand') },
+      response: {
+        200: secretVersionListSchema.describe('The kept versions, newest first'),
+        ...problemResponses('not-found', 'unknown-brand'),
+      },
     },
     handler: async (request) => service.versions(principalOf(request).fleetId, request.params.brand, request.params.id),
   });
@@ -74,11 +83,18 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'restoreCredentialVersion',
       summary: 'Make a new current secret version from a kept earlier one',
+      description:
+        'Version `n`\u2019s secrets become a new current version (`secret_version` + 1); a `credential.restored` audit event. ' +
+        'A destroyed or unknown version is 404; a stale `If-Match` is 412.',
       security: bearerSecurity,
       params: versionParamsSchema,
       headers: ifMatchHeaders,
-      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed') },
+      response: {
+        200: credentialViewSchema.describe('Restored: the credential view with the new `secret_version` and `ETag`'),
+        ...problemResponses('not-found', 'unknown-brand', 'precondition-failed'),
+      },
     },
     handler: async (request, reply) => {
       const { brand, id, n } = request.params;

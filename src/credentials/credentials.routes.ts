@@ -51,7 +51,12 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'createCredential',
       summary: 'Store a credential of a brand',
+      description:
+        'The body holds `name` (optional) and the brand\u2019s identity, setting and secret fields (see `GET /brands`); unknown ' +
+        'fields are 422. ' +
+        'The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`.',
       security: bearerSecurity,
       params: brandParamsSchema,
       querystring: verifyQuery,
@@ -64,7 +69,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         .loose(),
       body: brandBodySchema.meta({ examples: [niuExample] }),
       response: {
-        201: credentialViewSchema.meta({ examples: [niuView] }),
+        201: credentialViewSchema.meta({ description: 'Stored: the credential view (no secret)', examples: [niuView] }),
         ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems),
       },
     },
@@ -77,13 +82,38 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
 
   app.get('/:brand/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: "List a brand's credentials", security: bearerSecurity, params: brandParamsSchema, querystring: brandListQuery, response: { 200: credentialListSchema, ...problemResponses('unknown-brand') } },
+    schema: {
+      tags,
+      operationId: 'listBrandCredentials',
+      summary: "List a brand's credentials",
+      description:
+        'Sorted by name (case-insensitive, unnamed last) then id; `name` matches exactly, `q` by substring; keyset paging with `limit` ' +
+        'and `cursor`.',
+      security: bearerSecurity,
+      params: brandParamsSchema,
+      querystring: brandListQuery,
+      response: {
+        200: credentialListSchema.describe('A page of credential views; `next_cursor` is null on the last page'),
+        ...problemResponses('unknown-brand'),
+      },
+    },
     handler: async (request) => service.list(principalOf(request).fleetId, request.params.brand, request.query),
   });
 
   app.get('/credentials', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'List credentials across brands', security: bearerSecurity, querystring: credentialListQuerySchema, response: { 200: credentialListSchema, ...problemResponses('unknown-brand') } },
+    schema: {
+      tags,
+      operationId: 'listCredentials',
+      summary: 'List credentials across brands',
+      description: 'As `listBrandCredentials`, over every brand of the fleet; `brand` narrows it to one.',
+      security: bearerSecurity,
+      querystring: credentialListQuerySchema,
+      response: {
+        200: credentialListSchema.describe('A page of credential views; `next_cursor` is null on the last page'),
+        ...problemResponses('unknown-brand'),
+      },
+    },
     handler: async (request) => {
       const { brand, ...query } = request.query;
       return service.list(principalOf(request).fleetId, brand, query);
@@ -92,7 +122,20 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
 
   app.get('/:brand/credentials/:id', {
     config: { scope: 'credentials:read' },
-    schema: { tags, summary: 'Read a credential (never its secrets)', security: bearerSecurity, params: credentialParamsSchema, response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand') } },
+    schema: {
+      tags,
+      operationId: 'getCredential',
+      summary: 'Read a credential (never its secrets)',
+      description:
+        'The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet\u2019s credential is ' +
+        '404.',
+      security: bearerSecurity,
+      params: credentialParamsSchema,
+      response: {
+        200: credentialViewSchema.describe('The credential view (no secret), with its `ETag`'),
+        ...problemResponses('not-found', 'unknown-brand'),
+      },
+    },
     handler: async (request, reply) => {
       const view = await service.get(principalOf(request).fleetId, request.params.brand, request.params.id);
       return reply.header('etag', credentialEtag(view)).send(view);
@@ -103,13 +146,21 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     config: { scope: 'credentials:write' },
     schema: {
       tags,
+      operationId: 'rotateCredentialSecret',
       summary: "Rotate a credential's secrets",
+      description:
+        'Accepts only the brand\u2019s rotatable secret fields; any other field is 422 (a different client_id is a different ' +
+        'credential). ' +
+        '`secret_version` goes up by one and the earlier secrets are kept as a version. A stale `If-Match` is 412.',
       security: bearerSecurity,
       params: credentialParamsSchema,
       querystring: verifyQuery,
       headers: ifMatchHeaders,
       body: brandBodySchema.meta({ examples: [{ client_secret: 'rotated-secret' }] }),
-      response: { 200: credentialViewSchema, ...problemResponses('not-found', 'unknown-brand', 'precondition-failed', ...verifyProblems) },
+      response: {
+        200: credentialViewSchema.describe('Rotated: the credential view with the new `secret_version` and `ETag`'),
+        ...problemResponses('not-found', 'unknown-brand', 'precondition-failed', ...verifyProblems),
+      },
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
@@ -121,7 +172,22 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
 
   app.delete('/:brand/credentials/:id', {
     config: { scope: 'credentials:write' },
-    schema: { tags, summary: 'Delete a credential no vehicle references', security: bearerSecurity, params: credentialParamsSchema, headers: ifMatchHeaders, response: { 204: z.undefined(), ...problemResponses('not-found', 'unknown-brand', 'conflicting-resource', 'precondition-failed') } },
+    schema: {
+      tags,
+      operationId: 'deleteCredential',
+      summary: 'Delete a credential no vehicle references',
+      description:
+        'Refused with 409 `conflicting-resource` (with `vehicle_count` and the first 20 `vehicle_ids`) while vehicles reference it; ' +
+        'nothing is deleted then. ' +
+        'A stale `If-Match` is 412.',
+      security: bearerSecurity,
+      params: credentialParamsSchema,
+      headers: ifMatchHeaders,
+      response: {
+        204: z.undefined().describe('Deleted, with its kept secret versions'),
+        ...problemResponses('not-found', 'unknown-brand', 'conflicting-resource', 'precondition-failed'),
+      },
+    },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
       const principal = principalOf(request);

@@ -59,12 +59,17 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
     config: { scope: 'credentials:exchange' },
     schema: {
       tags,
+      operationId: 'exchangeCredentialToken',
       summary: "Obtain the brand's access token with the stored secrets (the secrets never leave)",
+      description:
+        'The vault sends the brand\u2019s documented token request with the stored secrets and answers only the token, cached per ' +
+        'credential and secret version. Each answer is a `credential.exchanged` audit event committed before it is sent. ' +
+        'niu, mercedes-benz and samsara have no exchange (409 exchange-not-supported).',
       security: bearerSecurity,
       params: credentialParamsSchema,
       body: exchangeBodySchema,
       response: {
-        200: exchangeAnswerSchema.meta({ examples: [exampleAnswer] }),
+        200: exchangeAnswerSchema.meta({ description: 'The brand\u2019s token (from the cache when `cached` is true)', examples: [exampleAnswer] }),
         ...problemResponses(
           'not-found',
           'unknown-brand',
@@ -93,9 +98,11 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
     config: { scope: 'credentials:read' },
     schema: {
       tags,
-      summary:
-        'The PEM public key of a Tesla credential\u2019s private key, to host at ' +
-        '/.well-known/appspecific/com.tesla.3p.public-key.pem',
+      operationId: 'getTeslaPublicKey',
+      summary: 'The PEM public key of a Tesla credential\u2019s private key',
+      description:
+        'Tesla\u2019s Fleet API reads the partner\u2019s public key at /.well-known/appspecific/com.tesla.3p.public-key.pem on its ' +
+        'app_domain: host this there. 404 when the credential holds no private_key.',
       security: bearerSecurity,
       params: z.strictObject({ id: z.string().max(256) }),
       response: {

@@ -7,6 +7,14 @@ import { errorHandler } from './error-handler.js';
 import { openapiDocument, transformRoute } from './openapi.js';
 
 /**
+ * Swagger UI's assets are all served from /docs/static (no CDN, no inline script: @fastify/swagger-ui's csp.json lists
+ * no hash), and its calls, the Authorize token request included, go to this origin. Nothing else may load or frame it.
+ */
+export const DOCS_CSP =
+  "default-src 'self'; base-uri 'none'; connect-src 'self'; font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; " +
+  "img-src 'self' data:; object-src 'none'; script-src 'self'; script-src-attr 'none'; style-src 'self'";
+
+/**
  * The OpenAPI document generated from the route schemas, served as `/openapi.yaml` and
  * `/openapi.json`, and Swagger UI at `/docs`. Register before the routes: the spec is
  * collected as routes are added.
@@ -16,12 +24,14 @@ export async function registerDocs(app: FastifyInstance) {
   // Its own scope: @fastify/static's refusals carry a `statusCode` the API's handler does not know.
   await app.register(async (scope) => {
     scope.setErrorHandler(staticFileErrorHandler);
-    await scope.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    await scope.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: DOCS_CSP });
   });
 
-  const schema = (format: string, mediaType: string, body: z.ZodType) => ({
+  const schema = (format: 'YAML' | 'JSON', mediaType: string, body: z.ZodType) => ({
     tags: ['operations'],
+    operationId: `getOpenApi${format === 'YAML' ? 'Yaml' : 'Json'}`,
     summary: `This API's OpenAPI 3.1 document (${format})`,
+    description: 'Generated from the route schemas; the same as the committed `openapi.yaml`. Swagger UI at `/docs` reads it.',
     response: { 200: { description: `The document as ${format}`, content: { [mediaType]: { schema: body } } } },
   });
   app.get('/openapi.yaml', {

@@ -9,13 +9,25 @@ export function registerHealthRoutes(app: App, database: Database) {
   // Probes are never rate limited: a limited probe would take a healthy replica out of service.
   app.get('/healthz', {
     config: { rateLimitClass: 'none' },
-    schema: { tags: ['operations'], summary: 'The process is alive', response: { 200: statusSchema } },
+    schema: {
+      tags: ['operations'],
+      operationId: 'getLiveness',
+      summary: 'The process is alive',
+      description: 'Liveness probe: answers while the process runs, without touching the database; never rate limited.',
+      response: { 200: statusSchema.describe('`{"status":"ok"}`') },
+    },
     handler: async () => ({ status: 'ok' }),
   });
 
   app.get('/readyz', {
     config: { rateLimitClass: 'none' },
-    schema: { tags: ['operations'], summary: 'The database answers and the keys are loaded', response: { 200: statusSchema, ...problemResponses('service-unavailable') } },
+    schema: {
+      tags: ['operations'],
+      operationId: 'getReadiness',
+      summary: 'The database answers and the keys are loaded',
+      description: 'Readiness probe: 503 `service-unavailable` while the database does not answer; never rate limited.',
+      response: { 200: statusSchema.describe('`{"status":"ready"}`'), ...problemResponses('service-unavailable') },
+    },
     handler: async (request) => {
       try {
         await database.ping();

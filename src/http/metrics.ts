@@ -64,7 +64,11 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, options:
       config: { rateLimitClass: 'none' },
       schema: {
         tags: ['operations'],
+        operationId: 'getMetrics',
         summary: 'Prometheus metrics (text exposition format); served on METRICS_PORT instead when that is set',
+        description:
+          'Request durations by route template, authentication failures, token and credential counters; never a name, id or secret in ' +
+          'a label.',
         response: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
       },
       handler: async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

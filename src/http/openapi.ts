@@ -1,9 +1,9 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { allScopes } from '../core/scopes.js';
+import { allScopes, scopeMeanings } from '../core/scopes.js';
 import { type ProblemCode, problemTypes } from './app-error.js';
-import { declaredProblemTypes, problemSchema } from './route-types.js';
+import { declaredProblemTypes, OAUTH2_SCHEME, problemSchema } from './route-types.js';
 
 const PROBLEM_REF = '#/components/schemas/Problem';
 
@@ -18,37 +18,41 @@ export const openapiDocument = {
       'Errors are RFC 9457 problem+json; clients branch on `type` (`/problems/<slug>`). ' +
       'The token endpoint alone answers RFC 6749 §5.2 bodies (`{error, error_description}`).',
   },
+  // Relative: the vault that serves this document (each operator runs its own), so Swagger UI and generated clients call it
+  // and resolve the relative tokenUrl against it.
+  servers: [{ url: '/', description: 'The vault serving this document' }],
   tags: [
     { name: 'credentials', description: 'A fleet\u2019s credentials per brand (INVERS style); secrets are never returned.' },
     { name: 'vehicles', description: 'Vehicles and the credentials they are reached with.' },
+    { name: 'audit', description: 'The fleet\u2019s audit trail: a hash chain of every change and every use of a secret.' },
+    { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
     { name: 'brands', description: 'The brand catalogue.' },
+    { name: 'problems', description: 'What each problem `type` means: the pages the type URIs resolve to.' },
     { name: 'operations', description: 'Health, readiness, metrics and this document.' },
   ],
   components: {
     schemas: { Problem: z.toJSONSchema(problemSchema, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any' }) },
     securitySchemes: {
-      bearerAuth: {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'JWT',
-        description: 'Access token from POST /oauth/token. Each route names the scope it needs as this requirement\u2019s role.',
-      },
       clientSecretBasic: {
         type: 'http',
         scheme: 'basic',
         description: 'Token endpoint client authentication (RFC 6749 §2.3.1): client_id and client_secret, form-encoded, as HTTP Basic.',
       },
-      clientCredentials: {
+      // Each protected operation names this scheme with the one scope it needs, so Swagger UI's Authorize
+      // obtains a token from a client id and secret and generators know the scopes (OpenAPI 3.1 §4.8.30).
+      [OAUTH2_SCHEME]: {
         type: 'oauth2',
         description:
-          'The client credentials grant (RFC 6749 §4.4). Besides HTTP Basic the token endpoint accepts client_secret_post ' +
-          '(client_id and client_secret in the body) and private_key_jwt for key clients (client_assertion_type ' +
-          'urn:ietf:params:oauth:client-assertion-type:jwt-bearer and an ES256 client_assertion, RFC 7523).',
+          'Access tokens (ES256 JWTs, 900 s) from the client credentials grant (RFC 6749 §4.4), sent as `Authorization: Bearer`. ' +
+          'Besides HTTP Basic the token endpoint accepts client_secret_post (client_id and client_secret in the body) and ' +
+          'private_key_jwt for key clients (client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer and an ES256 ' +
+          'client_assertion, RFC 7523 §2.2). Key clients may also use the JWT bearer grant (RFC 7523 §2.1) on `POST /oauth/token` ' +
+          'or High Mobility\u2019s `POST /v1/auth_tokens`; both are described on those operations.',
         flows: {
           clientCredentials: {
             tokenUrl: '/oauth/token',
-            scopes: Object.fromEntries(allScopes.map((scope) => [scope, scope])),
+            scopes: Object.fromEntries(allScopes.map((scope) => [scope, scopeMeanings[scope]])),
           },
         },
         'x-token-endpoint-auth-methods-supported': ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
@@ -60,14 +64,16 @@ export const openapiDocument = {
 interface RouteDoc {
   schema: Record<string, unknown> & { response?: Record<string, unknown>; body?: unknown; querystring?: unknown; params?: unknown };
   url: string;
-  route: { method: string | string[]; config?: { scope?: string; errorFormat?: unknown } };
+  route: { method: string | string[]; config?: { scope?: string; errorFormat?: unknown; rateLimitClass?: string } };
 }
 
 /** Problem types every route of a kind can answer, derived from what makes them happen. */
 function commonProblems(doc: RouteDoc): ProblemCode[] {
   const codes: ProblemCode[] = ['internal-server-error'];
-  const scope = doc.route.config?.scope;
-  if (scope !== undefined) codes.push('missing-token', 'invalid-token', 'insufficient-scope', 'too-many-requests', 'service-unavailable');
+  const { scope, rateLimitClass } = doc.route.config ?? {};
+  // Every route but the probes counts against the per-address limit, authenticated or not (docs/architecture.md "Route config").
+  if (rateLimitClass !== 'none') codes.push('too-many-requests');
+  if (scope !== undefined) codes.push('missing-token', 'invalid-token', 'insufficient-scope', 'service-unavailable');
   if (doc.schema.body !== undefined) codes.push('malformed-request', 'payload-too-large', 'unsupported-media-type', 'validation-failed');
   if (doc.schema.querystring !== undefined || doc.schema.params !== undefined) codes.push('validation-failed');
   // A resource named in the path may not exist (or belong to another fleet: also 404, DESIGN.md §1).
@@ -78,7 +84,8 @@ function commonProblems(doc: RouteDoc): ProblemCode[] {
 function problemResponse(codes: ProblemCode[]) {
   const types = codes.map((code) => `/problems/${code}`);
   return {
-    description: codes.map((code) => `\`/problems/${code}\` (${problemTypes[code].title})`).join(', '),
+    // Markdown links: Swagger UI renders them, and each leads to the problem type's page.
+    description: codes.map((code) => `[\`/problems/${code}\`](/problems/${code}) (${problemTypes[code].title})`).join(', '),
     content: {
       'application/problem+json': {
         schema: { allOf: [{ $ref: PROBLEM_REF }, { type: 'object', properties: { type: { enum: types } } }] },
@@ -113,6 +120,6 @@ export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
   const schema = result.schema as Record<string, unknown> & { response?: Record<string, unknown> };
   schema.response = { ...schema.response };
   for (const status of [...declared.keys()].sort()) schema.response[String(status)] = problemResponse(declared.get(status)!);
-  if (scope !== undefined) schema.security = [{ bearerAuth: [scope] }];
+  if (scope !== undefined) schema.security = [{ [OAUTH2_SCHEME]: [scope] }];
   return result;
 }

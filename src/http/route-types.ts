@@ -15,7 +15,8 @@ export type App = FastifyInstance<
 /** RFC 9457 body, as declared in route schemas (documentation and serialization). */
 export const problemSchema = z
   .object({
-    type: z.string(),
+    type: z.string().describe(
+      'The problem type, a URI reference (`/problems/<slug>`): clients branch on it; GET it for a page describing it'),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -27,10 +28,17 @@ export const problemSchema = z
   })
   .loose();
 
-export const bearerSecurity = [{ bearerAuth: [] }];
+/** The OAuth 2.0 scheme of the OpenAPI document; every protected operation names it with its scope (security matrix test). */
+export const OAUTH2_SCHEME = 'oauth2';
 
-/** The token endpoint: HTTP Basic, or (client_secret_post, private_key_jwt) parameters in the body. */
-export const tokenEndpointSecurity: { [scheme: string]: string[] }[] = [{ clientSecretBasic: [] }, { clientCredentials: [] }];
+/** A bearer token of the oauth2 scheme; the OpenAPI transform fills in the route's `config.scope`. */
+export const bearerSecurity = [{ [OAUTH2_SCHEME]: [] }];
+
+/**
+ * The token endpoint: HTTP Basic, or no HTTP authentication at all when the client authenticates in the body
+ * (client_secret_post, private_key_jwt) or presents a jwt-bearer assertion (the empty requirement, OpenAPI 3.1 §4.8.30).
+ */
+export const tokenEndpointSecurity: { [scheme: string]: string[] }[] = [{ clientSecretBasic: [] }, {}];
 
 /** Problem types each declared problem response stands for (read by the OpenAPI transform). */
 export const declaredProblemTypes = new WeakMap<object, ProblemCode[]>();

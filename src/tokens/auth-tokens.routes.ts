@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
-import type { App } from '../http/route-types.js';
+import { type App, problemResponses } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
@@ -57,11 +57,19 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
       config: { errorFormat: hmErrorFormat, rateLimitClass: 'token', claimedClient: claimedTokenClient },
       schema: {
         tags: ['tokens'],
+        operationId: 'issueAuthToken',
         summary: 'Get an access token for a key client assertion (High Mobility service-account flow)',
         description:
           'Body `{"assertion": "<ES256 JWT>"}` as JSON or a form. The assertion: iss = key client id, aud = the public URL (or its /v1, or a token endpoint URL), iat within the allowed skew, jti single-use. Errors use High Mobility\u2019s `{"errors":[…]}` body.',
         body: z.object({ assertion: z.string().max(8192).optional() }).loose().optional(),
-        response: { 201: authTokenSchema, 400: hmErrorSchema, 401: hmErrorSchema, 429: hmErrorSchema },
+        response: {
+          201: authTokenSchema.describe('An access token (`auth_token`) and its validity, as High Mobility answers'),
+          400: hmErrorSchema.describe('The body has no usable assertion'),
+          401: hmErrorSchema.describe('The assertion was refused (signature, claims, replayed jti or unknown key client)'),
+          429: hmErrorSchema.describe('Too many token requests from this address or for this client'),
+          // Server failures are problem+json (hmErrorFormat declines them).
+          ...problemResponses('internal-server-error', 'service-unavailable'),
+        },
       },
       handler: async (request, reply) => {
         const assertion = (request.body as { assertion?: unknown } | undefined)?.assertion;

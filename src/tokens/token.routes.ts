@@ -132,6 +132,7 @@ export function registerTokenRoutes(
       config: { errorFormat: oauthErrorFormat, rateLimitClass: 'token', claimedClient: claimedTokenClient },
       schema: {
         tags: ['tokens'],
+        operationId: 'issueToken',
         summary: 'Get an access token (client credentials, jwt-bearer)',
         security: tokenEndpointSecurity,
         description:
@@ -139,7 +140,16 @@ export function registerTokenRoutes(
         querystring: z.object({ grant_type: z.string().max(200).optional() }).loose(),
         // nullish: INVERS clients send grant_type in the query, HTTP Basic, and no body at all.
         body: tokenRequestSchema.nullish(),
-        response: { 200: tokenResponseSchema, 400: oauthErrorSchema, 401: oauthErrorSchema },
+        response: {
+          200: tokenResponseSchema.describe('An access token (RFC 6749 §5.1), a JWT the vault signed; send it as `Authorization: Bearer`'),
+          400: oauthErrorSchema.describe('RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope or unsupported_grant_type'),
+          401: oauthErrorSchema.describe(
+            'RFC 6749 §5.2 invalid_client: the client failed to authenticate (with `WWW-Authenticate: Basic`)',
+          ),
+          429: oauthErrorSchema.describe('slow_down (RFC 8628 §3.5, the nearest registered code): over the rate limit; see `Retry-After`'),
+          500: oauthErrorSchema.describe('RFC 6749 §5.2 server_error: the server could not complete the request'),
+          503: oauthErrorSchema.describe('RFC 6749 §5.2 temporarily_unavailable: the database does not answer; retry shortly'),
+        },
       },
       handler: async (request, reply) => {
         const params = stringParams(request.body);
@@ -166,8 +176,12 @@ export function registerTokenRoutes(
   app.get('/.well-known/jwks.json', {
     schema: {
       tags: ['tokens'],
+      operationId: 'getJwks',
       summary: 'Public keys that verify the access tokens',
-      response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }) },
+      description:
+        'The JWK Set (RFC 7517 §5) of the ES256 keys that sign access tokens; during a signing-key rotation it holds the old and the ' +
+        'new key.',
+      response: { 200: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).describe('The JWK Set') },
     },
     handler: async () => jwks(),
   });

@@ -1,0 +1,149 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call, type Problem } from './api';
+import type { AuditEvent, AuditQuery } from './api-shapes';
+import { ProblemAlert } from './problem-alert';
+import { formatTime, type Session } from './session';
+
+/** DESIGN.md §2.6's closed list of actions, for the filter. */
+const actions = [
+  'credential.created',
+  'credential.rotated',
+  'credential.restored',
+  'credential.deleted',
+  'credential.revealed',
+  'credential.exchanged',
+  'credential.verified',
+  'vehicle.created',
+  'vehicle.updated',
+  'vehicle.deleted',
+  'client.created',
+  'client.deleted',
+  'client.secret_rotated',
+  'token.issued',
+];
+
+const PAGE_SIZE = 20;
+
+/**
+ * The fleet's audit trail (DESIGN.md §2.6), newest first, optionally of one target. Shown only to
+ * tokens with audit:read (the caller decides).
+ */
+export function AuditPanel({
+  session,
+  title,
+  level,
+  targetId,
+  refreshKey,
+}: {
+  session: Session;
+  title: string;
+  level: 1 | 2;
+  targetId?: string;
+  refreshKey?: string;
+}) {
+  const [action, setAction] = useState('');
+  const [applied, setApplied] = useState('');
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<{ items: AuditEvent[]; next_cursor: string | null } | undefined>();
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focused = useRef(false);
+  const cursor = cursors[cursors.length - 1];
+  const id = targetId ? 'credential-audit' : 'audit';
+
+  useEffect(() => {
+    const query: AuditQuery = {
+      limit: PAGE_SIZE,
+      ...(cursor !== undefined && { cursor }),
+      ...(targetId !== undefined && { target_id: targetId }),
+      ...(applied !== '' && { action: applied as NonNullable<AuditQuery['action']> }),
+    };
+    void call(() => session.api.GET('/audit', { params: { query } })).then((res) => {
+      if (res.ok) {
+        setPage(res.data);
+        setProblem(undefined);
+      } else setProblem(res.problem);
+    });
+  }, [session, targetId, applied, cursor, refreshKey]);
+
+  // The page-level trail takes focus once it first renders; inside a credential, the credential's title keeps it.
+  useEffect(() => {
+    if (level !== 1 || focused.current || heading.current === null) return;
+    focused.current = true;
+    heading.current.focus();
+  });
+
+  if (page === undefined && problem === undefined) return null;
+  const Heading = level === 1 ? 'h1' : 'h2';
+  return (
+    <section aria-labelledby={`${id}-heading`} class={level === 1 ? '' : 'panel'}>
+      <Heading id={`${id}-heading`} ref={heading} tabIndex={-1}>
+        {title}
+      </Heading>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied(action);
+          setCursors([undefined]);
+        }}
+      >
+        <div class="field">
+          <label for={`${id}-action`}>Action</label>
+          <select id={`${id}-action`} value={action} onChange={(e) => setAction(e.currentTarget.value)}>
+            <option value="">All actions</option>
+            {actions.map((a) => (
+              <option value={a}>{a}</option>
+            ))}
+          </select>
+        </div>
+        <button type="submit">Filter</button>
+      </form>
+      {problem && <ProblemAlert problem={problem} action="read the audit trail" />}
+      {page && (
+        <table class="data">
+          <caption>{page.items.length === 0 ? 'No events.' : `Newest first, page ${cursors.length}.`}</caption>
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Action</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Target</th>
+              <th scope="col">Seq</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((e) => (
+              <tr key={e.id}>
+                <td data-label="When">{formatTime(e.at)}</td>
+                <td data-label="Action">
+                  <code>{e.action}</code>
+                </td>
+                <td data-label="Outcome">{e.outcome}</td>
+                <td data-label="Actor">
+                  {e.actor.type} <code>{e.actor.id ?? ''}</code>
+                </td>
+                <td data-label="Target">
+                  {/* A target without an id (a fleet-wide event such as a data-key rotation) shows its type only. */}
+                  {e.target.type} {e.target.id !== null && <code>{e.target.id}</code>}
+                </td>
+                <td data-label="Seq" class="num">
+                  {e.seq}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <nav class="pager" aria-label={`${title} pages`}>
+        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Newer events
+        </button>
+        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
+          Older events
+        </button>
+      </nav>
+    </section>
+  );
+}
