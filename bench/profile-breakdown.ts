@@ -33,28 +33,32 @@ const rules: [string, RegExp][] = [
   ['rate limit', /rate-limit|toad-cache/],
   ['metrics', /prom-client|src\/http\/metrics\.ts|\.metrics\.ts/],
   ['logging', /pino|request-log\.ts|sonic-boom/],
-  ['request id', /node_modules\/ulid|src\/core\/clock\.ts|genReqId/],
-  ['serialization', /fastify-type-provider-zod|fast-json-stringify|reply\.js.*serialize/],
+  ['request id', /node_modules\/ulid|src\/core\/clock\.ts|#genReqId$/],
+  // fast-json-stringify's compiled functions have no url: they show up under fastify's reply.js `serialize`.
+  ['serialization', /fastify-type-provider-zod|fast-json-stringify|fastify\/lib\/reply\.js#serialize$/],
   ['validation', /zod-validator|src\/http\/validation\.ts|formbody|content-type-parser/],
   ['crypto (seal/open)', /libsodium|src\/crypto\//],
   ['handler + service', /src\/(credentials|tokens|vehicles|clients|fleets|exchange|db)\//],
-  ['fastify (routing, hooks, reply)', /node_modules\/(fastify|find-my-way|light-my-request|avvio)\//],
-  ['node http + net', /^node:/],
+  ['fastify (routing, hooks, reply)', /node_modules\/(fastify|find-my-way|light-my-request|avvio|@fastify)\//],
 ];
-const ambiguous = /node_modules\/zod\//;
+/** Frames that take their caller's component: zod (validation or serialization), Node's own modules (http, crypto, streams). */
+const ambiguous = /node_modules\/zod\/|^node:/;
 
 function classify(stack: ProfileNode[]): string {
   if (stack.some((n) => /src\/audit\//.test(n.callFrame.url))) return 'audit write';
+  let inNode = false;
   for (const node of stack) {
     const { url, functionName } = node.callFrame;
     if (functionName === '(garbage collector)') return 'gc';
     if (functionName === '(idle)') return 'idle';
     if (functionName === '(program)') return 'program (V8/native, unattributed)';
     if (url === '' && functionName !== 'genReqId') continue;
+    if (url.startsWith('node:')) inNode = true;
     if (ambiguous.test(url)) continue;
-    for (const [name, pattern] of rules) if (pattern.test(url) || pattern.test(functionName)) return name;
+    const frame = `${url}#${functionName}`;
+    for (const [name, pattern] of rules) if (pattern.test(frame)) return name;
   }
-  return 'other';
+  return inNode ? 'node (http parser, sockets, timers)' : 'other';
 }
 
 function breakdown(profile: Profile, from: number, to: number): Map<string, number> {
