@@ -76,7 +76,8 @@ async function fire(options: LoadOptions, seconds: number): Promise<LoadResult> 
 
 /** What the server process spent during the measured run (CPU is robust to other load on the machine; throughput is not). */
 export interface ServerProbe {
-  cpuUsage(): Promise<NodeJS.CpuUsage>;
+  /** With `atUs`: the server's monotonic clock (the clock of V8's CPU profile timestamps), to slice a profile by run. */
+  cpuUsage(): Promise<NodeJS.CpuUsage & { atUs?: number }>;
 }
 
 export interface Measured extends LoadResult {
@@ -86,6 +87,8 @@ export interface Measured extends LoadResult {
   serverCpuCores: number | null;
   /** Machine load average (1 min) at the end of the run: other work competing for the CPUs. */
   loadAverage: number;
+  /** The measured run's window on the server's monotonic clock in µs (bench/profile-breakdown.ts slices profiles by it). */
+  serverWindowUs: [number, number] | null;
 }
 
 /** A discarded warm-up run (JIT, caches, connection setup), then the measured run. */
@@ -101,5 +104,6 @@ export async function measure(options: LoadOptions, probe?: ServerProbe): Promis
     serverCpuUsPerRequest: cpuUs === null || result.requests === 0 ? null : cpuUs / result.requests,
     serverCpuCores: cpuUs === null ? null : cpuUs / 1e6 / result.seconds,
     loadAverage: os.loadavg()[0]!,
+    serverWindowUs: before?.atUs !== undefined && after?.atUs !== undefined ? [before.atUs, after.atUs] : null,
   };
 }

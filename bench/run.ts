@@ -4,12 +4,14 @@
  * credentials. Prints a table and writes bench/results.json. Settings from the environment:
  *
  *   BENCH_SECONDS=5          measured seconds per scenario (plus BENCH_WARMUP_SECONDS=1 discarded)
- *   BENCH_CONNECTIONS=10     concurrent connections
+ *   BENCH_CONNECTIONS=10     concurrent connections (the -c1 and -c50 scenarios use 1 and 50)
  *   BENCH_SCALE=1000000      rows of the large fleet; BENCH_QUICK=1 (or --quick) means 100000; 0 skips
  *   BENCH_SMALL_SCALE=1000   rows of the small fleet it is compared with
  *   BENCH_POOL=200           credentials of the main fleet (GET and PATCH cycle through them)
  *   BENCH_DATABASE_URL       PostgreSQL to compare with (else TEST_DATABASE_URL); a schema is created and dropped
  *   BENCH_PARTS=sqlite,postgres,scale,exchange   which parts to run (add `rekey`: data-key re-encryption, bench/rekey.ts)
+ *   BENCH_SCENARIOS=get,list which app scenarios to run (default: all); one at a time with BENCH_PROFILE=1
+ *                            gives a profile of that request alone (docs/performance.md)
  *   BENCH_EXCHANGE_REQUESTS=10000, BENCH_EXCHANGE_CONNECTIONS=50, BENCH_EXCHANGE_CREDENTIALS=20
  *                            the exchange part: cached brand token exchanges beside GET by id
  *   BENCH_REKEY_ROWS=100000  credentials the rekey part re-encrypts
@@ -31,6 +33,7 @@ import { startEmulator } from '../test/emulators/emulator.js';
 import { smartcarEmulator } from '../test/emulators/smartcar.js';
 import { COMMON_TERM, seedSqlite, sqliteCursorAt, sqliteListPlan, sqliteTimeListQuery } from './seed.js';
 import { type RekeyBenchResult, runRekeyBench } from './rekey.js';
+import { rawPgInsertLoop } from './raw-insert-pg.js';
 import { profileDir, type ServerProcess, startServerProcess } from './server-process.js';
 
 function numberSetting(name: string, fallback: number): number {
@@ -51,6 +54,7 @@ const settings = {
   poolSize: numberSetting('BENCH_POOL', 200),
   logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
   parts: (process.env.BENCH_PARTS || 'sqlite,postgres,scale,exchange').split(',').map((s) => s.trim()),
+  scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
   exchange: {
     requests: numberSetting('BENCH_EXCHANGE_REQUESTS', 10_000),
     connections: numberSetting('BENCH_EXCHANGE_CONNECTIONS', 50),
@@ -59,11 +63,17 @@ const settings = {
   postgres: Boolean(process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL),
 };
 const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL;
+const selected = (scenarios: Scenario[]) => scenarios.filter((s) => settings.scenarios === null || settings.scenarios.includes(s.name));
 
 interface ScenarioRecord extends Measured {
   engine: Engine | 'fastify';
   scenario: string;
   description: string;
+  connections: number;
+  /** Writes: the raw insert loop (the floor: no HTTP, no lock, no audit event) measured right before this scenario. */
+  rawOpsPerSecond: number | null;
+  /** req/s ÷ that raw loop's ops/s. */
+  ratioToRaw: number | null;
   /** The bare route measured right before this scenario (see `record`); null for the baseline itself. */
   adjacentBareRps: number | null;
   /** req/s ÷ the adjacent bare run's req/s. */
@@ -90,6 +100,8 @@ const results = {
   scenarios: [] as ScenarioRecord[],
   rekey: null as null | RekeyBenchResult,
   rawInsert: null as null | { ops: number; seconds: number; opsPerSecond: number; startedAt: string },
+  /** Every raw loop run, each right before the write scenario it is compared with. */
+  rawLoops: [] as { engine: Engine; before: string; ops: number; seconds: number; opsPerSecond: number; startedAt: string }[],
   postVsRaw: null as null | number,
   scale: null as null | {
     engine: Engine;
@@ -154,7 +166,7 @@ const log = (message: string) => console.error(`[bench ${new Date().toISOString(
 async function run(scenario: Scenario, probe: ServerProbe): Promise<Measured> {
   return measure({
     url: scenario.url,
-    connections: settings.connections,
+    connections: scenario.connections ?? settings.connections,
     seconds: settings.seconds,
     warmupSeconds: settings.warmupSeconds,
     requests: scenario.requests,
@@ -174,19 +186,30 @@ async function record(
   scenario: Scenario,
   server: ServerProbe,
   adjacentBare?: Scenario,
+  raw?: () => Promise<{ ops: number; seconds: number; opsPerSecond: number }>,
 ): Promise<ScenarioRecord> {
   let reference = bare;
+  const connections = scenario.connections ?? settings.connections;
   if (adjacentBare) {
     reference = await measure(
       {
         url: adjacentBare.url,
-        connections: settings.connections,
+        connections,
         seconds: Math.max(1, settings.seconds / 2),
         warmupSeconds: Math.min(settings.warmupSeconds, 0.5),
         requests: adjacentBare.requests,
       },
       server,
     );
+  }
+  let rawOpsPerSecond: number | null = null;
+  if (scenario.write && raw && engine !== 'fastify') {
+    log(`${engine} raw insert loop before ${scenario.name}`);
+    const startedAt = new Date().toISOString();
+    const loop = await raw();
+    results.rawLoops.push({ engine, before: scenario.name, ...loop, startedAt });
+    if (engine === 'sqlite' && scenario.name === 'post') results.rawInsert = { ...loop, startedAt };
+    rawOpsPerSecond = loop.opsPerSecond;
   }
   log(`${engine} ${scenario.name}: ${scenario.description}`);
   const startedAt = new Date().toISOString();
@@ -196,6 +219,9 @@ async function record(
     engine,
     scenario: scenario.name,
     description: scenario.description,
+    connections,
+    rawOpsPerSecond,
+    ratioToRaw: rawOpsPerSecond ? result.rps / rawOpsPerSecond : null,
     ...result,
     adjacentBareRps: adjacentBare ? (reference?.rps ?? null) : null,
     ratioToBare: reference === undefined ? null : result.rps / reference.rps,
@@ -239,14 +265,11 @@ async function main() {
     servers.push(sqlite);
     await record('fastify', bareScenario(sqlite.started), sqlite);
     if (settings.parts.includes('sqlite')) {
-      for (const scenario of appScenarios(sqlite.started)) {
-        if (scenario.name === 'post') {
-          log(`sqlite raw encrypt + insert loop (synchronous=FULL, one transaction per row)`);
-          const startedAt = new Date().toISOString();
-          results.rawInsert = { ...(await sqlite.raw(settings.seconds)), startedAt };
-        }
-        const row = await record('sqlite', scenario, sqlite, bareScenario(sqlite.started));
-        if (scenario.name === 'post' && results.rawInsert) results.postVsRaw = row.rps / results.rawInsert.opsPerSecond;
+      // The raw loop (synchronous=FULL, one transaction per row) right before each write scenario.
+      const raw = () => sqlite.raw(settings.seconds);
+      for (const scenario of selected(appScenarios(sqlite.started))) {
+        const row = await record('sqlite', scenario, sqlite, bareScenario(sqlite.started), raw);
+        if (scenario.name === 'post') results.postVsRaw = row.ratioToRaw;
       }
     } else results.skipped.push('sqlite scenarios (BENCH_PARTS)');
 
@@ -265,7 +288,10 @@ async function main() {
         poolSize: settings.poolSize,
       });
       servers.push(postgres);
-      for (const scenario of appScenarios(postgres.started)) await record('postgres', scenario, postgres, bareScenario(postgres.started));
+      // The raw loop from as many clients as the app's pool has, right before each write scenario.
+      const schema = pgSchema;
+      const raw = () => rawPgInsertLoop(pgUrl, schema, settings.seconds, 10);
+      for (const scenario of selected(appScenarios(postgres.started))) await record('postgres', scenario, postgres, bareScenario(postgres.started), raw);
       await postgres.close();
     } else {
       results.skipped.push(pgUrl ? 'postgres (BENCH_PARTS)' : 'postgres: set BENCH_DATABASE_URL or TEST_DATABASE_URL');
@@ -426,15 +452,41 @@ function find(engine: string, scenario: string) {
 
 function evaluateTargets() {
   const t = results.targets;
-  const bare = find('fastify', 'bare');
   const get = find('sqlite', 'get');
-  if (bare && get) {
-    const ratio = get.ratioToBare ?? get.rps / bare.rps;
-    t.push({ target: 'SQLite authenticated GET ÷ bare route (adjacent runs)', value: ratio, threshold: '≥ 0.40', met: ratio >= 0.4 });
-    t.push({ target: 'the same, by server CPU per request', value: get.cpuRatioToBare, threshold: '≥ 0.40', met: null, note: 'informational: less sensitive to other load' });
+  // Issue 11's table: each ratio from adjacent runs of one bench run (bare right before, or the raw loop right before).
+  const vsBare = (scenario: string, label: string, goal: number) => {
+    const row = find('sqlite', scenario);
+    if (!row) return;
+    t.push({ target: `issue 11: SQLite ${label} ÷ bare route (adjacent runs)`, value: row.ratioToBare, threshold: `≥ ${goal.toFixed(2)}`, met: row.ratioToBare === null ? null : row.ratioToBare >= goal });
+    t.push({ target: `  the same, by server CPU per request (${fmt(row.serverCpuUsPerRequest, 0)} µs)`, value: row.cpuRatioToBare, threshold: `≥ ${goal.toFixed(2)}`, met: null, note: 'informational: less sensitive to other load' });
+  };
+  vsBare('get', 'GET one credential', 0.4);
+  vsBare('list', 'list, first page of 50', 0.12);
+  vsBare('token', 'token, client credentials (an audit event each)', 0.25);
+  for (const [engine, scenario, label, goal] of [
+    ['sqlite', 'post-c50', 'SQLite POST (durable) at 50 connections', 1],
+    ['sqlite', 'patch-c50', 'SQLite PATCH (durable) at 50 connections', 1],
+    ['postgres', 'post', 'PostgreSQL POST', 0.3],
+  ] as const) {
+    const row = find(engine, scenario);
+    if (!row) continue;
+    const floor = engine === 'sqlite' ? 'the raw encrypt+insert loop' : 'a raw PostgreSQL insert loop (10 clients)';
+    t.push({ target: `issue 11: ${label} ÷ ${floor}, adjacent`, value: row.ratioToRaw, threshold: `≥ ${goal.toFixed(2)}`, met: row.ratioToRaw === null ? null : row.ratioToRaw >= goal });
+  }
+  for (const engine of ['sqlite', 'postgres'] as const) {
+    const row = find(engine, 'post-c1');
+    if (row) {
+      t.push({
+        target: `issue 11: ${engine} POST at 1 connection, p50 ms (must not grow > 1 ms with group commit; compare runs)`,
+        value: row.p50Ms,
+        threshold: 'Δ ≤ 1 ms',
+        met: null,
+        note: `p99 ${fmt(row.p99Ms)} ms; compare with the run before the change`,
+      });
+    }
   }
   if (results.postVsRaw !== null) {
-    t.push({ target: 'SQLite POST create ÷ raw encrypt+insert loop', value: results.postVsRaw, threshold: '≥ 0.80', met: results.postVsRaw >= 0.8 });
+    t.push({ target: 'SQLite POST create (10 connections) ÷ raw encrypt+insert loop', value: results.postVsRaw, threshold: '≥ 0.80', met: results.postVsRaw >= 0.8 });
   }
   if (results.scale) {
     const { pages, small, large } = results.scale;
@@ -524,10 +576,11 @@ function printReport() {
   console.log(`${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up), app log level ${settings.logLevel}\n`);
   console.log(
     table(
-      ['engine', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bare req/s', '× bare', 'cpu µs/req', 'cpu × bare', 'load'],
+      ['engine', 'scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bare req/s', '× bare', 'cpu µs/req', 'cpu × bare', 'raw ops/s', '× raw', 'load'],
       results.scenarios.map((r) => [
         r.engine,
         r.scenario,
+        String(r.connections),
         fmt(r.rps, 0),
         fmt(r.p50Ms),
         fmt(r.p99Ms),
@@ -536,13 +589,17 @@ function printReport() {
         fmt(r.ratioToBare),
         fmt(r.serverCpuUsPerRequest, 0),
         fmt(r.cpuRatioToBare),
+        fmt(r.rawOpsPerSecond, 0),
+        fmt(r.ratioToRaw),
         fmt(r.loadAverage, 1),
       ]),
+      3,
     ),
   );
   if (results.rawInsert) {
     console.log(`\nraw encrypt + insert loop (SQLite, synchronous=FULL): ${fmt(results.rawInsert.opsPerSecond, 0)} ops/s; POST ÷ raw = ${fmt(results.postVsRaw)}`);
   }
+  console.log('raw loops are the floor: no HTTP, no validation, no per-fleet lock and no audit event (every app write also writes one, same transaction)');
   if (results.scale) {
     const s = results.scale;
     console.log(`\nscale (SQLite): list pages of a fleet of ${s.small} vs ${s.large} credentials`);
@@ -598,7 +655,7 @@ function printReport() {
   console.log(
     table(
       ['target', 'threshold', 'value', 'met'],
-      results.targets.map((t) => [t.target, t.threshold, fmt(t.value), t.met === null ? (t.note ?? '—') : t.met ? 'yes' : 'NO']),
+      results.targets.map((t) => [t.target, t.threshold, fmt(t.value), t.met === null ? (t.note ?? '—') : t.met ? 'met' : 'NOT MET']),
     ),
   );
   for (const skipped of results.skipped) console.log(`skipped: ${skipped}`);

@@ -9,6 +9,10 @@ export interface Scenario {
   url: string;
   headers?: Record<string, string>;
   requests: LoadRequest[];
+  /** Concurrent connections for this scenario (default: BENCH_CONNECTIONS); its adjacent bare run uses the same. */
+  connections?: number;
+  /** A durable write: the raw insert loop is measured right before it, and its ratio is to that loop. */
+  write?: boolean;
 }
 
 const json = { 'content-type': 'application/json' };
@@ -33,14 +37,54 @@ export function appScenarios(server: Started): Scenario[] {
     client_id: server.clientId,
     client_secret: server.clientSecret,
   }).toString();
+  const get: Scenario = {
+    name: 'get',
+    description: 'GET /niu/credentials/{id}, bearer token, ids round-robin',
+    url: server.appUrl,
+    headers: auth,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/niu/credentials/${nextGetId()}` }) }],
+  };
+  const patch: Scenario = {
+    name: 'patch',
+    description: 'PATCH /niu/credentials/{id} {client_secret} (open + re-seal + update + audit event), ids round-robin',
+    url: server.appUrl,
+    headers: { ...auth, ...json },
+    write: true,
+    requests: [
+      {
+        method: 'PATCH',
+        setupRequest: (req) => ({
+          ...req,
+          path: `/niu/credentials/${nextPatchId()}`,
+          body: JSON.stringify({ client_secret: randomBytes(18).toString('base64url') }),
+        }),
+      },
+    ],
+  };
+  const post: Scenario = {
+    name: 'post',
+    description: 'POST /niu/credentials (seal + durable insert + audit event), unique names',
+    url: server.appUrl,
+    headers: { ...auth, ...json },
+    write: true,
+    requests: [
+      {
+        method: 'POST',
+        path: '/niu/credentials',
+        setupRequest: (req) => {
+          const n = created++;
+          return {
+            ...req,
+            body: JSON.stringify({ name: `Bench ${server.engine} ${n}`, client_id: `bench-client-${n}`, client_secret: randomBytes(18).toString('base64url') }),
+          };
+        },
+      },
+    ],
+  };
   return [
-    {
-      name: 'get',
-      description: 'GET /niu/credentials/{id}, bearer token, ids round-robin',
-      url: server.appUrl,
-      headers: auth,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/niu/credentials/${nextGetId()}` }) }],
-    },
+    get,
+    // Latency alone: one connection, so a request never waits behind another (issue 11: "at 1 connection").
+    { ...get, name: 'get-c1', description: 'GET /niu/credentials/{id} over 1 connection (latency)', connections: 1 },
     {
       // Diagnostic: the same GET with a client-sent X-Request-Id, which the app echoes instead of generating one.
       name: 'get-reqid',
@@ -62,41 +106,11 @@ export function appScenarios(server: Started): Scenario[] {
       url: server.appUrl,
       requests: [{ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: tokenBody }],
     },
-    {
-      name: 'patch',
-      description: 'PATCH /niu/credentials/{id} {client_secret} (open + re-seal + update), ids round-robin',
-      url: server.appUrl,
-      headers: { ...auth, ...json },
-      requests: [
-        {
-          method: 'PATCH',
-          setupRequest: (req) => ({
-            ...req,
-            path: `/niu/credentials/${nextPatchId()}`,
-            body: JSON.stringify({ client_secret: randomBytes(18).toString('base64url') }),
-          }),
-        },
-      ],
-    },
-    {
-      name: 'post',
-      description: 'POST /niu/credentials (seal + durable insert), unique names',
-      url: server.appUrl,
-      headers: { ...auth, ...json },
-      requests: [
-        {
-          method: 'POST',
-          path: '/niu/credentials',
-          setupRequest: (req) => {
-            const n = created++;
-            return {
-              ...req,
-              body: JSON.stringify({ name: `Bench ${server.engine} ${n}`, client_id: `bench-client-${n}`, client_secret: randomBytes(18).toString('base64url') }),
-            };
-          },
-        },
-      ],
-    },
+    patch,
+    post,
+    { ...post, name: 'post-c1', description: 'POST /niu/credentials over 1 connection (latency)', connections: 1 },
+    { ...patch, name: 'patch-c50', description: 'PATCH /niu/credentials/{id} over 50 connections', connections: 50 },
+    { ...post, name: 'post-c50', description: 'POST /niu/credentials over 50 connections', connections: 50 },
   ];
 }
 

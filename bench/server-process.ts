@@ -11,7 +11,7 @@ export interface ServerProcess {
   raw(seconds: number): Promise<{ ops: number; seconds: number; opsPerSecond: number }>;
   /** As measured, then after a full garbage collection. */
   memory(): Promise<NodeJS.MemoryUsage & { afterGc: NodeJS.MemoryUsage }>;
-  cpuUsage(): Promise<NodeJS.CpuUsage>;
+  cpuUsage(): Promise<NodeJS.CpuUsage & { atUs: number }>;
   close(): Promise<void>;
 }
 

@@ -21,8 +21,11 @@ let dataDir: string | undefined;
 
 const urlOf = (server: FastifyInstance) => `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 
+// The scopes the scenarios need (clients get read-only scopes by default since issue 14).
+const benchScopes = ['credentials:read', 'credentials:write', 'credentials:exchange'];
+
 async function tokenFor(fleetId: string, name: string) {
-  const client = await deps!.services.clients.createSecretClient(cliContext(fleetId), name);
+  const client = await deps!.services.clients.createSecretClient(cliContext(fleetId), name, benchScopes);
   const res = await app!.inject({
     method: 'POST',
     url: '/oauth/token',
@@ -127,7 +130,8 @@ async function handle(command: Command): Promise<unknown> {
       return { ...before, afterGc: process.memoryUsage() };
     }
     case 'cpu':
-      return process.cpuUsage();
+      // hrtime and V8's profile timestamps share CLOCK_MONOTONIC (libuv's uv_hrtime, V8's TimeTicks on Linux).
+      return { ...process.cpuUsage(), atUs: Number(process.hrtime.bigint() / 1000n) };
     case 'close':
       await close();
       return null;

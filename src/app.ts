@@ -1,7 +1,7 @@
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCredentialSecretRoutes } from './credentials/credential-secrets.routes.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
-import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerConsole } from './console/console.routes.js';
@@ -19,6 +19,7 @@ import { registerProblemRoutes } from './http/problems.routes.js';
 import { redactPaths } from './logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
+import { responseSerializerCompiler } from './http/response-serializer.js';
 import { parseJsonStrict } from './http/validation.js';
 import { zodValidatorCompiler } from './http/zod-validator.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
@@ -94,7 +95,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     }
   });
   app.setValidatorCompiler(zodValidatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerRequestLog(app);

@@ -1,8 +1,15 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import type { CredentialsTable, DB } from '../db/schema.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
+
+/** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
+const viewColumns = [
+  'id', 'brand', 'name', 'name_key', 'name_missing', 'fields', 'secret_version', 'created_at', 'updated_at', 'secret_updated_at', 'status',
+  'status_checked_at',
+] as const;
+export type CredentialViewRow = Pick<CredentialRow, (typeof viewColumns)[number]> & { vehicle_count: number };
 
 type RotationUpdate = Pick<
   CredentialRow,
@@ -23,22 +30,27 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 /** SQL of the credentials table. Every method takes the fleet id first. */
 export function createCredentialRepo(db: Kysely<DB>) {
-  const selectWithCount = () =>
-    db
-      .selectFrom('credentials')
-      .selectAll('credentials')
-      .select((eb) =>
-        eb
-          .selectFrom('vehicles')
-          .select(eb.fn.countAll<number>().as('n'))
-          .whereRef('vehicles.credentials_id', '=', 'credentials.id')
-          .as('vehicle_count'),
-      );
+  const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
+    eb.selectFrom('vehicles').select(eb.fn.countAll<number>().as('n')).whereRef('vehicles.credentials_id', '=', 'credentials.id').as('vehicle_count');
+  const selectWithCount = () => db.selectFrom('credentials').selectAll('credentials').select(vehicleCount);
 
-  const withNumericCount = (row: CredentialRow & { vehicle_count: number | string | bigint | null }): CredentialRowWithCount => ({
+  const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } => ({
     ...row,
     vehicle_count: Number(row.vehicle_count ?? 0),
   });
+
+  // GET by id, the hottest query: built and compiled once (kysely's builder and compiler cost about as much as
+  // SQLite's execution of it), then run with this call's parameters. The parameter order is asserted here.
+  type FoundRow = CredentialRow & { vehicle_count: number | string | bigint | null };
+  let findByIdCompiled: CompiledQuery<FoundRow> | undefined;
+  const findByIdQuery = () => {
+    if (findByIdCompiled === undefined) {
+      const compiled = selectWithCount().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
+      if (compiled.parameters.join() !== '$fleet,$id') throw new TypeError('credentials.findById: unexpected parameter order');
+      findByIdCompiled = compiled;
+    }
+    return findByIdCompiled;
+  };
 
   return {
     async insert(row: CredentialRow): Promise<void> {
@@ -46,8 +58,8 @@ export function createCredentialRepo(db: Kysely<DB>) {
     },
 
     async findById(fleetId: string, id: string): Promise<CredentialRowWithCount | undefined> {
-      const row = await selectWithCount().where('credentials.fleet_id', '=', fleetId).where('credentials.id', '=', id).executeTakeFirst();
-      return row && withNumericCount(row);
+      const { rows } = await db.executeQuery<FoundRow>({ ...findByIdQuery(), parameters: [fleetId, id] });
+      return rows[0] && withNumericCount(rows[0]);
     },
 
     async nameTaken(fleetId: string, key: string): Promise<boolean> {
@@ -71,8 +83,12 @@ export function createCredentialRepo(db: Kysely<DB>) {
       return Number(row.n);
     },
 
-    async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialRowWithCount[]> {
-      let query = selectWithCount().where('credentials.fleet_id', '=', fleetId);
+    async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialViewRow[]> {
+      let query = db
+        .selectFrom('credentials')
+        .select(viewColumns.map((column) => `credentials.${column}` as const))
+        .select(vehicleCount)
+        .where('credentials.fleet_id', '=', fleetId);
       if (filter.brand !== undefined) query = query.where('credentials.brand', '=', filter.brand);
       if (filter.nameKey !== undefined) {
         query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', filter.nameKey);

@@ -9,7 +9,7 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
 import type { AuditTrail } from '../audit/audit.service.js';
-import type { CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
+import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
 import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
 import { resourceNameSchema } from '../core/schemas.js';
@@ -38,7 +38,7 @@ function splitFields(brand: Brand, values: Record<string, string | undefined>) {
   return { fields, secrets };
 }
 
-export function toCredentialView(row: CredentialRowWithCount): CredentialView {
+export function toCredentialView(row: CredentialViewRow): CredentialView {
   const fields = JSON.parse(row.fields) as Record<string, string>;
   return {
     ...fields,
