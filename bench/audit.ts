@@ -72,8 +72,12 @@ function writeChain(file: string, key: Buffer, fleetId: string, n: number): void
   const db = new SQLite(file);
   try {
     const insert = db.prepare(`INSERT INTO audit_events (id, chain, fleet_id, seq, at, actor_type, actor_id, action, target_type, target_id,
-      target_brand, request_id, outcome, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, 'client', ?, 'credential.rotated', 'credential', ?, 'niu', ?, 'success', ?, ?, ?)`);
-    const head = db.prepare('INSERT INTO audit_heads (chain, seq, hash, at) VALUES (?, ?, ?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at');
+      target_brand, request_id, outcome, details, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, 'client', ?, 'credential.rotated', 'credential', ?, 'niu', ?, 'success', ?, ?, ?)`);
+    const head = db.prepare(
+      'INSERT INTO audit_heads (chain, seq, hash, at) VALUES (?, ?, ?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, ' +
+        'hash = excluded.hash, at = excluded.at',
+    );
     db.transaction(() => {
       let prev = GENESIS_HASH;
       const start = Date.UTC(2026, 0, 1);
@@ -92,7 +96,19 @@ function writeChain(file: string, key: Buffer, fleetId: string, n: number): void
           prev_hash: prev,
         };
         const hash = eventHash(key, event);
-        insert.run(event.id, fleetId, fleetId, seq, event.at, event.actor.id, event.target.id, event.request_id, JSON.stringify(event.details), prev, hash);
+        insert.run(
+          event.id,
+          fleetId,
+          fleetId,
+          seq,
+          event.at,
+          event.actor.id,
+          event.target.id,
+          event.request_id,
+          JSON.stringify(event.details),
+          prev,
+          hash,
+        );
         prev = hash;
         if (seq === n) head.run(fleetId, seq, hash, event.at);
       }
@@ -106,7 +122,13 @@ async function main() {
   const key = randomBytes(32);
   const config = loadConfig({ FLEETVAULT_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
   const deps = await createDeps(config, { masterKeys: [{ id: 'bench', key }] });
-  const results: Record<string, unknown> = { startedAt: new Date().toISOString(), cpus: os.cpus().length, loadavg: os.loadavg(), seconds, events };
+  const results: Record<string, unknown> = {
+    startedAt: new Date().toISOString(),
+    cpus: os.cpus().length,
+    loadavg: os.loadavg(),
+    seconds,
+    events,
+  };
   try {
     const fleet = await deps.services.fleets.create(cliFleetlessContext, 'bench');
     const plain: number[] = [];
@@ -116,13 +138,22 @@ async function main() {
       audited.push(await createLoop(deps, fleet.id, true));
     }
     const best = (list: number[]) => Math.max(...list);
-    results.createsPerSecond = { withoutAudit: best(plain), withAudit: best(audited), ratio: best(audited) / best(plain), runs: { plain, audited } };
+    results.createsPerSecond = {
+      withoutAudit: best(plain),
+      withAudit: best(audited),
+      ratio: best(audited) / best(plain),
+      runs: { plain, audited },
+    };
 
     const chainFleet = await deps.services.fleets.create(cliFleetlessContext, 'long chain');
     // The vault's own audit key (it exists: createDeps made it), so the written chain is authentic.
-    const auditKey = await loadOrCreateVaultKey({ vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids }, 'audit-hmac', () => {
-      throw new Error('the audit key should exist');
-    });
+    const auditKey = await loadOrCreateVaultKey(
+      { vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids },
+      'audit-hmac',
+      () => {
+        throw new Error('the audit key should exist');
+      },
+    );
     await deps.close();
     const file = path.join(dir, 'fleetvault.db');
     const written = Date.now();
@@ -147,7 +178,10 @@ async function main() {
       `durable creates/s without the audit event: ${c.withoutAudit.toFixed(0)}`,
       `durable creates/s with the audit event:    ${c.withAudit.toFixed(0)}  (${c.ratio.toFixed(2)} x; events written/s = creates/s)`,
       `audit verify of ${events} events: ${v.seconds.toFixed(1)} s (${v.eventsPerSecond.toFixed(0)} events/s)`,
-      `machine: ${os.cpus().length} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `machine: ${os.cpus().length} cores, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
     ].join('\n') + '\n',
   );
 }

@@ -90,7 +90,13 @@ function breakdown(profile: Profile, from: number, to: number): Map<string, numb
 
 const resultsFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 const results = JSON.parse(fs.readFileSync(resultsFile, 'utf8')) as {
-  scenarios: { engine: string; scenario: string; requests: number; serverCpuUsPerRequest: number | null; serverWindowUs: [number, number] | null }[];
+  scenarios: {
+    engine: string;
+    scenario: string;
+    requests: number;
+    serverCpuUsPerRequest: number | null;
+    serverWindowUs: [number, number] | null;
+  }[];
 };
 const profiles = fs
   .readdirSync(profileDir)
@@ -104,7 +110,10 @@ for (const row of results.scenarios) {
   if (profile === undefined) continue;
   const totals = [...breakdown(profile, from, to)].filter(([c]) => c !== 'idle').sort((a, b) => b[1] - a[1]);
   const busy = totals.reduce((sum, [, us]) => sum + us, 0);
-  console.log(`\n${row.engine} ${row.scenario}: ${row.requests} requests; profiled ${(busy / row.requests).toFixed(0)} µs/request` +
-    ` (process CPU ${row.serverCpuUsPerRequest?.toFixed(0) ?? '—'} µs/request)`);
-  for (const [c, us] of totals) console.log(`  ${c.padEnd(34)} ${(us / row.requests).toFixed(1).padStart(8)} µs  ${((100 * us) / busy).toFixed(1).padStart(5)} %`);
+  console.log(
+    `\n${row.engine} ${row.scenario}: ${row.requests} requests; profiled ${(busy / row.requests).toFixed(0)} µs/request` +
+      ` (process CPU ${row.serverCpuUsPerRequest?.toFixed(0) ?? '—'} µs/request)`,
+  );
+  for (const [c, us] of totals)
+    console.log(`  ${c.padEnd(34)} ${(us / row.requests).toFixed(1).padStart(8)} µs  ${((100 * us) / busy).toFixed(1).padStart(5)} %`);
 }

@@ -17,7 +17,11 @@ export async function rawPgInsertLoop(url: string, schema: string, seconds: numb
   try {
     const ids = ulidGenerator();
     const fleetId = ids.next();
-    await pool.query('INSERT INTO fleets (id, name, created_at) VALUES ($1, $2, $3)', [fleetId, `raw loop ${fleetId}`, new Date().toISOString()]);
+    await pool.query('INSERT INTO fleets (id, name, created_at) VALUES ($1, $2, $3)', [
+      fleetId,
+      `raw loop ${fleetId}`,
+      new Date().toISOString(),
+    ]);
     const dek = randomKey();
     let ops = 0;
     const deadline = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
@@ -33,8 +37,15 @@ export async function rawPgInsertLoop(url: string, schema: string, seconds: numb
           `INSERT INTO credentials (id, fleet_id, brand, name, name_key, name_missing, fields, sealed_secrets,
              secret_version, created_at, updated_at, secret_updated_at)
            VALUES ($1, $2, 'niu', $3, $4, 0, $5, $6, 1, $7, $7, $7)`,
-          [id, fleetId, name, name.toLowerCase(), JSON.stringify({ client_id: `client-${n}` }),
-            seal(secrets, dek, `fleetvault:credential-secrets:v1:${fleetId}:${id}:1`), now],
+          [
+            id,
+            fleetId,
+            name,
+            name.toLowerCase(),
+            JSON.stringify({ client_id: `client-${n}` }),
+            seal(secrets, dek, `fleetvault:credential-secrets:v1:${fleetId}:${id}:1`),
+            now,
+          ],
         );
         ops++;
       }

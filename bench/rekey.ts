@@ -39,7 +39,9 @@ async function seed(dataDir: string, env: Record<string, string>, rows: number) 
     const sealedRows: { id: string; name: string; fields: string; sealed: Buffer; dataKeyId: string }[] = [];
     for (let i = 0; i < rows; i++) {
       const id = ids.next();
-      const { sealed, dataKeyId } = await deps.keyring.sealSecrets(fleet.id, id, 1, { client_secret: `secret-${i}-${randomBytes(8).toString('hex')}` });
+      const { sealed, dataKeyId } = await deps.keyring.sealSecrets(fleet.id, id, 1, {
+        client_secret: `secret-${i}-${randomBytes(8).toString('hex')}`,
+      });
       sealedRows.push({ id, name: `Rekey ${i}`, fields: JSON.stringify({ client_id: `client-${i}` }), sealed, dataKeyId });
     }
     const db = new SQLite(path.join(dataDir, 'fleetvault.db'));
@@ -52,7 +54,8 @@ async function seed(dataDir: string, env: Record<string, string>, rows: number) 
          VALUES (?, ?, 'niu', ?, ?, 0, ?, ?, ?, 1, ?, ?, ?)`,
       );
       db.transaction(() => {
-        for (const r of sealedRows) insert.run(r.id, fleet.id, r.name, r.name.toLowerCase(), r.fields, r.sealed, r.dataKeyId, now, now, now);
+        for (const r of sealedRows)
+          insert.run(r.id, fleet.id, r.name, r.name.toLowerCase(), r.fields, r.sealed, r.dataKeyId, now, now, now);
       })();
       db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
@@ -80,7 +83,10 @@ async function startQuietServer(env: Record<string, string>): Promise<{ baseUrl:
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; attempt < 600; attempt++) {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    const ready = await fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { baseUrl, child };
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
@@ -88,7 +94,10 @@ async function startQuietServer(env: Record<string, string>): Promise<{ baseUrl:
   throw new Error('the server did not answer /healthz within 120 s');
 }
 
-export async function runRekeyBench(dataDir: string, options: { rows: number; connections: number; seconds: number; log: (line: string) => void }): Promise<RekeyBenchResult> {
+export async function runRekeyBench(
+  dataDir: string,
+  options: { rows: number; connections: number; seconds: number; log: (line: string) => void },
+): Promise<RekeyBenchResult> {
   const env = {
     FLEETVAULT_DATA_DIR: dataDir,
     FLEETVAULT_MASTER_KEYS: `bench:${randomBytes(32).toString('base64')}`,
@@ -115,11 +124,15 @@ export async function runRekeyBench(dataDir: string, options: { rows: number; co
     const idle = await measure({ ...load, seconds: options.seconds, warmupSeconds: 1 });
 
     options.log('rekey: GET during keys rotate-data-key');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot(), 'src/cli.ts'), 'keys', 'rotate-data-key', '--fleet', seeded.fleetId, '--json'], {
-      cwd: projectRoot(),
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(projectRoot(), 'src/cli.ts'), 'keys', 'rotate-data-key', '--fleet', seeded.fleetId, '--json'],
+      {
+        cwd: projectRoot(),
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let buffered = '';
     let firstProgressAt = 0;
     let doneAt = 0;

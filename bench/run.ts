@@ -159,19 +159,30 @@ function machineInfo() {
   };
 }
 
-const fsTypes: Record<number, string> = { 0xef53: 'ext4', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x65735546: 'fuse', 0x2fc12fc1: 'zfs' };
+const fsTypes: Record<number, string> = {
+  0xef53: 'ext4',
+  0x01021994: 'tmpfs',
+  0x794c7630: 'overlayfs',
+  0x58465342: 'xfs',
+  0x9123683e: 'btrfs',
+  0x65735546: 'fuse',
+  0x2fc12fc1: 'zfs',
+};
 
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 async function run(scenario: Scenario, probe: ServerProbe): Promise<Measured> {
-  return measure({
-    url: scenario.url,
-    connections: scenario.connections ?? settings.connections,
-    seconds: settings.seconds,
-    warmupSeconds: settings.warmupSeconds,
-    requests: scenario.requests,
-    ...(scenario.headers && { headers: scenario.headers }),
-  }, probe);
+  return measure(
+    {
+      url: scenario.url,
+      connections: scenario.connections ?? settings.connections,
+      seconds: settings.seconds,
+      warmupSeconds: settings.warmupSeconds,
+      requests: scenario.requests,
+      ...(scenario.headers && { headers: scenario.headers }),
+    },
+    probe,
+  );
 }
 
 let bare: Measured | undefined;
@@ -226,7 +237,9 @@ async function record(
     adjacentBareRps: adjacentBare ? (reference?.rps ?? null) : null,
     ratioToBare: reference === undefined ? null : result.rps / reference.rps,
     cpuRatioToBare:
-      reference?.serverCpuUsPerRequest && result.serverCpuUsPerRequest ? reference.serverCpuUsPerRequest / result.serverCpuUsPerRequest : null,
+      reference?.serverCpuUsPerRequest && result.serverCpuUsPerRequest
+        ? reference.serverCpuUsPerRequest / result.serverCpuUsPerRequest
+        : null,
     startedAt,
   };
   if (result.errors > 0) log(`  ${result.errors} errors: ${JSON.stringify(result.statusCodes)}`);
@@ -249,7 +262,10 @@ async function main() {
   results.machine.dataDir = dataRoot;
   const fsType = fs.statfsSync(dataRoot).type;
   results.machine.dataDirFilesystem = fsTypes[fsType] ?? `0x${fsType.toString(16)}`;
-  log(`node ${process.version}, ${results.machine.cpus} × ${results.machine.cpuModel}; data in ${dataRoot} (${results.machine.dataDirFilesystem})`);
+  log(
+    `node ${process.version}, ${results.machine.cpus} × ${results.machine.cpuModel}; data in ${dataRoot} ` +
+      `(${results.machine.dataDirFilesystem})`,
+  );
   log(`${settings.seconds} s per scenario after ${settings.warmupSeconds} s warm-up, ${settings.connections} connections`);
 
   const servers: ServerProcess[] = [];
@@ -291,7 +307,8 @@ async function main() {
       // The raw loop from as many clients as the app's pool has, right before each write scenario.
       const schema = pgSchema;
       const raw = () => rawPgInsertLoop(pgUrl, schema, settings.seconds, 10);
-      for (const scenario of selected(appScenarios(postgres.started))) await record('postgres', scenario, postgres, bareScenario(postgres.started), raw);
+      for (const scenario of selected(appScenarios(postgres.started)))
+        await record('postgres', scenario, postgres, bareScenario(postgres.started), raw);
       await postgres.close();
     } else {
       results.skipped.push(pgUrl ? 'postgres (BENCH_PARTS)' : 'postgres: set BENCH_DATABASE_URL or TEST_DATABASE_URL');
@@ -322,7 +339,8 @@ async function main() {
     } else results.skipped.push('rekey (BENCH_PARTS)');
   } finally {
     for (const server of servers) await server.close().catch(() => {});
-    if (pgSchema) await pgAdmin(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`).catch((e: Error) => log(`could not drop ${pgSchema}: ${e.message}`));
+    if (pgSchema)
+      await pgAdmin(`DROP SCHEMA IF EXISTS ${pgSchema} CASCADE`).catch((e: Error) => log(`could not drop ${pgSchema}: ${e.message}`));
     if (!process.env.BENCH_KEEP_DATA) fs.rmSync(dataRoot, { recursive: true, force: true });
   }
 
@@ -368,7 +386,10 @@ async function runExchange(dataDir: string, servers: ServerProcess[]) {
     const getBefore = await fixed(get);
     const exchanged = await fixed(exchange);
     const getAfter = await fixed(get);
-    for (const [name, r] of [['get', getBefore], ['exchange', exchanged]] as const) {
+    for (const [name, r] of [
+      ['get', getBefore],
+      ['exchange', exchanged],
+    ] as const) {
       if (r.errors > 0) log(`  ${name}: ${r.errors} errors: ${JSON.stringify(r.statusCodes)}`);
     }
     results.exchange = {
@@ -457,8 +478,19 @@ function evaluateTargets() {
   const vsBare = (scenario: string, label: string, goal: number) => {
     const row = find('sqlite', scenario);
     if (!row) return;
-    t.push({ target: `issue 11: SQLite ${label} ÷ bare route (adjacent runs)`, value: row.ratioToBare, threshold: `≥ ${goal.toFixed(2)}`, met: row.ratioToBare === null ? null : row.ratioToBare >= goal });
-    t.push({ target: `  the same, by server CPU per request (${fmt(row.serverCpuUsPerRequest, 0)} µs)`, value: row.cpuRatioToBare, threshold: `≥ ${goal.toFixed(2)}`, met: null, note: 'informational: less sensitive to other load' });
+    t.push({
+      target: `issue 11: SQLite ${label} ÷ bare route (adjacent runs)`,
+      value: row.ratioToBare,
+      threshold: `≥ ${goal.toFixed(2)}`,
+      met: row.ratioToBare === null ? null : row.ratioToBare >= goal,
+    });
+    t.push({
+      target: `  the same, by server CPU per request (${fmt(row.serverCpuUsPerRequest, 0)} µs)`,
+      value: row.cpuRatioToBare,
+      threshold: `≥ ${goal.toFixed(2)}`,
+      met: null,
+      note: 'informational: less sensitive to other load',
+    });
   };
   vsBare('get', 'GET one credential', 0.4);
   vsBare('list', 'list, first page of 50', 0.12);
@@ -471,7 +503,12 @@ function evaluateTargets() {
     const row = find(engine, scenario);
     if (!row) continue;
     const floor = engine === 'sqlite' ? 'the raw encrypt+insert loop' : 'a raw PostgreSQL insert loop (10 clients)';
-    t.push({ target: `issue 11: ${label} ÷ ${floor}, adjacent`, value: row.ratioToRaw, threshold: `≥ ${goal.toFixed(2)}`, met: row.ratioToRaw === null ? null : row.ratioToRaw >= goal });
+    t.push({
+      target: `issue 11: ${label} ÷ ${floor}, adjacent`,
+      value: row.ratioToRaw,
+      threshold: `≥ ${goal.toFixed(2)}`,
+      met: row.ratioToRaw === null ? null : row.ratioToRaw >= goal,
+    });
   }
   for (const engine of ['sqlite', 'postgres'] as const) {
     const row = find(engine, 'post-c1');
@@ -486,7 +523,12 @@ function evaluateTargets() {
     }
   }
   if (results.postVsRaw !== null) {
-    t.push({ target: 'SQLite POST create (10 connections) ÷ raw encrypt+insert loop', value: results.postVsRaw, threshold: '≥ 0.80', met: results.postVsRaw >= 0.8 });
+    t.push({
+      target: 'SQLite POST create (10 connections) ÷ raw encrypt+insert loop',
+      value: results.postVsRaw,
+      threshold: '≥ 0.80',
+      met: results.postVsRaw >= 0.8,
+    });
   }
   if (results.scale) {
     const { pages, small, large } = results.scale;
@@ -498,12 +540,17 @@ function evaluateTargets() {
         const ratio = b.p99Ms / a.p99Ms;
         const informational = scenario === 'list-q' || phase === 'alone';
         t.push({
-          target: `${scenario} p99 at ${large} ÷ at ${small} (${phase === 'alone' ? 'small fleet measured alone, earlier' : 'back to back'})`,
+          target:
+            `${scenario} p99 at ${large} ÷ at ${small} ` +
+            `(${phase === 'alone' ? 'small fleet measured alone, earlier' : 'back to back'})`,
           value: ratio,
           threshold: '≤ 1.5',
           met: informational ? null : ratio <= 1.5,
           ...(informational && {
-            note: scenario === 'list-q' ? 'informational: a substring search scans until 51 matches' : 'informational: minutes apart, other load differs',
+            note:
+              scenario === 'list-q'
+                ? 'informational: a substring search scans until 51 matches'
+                : 'informational: minutes apart, other load differs',
           }),
         });
       }
@@ -525,7 +572,13 @@ function evaluateTargets() {
       const a = results.scale.sqlTimes.find((q) => q.rows === small && q.page === page);
       const b = results.scale.sqlTimes.find((q) => q.rows === large && q.page === page);
       if (a && b) {
-        t.push({ target: `list SQL alone, ${page} page, median at ${large} ÷ at ${small}`, value: b.medianUs / a.medianUs, threshold: '≤ 1.5', met: null, note: 'informational: the query without HTTP' });
+        t.push({
+          target: `list SQL alone, ${page} page, median at ${large} ÷ at ${small}`,
+          value: b.medianUs / a.medianUs,
+          threshold: '≤ 1.5',
+          met: null,
+          note: 'informational: the query without HTTP',
+        });
       }
     }
     const rssMb = results.scale.rssAfterLargeBytes / 2 ** 20;
@@ -557,7 +610,14 @@ function evaluateTargets() {
   }
   const pgPost = find('postgres', 'post');
   const sqlitePost = find('sqlite', 'post');
-  if (pgPost && sqlitePost) t.push({ target: 'PostgreSQL POST ÷ SQLite POST', value: pgPost.rps / sqlitePost.rps, threshold: '—', met: null, note: 'informational' });
+  if (pgPost && sqlitePost)
+    t.push({
+      target: 'PostgreSQL POST ÷ SQLite POST',
+      value: pgPost.rps / sqlitePost.rps,
+      threshold: '—',
+      met: null,
+      note: 'informational',
+    });
 }
 
 const fmt = (n: number | null | undefined, digits = 2) => (n === null || n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
@@ -572,11 +632,32 @@ function table(headers: string[], rows: string[][], leftColumns = 2): string {
 function printReport() {
   const m = results.machine;
   console.log(`\nfleetvault benchmark, ${results.startedAt} → ${results.finishedAt}`);
-  console.log(`node ${m.node}, ${m.cpus} × ${m.cpuModel}, SQLite ${m.sqlite}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}, data on ${m.dataDirFilesystem}`);
-  console.log(`${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up), app log level ${settings.logLevel}\n`);
+  console.log(
+    `node ${m.node}, ${m.cpus} × ${m.cpuModel}, SQLite ${m.sqlite}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''}, data on ` +
+      `${m.dataDirFilesystem}`,
+  );
+  console.log(
+    `${settings.connections} connections, ${settings.seconds} s per scenario (+${settings.warmupSeconds} s warm-up), app log ` +
+      `level ${settings.logLevel}\n`,
+  );
   console.log(
     table(
-      ['engine', 'scenario', 'conns', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'bare req/s', '× bare', 'cpu µs/req', 'cpu × bare', 'raw ops/s', '× raw', 'load'],
+      [
+        'engine',
+        'scenario',
+        'conns',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'bare req/s',
+        '× bare',
+        'cpu µs/req',
+        'cpu × bare',
+        'raw ops/s',
+        '× raw',
+        'load',
+      ],
       results.scenarios.map((r) => [
         r.engine,
         r.scenario,
@@ -597,9 +678,15 @@ function printReport() {
     ),
   );
   if (results.rawInsert) {
-    console.log(`\nraw encrypt + insert loop (SQLite, synchronous=FULL): ${fmt(results.rawInsert.opsPerSecond, 0)} ops/s; POST ÷ raw = ${fmt(results.postVsRaw)}`);
+    console.log(
+      `\nraw encrypt + insert loop (SQLite, synchronous=FULL): ${fmt(results.rawInsert.opsPerSecond, 0)} ops/s; POST ÷ raw = ` +
+        `${fmt(results.postVsRaw)}`,
+    );
   }
-  console.log('raw loops are the floor: no HTTP, no validation, no per-fleet lock and no audit event (every app write also writes one, same transaction)');
+  console.log(
+    'raw loops are the floor: no HTTP, no validation, no per-fleet lock and no audit event (every app write also writes one, ' +
+      'same transaction)',
+  );
   if (results.scale) {
     const s = results.scale;
     console.log(`\nscale (SQLite): list pages of a fleet of ${s.small} vs ${s.large} credentials`);
@@ -621,11 +708,15 @@ function printReport() {
       ),
     );
     console.log(`query plan: ${s.plan.join(' | ')}`);
-    console.log(`list SQL alone (better-sqlite3, no HTTP): ${s.sqlTimes.map((q) => `${q.rows} ${q.page} median ${fmt(q.medianUs, 0)} µs p99 ${fmt(q.p99Us, 0)} µs`).join('; ')}`);
+    console.log(
+      `list SQL alone (better-sqlite3, no HTTP): ` +
+        `${s.sqlTimes.map((q) => `${q.rows} ${q.page} median ${fmt(q.medianUs, 0)} µs p99 ${fmt(q.p99Us, 0)} µs`).join('; ')}`,
+    );
     const mib = (n: number | undefined) => fmt((n ?? NaN) / 2 ** 20, 0);
     const after = s.memory[`after${s.large}`]!;
     console.log(
-      `server RSS after the ${s.large} scenario: ${mib(after.rss)} MiB (heap used ${mib(after.heapUsed)} MiB; after a full GC: RSS ${mib(after.afterGc.rss)}, heap ${mib(after.afterGc.heapUsed)}); ` +
+      `server RSS after the ${s.large} scenario: ${mib(after.rss)} MiB (heap used ${mib(after.heapUsed)} MiB; after a full GC: ` +
+        `RSS ${mib(after.afterGc.rss)}, heap ${mib(after.afterGc.heapUsed)}); ` +
         `before the scale part: ${mib(s.memory.before?.rss)} MiB; database ${mib(s.sqliteFileBytes)} MiB`,
     );
   }
@@ -638,14 +729,13 @@ function printReport() {
     console.log(
       table(
         ['run', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'cpu µs/req'],
-        ([['get (before)', e.getBefore], ['exchange (cached)', e.exchange], ['get (after)', e.getAfter]] as const).map(([name, r]) => [
-          name,
-          fmt(r.rps, 0),
-          fmt(r.p50Ms),
-          fmt(r.p99Ms),
-          String(r.errors),
-          fmt(r.serverCpuUsPerRequest, 0),
-        ]),
+        (
+          [
+            ['get (before)', e.getBefore],
+            ['exchange (cached)', e.exchange],
+            ['get (after)', e.getAfter],
+          ] as const
+        ).map(([name, r]) => [name, fmt(r.rps, 0), fmt(r.p50Ms), fmt(r.p99Ms), String(r.errors), fmt(r.serverCpuUsPerRequest, 0)]),
         1,
       ),
     );

@@ -24,7 +24,12 @@ function cycle<T>(items: readonly T[]): () => T {
 }
 
 export function bareScenario(server: Started): Scenario {
-  return { name: 'bare', description: 'GET /bare on a plain Fastify instance ({ok:true})', url: server.bareUrl, requests: [{ method: 'GET', path: '/bare' }] };
+  return {
+    name: 'bare',
+    description: 'GET /bare on a plain Fastify instance ({ok:true})',
+    url: server.bareUrl,
+    requests: [{ method: 'GET', path: '/bare' }],
+  };
 }
 
 export function appScenarios(server: Started): Scenario[] {
@@ -75,7 +80,11 @@ export function appScenarios(server: Started): Scenario[] {
           const n = created++;
           return {
             ...req,
-            body: JSON.stringify({ name: `Bench ${server.engine} ${n}`, client_id: `bench-client-${n}`, client_secret: randomBytes(18).toString('base64url') }),
+            body: JSON.stringify({
+              name: `Bench ${server.engine} ${n}`,
+              client_id: `bench-client-${n}`,
+              client_secret: randomBytes(18).toString('base64url'),
+            }),
           };
         },
       },
@@ -104,7 +113,9 @@ export function appScenarios(server: Started): Scenario[] {
       name: 'token',
       description: 'POST /oauth/token, client_credentials, form body',
       url: server.appUrl,
-      requests: [{ method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: tokenBody }],
+      requests: [
+        { method: 'POST', path: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: tokenBody },
+      ],
     },
     patch,
     post,
@@ -144,7 +155,13 @@ export function exchangeScenarios(server: Started): Scenario[] {
 export function listScenarios(appUrl: string, token: string, deepCursor: string, term: string): Scenario[] {
   const headers = { authorization: `Bearer ${token}` };
   return [
-    { name: 'list-first', description: 'first page, 50 items', url: appUrl, headers, requests: [{ method: 'GET', path: '/niu/credentials?limit=50' }] },
+    {
+      name: 'list-first',
+      description: 'first page, 50 items',
+      url: appUrl,
+      headers,
+      requests: [{ method: 'GET', path: '/niu/credentials?limit=50' }],
+    },
     {
       name: 'list-deep',
       description: 'page after the middle row (cursor)',

@@ -22,7 +22,12 @@ export const profileDir = path.join(os.tmpdir(), 'fleetvault-bench-profiles');
 export async function startServerProcess(args: StartArgs): Promise<ServerProcess> {
   const child: ChildProcess = fork(serverScript, [], {
     // BENCH_PROFILE=1: a V8 CPU profile of each server process, written when it exits.
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     // The app's own logs (when BENCH_LOG_LEVEL is not silent) go to /dev/null, as a log shipper would take them.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

@@ -42,10 +42,20 @@ function print(json: boolean, value: Record<string, unknown>, text: string) {
 async function createKeyClient(
   deps: Awaited<ReturnType<typeof createDeps>>,
   publicUrl: string,
-  values: { fleet?: string | undefined; name?: string | undefined; scopes?: string | undefined; 'public-key'?: string | undefined; json?: boolean | undefined },
+  values: {
+    fleet?: string | undefined;
+    name?: string | undefined;
+    scopes?: string | undefined;
+    'public-key'?: string | undefined;
+    json?: boolean | undefined;
+  },
 ) {
   if (values.fleet === undefined || values.name === undefined) throw new UsageError('key-client create needs --fleet and --name');
-  const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? defaultScopes;
+  const scopes =
+    values.scopes
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0) ?? defaultScopes;
   let publicKey: unknown;
   if (values['public-key'] !== undefined) {
     const text = fs.readFileSync(values['public-key'], 'utf8');
@@ -54,8 +64,24 @@ async function createKeyClient(
   const { view, privateKeyPem } = await deps.services.clients.createKeyClient(cliContext(values.fleet), values.name, scopes, publicKey);
   const keyFile =
     privateKeyPem === undefined
-      ? { id: view.id, token_uri: `${publicUrl}/v1/auth_tokens`, instance_uri: publicUrl, inserted_at: view.created_at, fleet_id: view.fleet_id, scopes: view.scopes, public_jwk: view.public_jwk }
-      : { id: view.id, private_key: privateKeyPem, token_uri: `${publicUrl}/v1/auth_tokens`, instance_uri: publicUrl, inserted_at: view.created_at, fleet_id: view.fleet_id, scopes: view.scopes };
+      ? {
+          id: view.id,
+          token_uri: `${publicUrl}/v1/auth_tokens`,
+          instance_uri: publicUrl,
+          inserted_at: view.created_at,
+          fleet_id: view.fleet_id,
+          scopes: view.scopes,
+          public_jwk: view.public_jwk,
+        }
+      : {
+          id: view.id,
+          private_key: privateKeyPem,
+          token_uri: `${publicUrl}/v1/auth_tokens`,
+          instance_uri: publicUrl,
+          inserted_at: view.created_at,
+          fleet_id: view.fleet_id,
+          scopes: view.scopes,
+        };
   print(
     values.json ?? false,
     keyFile,
@@ -70,7 +96,10 @@ async function deleteFleet(deps: Awaited<ReturnType<typeof createDeps>>, fleetId
   const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge });
   const checkpointed = !purge || (await deps.database.checkpoint());
   if (!checkpointed) {
-    process.stderr.write('fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of the fleet until the next checkpoint\n');
+    process.stderr.write(
+      'fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of ' +
+        'the fleet until the next checkpoint\n',
+    );
   }
   print(
     json,
@@ -103,7 +132,18 @@ async function run(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = positionals;
   if (values.help || command === undefined) throw new UsageError(usage);
   // Refuse an unknown command before opening the database (or creating a development key).
-  const known = ['migrate', 'keys rotate', 'keys rotate-signing', 'keys rotate-data-key', 'fleet create', 'fleet delete', 'client create', 'key-client create', 'audit verify', 'audit export'];
+  const known = [
+    'migrate',
+    'keys rotate',
+    'keys rotate-signing',
+    'keys rotate-data-key',
+    'fleet create',
+    'fleet delete',
+    'client create',
+    'key-client create',
+    'audit verify',
+    'audit export',
+  ];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
@@ -129,7 +169,8 @@ async function run(argv: string[]): Promise<void> {
       print(
         values.json,
         { active_master_key: deps.keyring.activeMasterKeyId, rewrapped_data_keys: done.dataKeys, rewrapped_vault_keys: done.vaultKeys },
-        `re-wrapped ${done.dataKeys} data key(s) and ${done.vaultKeys} vault key(s) under master key ${deps.keyring.activeMasterKeyId}; older master keys can now be removed from the configuration`,
+        `re-wrapped ${done.dataKeys} data key(s) and ${done.vaultKeys} vault key(s) under master key ` +
+          `${deps.keyring.activeMasterKeyId}; older master keys can now be removed from the configuration`,
       );
     } else if (command === 'keys' && sub === 'rotate-signing') {
       const rotated = await deps.services.keys.rotateSigning(cliFleetlessContext);
@@ -140,7 +181,8 @@ async function run(argv: string[]): Promise<void> {
           (rotated.retired.length === 0 ? '' : `; ${rotated.retired.join(', ')} stays in the JWKS until ${rotated.retiresAt}`),
       );
     } else if (command === 'keys' && sub === 'rotate-data-key') {
-      if ((values.fleet === undefined) === !values.all) throw new UsageError('keys rotate-data-key needs --fleet <id> or --all (one of them)');
+      if ((values.fleet === undefined) === !values.all)
+        throw new UsageError('keys rotate-data-key needs --fleet <id> or --all (one of them)');
       const target = values.fleet === undefined ? { all: true as const } : { fleetId: values.fleet };
       const batchRows = values['batch-rows'] === undefined ? undefined : Number(values['batch-rows']);
       if (batchRows !== undefined && !(Number.isInteger(batchRows) && batchRows >= 1 && batchRows <= 10_000)) {
@@ -157,12 +199,17 @@ async function run(argv: string[]): Promise<void> {
       await deleteFleet(deps, rest[0] ?? values.fleet, values.purge, values.json);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
-      const scopes = values.scopes?.split(',').map((s) => s.trim()).filter((s) => s.length > 0) ?? defaultScopes;
+      const scopes =
+        values.scopes
+          ?.split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0) ?? defaultScopes;
       const client = await deps.services.clients.createSecretClient(cliContext(values.fleet), values.name, scopes);
       print(
         values.json,
         { client_id: client.client_id, client_secret: client.client_secret, fleet_id: client.fleet_id, scopes: client.scopes },
-        `created client ${client.client_id} in fleet ${client.fleet_id}\nclient_secret (shown once): ${client.client_secret}\nscopes: ${client.scopes.join(' ')}`,
+        `created client ${client.client_id} in fleet ${client.fleet_id}\nclient_secret (shown once): ` +
+          `${client.client_secret}\nscopes: ${client.scopes.join(' ')}`,
       );
     } else if (command === 'key-client' && sub === 'create') {
       await createKeyClient(deps, config.publicUrl, values);
@@ -188,7 +235,10 @@ try {
   }
   const message =
     error instanceof AppError
-      ? [error.detail, ...((error.extensions.errors as { pointer: string; detail: string }[] | undefined) ?? []).map((e) => `${e.pointer}: ${e.detail}`)].join('\n  ')
+      ? [
+          error.detail,
+          ...((error.extensions.errors as { pointer: string; detail: string }[] | undefined) ?? []).map((e) => `${e.pointer}: ${e.detail}`),
+        ].join('\n  ')
       : (error as Error).message;
   process.stderr.write(`fleetvault: ${message}\n`);
   process.exit(1);

@@ -112,10 +112,7 @@ const envSchema = z.object({
       .refine((v) => /^rediss?:\/\//.test(v), 'must start with redis:// or rediss://')
       .optional(),
   ),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   FLEETVAULT_MASTER_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   FLEETVAULT_MASTER_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
@@ -133,8 +130,16 @@ const envSchema = z.object({
     z
       .string()
       .max(8192)
-      .transform((v) => v.split(',').map((o) => o.trim()).filter((o) => o !== ''))
-      .refine((origins) => origins.every(isOrigin), 'must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path, no *)')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o !== ''),
+      )
+      .refine(
+        (origins) => origins.every(isOrigin),
+        'must be comma-separated origins such as https://app.example.com (scheme, host, optional port; no path, no *)',
+      )
       .default([]),
   ),
   FLEETVAULT_BRAND_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(5000)),

@@ -89,7 +89,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     if (loaded.createdDevelopmentKeyFile) {
       options.logger?.warn(
         { file: loaded.createdDevelopmentKeyFile },
-        'created a development master key: losing this file loses every secret; set FLEETVAULT_MASTER_KEYS or FLEETVAULT_MASTER_KEY_FILE in production',
+        'created a development master key: losing this file loses every secret; set FLEETVAULT_MASTER_KEYS or ' +
+          'FLEETVAULT_MASTER_KEY_FILE in production',
       );
     }
   }

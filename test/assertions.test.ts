@@ -30,7 +30,11 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const jwtBearer = (assertion: string, extra: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, ...extra } });
+  t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, ...extra },
+  });
 const privateKeyJwt = (assertion: string) =>
   t.app.inject({
     method: 'POST',
@@ -81,9 +85,13 @@ describe('a valid assertion', () => {
 
   it('High Mobility\u2019s Node example (jsonwebtoken ES256, ver/aud/iss/jti uuid v4/iat) works at both endpoints', async () => {
     const hmAssertion = () =>
-      jwt.sign({ ver: 2, aud: `${aud}/v1`, iss: keyA.keyFile.id, jti: uuidv4(), iat: NOW }, keyA.privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-        algorithm: 'ES256',
-      });
+      jwt.sign(
+        { ver: 2, aud: `${aud}/v1`, iss: keyA.keyFile.id, jti: uuidv4(), iat: NOW },
+        keyA.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+        {
+          algorithm: 'ES256',
+        },
+      );
     expect((await authTokens(hmAssertion())).statusCode).toBe(201);
     expect((await jwtBearer(hmAssertion())).statusCode).toBe(200);
   });
@@ -96,14 +104,16 @@ describe('assertion attacks: each refused at all three entry points', () => {
     ['wrong curve (P-384 key)', 'signature does not verify', () => signEs256(claims(), p384)],
     ['ES384 header', 'alg must be ES256', () => signEs256(claims(), p384, { alg: 'ES384' })],
     [
-      'RS256', 'alg must be ES256',
+      'RS256',
+      'alg must be ES256',
       () => {
         const input = `${b64({ alg: 'RS256' })}.${b64(claims())}`;
         return `${input}.${sign('sha256', Buffer.from(input), rsa).toString('base64url')}`;
       },
     ],
     [
-      'HS256 keyed with the public JWK', 'alg must be ES256',
+      'HS256 keyed with the public JWK',
+      'alg must be ES256',
       () => {
         const input = `${b64({ alg: 'HS256' })}.${b64(claims())}`;
         return `${input}.${createHmac('sha256', JSON.stringify(keyA.keyFile)).update(input).digest('base64url')}`;
@@ -111,7 +121,8 @@ describe('assertion attacks: each refused at all three entry points', () => {
     ],
     ['alg none', 'alg must be ES256', () => `${b64({ alg: 'none' })}.${b64(claims())}.`],
     [
-      'altered payload', 'signature does not verify',
+      'altered payload',
+      'signature does not verify',
       () => {
         const [h, , s] = signEs256(claims(), keyA.privateKey).split('.');
         return `${h}.${b64(claims({ scope: 'clients:manage' }))}.${s}`;
@@ -129,9 +140,21 @@ describe('assertion attacks: each refused at all three entry points', () => {
     ['wrong aud', 'aud must be one of', () => signEs256(claims({ aud: 'https://elsewhere.example' }), keyA.privateKey)],
     // Issue 14 item 8: aud is compared exactly, and its length is bounded before it is looked at.
     ['aud with a trailing slash', 'aud must be one of', () => signEs256(claims({ aud: `${aud}/` }), keyA.privateKey)],
-    ['aud of 2 100 slashes and a letter', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: `${'/'.repeat(2100)}a` }), keyA.privateKey)],
-    ['aud array of 9 entries', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: Array(9).fill(aud) }), keyA.privateKey)],
-    ['aud array with an over-long entry', 'aud must be a string or at most 8 strings', () => signEs256(claims({ aud: [aud, 'x'.repeat(2049)] }), keyA.privateKey)],
+    [
+      'aud of 2 100 slashes and a letter',
+      'aud must be a string or at most 8 strings',
+      () => signEs256(claims({ aud: `${'/'.repeat(2100)}a` }), keyA.privateKey),
+    ],
+    [
+      'aud array of 9 entries',
+      'aud must be a string or at most 8 strings',
+      () => signEs256(claims({ aud: Array(9).fill(aud) }), keyA.privateKey),
+    ],
+    [
+      'aud array with an over-long entry',
+      'aud must be a string or at most 8 strings',
+      () => signEs256(claims({ aud: [aud, 'x'.repeat(2049)] }), keyA.privateKey),
+    ],
     ['sub over 2 048 characters', 'sub must be at most 2048', () => signEs256(claims({ sub: 'x'.repeat(2049) }), keyA.privateKey)],
     ['unknown ver', 'ver must be 1 or 2', () => signEs256(claims({ ver: 3 }), keyA.privateKey)],
     ['signed by an unregistered key', 'signature does not verify', () => signEs256(claims(), otherP256Key())],
@@ -168,7 +191,11 @@ describe('assertion attacks: each refused at all three entry points', () => {
 
 describe('malformed requests', () => {
   it('jwt-bearer without an assertion is invalid_request; /v1/auth_tokens without one is 400 in HM\u2019s shape', async () => {
-    const res = await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer' },
+    });
     expect([res.statusCode, res.json().error]).toEqual([400, 'invalid_request']);
     const hm = await t.app.inject({ method: 'POST', url: '/v1/auth_tokens', payload: {} });
     expect(hm.statusCode).toBe(400);
@@ -179,7 +206,11 @@ describe('malformed requests', () => {
     const res = await t.app.inject({
       method: 'POST',
       url: '/oauth/token',
-      payload: { grant_type: 'client_credentials', client_assertion_type: 'urn:example:saml', client_assertion: signEs256(claims(), keyA.privateKey) },
+      payload: {
+        grant_type: 'client_credentials',
+        client_assertion_type: 'urn:example:saml',
+        client_assertion: signEs256(claims(), keyA.privateKey),
+      },
     });
     expect([res.statusCode, res.json().error]).toEqual([401, 'invalid_client']);
   });

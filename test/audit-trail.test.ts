@@ -26,7 +26,13 @@ describe('audit events of each change', () => {
   let credentialId: string;
 
   it('a created credential is credential.created, by the calling client, with the request id', async () => {
-    const res = await t.call(fleet.token, 'POST', '/niu/credentials', { ...niuExample, name: 'audited' }, { 'x-request-id': 'req-create-1' });
+    const res = await t.call(
+      fleet.token,
+      'POST',
+      '/niu/credentials',
+      { ...niuExample, name: 'audited' },
+      { 'x-request-id': 'req-create-1' },
+    );
     expect(res.statusCode).toBe(201);
     credentialId = res.json().id;
     const [event] = await latest();
@@ -52,13 +58,21 @@ describe('audit events of each change', () => {
 
   it('vehicles created, reassigned and deleted are events naming the credential', async () => {
     const other = (await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'client2', client_secret: 'x2' })).json().id;
-    const vehicle = await t.call(fleet.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'u-1', credentials_id: credentialId });
+    const vehicle = await t.call(fleet.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'u-1',
+      credentials_id: credentialId,
+    });
     expect(vehicle.statusCode).toBe(201);
     const vehicleId = vehicle.json().id;
     expect((await t.call(fleet.token, 'PATCH', `/vehicles/${vehicleId}`, { credentials_id: other })).statusCode).toBe(200);
     expect((await t.call(fleet.token, 'DELETE', `/vehicles/${vehicleId}`)).statusCode).toBe(204);
     const [deleted, updated, created] = await latest();
-    expect(created).toMatchObject({ action: 'vehicle.created', target: { type: 'vehicle', id: vehicleId, brand: 'niu' }, details: { credentials_id: credentialId } });
+    expect(created).toMatchObject({
+      action: 'vehicle.created',
+      target: { type: 'vehicle', id: vehicleId, brand: 'niu' },
+      details: { credentials_id: credentialId },
+    });
     expect(updated).toMatchObject({ action: 'vehicle.updated', details: { credentials_id: other, previous_credentials_id: credentialId } });
     expect(deleted).toMatchObject({ action: 'vehicle.deleted', details: { credentials_id: other } });
   });
@@ -82,7 +96,11 @@ describe('audit events of each change', () => {
     expect((await t.call(fleet.token, 'POST', `/clients/${client.id}/secret`)).statusCode).toBe(200);
     expect((await t.call(fleet.token, 'DELETE', `/clients/${client.id}`)).statusCode).toBe(204);
     const [deleted, rotated, issued, made] = await latest();
-    expect(made).toMatchObject({ action: 'client.created', target: { type: 'client', id: client.id }, details: { kind: 'secret', scopes: ['credentials:read'] } });
+    expect(made).toMatchObject({
+      action: 'client.created',
+      target: { type: 'client', id: client.id },
+      details: { kind: 'secret', scopes: ['credentials:read'] },
+    });
     expect(issued).toMatchObject({
       action: 'token.issued',
       actor: { type: 'client', id: client.id },
@@ -104,7 +122,11 @@ describe('audit events of each change', () => {
   it('a failed request that changed nothing leaves no event', async () => {
     const before = (await auditRows(t, fleet.fleetId)).length;
     expectProblem(await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'c' }), 'validation-failed', 422);
-    expectProblem(await t.call(fleet.token, 'PATCH', '/niu/credentials/01JAAAAAAAAAAAAAAAAAAAAAAA', { client_secret: 'x' }), 'not-found', 404);
+    expectProblem(
+      await t.call(fleet.token, 'PATCH', '/niu/credentials/01JAAAAAAAAAAAAAAAAAAAAAAA', { client_secret: 'x' }),
+      'not-found',
+      404,
+    );
     expect((await auditRows(t, fleet.fleetId)).length).toBe(before);
   });
 });
@@ -124,7 +146,11 @@ describe('fail-closed: no event, no change', () => {
   });
 
   it('a create whose event cannot be written answers 503 and stores nothing', async () => {
-    const res = await t.call(f.token, 'POST', '/niu/credentials', { ...niuExample, name: 'never stored', client_secret: 'never-stored-secret' });
+    const res = await t.call(f.token, 'POST', '/niu/credentials', {
+      ...niuExample,
+      name: 'never stored',
+      client_secret: 'never-stored-secret',
+    });
     const body = expectProblem(res, 'service-unavailable', 503);
     expect(JSON.stringify(body)).not.toContain('never-stored-secret');
     const rows = await t.deps.database.db.selectFrom('credentials').select('id').where('fleet_id', '=', f.fleetId).execute();
@@ -132,7 +158,11 @@ describe('fail-closed: no event, no change', () => {
   });
 
   it('a rotation whose event cannot be written answers 503 and keeps the old version', async () => {
-    expectProblem(await t.call(f.token, 'PATCH', `/niu/credentials/${credentialId}`, { client_secret: 'not-rotated' }), 'service-unavailable', 503);
+    expectProblem(
+      await t.call(f.token, 'PATCH', `/niu/credentials/${credentialId}`, { client_secret: 'not-rotated' }),
+      'service-unavailable',
+      503,
+    );
     expect((await t.call(f.token, 'GET', `/niu/credentials/${credentialId}`)).json().secret_version).toBe(1);
   });
 
@@ -157,7 +187,8 @@ describe('GET /audit', () => {
   it('pages newest first with next_cursor, and filters by action, target, actor and time', async () => {
     const f = await t.newFleet([...writeScopes]);
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await t.call(f.token, 'POST', '/niu/credentials', { client_id: `c${i}`, client_secret: 's' })).json().id);
+    for (let i = 0; i < 5; i++)
+      ids.push((await t.call(f.token, 'POST', '/niu/credentials', { client_id: `c${i}`, client_secret: 's' })).json().id);
     const first = await t.call(f.token, 'GET', '/audit?limit=2&action=credential.created');
     expect(first.json().items.map((e: { target: { id: string } }) => e.target.id)).toEqual([ids[4], ids[3]]);
     const second = await t.call(f.token, 'GET', `/audit?limit=2&action=credential.created&cursor=${first.json().next_cursor}`);
@@ -207,9 +238,20 @@ describe('no secret in the audit trail', () => {
     await t.call(f.token, 'PATCH', `/niu/credentials/${id}`, { client_secret: `${secret}-rotated` });
     const client = (await t.call(f.token, 'POST', '/clients', { name: 'scan', scopes: ['credentials:read'] })).json();
     const rows = await t.deps.database.db.selectFrom('audit_events').selectAll().execute();
-    const sealed = await t.deps.database.db.selectFrom('credentials').select('sealed_secrets').where('id', '=', id).executeTakeFirstOrThrow();
+    const sealed = await t.deps.database.db
+      .selectFrom('credentials')
+      .select('sealed_secrets')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
     const dump = JSON.stringify(rows);
-    for (const needle of [secret, client.client_secret, f.clientSecret, f.token, f.token.split('.')[2]!, sealed.sealed_secrets.toString('base64')]) {
+    for (const needle of [
+      secret,
+      client.client_secret,
+      f.clientSecret,
+      f.token,
+      f.token.split('.')[2]!,
+      sealed.sealed_secrets.toString('base64'),
+    ]) {
       expect(dump).not.toContain(needle);
     }
   });

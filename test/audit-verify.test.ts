@@ -58,7 +58,12 @@ describe('fleetvault audit verify', { timeout: 120_000 }, () => {
 
   it('finds an edited details value (altered)', async () => {
     const fleetId = await fleetWithChain();
-    await db().updateTable('audit_events').set({ details: '{"secret_version":99,"fields":["client_secret"]}' }).where('chain', '=', fleetId).where('seq', '=', 5).execute();
+    await db()
+      .updateTable('audit_events')
+      .set({ details: '{"secret_version":99,"fields":["client_secret"]}' })
+      .where('chain', '=', fleetId)
+      .where('seq', '=', 5)
+      .execute();
     expect(await verify(fleetId)).toMatchObject({ code: 1, problem: { seq: 5, kind: 'altered' } });
   });
 
@@ -82,7 +87,14 @@ describe('fleetvault audit verify', { timeout: 120_000 }, () => {
     const [last] = (await auditRows(t, fleetId)).slice(-1);
     await db()
       .insertInto('audit_events')
-      .values({ ...last!, id: '01JFORGEDEVENT000000000000', seq: 9, prev_hash: last!.hash, hash: 'forged'.padEnd(43, 'x'), details: '{"secret_version":1}' })
+      .values({
+        ...last!,
+        id: '01JFORGEDEVENT000000000000',
+        seq: 9,
+        prev_hash: last!.hash,
+        hash: 'forged'.padEnd(43, 'x'),
+        details: '{"secret_version":1}',
+      })
       .execute();
     expect(await verify(fleetId)).toMatchObject({ code: 1, problem: { seq: 9, kind: 'inserted' } });
   });
@@ -101,7 +113,12 @@ describe('fleetvault audit verify', { timeout: 120_000 }, () => {
 
   it('without --fleet checks every chain and exits 1 when any is broken, naming it', async () => {
     const fleetId = await fleetWithChain();
-    await db().updateTable('audit_events').set({ action: 'credential.created' }).where('chain', '=', fleetId).where('seq', '=', 2).execute();
+    await db()
+      .updateTable('audit_events')
+      .set({ action: 'credential.created' })
+      .where('chain', '=', fleetId)
+      .where('seq', '=', 2)
+      .execute();
     const all = await cli(['audit', 'verify']);
     expect(all.code).toBe(1);
     expect(all.stdout).toContain(`fleet ${fleetId}: NOT intact at seq 2 (altered)`);
@@ -119,11 +136,19 @@ describe('fleetvault audit export', { timeout: 60_000 }, () => {
     const fleetId = await fleetWithChain();
     const result = await cli(['audit', 'export', '--fleet', fleetId]);
     expect(result.code, result.stderr).toBe(0);
-    const events = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(events[2]).toMatchObject({ fleet_id: fleetId, action: 'credential.created' });
     const later = await cli(['audit', 'export', '--fleet', fleetId, '--since', events[7].at]);
-    expect(later.stdout.trim().split('\n').map((line) => JSON.parse(line).seq)).toContain(8);
+    expect(
+      later.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).seq),
+    ).toContain(8);
     expect((await cli(['audit', 'export', '--fleet', fleetId, '--since', 'soon'])).code).toBe(2);
   });
 });

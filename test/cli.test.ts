@@ -47,7 +47,17 @@ describe('fleetvault CLI', { timeout: 90_000 }, () => {
   });
 
   it('client create --json prints the client once, and its token carries exactly the given scopes', async () => {
-    const result = await cli(['client', 'create', '--fleet', fleetId, '--name', 'ops', '--scopes', 'credentials:read,vehicles:read', '--json']);
+    const result = await cli([
+      'client',
+      'create',
+      '--fleet',
+      fleetId,
+      '--name',
+      'ops',
+      '--scopes',
+      'credentials:read,vehicles:read',
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const client = JSON.parse(result.stdout);
     expect(Object.keys(client).sort()).toEqual(['client_id', 'client_secret', 'fleet_id', 'scopes']);
@@ -199,7 +209,10 @@ describe('fleetvault keys rotate', { timeout: 120_000 }, () => {
     expect(done.active_master_key).toBe('rotated');
     expect(done.rewrapped_data_keys).toBeGreaterThanOrEqual(1);
     expect(done.rewrapped_vault_keys).toBe(3); // token signing, client-secret hashing, audit HMAC
-    expect(JSON.parse((await cli(['keys', 'rotate', '--json'], both)).stdout)).toMatchObject({ rewrapped_data_keys: 0, rewrapped_vault_keys: 0 });
+    expect(JSON.parse((await cli(['keys', 'rotate', '--json'], both)).stdout)).toMatchObject({
+      rewrapped_data_keys: 0,
+      rewrapped_vault_keys: 0,
+    });
 
     const onlyNew = await cli(['fleet', 'create', 'after rotation', '--json'], { FLEETVAULT_MASTER_KEYS: fresh });
     expect(onlyNew.code, onlyNew.stderr).toBe(0);

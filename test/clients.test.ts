@@ -14,7 +14,12 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const basicToken = (id: string, secret: string) =>
-  t.app.inject({ method: 'POST', url: '/oauth/token', headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` }, payload: { grant_type: 'client_credentials' } });
+  t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` },
+    payload: { grant_type: 'client_credentials' },
+  });
 const ulid = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 describe('POST /clients', () => {
@@ -75,7 +80,10 @@ describe('POST /clients', () => {
   });
 
   it.each([
-    ['a private key', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString()],
+    [
+      'a private key',
+      () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    ],
     ['a P-384 key', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey.export({ format: 'pem', type: 'spki' }).toString()],
     ['an RSA key', () => generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ format: 'pem', type: 'spki' }).toString()],
     ['a private JWK', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' })],
@@ -87,14 +95,22 @@ describe('POST /clients', () => {
   });
 
   it('refuses a public_key on a secret client, unknown scopes and fields: 422', async () => {
-    expectProblem(await t.call(admin, 'POST', '/clients', { name: 'x', scopes: ['vehicles:read'], public_key: 'k' }), 'validation-failed', 422);
+    expectProblem(
+      await t.call(admin, 'POST', '/clients', { name: 'x', scopes: ['vehicles:read'], public_key: 'k' }),
+      'validation-failed',
+      422,
+    );
     expectProblem(await t.call(admin, 'POST', '/clients', { name: 'x', scopes: ['root'] }), 'validation-failed', 422);
     expectProblem(await t.call(admin, 'POST', '/clients', { name: 'x', scopes: ['vehicles:read'], secret: 's' }), 'validation-failed', 422);
   });
 
   it('a client cannot grant scopes its creator does not hold: 403 insufficient-scope', async () => {
     const manager = await t.tokenFor(fleetId, ['clients:manage', 'vehicles:read']);
-    const res = await t.call(manager, 'POST', '/clients', { kind: 'key', name: 'escalate', scopes: ['vehicles:read', 'credentials:reveal'] });
+    const res = await t.call(manager, 'POST', '/clients', {
+      kind: 'key',
+      name: 'escalate',
+      scopes: ['vehicles:read', 'credentials:reveal'],
+    });
     const body = expectProblem(res, 'insufficient-scope', 403);
     expect(body.not_held).toEqual(['credentials:reveal']);
     expect((await t.call(manager, 'POST', '/clients', { name: 'ok', scopes: ['vehicles:read'] })).statusCode).toBe(201);
@@ -158,7 +174,9 @@ describe('a clients:manage client cannot act on a client more powerful than itse
     const manager = await t.call(admin, 'POST', '/clients', { name: 'manager', scopes: ['clients:manage', 'vehicles:read'] });
     const { id: managerId, client_secret: managerSecret } = manager.json();
     const managerToken = (await basicToken(managerId, managerSecret)).json().access_token as string;
-    const adminClient = (await t.call(admin, 'POST', '/clients', { name: 'powerful', scopes: ['credentials:reveal', 'vehicles:read'] })).json();
+    const adminClient = (
+      await t.call(admin, 'POST', '/clients', { name: 'powerful', scopes: ['credentials:reveal', 'vehicles:read'] })
+    ).json();
 
     const rotate = await t.call(managerToken, 'POST', `/clients/${adminClient.id}/secret`);
     expect(expectProblem(rotate, 'insufficient-scope', 403).not_held).toEqual(['credentials:reveal']);

@@ -53,7 +53,9 @@ describe('concurrency', () => {
   async function danglingVehicles(): Promise<number> {
     const { rows } = await sql<{ n: number | string }>`
       SELECT COUNT(*) AS n FROM vehicles v
-      WHERE NOT EXISTS (SELECT 1 FROM credentials c WHERE c.id = v.credentials_id AND c.fleet_id = v.fleet_id AND c.brand = v.telematics_brand)
+      WHERE NOT EXISTS (
+        SELECT 1 FROM credentials c WHERE c.id = v.credentials_id AND c.fleet_id = v.fleet_id AND c.brand = v.telematics_brand
+      )
     `.execute(t.deps.database.db);
     return Number(rows[0]!.n);
   }
@@ -85,7 +87,11 @@ describe('concurrency', () => {
 
   it('DELETE credential racing PATCH that reassigns a vehicle onto it never dangles (30 rounds)', { timeout: 120_000 }, async () => {
     const home = await createNiu('reassign-home');
-    const vehicle = await t.call(token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'REASSIGN-1', credentials_id: home });
+    const vehicle = await t.call(token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'REASSIGN-1',
+      credentials_id: home,
+    });
     expect(vehicle.statusCode).toBe(201);
     const vehicleId = vehicle.json().id as string;
     for (let round = 0; round < 30; round++) {
@@ -110,8 +116,14 @@ describe('concurrency', () => {
 
   it('concurrent creates of one name: exactly one 201, the rest 409 name-already-exists', async () => {
     const results = await race(
-      Array.from({ length: 12 }, (_, i) => () =>
-        t.call(token, 'POST', '/niu/credentials', { name: i % 2 ? 'Shared Name' : 'shared name', client_id: `n-${i}`, client_secret: `ns-${i}` }),
+      Array.from(
+        { length: 12 },
+        (_, i) => () =>
+          t.call(token, 'POST', '/niu/credentials', {
+            name: i % 2 ? 'Shared Name' : 'shared name',
+            client_id: `n-${i}`,
+            client_secret: `ns-${i}`,
+          }),
       ),
     );
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
@@ -122,8 +134,10 @@ describe('concurrency', () => {
 
   it('concurrent openobd creates over the cap of 5: exactly 5 exist, the rest 409 limit-exceeded', async () => {
     const results = await race(
-      Array.from({ length: 12 }, (_, i) => () =>
-        t.call(token, 'POST', '/openobd/credentials', { client_id: `obd-${i}`, cluster_id: '001', client_secret: `obd-secret-${i}` }),
+      Array.from(
+        { length: 12 },
+        (_, i) => () =>
+          t.call(token, 'POST', '/openobd/credentials', { client_id: `obd-${i}`, cluster_id: '001', client_secret: `obd-secret-${i}` }),
       ),
     );
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(5);
@@ -140,7 +154,11 @@ describe('concurrency', () => {
   it('concurrent vehicles with one unit id: exactly one 201, the rest 409 unique-identifier-already-exists', async () => {
     const credId = await createNiu('unit-race');
     const results = await race(
-      Array.from({ length: 10 }, () => () => t.call(token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'SAME-UNIT', credentials_id: credId })),
+      Array.from(
+        { length: 10 },
+        () => () =>
+          t.call(token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'SAME-UNIT', credentials_id: credId }),
+      ),
     );
     expect(results.filter((r) => r.statusCode === 201)).toHaveLength(1);
     for (const res of results.filter((r) => r.statusCode !== 201)) expectProblem(res, 'unique-identifier-already-exists', 409);

@@ -36,7 +36,9 @@ describe('responses match the OpenAPI document', () => {
     if (res.statusCode === 204) return res;
     const mediaType = String(res.headers['content-type']).split(';')[0]!;
     expect(Object.keys(documented!.content ?? {}), `${method} ${template} ${status} media type`).toContain(mediaType);
-    const validate = ajv.getSchema(`openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', status, 'content', mediaType, 'schema')}`)!;
+    const validate = ajv.getSchema(
+      `openapi#/${pointer('paths', template, method.toLowerCase(), 'responses', status, 'content', mediaType, 'schema')}`,
+    )!;
     const body = mediaType.endsWith('json') ? res.json() : res.body;
     const valid = validate(body);
     expect(validate.errors ?? [], `${method} ${template} ${status}: ${res.body.slice(0, 300)}`).toEqual([]);
@@ -54,10 +56,18 @@ describe('responses match the OpenAPI document', () => {
     const fleet = await t.newFleet();
     const basic = Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64');
     const token = (payload: string, headers: Record<string, string> = {}) =>
-      t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload });
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        payload,
+      });
     const ok = conforms('POST', '/oauth/token', await token('grant_type=client_credentials', { authorization: `Basic ${basic}` }));
     expect(ok.statusCode).toBe(200);
-    expect(conforms('POST', '/oauth/token', await token(`grant_type=client_credentials&client_id=${fleet.clientId}&client_secret=nope`)).statusCode).toBe(401);
+    expect(
+      conforms('POST', '/oauth/token', await token(`grant_type=client_credentials&client_id=${fleet.clientId}&client_secret=nope`))
+        .statusCode,
+    ).toBe(401);
     expect(conforms('POST', '/oauth/token', await token('grant_type=password')).statusCode).toBe(400);
   });
 
@@ -75,17 +85,36 @@ describe('responses match the OpenAPI document', () => {
     // Failures, each with its documented problem type.
     const expectStatus = (res: LightMyRequestResponse, status: number) => expect(res.statusCode, res.body).toBe(status);
     expectStatus(conforms('POST', C, await t.app.inject({ method: 'POST', url: '/niu/credentials', payload: niuExample })), 401);
-    expectStatus(conforms('POST', C, await t.call(await t.tokenFor(fleetId, ['credentials:read']), 'POST', '/niu/credentials', niuExample)), 403);
+    expectStatus(
+      conforms('POST', C, await t.call(await t.tokenFor(fleetId, ['credentials:read']), 'POST', '/niu/credentials', niuExample)),
+      403,
+    );
     expectStatus(conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', niuExample)), 409);
     expectStatus(conforms('POST', C, await t.call(token, 'POST', '/nope/credentials', niuExample)), 404);
     expectStatus(conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', { client_id: 'x' })), 422);
-    expectStatus(conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', '{"client_id":', { 'content-type': 'application/json' })), 400);
-    expectStatus(conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', 'client_id=x', { 'content-type': 'text/plain' })), 415);
-    expectStatus(conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', { client_id: 'x', client_secret: 'y'.repeat(70_000) })), 413);
+    expectStatus(
+      conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', '{"client_id":', { 'content-type': 'application/json' })),
+      400,
+    );
+    expectStatus(
+      conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', 'client_id=x', { 'content-type': 'text/plain' })),
+      415,
+    );
+    expectStatus(
+      conforms('POST', C, await t.call(token, 'POST', '/niu/credentials', { client_id: 'x', client_secret: 'y'.repeat(70_000) })),
+      413,
+    );
     expectStatus(conforms('GET', C, await t.call(token, 'GET', '/niu/credentials?limit=0')), 422);
     expectStatus(conforms('GET', ID, await t.call(token, 'GET', '/niu/credentials/01ARZ3NDEKTSV4RRFFQ69G5FAV')), 404);
     expectStatus(conforms('PATCH', ID, await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_id: 'other' })), 422);
-    expectStatus(conforms('PATCH', ID, await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'z' }, { 'if-match': read.headers.etag as string })), 412);
+    expectStatus(
+      conforms(
+        'PATCH',
+        ID,
+        await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'z' }, { 'if-match': read.headers.etag as string }),
+      ),
+      412,
+    );
     const vehicle = await t.call(token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'C-1', credentials_id: id });
     expectStatus(conforms('DELETE', ID, await t.call(token, 'DELETE', `/niu/credentials/${id}`)), 409);
     await t.call(token, 'DELETE', `/vehicles/${vehicle.json().id}`);
@@ -100,7 +129,9 @@ describe('responses match the OpenAPI document', () => {
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     expect(conforms('POST', '/vehicles', await t.call(token, 'POST', '/vehicles', body)).statusCode).toBe(409);
-    expect(conforms('POST', '/vehicles', await t.call(token, 'POST', '/vehicles', { ...body, credentials_id: 'nope' })).statusCode).toBe(422);
+    expect(conforms('POST', '/vehicles', await t.call(token, 'POST', '/vehicles', { ...body, credentials_id: 'nope' })).statusCode).toBe(
+      422,
+    );
     conforms('GET', '/vehicles', await t.call(token, 'GET', `/vehicles?credentials_id=${credentialsId}`));
     conforms('GET', '/vehicles/{id}', await t.call(token, 'GET', `/vehicles/${id}`));
     conforms('PATCH', '/vehicles/{id}', await t.call(token, 'PATCH', `/vehicles/${id}`, { name: 'Scooter', vin: null }));

@@ -20,7 +20,12 @@ const rsa = pem('rsa');
 
 /** One realistic create body per brand, with the secrets each carries and the public fields expected back. */
 const brandCases: { brand: string; body: Record<string, string>; secrets: string[]; expected: Record<string, string> }[] = [
-  { brand: 'niu', body: { client_id: 'niu-client', client_secret: 'niu-secret-1' }, secrets: ['niu-secret-1'], expected: { client_id: 'niu-client' } },
+  {
+    brand: 'niu',
+    body: { client_id: 'niu-client', client_secret: 'niu-secret-1' },
+    secrets: ['niu-secret-1'],
+    expected: { client_id: 'niu-client' },
+  },
   {
     brand: 'mercedes-benz',
     body: { client_id: 'mb-7f3a', client_secret: 'mb-secret-value' },
@@ -236,7 +241,12 @@ describe('strict bodies', () => {
   });
 
   it('view-only fields are refused like any unknown field', async () => {
-    const res = await t.call(token, 'POST', '/niu/credentials', { id: '01ARZ3NDEKTSV4RRFFQ69G5FAV', secret_version: 9, client_id: 'c', client_secret: 's' });
+    const res = await t.call(token, 'POST', '/niu/credentials', {
+      id: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      secret_version: 9,
+      client_id: 'c',
+      client_secret: 's',
+    });
     const problem = expectProblem(res, 'validation-failed', 422);
     expect((problem.errors as { pointer: string }[]).map((e) => e.pointer).sort()).toEqual(['/id', '/secret_version']);
   });
@@ -251,7 +261,12 @@ describe('strict bodies', () => {
 
   it('lists every problem at once', async () => {
     const problem = expectProblem(await t.call(token, 'POST', '/niu/credentials', { name: '', extra: 1 }), 'validation-failed', 422);
-    expect((problem.errors as { pointer: string }[]).map((e) => e.pointer).sort()).toEqual(['/client_id', '/client_secret', '/extra', '/name']);
+    expect((problem.errors as { pointer: string }[]).map((e) => e.pointer).sort()).toEqual([
+      '/client_id',
+      '/client_secret',
+      '/extra',
+      '/name',
+    ]);
   });
 
   it.each([
@@ -285,7 +300,11 @@ describe('strict bodies', () => {
   it('enforces maximum lengths: identity 256, secret 8 KiB, PEM 16 KiB', async () => {
     const ok = await t.call(token, 'POST', '/niu/credentials', { client_id: 'i'.repeat(256), client_secret: 's'.repeat(8192) });
     expect(ok.statusCode).toBe(201);
-    const longId = expectProblem(await t.call(token, 'POST', '/niu/credentials', { client_id: 'i'.repeat(257), client_secret: 's' }), 'validation-failed', 422);
+    const longId = expectProblem(
+      await t.call(token, 'POST', '/niu/credentials', { client_id: 'i'.repeat(257), client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(longId.errors).toEqual([{ pointer: '/client_id', detail: expect.any(String) }]);
     const longSecret = expectProblem(
       await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: 's'.repeat(8193) }),
@@ -303,7 +322,9 @@ describe('strict bodies', () => {
   });
 
   it('measures the secret limit in UTF-8 bytes, not characters', async () => {
-    expect((await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: '\u00e9'.repeat(4096) })).statusCode).toBe(201);
+    expect((await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: '\u00e9'.repeat(4096) })).statusCode).toBe(
+      201,
+    );
     const problem = expectProblem(
       await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: '\u00e9'.repeat(4097) }),
       'validation-failed',

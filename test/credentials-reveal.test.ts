@@ -15,7 +15,10 @@ const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.e
 const revealScopes: Scope[] = ['credentials:read', 'credentials:write', 'credentials:reveal', 'audit:read'];
 
 beforeAll(async () => {
-  t = await buildTestApp({ logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }), env: { FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: '1000' } });
+  t = await buildTestApp({
+    logger: pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) }),
+    env: { FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: '1000' },
+  });
   const fleet = await t.newFleet(revealScopes);
   token = fleet.token;
   fleetId = fleet.fleetId;
@@ -59,7 +62,8 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
       expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(res.headers['content-disposition']).toBe('attachment; filename="openobd_credentials.env"');
       expect(res.body).toBe(
-        'OPENOBD_PARTNER_CLIENT_ID=partner-9\nOPENOBD_PARTNER_CLIENT_SECRET="obd secret #1"\nOPENOBD_CLUSTER_ID=001\nOPENOBD_GRPC_HOST=grpc.openobd.com\n',
+        'OPENOBD_PARTNER_CLIENT_ID=partner-9\nOPENOBD_PARTNER_CLIENT_SECRET="obd secret ' +
+          '#1"\nOPENOBD_CLUSTER_ID=001\nOPENOBD_GRPC_HOST=grpc.openobd.com\n',
       );
     }
     const [event] = (await t.call(token, 'GET', '/audit?limit=1')).json().items;
@@ -86,7 +90,10 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
 
   it('needs credentials:reveal, whatever else the token holds', async () => {
     const id = await create('niu', { client_id: 'scoped', client_secret: 'scoped-secret' });
-    const everythingElse = await t.tokenFor(fleetId, allScopes.filter((s) => s !== 'credentials:reveal'));
+    const everythingElse = await t.tokenFor(
+      fleetId,
+      allScopes.filter((s) => s !== 'credentials:reveal'),
+    );
     const body = expectProblem(await t.call(everythingElse, 'GET', `/niu/credentials/${id}/secrets`), 'insufficient-scope', 403);
     expect(JSON.stringify(body)).not.toContain('scoped-secret');
   });

@@ -157,13 +157,25 @@ describe('If-Match', () => {
     const read = await t.call(token, 'GET', `/niu/credentials/${id}`);
     expect(read.json().vehicle_count).toBe(1);
     expect(read.headers.etag).toBe(created.headers.etag);
-    const res = await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'x' }, { 'if-match': created.headers.etag as string });
+    const res = await t.call(
+      token,
+      'PATCH',
+      `/niu/credentials/${id}`,
+      { client_secret: 'x' },
+      { 'if-match': created.headers.etag as string },
+    );
     expect(res.statusCode).toBe(200);
   });
 
   it('a weak ETag never matches (If-Match uses the strong comparison)', async () => {
     const created = await create();
-    const res = await t.call(token, 'PATCH', created.headers.location as string, { client_secret: 'x' }, { 'if-match': `W/${created.headers.etag}` });
+    const res = await t.call(
+      token,
+      'PATCH',
+      created.headers.location as string,
+      { client_secret: 'x' },
+      { 'if-match': `W/${created.headers.etag}` },
+    );
     expectProblem(res, 'precondition-failed', 412);
   });
 });

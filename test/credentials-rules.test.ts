@@ -70,7 +70,11 @@ describe('names', () => {
 
   it('are unique per fleet case-insensitively, across brands: 409 name-already-exists', async () => {
     expect((await niu('Unique Name')).statusCode).toBe(201);
-    const clash = await t.call(token, 'POST', '/mercedes-benz/credentials', { name: '  UNIQUE name ', client_id: 'c2', client_secret: 's2' });
+    const clash = await t.call(token, 'POST', '/mercedes-benz/credentials', {
+      name: '  UNIQUE name ',
+      client_id: 'c2',
+      client_secret: 's2',
+    });
     const problem = expectProblem(clash, 'name-already-exists', 409);
     expect(problem.detail).toContain('UNIQUE name');
     expect(clash.body).not.toContain('s2"');
@@ -97,15 +101,24 @@ describe('openobd', () => {
       const problem = expectProblem(await t.call(own, 'POST', '/openobd/credentials', body({ cluster_id })), 'validation-failed', 422);
       expect(pointers(problem)).toEqual(['/cluster_id']);
     }
-    const missing = expectProblem(await t.call(own, 'POST', '/openobd/credentials', { client_id: 'x', client_secret: 's' }), 'validation-failed', 422);
+    const missing = expectProblem(
+      await t.call(own, 'POST', '/openobd/credentials', { client_id: 'x', client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(missing)).toEqual(['/cluster_id']);
-    const badHost = expectProblem(await t.call(own, 'POST', '/openobd/credentials', body({ grpc_host: 'https://x y' })), 'validation-failed', 422);
+    const badHost = expectProblem(
+      await t.call(own, 'POST', '/openobd/credentials', body({ grpc_host: 'https://x y' })),
+      'validation-failed',
+      422,
+    );
     expect(pointers(badHost)).toEqual(['/grpc_host']);
   });
 
   it('caps a fleet at 5 credentials: the 6th is 409 limit-exceeded, another fleet is unaffected', async () => {
     const { token: own } = await t.newFleet();
-    for (let i = 0; i < 5; i++) expect((await t.call(own, 'POST', '/jifeline/credentials', body({ name: `obd ${i}` }))).statusCode).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await t.call(own, 'POST', '/jifeline/credentials', body({ name: `obd ${i}` }))).statusCode).toBe(201);
     expectProblem(await t.call(own, 'POST', '/openobd/credentials', body({ name: 'obd 5' })), 'limit-exceeded', 409);
     expect((await t.call(own, 'GET', '/openobd/credentials')).json().items).toHaveLength(5);
     // Other brands are not capped by it.
@@ -143,7 +156,11 @@ describe('segway region', () => {
   });
 
   it('is 422 at /region when absent and underivable, or contradicting the client_id', async () => {
-    const underivable = expectProblem(await t.call(token, 'POST', '/segway/credentials', { client_id: 'Z1', client_secret: 's' }), 'validation-failed', 422);
+    const underivable = expectProblem(
+      await t.call(token, 'POST', '/segway/credentials', { client_id: 'Z1', client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(underivable)).toEqual(['/region']);
     const contradicts = expectProblem(
       await t.call(token, 'POST', '/segway/credentials', { client_id: 'E1', region: 'us', client_secret: 's' }),
@@ -151,13 +168,18 @@ describe('segway region', () => {
       422,
     );
     expect(contradicts.errors).toEqual([{ pointer: '/region', detail: expect.stringContaining('eu') }]);
-    const unknown = expectProblem(await t.call(token, 'POST', '/segway/credentials', { client_id: 'E1', region: 'mars', client_secret: 's' }), 'validation-failed', 422);
+    const unknown = expectProblem(
+      await t.call(token, 'POST', '/segway/credentials', { client_id: 'E1', region: 'mars', client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(unknown)).toEqual(['/region']);
   });
 });
 
 describe('high-mobility secrets', () => {
-  const hm = (extra: Record<string, unknown>) => t.call(token, 'POST', '/high-mobility/credentials', { client_id: 'hm', environment: 'production', ...extra });
+  const hm = (extra: Record<string, unknown>) =>
+    t.call(token, 'POST', '/high-mobility/credentials', { client_id: 'hm', environment: 'production', ...extra });
 
   it('accepts a client_secret alone, or a private_key with its key_id', async () => {
     expect((await hm({ client_secret: 's' })).statusCode).toBe(201);
@@ -184,10 +206,20 @@ describe('other brands', () => {
   it('geotab defaults server to my.geotab.com and accepts another host', async () => {
     const base = { database: 'db1', username: 'u', password: 'p' };
     expect((await t.call(token, 'POST', '/geotab/credentials', base)).json().server).toBe('my.geotab.com');
-    expect((await t.call(token, 'POST', '/geotab/credentials', { ...base, server: 'my3.geotab.com' })).json().server).toBe('my3.geotab.com');
-    const problem = expectProblem(await t.call(token, 'POST', '/geotab/credentials', { ...base, server: 'https://my.geotab.com/' }), 'validation-failed', 422);
+    expect((await t.call(token, 'POST', '/geotab/credentials', { ...base, server: 'my3.geotab.com' })).json().server).toBe(
+      'my3.geotab.com',
+    );
+    const problem = expectProblem(
+      await t.call(token, 'POST', '/geotab/credentials', { ...base, server: 'https://my.geotab.com/' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(problem)).toEqual(['/server']);
-    const missing = expectProblem(await t.call(token, 'POST', '/geotab/credentials', { database: 'db1', password: 'p' }), 'validation-failed', 422);
+    const missing = expectProblem(
+      await t.call(token, 'POST', '/geotab/credentials', { database: 'db1', password: 'p' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(missing)).toEqual(['/username']);
   });
 
@@ -208,7 +240,11 @@ describe('other brands', () => {
         'vehicle_count',
       ].sort(),
     );
-    const problem = expectProblem(await t.call(token, 'POST', '/samsara/credentials', { api_token: 'tok', client_id: 'c' }), 'validation-failed', 422);
+    const problem = expectProblem(
+      await t.call(token, 'POST', '/samsara/credentials', { api_token: 'tok', client_id: 'c' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(problem)).toEqual(['/client_id']);
   });
 
@@ -216,7 +252,11 @@ describe('other brands', () => {
     const res = await t.call(token, 'POST', '/tesla/credentials', { client_id: 'c', region: 'na', client_secret: 's' });
     expect(res.statusCode).toBe(201);
     expect(res.json()).not.toHaveProperty('app_domain');
-    const noRegion = expectProblem(await t.call(token, 'POST', '/tesla/credentials', { client_id: 'c', client_secret: 's' }), 'validation-failed', 422);
+    const noRegion = expectProblem(
+      await t.call(token, 'POST', '/tesla/credentials', { client_id: 'c', client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(noRegion)).toEqual(['/region']);
     const badDomain = expectProblem(
       await t.call(token, 'POST', '/tesla/credentials', { client_id: 'c', region: 'eu', app_domain: 'not a domain', client_secret: 's' }),
@@ -227,7 +267,11 @@ describe('other brands', () => {
   });
 
   it('enode needs an environment', async () => {
-    const problem = expectProblem(await t.call(token, 'POST', '/enode/credentials', { client_id: 'c', client_secret: 's' }), 'validation-failed', 422);
+    const problem = expectProblem(
+      await t.call(token, 'POST', '/enode/credentials', { client_id: 'c', client_secret: 's' }),
+      'validation-failed',
+      422,
+    );
     expect(pointers(problem)).toEqual(['/environment']);
   });
 });

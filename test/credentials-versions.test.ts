@@ -21,11 +21,13 @@ afterAll(async () => {
 
 async function credentialRotated(times: number): Promise<string> {
   const id = (await t.call(token, 'POST', '/niu/credentials', { ...niuExample, name: null, client_secret: 'v1' })).json().id;
-  for (let v = 2; v <= times + 1; v++) expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: `v${v}` })).statusCode).toBe(200);
+  for (let v = 2; v <= times + 1; v++)
+    expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: `v${v}` })).statusCode).toBe(200);
   return id;
 }
 
-const reveal = (id: string, version?: number) => t.call(token, 'GET', `/niu/credentials/${id}/secrets${version === undefined ? '' : `?version=${version}`}`);
+const reveal = (id: string, version?: number) =>
+  t.call(token, 'GET', `/niu/credentials/${id}/secrets${version === undefined ? '' : `?version=${version}`}`);
 
 describe('secret versions', () => {
   it('lists current, previous and retained versions, newest first, with who made each', async () => {
@@ -58,14 +60,20 @@ describe('secret versions', () => {
     expect(items.map((v: { secret_version: number }) => v.secret_version)).toEqual([6, 5, 4]);
     expectProblem(await reveal(id, 3), 'not-found', 404);
     expectProblem(await reveal(id, 7), 'not-found', 404);
-    const rows = await t.deps.database.db.selectFrom('credential_secret_versions').select('secret_version').where('credential_id', '=', id).execute();
+    const rows = await t.deps.database.db
+      .selectFrom('credential_secret_versions')
+      .select('secret_version')
+      .where('credential_id', '=', id)
+      .execute();
     expect(rows.map((r) => r.secret_version).sort()).toEqual([4, 5]);
   });
 
   it('restores version n as a new current version N+1, recorded as credential.restored', async () => {
     const id = await credentialRotated(2);
     const read = await t.call(token, 'GET', `/niu/credentials/${id}`);
-    const res = await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`, undefined, { 'if-match': read.headers.etag as string });
+    const res = await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`, undefined, {
+      'if-match': read.headers.etag as string,
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ id, secret_version: 4 });
     expect(res.headers.etag).toBeDefined();
@@ -75,23 +83,34 @@ describe('secret versions', () => {
     expect(event).toMatchObject({ target: { id }, details: { secret_version: 4, restored_from: 1 } });
   });
 
-  it('refuses a restore with a stale ETag (412), of a destroyed or unknown version (404), and without credentials:write (403)', async () => {
-    const id = await credentialRotated(1);
-    const stale = (await t.call(token, 'GET', `/niu/credentials/${id}`)).headers.etag as string;
-    await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'v3' });
-    expectProblem(await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`, undefined, { 'if-match': stale }), 'precondition-failed', 412);
-    for (const n of ['9', '0', 'abc', '-1', '1.5']) {
-      expectProblem(await t.call(token, 'POST', `/niu/credentials/${id}/versions/${n}/restore`), 'not-found', 404);
-    }
-    const reader = await t.tokenFor((await t.call(token, 'GET', '/audit/head')).json().fleet_id, ['credentials:read']);
-    expectProblem(await t.call(reader, 'POST', `/niu/credentials/${id}/versions/1/restore`), 'insufficient-scope', 403);
-    expect((await t.call(token, 'GET', `/niu/credentials/${id}`)).json().secret_version).toBe(3);
-  });
+  it(
+    'refuses a restore with a stale ETag (412), of a destroyed or unknown version (404), and without credentials:write ' + '(403)',
+    async () => {
+      const id = await credentialRotated(1);
+      const stale = (await t.call(token, 'GET', `/niu/credentials/${id}`)).headers.etag as string;
+      await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'v3' });
+      expectProblem(
+        await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`, undefined, { 'if-match': stale }),
+        'precondition-failed',
+        412,
+      );
+      for (const n of ['9', '0', 'abc', '-1', '1.5']) {
+        expectProblem(await t.call(token, 'POST', `/niu/credentials/${id}/versions/${n}/restore`), 'not-found', 404);
+      }
+      const reader = await t.tokenFor((await t.call(token, 'GET', '/audit/head')).json().fleet_id, ['credentials:read']);
+      expectProblem(await t.call(reader, 'POST', `/niu/credentials/${id}/versions/1/restore`), 'insufficient-scope', 403);
+      expect((await t.call(token, 'GET', `/niu/credentials/${id}`)).json().secret_version).toBe(3);
+    },
+  );
 
   it('destroys every kept version with its credential', async () => {
     const id = await credentialRotated(2);
     expect((await t.call(token, 'DELETE', `/niu/credentials/${id}`)).statusCode).toBe(204);
-    const rows = await t.deps.database.db.selectFrom('credential_secret_versions').select('secret_version').where('credential_id', '=', id).execute();
+    const rows = await t.deps.database.db
+      .selectFrom('credential_secret_versions')
+      .select('secret_version')
+      .where('credential_id', '=', id)
+      .execute();
     expect(rows).toEqual([]);
     expectProblem(await t.call(token, 'GET', `/niu/credentials/${id}/versions`), 'not-found', 404);
   });

@@ -19,7 +19,11 @@ const CREDENTIALS = 240;
 
 const rekeyArgs = ['keys', 'rotate-data-key', '--fleet', '', '--json', '--batch-rows', '4'];
 const args = () => rekeyArgs.map((a) => a || fleet.fleetId);
-const lines = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 async function dataKeysOf(fleetId: string): Promise<string[]> {
   return (await t.deps.store.repos.dataKeys.ofFleet(fleetId)).map((k) => k.id);
@@ -65,10 +69,16 @@ beforeAll(async () => {
   };
   fleet = await t.newFleet();
   for (let i = 0; i < CREDENTIALS; i++) {
-    const res = await t.call(fleet.token, 'POST', '/niu/credentials', { ...niuExample, name: `Rekey ${i}`, client_id: `c-${i}`, client_secret: `s-${i}` });
+    const res = await t.call(fleet.token, 'POST', '/niu/credentials', {
+      ...niuExample,
+      name: `Rekey ${i}`,
+      client_id: `c-${i}`,
+      client_secret: `s-${i}`,
+    });
     ids.push(res.json().id as string);
     // Every third one has a kept earlier version: both tables are re-sealed.
-    if (i % 3 === 0) expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids[i]}`, { client_secret: `patched-${i}` })).statusCode).toBe(200);
+    if (i % 3 === 0)
+      expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids[i]}`, { client_secret: `patched-${i}` })).statusCode).toBe(200);
   }
 }, 120_000);
 
@@ -108,7 +118,13 @@ describe('keys rotate-data-key', { timeout: 120_000 }, () => {
     const second = await runTsScript('src/cli.ts', args(), env);
     expect(second.code, second.stderr).toBe(0);
     const done = lines(second.stdout).at(-1)!;
-    expect(done).toMatchObject({ event: 'done', resumed: true, data_key_id: keys[0], total: total - movedBeforeKill, resealed: total - movedBeforeKill });
+    expect(done).toMatchObject({
+      event: 'done',
+      resumed: true,
+      data_key_id: keys[0],
+      total: total - movedBeforeKill,
+      resealed: total - movedBeforeKill,
+    });
     expect(done.destroyed_data_key_ids).toEqual([oldKey]);
     expect(await dataKeysOf(fleet.fleetId)).toEqual([keys[0]]);
     expect(await rowsByKey(fleet.fleetId)).toEqual({ [keys[0]!]: total });
@@ -116,60 +132,74 @@ describe('keys rotate-data-key', { timeout: 120_000 }, () => {
 
     const events = (await t.deps.store.repos.audit.page(SYSTEM_CHAIN, 0, 1000)).filter((e) => e.action === 'keys.data_key_rotated');
     expect(events.map((e) => e.details)).toEqual([
-      { fleet_id: fleet.fleetId, data_key_id: keys[0], rows_resealed: total - movedBeforeKill, destroyed_data_key_ids: [oldKey], resumed: true },
+      {
+        fleet_id: fleet.fleetId,
+        data_key_id: keys[0],
+        rows_resealed: total - movedBeforeKill,
+        destroyed_data_key_ids: [oldKey],
+        resumed: true,
+      },
     ]);
   });
 
-  it('re-seals while a server process takes PATCHes and reads of the fleet: all answer, every secret opens, the old key is gone', async () => {
-    const [oldKey] = await dataKeysOf(fleet.fleetId);
-    let server: ServerProcess | undefined;
-    try {
-      server = await startServer({ ...env, FLEETVAULT_DATA_DIR: t.dataDir });
-      const base = server.baseUrl;
-      const token = (
-        (await (
-          await fetch(`${base}/oauth/token`, {
-            method: 'POST',
-            headers: { authorization: `Basic ${Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64')}` },
-            body: new URLSearchParams({ grant_type: 'client_credentials' }),
-          })
-        ).json()) as { access_token: string }
-      ).access_token;
-      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  it(
+    're-seals while a server process takes PATCHes and reads of the fleet: all answer, every secret opens, the old key is ' + 'gone',
+    async () => {
+      const [oldKey] = await dataKeysOf(fleet.fleetId);
+      let server: ServerProcess | undefined;
+      try {
+        server = await startServer({ ...env, FLEETVAULT_DATA_DIR: t.dataDir });
+        const base = server.baseUrl;
+        const token = (
+          (await (
+            await fetch(`${base}/oauth/token`, {
+              method: 'POST',
+              headers: { authorization: `Basic ${Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64')}` },
+              body: new URLSearchParams({ grant_type: 'client_credentials' }),
+            })
+          ).json()) as { access_token: string }
+        ).access_token;
+        const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
-      const rekey = runTsScript('src/cli.ts', args(), env);
-      let running = true;
-      void rekey.finally(() => (running = false));
-      const statuses: number[] = [];
-      let round = 0;
-      // Rounds that ran while the fleet held both keys: proves the writes and reads overlapped the rotation.
-      let duringRotation = 0;
-      // PATCH and read the same credentials the rotation is moving, until it has finished.
-      while (running || round < 20) {
-        const id = ids[round % ids.length]!;
-        const patched = await fetch(`${base}/niu/credentials/${id}`, { method: 'PATCH', headers, body: JSON.stringify({ client_secret: `patched-r${round}` }) });
-        const read = await fetch(`${base}/niu/credentials/${id}/secrets`, { headers });
-        statuses.push(patched.status, read.status);
-        if ((await dataKeysOf(fleet.fleetId)).length === 2) duringRotation++;
-        if (read.status === 200) expect(((await read.json()) as { secrets: { client_secret: string } }).secrets.client_secret).toBe(`patched-r${round}`);
-        round++;
+        const rekey = runTsScript('src/cli.ts', args(), env);
+        let running = true;
+        void rekey.finally(() => (running = false));
+        const statuses: number[] = [];
+        let round = 0;
+        // Rounds that ran while the fleet held both keys: proves the writes and reads overlapped the rotation.
+        let duringRotation = 0;
+        // PATCH and read the same credentials the rotation is moving, until it has finished.
+        while (running || round < 20) {
+          const id = ids[round % ids.length]!;
+          const patched = await fetch(`${base}/niu/credentials/${id}`, {
+            method: 'PATCH',
+            headers,
+            body: JSON.stringify({ client_secret: `patched-r${round}` }),
+          });
+          const read = await fetch(`${base}/niu/credentials/${id}/secrets`, { headers });
+          statuses.push(patched.status, read.status);
+          if ((await dataKeysOf(fleet.fleetId)).length === 2) duringRotation++;
+          if (read.status === 200)
+            expect(((await read.json()) as { secrets: { client_secret: string } }).secrets.client_secret).toBe(`patched-r${round}`);
+          round++;
+        }
+        const result = await rekey;
+        expect(result.code, result.stderr).toBe(0);
+        expect(new Set(statuses)).toEqual(new Set([200]));
+        expect(duringRotation).toBeGreaterThan(0);
+        const done = lines(result.stdout).at(-1)!;
+        expect(done).toMatchObject({ event: 'done', resumed: false, destroyed_data_key_ids: [oldKey] });
+      } finally {
+        await server?.stop();
       }
-      const result = await rekey;
-      expect(result.code, result.stderr).toBe(0);
-      expect(new Set(statuses)).toEqual(new Set([200]));
-      expect(duringRotation).toBeGreaterThan(0);
-      const done = lines(result.stdout).at(-1)!;
-      expect(done).toMatchObject({ event: 'done', resumed: false, destroyed_data_key_ids: [oldKey] });
-    } finally {
-      await server?.stop();
-    }
-    const keys = await dataKeysOf(fleet.fleetId);
-    expect(keys).toHaveLength(1);
-    expect(keys).not.toContain(oldKey);
-    const byKey = await rowsByKey(fleet.fleetId);
-    expect(Object.keys(byKey)).toEqual(keys);
-    expect(await revealAll()).toBe(byKey[keys[0]!]);
-  });
+      const keys = await dataKeysOf(fleet.fleetId);
+      expect(keys).toHaveLength(1);
+      expect(keys).not.toContain(oldKey);
+      const byKey = await rowsByKey(fleet.fleetId);
+      expect(Object.keys(byKey)).toEqual(keys);
+      expect(await revealAll()).toBe(byKey[keys[0]!]);
+    },
+  );
 
   it('--all gives every fleet a new key; every secret still opens', async () => {
     const other = await t.newFleet();
@@ -183,7 +213,9 @@ describe('keys rotate-data-key', { timeout: 120_000 }, () => {
     expect(after).toHaveLength(1);
     expect(after).not.toEqual(before);
     expect(await rowsByKey(other.fleetId)).toEqual({ [after[0]!]: 1 });
-    expect((await t.call(other.token, 'GET', `/niu/credentials/${id}/secrets`)).json().secrets).toEqual({ client_secret: niuExample.client_secret });
+    expect((await t.call(other.token, 'GET', `/niu/credentials/${id}/secrets`)).json().secrets).toEqual({
+      client_secret: niuExample.client_secret,
+    });
   });
 
   it('refuses a call without --fleet or --all (exit 2), and names an unknown fleet (exit 1) without a stack trace', async () => {

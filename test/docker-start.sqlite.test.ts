@@ -66,7 +66,17 @@ beforeAll(async () => {
   fs.copyFileSync(path.join(root, 'package.json'), path.join(appDir, 'package.json'));
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(appDir, 'node_modules'));
   fs.symlinkSync(path.join(root, 'migrations'), path.join(appDir, 'migrations'));
-  await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(appDir, 'dist')], { cwd: root });
+  await run(
+    process.execPath,
+    [
+      path.join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      path.join(root, 'tsconfig.build.json'),
+      '--outDir',
+      path.join(appDir, 'dist'),
+    ],
+    { cwd: root },
+  );
   keyFile = path.join(tmp, 'master.key');
   fs.writeFileSync(keyFile, `k1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
 }, 180_000);
@@ -117,7 +127,9 @@ describe('the Docker image start command', () => {
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
 
     const [command, ...args] = image.healthcheck;
-    const probe = await run(command === 'node' ? process.execPath : command!, args, { env: { PATH: process.env.PATH ?? '', ...image.env, ...env } }).then(
+    const probe = await run(command === 'node' ? process.execPath : command!, args, {
+      env: { PATH: process.env.PATH ?? '', ...image.env, ...env },
+    }).then(
       () => 0,
       (error: { code?: number }) => error.code ?? 1,
     );
@@ -127,7 +139,9 @@ describe('the Docker image start command', () => {
     expect(await server.exited).toBe(0);
 
     // With the server gone, the same probe reports unhealthy.
-    const down = await run(command === 'node' ? process.execPath : command!, args, { env: { PATH: process.env.PATH ?? '', ...image.env, ...env } }).then(
+    const down = await run(command === 'node' ? process.execPath : command!, args, {
+      env: { PATH: process.env.PATH ?? '', ...image.env, ...env },
+    }).then(
       () => 0,
       (error: { code?: number }) => error.code ?? 1,
     );

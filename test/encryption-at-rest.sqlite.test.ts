@@ -26,7 +26,10 @@ function databaseBytes(dataDir: string): Buffer {
 
 const teslaPem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
 // The base64 body of the PEM (without armour lines) is what would leak if the key were stored plain.
-const teslaPemBody = teslaPem.split('\n').filter((l) => l.length > 0 && !l.startsWith('-----')).join('');
+const teslaPemBody = teslaPem
+  .split('\n')
+  .filter((l) => l.length > 0 && !l.startsWith('-----'))
+  .join('');
 const longSecrets = Array.from({ length: 3 }, () => randomBytes(48).toString('base64url'));
 const rotatedSecret = `rotated-${randomBytes(16).toString('hex')}`;
 
@@ -45,8 +48,27 @@ describe('encryption at rest (raw SQLite bytes)', () => {
     adminSecret = fleet.clientSecret;
     const bodies: [string, Record<string, string>][] = [
       ['niu', niuExample],
-      ['tesla', { name: 'Tesla EU', client_id: 'tesla-app-7731', region: 'eu', app_domain: 'fleet.example.com', client_secret: longSecrets[0]!, private_key: teslaPem }],
-      ['openobd', { name: 'openOBD partner', client_id: 'obd-partner-4410', cluster_id: '001', client_secret: longSecrets[1]!, partner_api_key: longSecrets[2]! }],
+      [
+        'tesla',
+        {
+          name: 'Tesla EU',
+          client_id: 'tesla-app-7731',
+          region: 'eu',
+          app_domain: 'fleet.example.com',
+          client_secret: longSecrets[0]!,
+          private_key: teslaPem,
+        },
+      ],
+      [
+        'openobd',
+        {
+          name: 'openOBD partner',
+          client_id: 'obd-partner-4410',
+          cluster_id: '001',
+          client_secret: longSecrets[1]!,
+          partner_api_key: longSecrets[2]!,
+        },
+      ],
       ['samsara', { name: 'Samsara org', api_token: 'samsara_api_token_Zq81xv0P' }],
       ['geotab', { name: 'Geotab db', database: 'geotab_db_9921', username: 'ops@example.com', password: 'geotab-pässwörd-Ω' }],
     ];
@@ -59,7 +81,15 @@ describe('encryption at rest (raw SQLite bytes)', () => {
     const rotated = await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids[0]}`, { client_secret: rotatedSecret });
     expect(rotated.statusCode, rotated.body).toBe(200);
     expect(rotated.json().secret_version).toBe(2);
-    secrets = ['supersecret', rotatedSecret, teslaPemBody, ...teslaPem.split('\n').filter((l) => l.length > 40), ...longSecrets, 'samsara_api_token_Zq81xv0P', 'geotab-pässwörd-Ω'];
+    secrets = [
+      'supersecret',
+      rotatedSecret,
+      teslaPemBody,
+      ...teslaPem.split('\n').filter((l) => l.length > 40),
+      ...longSecrets,
+      'samsara_api_token_Zq81xv0P',
+      'geotab-pässwörd-Ω',
+    ];
     await t.deps.database.checkpoint();
   });
 

@@ -182,7 +182,10 @@ describe('refusals', () => {
   it('credentials:exchange is granted only by name: every other scope together is 403', async () => {
     x.emulators.smartcar!.accounts.set('sc-3', 'sc-secret');
     const id = await store('smartcar', { client_id: 'sc-3', client_secret: 'sc-secret' });
-    const others = await x.t.tokenFor(x.fleetId, allScopes.filter((s) => s !== 'credentials:exchange'));
+    const others = await x.t.tokenFor(
+      x.fleetId,
+      allScopes.filter((s) => s !== 'credentials:exchange'),
+    );
     expectProblem(await x.t.call(others, 'POST', `/smartcar/credentials/${id}/token`), 'insufficient-scope', 403);
     const only = await x.t.tokenFor(x.fleetId, ['credentials:exchange']);
     expect((await x.t.call(only, 'POST', `/smartcar/credentials/${id}/token`)).statusCode).toBe(200);

@@ -22,16 +22,31 @@ async function populatedFleet() {
   expect(created.statusCode).toBe(201);
   const first = created.json().id as string;
   expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${first}`, { client_secret: 'second-secret' })).statusCode).toBe(200);
-  const second = (await t.call(fleet.token, 'POST', '/niu/credentials', { ...niuExample, name: 'Other', client_id: 'c2' })).json().id as string;
-  const vehicle = await t.call(fleet.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'u-1', credentials_id: first });
+  const second = (await t.call(fleet.token, 'POST', '/niu/credentials', { ...niuExample, name: 'Other', client_id: 'c2' })).json()
+    .id as string;
+  const vehicle = await t.call(fleet.token, 'POST', '/vehicles', {
+    telematics_brand: 'niu',
+    telematics_unit_id: 'u-1',
+    credentials_id: first,
+  });
   expect(vehicle.statusCode).toBe(201);
   return { ...fleet, credentialIds: [first, second] };
 }
 
 async function rowsOf(fleetId: string) {
   const { db } = t.deps.database;
-  const count = async (table: 'credentials' | 'credential_secret_versions' | 'vehicles' | 'api_clients' | 'idempotency_keys' | 'fleet_data_keys') =>
-    Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('fleet_id', '=', fleetId).executeTakeFirstOrThrow()).n);
+  const count = async (
+    table: 'credentials' | 'credential_secret_versions' | 'vehicles' | 'api_clients' | 'idempotency_keys' | 'fleet_data_keys',
+  ) =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('fleet_id', '=', fleetId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   return {
     fleets: (await db.selectFrom('fleets').select('id').where('id', '=', fleetId).execute()).length,
     fleet_data_keys: await count('fleet_data_keys'),
@@ -45,13 +60,16 @@ async function rowsOf(fleetId: string) {
   };
 }
 
-const systemEvents = async (action: string) => (await t.deps.store.repos.audit.page(SYSTEM_CHAIN, 0, 10_000)).filter((e) => e.action === action);
+const systemEvents = async (action: string) =>
+  (await t.deps.store.repos.audit.page(SYSTEM_CHAIN, 0, 10_000)).filter((e) => e.action === action);
 
 describe('fleet delete', () => {
   it('refuses while the fleet holds credentials or vehicles, naming the counts, and changes nothing', async () => {
     const fleet = await populatedFleet();
     const before = await rowsOf(fleet.fleetId);
-    const refusal = await t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: false }).catch((error: unknown) => error);
+    const refusal = await t.deps.services.fleets
+      .delete(cliFleetlessContext, fleet.fleetId, { purge: false })
+      .catch((error: unknown) => error);
     expect(refusal).toBeInstanceOf(AppError);
     expect(refusal).toMatchObject({ code: 'conflicting-resource', extensions: { credential_count: 2, vehicle_count: 1 } });
     expect((refusal as AppError).detail).toMatch(/2 credential\(s\) and 1 vehicle\(s\)/);
@@ -65,41 +83,59 @@ describe('fleet delete', () => {
     expect((await t.call(fleet.token, 'DELETE', `/niu/credentials/${id}`)).statusCode).toBe(204);
     const head = (await t.deps.store.repos.audit.head(fleet.fleetId))!;
 
-    expect(await t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: false })).toEqual({ lastSeq: head.seq, lastHash: head.hash });
-    expect(await rowsOf(fleet.fleetId)).toMatchObject({ fleets: 0, fleet_data_keys: 0, api_clients: 0, audit_events: head.seq, audit_heads: 1 });
+    expect(await t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: false })).toEqual({
+      lastSeq: head.seq,
+      lastHash: head.hash,
+    });
+    expect(await rowsOf(fleet.fleetId)).toMatchObject({
+      fleets: 0,
+      fleet_data_keys: 0,
+      api_clients: 0,
+      audit_events: head.seq,
+      audit_heads: 1,
+    });
     const [event] = (await systemEvents('fleet.deleted')).filter((e) => e.target.id === fleet.fleetId);
     expect(event?.details).toEqual({ purged: false, last_seq: head.seq, last_hash: head.hash });
-    await expect(t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: false })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: false })).rejects.toMatchObject({
+      code: 'not-found',
+    });
   });
 });
 
 describe('fleet delete --purge', () => {
-  it('destroys the data key and every row of the fleet after a fleet.deleted event holding its chain head; others are untouched', async () => {
-    const bystander = await populatedFleet();
-    const bystanderRows = await rowsOf(bystander.fleetId);
-    const fleet = await populatedFleet();
-    const head = (await t.deps.store.repos.audit.head(fleet.fleetId))!;
-    expect(head.seq).toBeGreaterThan(3);
+  it(
+    'destroys the data key and every row of the fleet after a fleet.deleted event holding its chain head; others are ' + 'untouched',
+    async () => {
+      const bystander = await populatedFleet();
+      const bystanderRows = await rowsOf(bystander.fleetId);
+      const fleet = await populatedFleet();
+      const head = (await t.deps.store.repos.audit.head(fleet.fleetId))!;
+      expect(head.seq).toBeGreaterThan(3);
 
-    const last = await t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: true });
-    expect(last).toEqual({ lastSeq: head.seq, lastHash: head.hash });
-    expect(await rowsOf(fleet.fleetId)).toEqual({
-      fleets: 0,
-      fleet_data_keys: 0,
-      credentials: 0,
-      credential_secret_versions: 0,
-      vehicles: 0,
-      api_clients: 0,
-      idempotency_keys: 0,
-      audit_events: 0,
-      audit_heads: 0,
-    });
-    const [event] = (await systemEvents('fleet.deleted')).filter((e) => e.target.id === fleet.fleetId);
-    expect(event).toMatchObject({ fleet_id: null, actor: { type: 'cli' }, details: { purged: true, last_seq: head.seq, last_hash: head.hash } });
-    expect(await rowsOf(bystander.fleetId)).toEqual(bystanderRows);
-    expect((await t.call(bystander.token, 'GET', `/niu/credentials/${bystander.credentialIds[0]}`)).statusCode).toBe(200);
-    expect((await t.deps.services.audit.verify()).filter((report) => report.problem !== undefined)).toEqual([]);
-  });
+      const last = await t.deps.services.fleets.delete(cliFleetlessContext, fleet.fleetId, { purge: true });
+      expect(last).toEqual({ lastSeq: head.seq, lastHash: head.hash });
+      expect(await rowsOf(fleet.fleetId)).toEqual({
+        fleets: 0,
+        fleet_data_keys: 0,
+        credentials: 0,
+        credential_secret_versions: 0,
+        vehicles: 0,
+        api_clients: 0,
+        idempotency_keys: 0,
+        audit_events: 0,
+        audit_heads: 0,
+      });
+      const [event] = (await systemEvents('fleet.deleted')).filter((e) => e.target.id === fleet.fleetId);
+      expect(event).toMatchObject({
+        fleet_id: null,
+        actor: { type: 'cli' },
+        details: { purged: true, last_seq: head.seq, last_hash: head.hash },
+      });
+      expect(await rowsOf(bystander.fleetId)).toEqual(bystanderRows);
+      expect((await t.call(bystander.token, 'GET', `/niu/credentials/${bystander.credentialIds[0]}`)).statusCode).toBe(200);
+      expect((await t.deps.services.audit.verify()).filter((report) => report.problem !== undefined)).toEqual([]);
+    },
+  );
 
   it('finishes a purge stopped after the data key went, without a second event', async () => {
     const fleet = await populatedFleet();

@@ -35,7 +35,9 @@ async function populatedFleet(label: string) {
     expect(res.statusCode).toBe(201);
     ids.push(res.json().id as string);
     // A kept earlier version of each: credential_secret_versions must be purged too.
-    expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids[i]}`, { client_secret: `rotated-${label}-${i}` })).statusCode).toBe(200);
+    expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids[i]}`, { client_secret: `rotated-${label}-${i}` })).statusCode).toBe(
+      200,
+    );
   }
   const { db } = t.deps.database;
   const current = await db.selectFrom('credentials').select('sealed_secrets').where('fleet_id', '=', fleet.fleetId).execute();
@@ -68,12 +70,21 @@ describe('fleet delete --purge leaves nothing of the fleet in the SQLite files',
     const head = (await t.deps.store.repos.audit.head(purged.fleetId))!;
     const result = await cli(['fleet', 'delete', purged.fleetId, '--purge', '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ id: purged.fleetId, purged: true, wal_checkpointed: true, last_seq: head.seq, last_hash: head.hash });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      id: purged.fleetId,
+      purged: true,
+      wal_checkpointed: true,
+      last_seq: head.seq,
+      last_hash: head.hash,
+    });
 
     expect(found(purged.ids).map(String)).toEqual([]);
     expect(found(purged.sealed)).toHaveLength(0);
     // The other fleet's rows are still there, and the scan still finds them.
     expect(found([...kept.ids, ...kept.sealed])).toHaveLength(60);
-    process.stderr.write(`purge byte scan: 0 of ${purged.ids.length} ids and 0 of ${purged.sealed.length} sealed values found in ${databaseFileNames().join(', ')}\n`);
+    process.stderr.write(
+      `purge byte scan: 0 of ${purged.ids.length} ids and 0 of ${purged.sealed.length} sealed values found in ` +
+        `${databaseFileNames().join(', ')}\n`,
+    );
   });
 });

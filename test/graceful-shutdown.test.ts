@@ -100,7 +100,9 @@ describe('graceful shutdown', () => {
     const stored = new Set<string>();
     let cursor: string | null = null;
     do {
-      const res = await fetch(`${again.baseUrl}/niu/credentials?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${readToken}` } });
+      const res = await fetch(`${again.baseUrl}/niu/credentials?limit=200${cursor ? `&cursor=${cursor}` : ''}`, {
+        headers: { authorization: `Bearer ${readToken}` },
+      });
       expect(res.status).toBe(200);
       const page = (await res.json()) as { items: { name: string }[]; next_cursor: string | null };
       for (const item of page.items) stored.add(item.name);

@@ -20,8 +20,16 @@ describe('security headers', () => {
       created,
       read: await t.call(token, 'GET', `/niu/credentials/${created.json().id}`),
       list: await t.call(token, 'GET', '/credentials'),
-      token: await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: fleet.clientSecret } }),
-      tokenRefused: await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: 'no' } }),
+      token: await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: fleet.clientSecret },
+      }),
+      tokenRefused: await t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: 'no' },
+      }),
       unauthenticated: await t.app.inject({ method: 'GET', url: '/credentials' }),
       notFound: await t.app.inject({ method: 'GET', url: '/nothing/here/at/all' }),
       tooLarge: await t.call(token, 'POST', '/niu/credentials', { client_id: 'x', client_secret: 'y'.repeat(BODY_LIMIT_BYTES) }),
@@ -78,7 +86,11 @@ describe('CORS with FLEETVAULT_CORS_ORIGINS', () => {
     const preflight = await t.app.inject({
       method: 'OPTIONS',
       url: '/niu/credentials',
-      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: 'http://localhost:3000',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(preflight.statusCode).toBe(204);
     expect(preflight.headers['access-control-allow-origin']).toBe('http://localhost:3000');

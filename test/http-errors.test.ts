@@ -96,8 +96,16 @@ describe('DELETE without a body', () => {
     const res = await t.app.inject({ method: 'DELETE', url, headers: { authorization: `Bearer ${token}`, 'content-type': contentType } });
     expect(res.statusCode, res.body).toBe(204);
     const vehicleCred = (await t.call(token, 'POST', '/niu/credentials', { client_id: 'c', client_secret: 's' })).json().id;
-    const vehicle = await t.call(token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: `del-${contentType}`, credentials_id: vehicleCred });
-    const del = await t.app.inject({ method: 'DELETE', url: `/vehicles/${vehicle.json().id}`, headers: { authorization: `Bearer ${token}`, 'content-type': contentType } });
+    const vehicle = await t.call(token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: `del-${contentType}`,
+      credentials_id: vehicleCred,
+    });
+    const del = await t.app.inject({
+      method: 'DELETE',
+      url: `/vehicles/${vehicle.json().id}`,
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    });
     expect(del.statusCode, del.body).toBe(204);
   });
 });

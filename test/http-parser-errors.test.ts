@@ -64,7 +64,10 @@ describe('errors of the HTTP parser layer (issue 14 item 2)', () => {
     ['a lower-case method', 'get /oauth/token HTTP/1.1\r\nHost: x\r\n\r\n'],
     ['HTTP/9', 'GET /healthz HTTP/9\r\nHost: x\r\n\r\n'],
     ['two different Content-Length headers', 'POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'],
-    ['a non-ASCII byte in the path', Buffer.concat([Buffer.from('GET /healthz'), Buffer.from([0xff]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')])],
+    [
+      'a non-ASCII byte in the path',
+      Buffer.concat([Buffer.from('GET /healthz'), Buffer.from([0xff]), Buffer.from(' HTTP/1.1\r\nHost: x\r\n\r\n')]),
+    ],
     ['a request line without a version', 'GET /healthz \r\nHost: x\r\n\r\n'],
   ];
   for (const [what, request] of cases) {
@@ -80,7 +83,8 @@ describe('errors of the HTTP parser layer (issue 14 item 2)', () => {
 
   it('answers over-long chunk extensions with a 413 problem document', async () => {
     const res = await raw(port, [
-      `POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\na\r\n`,
+      `POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ` +
+        `chunked\r\n\r\n1;${'e'.repeat(20_000)}\r\na\r\n`,
     ]);
     expectProblem(res, 413, '/problems/payload-too-large');
   });

@@ -39,7 +39,11 @@ describe('Idempotency-Key', () => {
     const other = await post('reused-1', { client_id: 'idem-2', client_secret: 'other-secret' });
     const problem = expectProblem(other, 'idempotency-key-reused', 422);
     expect(JSON.stringify(problem)).not.toMatch(/first-secret|other-secret/);
-    expectProblem(await post('reused-1', { client_id: 'idem-2', client_secret: 'first-secret' }, 'smartcar'), 'idempotency-key-reused', 422);
+    expectProblem(
+      await post('reused-1', { client_id: 'idem-2', client_secret: 'first-secret' }, 'smartcar'),
+      'idempotency-key-reused',
+      422,
+    );
     expect(await countByClientId('idem-2')).toBe(1);
   });
 

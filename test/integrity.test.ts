@@ -7,7 +7,10 @@ import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js
 /** A pino logger writing JSON lines into memory, like the server's own (same redaction). */
 function memoryLogger() {
   const lines: string[] = [];
-  const logger = pino({ level: 'info', redact: { paths: redactPaths, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) });
+  const logger = pino(
+    { level: 'info', redact: { paths: redactPaths, censor: '[redacted]' } },
+    { write: (line: string) => void lines.push(line) },
+  );
   return { logger, lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -34,7 +37,11 @@ describe('integrity: a sealed value only opens in its own row', () => {
   }
 
   function sealedOf(id: string) {
-    return t.deps.database.db.selectFrom('credentials').select(['sealed_secrets', 'secret_version']).where('id', '=', id).executeTakeFirstOrThrow();
+    return t.deps.database.db
+      .selectFrom('credentials')
+      .select(['sealed_secrets', 'secret_version'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
   }
 
   function expectOpaque500(res: Awaited<ReturnType<TestApp['call']>>, secrets: string[]) {

@@ -26,7 +26,11 @@ afterAll(() => t?.close());
 
 describe('fleetvault key-client create', { timeout: 90_000 }, () => {
   it('--json with a generated pair prints High Mobility\u2019s key-file shape; its assertion gets a token', async () => {
-    const res = await runTsScript('src/cli.ts', ['key-client', 'create', '--fleet', fleetId, '--name', 'svc', '--scopes', 'vehicles:read', '--json'], env);
+    const res = await runTsScript(
+      'src/cli.ts',
+      ['key-client', 'create', '--fleet', fleetId, '--name', 'svc', '--scopes', 'vehicles:read', '--json'],
+      env,
+    );
     expect(res.code, res.stderr).toBe(0);
     const keyFile = JSON.parse(res.stdout);
     expect(Object.keys(keyFile).sort()).toEqual(['fleet_id', 'id', 'inserted_at', 'instance_uri', 'private_key', 'scopes', 'token_uri']);
@@ -42,7 +46,11 @@ describe('fleetvault key-client create', { timeout: 90_000 }, () => {
   it('--public-key <file> stores the given key and prints no private key; a bad file fails with a message', async () => {
     const file = path.join(t.dataDir, 'public.pem');
     fs.writeFileSync(file, generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }));
-    const res = await runTsScript('src/cli.ts', ['key-client', 'create', '--fleet', fleetId, '--name', 'own', '--public-key', file, '--json'], env);
+    const res = await runTsScript(
+      'src/cli.ts',
+      ['key-client', 'create', '--fleet', fleetId, '--name', 'own', '--public-key', file, '--json'],
+      env,
+    );
     expect(res.code, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out).not.toHaveProperty('private_key');

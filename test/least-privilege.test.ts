@@ -12,7 +12,9 @@ describe('least privilege', () => {
     t = await buildTestApp();
     fleet = await t.newFleet();
     credentialId = (await t.call(fleet.token, 'POST', '/niu/credentials', niuExample)).json().id;
-    vehicleId = (await t.call(fleet.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'u-1', credentials_id: credentialId })).json().id;
+    vehicleId = (
+      await t.call(fleet.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'u-1', credentials_id: credentialId })
+    ).json().id;
   });
   afterAll(() => t.close());
 

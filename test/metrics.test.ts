@@ -31,7 +31,11 @@ describe('GET /metrics', () => {
 
   it('counts credentials created, rotated and deleted by brand, never naming a credential or a secret', async () => {
     const { token } = await t.newFleet();
-    const created = await t.call(token, 'POST', '/NIU/credentials', { name: 'Depot Nord Account', client_id: 'cid-metrics', client_secret: 'metrics-secret-1' });
+    const created = await t.call(token, 'POST', '/NIU/credentials', {
+      name: 'Depot Nord Account',
+      client_id: 'cid-metrics',
+      client_secret: 'metrics-secret-1',
+    });
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'metrics-secret-2' })).statusCode).toBe(200);
@@ -53,11 +57,23 @@ describe('GET /metrics', () => {
     await t.call(token, 'GET', '/niu/credentials/01ARZ3NDEKTSV4RRFFQ69G5FAV');
     await t.app.inject({ method: 'GET', url: '/wp-admin/setup.php' });
     const text = await scrape();
-    expect(sample(text, 'fleetvault_http_request_duration_seconds_count', { method: 'GET', route: '/:brand/credentials', status_class: '2xx' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'fleetvault_http_request_duration_seconds_count', { method: 'GET', route: '/:brand/credentials/:id', status_class: '4xx' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'fleetvault_http_request_duration_seconds_bucket', { route: '/:brand/credentials', le: '+Inf' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'fleetvault_http_request_duration_seconds_count', { method: 'GET', route: '/:brand/credentials', status_class: '2xx' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'fleetvault_http_request_duration_seconds_count', {
+        method: 'GET',
+        route: '/:brand/credentials/:id',
+        status_class: '4xx',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'fleetvault_http_request_duration_seconds_bucket', { route: '/:brand/credentials', le: '+Inf' }),
+    ).toBeGreaterThanOrEqual(1);
     // Unmatched paths share one series, so a scanner cannot grow the label set.
-    expect(sample(text, 'fleetvault_http_request_duration_seconds_count', { route: 'unmatched', status_class: '4xx' })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'fleetvault_http_request_duration_seconds_count', { route: 'unmatched', status_class: '4xx' }),
+    ).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('wp-admin');
   });
 
@@ -65,7 +81,11 @@ describe('GET /metrics', () => {
     const fleet = await t.newFleet(['credentials:read']);
     const before = sample(await scrape(), 'fleetvault_tokens_issued_total', { grant: 'client_credentials' }) ?? 0;
     await t.tokenFor(fleet.fleetId, ['vehicles:read']);
-    await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: 'wrong' } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: 'wrong' },
+    });
     await t.app.inject({ method: 'GET', url: '/credentials' });
     await t.call('not-a-jwt', 'GET', '/credentials');
     await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'a', client_secret: 'b' });

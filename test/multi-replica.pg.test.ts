@@ -60,7 +60,10 @@ describe('two replicas on one PostgreSQL database', () => {
   it('started together: one schema migration, one signing key, one bootstrap fleet', async () => {
     const files = dataDirs.filter((dir) => fs.existsSync(path.join(dir, 'bootstrap-client.json')));
     expect(files).toHaveLength(1);
-    const keys = await adminQuery(adminUrl, `SELECT purpose, count(*)::int AS n FROM ${schema}.vault_keys GROUP BY purpose ORDER BY purpose`);
+    const keys = await adminQuery(
+      adminUrl,
+      `SELECT purpose, count(*)::int AS n FROM ${schema}.vault_keys GROUP BY purpose ORDER BY purpose`,
+    );
     expect(keys.rows).toEqual([
       { purpose: 'audit-hmac', n: 1 },
       { purpose: 'client-secret-hash', n: 1 },
@@ -111,7 +114,7 @@ describe('two replicas on one PostgreSQL database', () => {
     expect(outcomes.deleted + outcomes.refused).toBe(ROUNDS);
   });
 
-  it("refuses a client deleted on one replica on the other within 5 seconds", async () => {
+  it('refuses a client deleted on one replica on the other within 5 seconds', async () => {
     const created = await call(a, 'POST', '/clients', { name: 'short-lived', scopes: ['credentials:read'] });
     expect(created.status).toBe(201);
     const { id, client_secret } = created.body as { id: string; client_secret: string };
@@ -153,8 +156,9 @@ describe('two replicas on one PostgreSQL database', () => {
     );
     const statuses = (await Promise.all(writes)).map((r) => r.status);
     expect(statuses.every((status) => [200, 201, 412].includes(status))).toBe(true);
-    const rows = (await adminQuery(adminUrl, `SELECT seq, prev_hash, hash FROM ${schema}.audit_events WHERE chain = $1 ORDER BY seq`, [before.fleet_id]))
-      .rows;
+    const rows = (
+      await adminQuery(adminUrl, `SELECT seq, prev_hash, hash FROM ${schema}.audit_events WHERE chain = $1 ORDER BY seq`, [before.fleet_id])
+    ).rows;
     expect(rows.map((r) => r.seq)).toEqual(rows.map((_, i) => i + 1));
     for (let i = 1; i < rows.length; i++) expect(rows[i].prev_hash).toBe(rows[i - 1].hash);
     // Exactly one event per successful write (a 412 rotation changed nothing and wrote nothing).

@@ -30,6 +30,9 @@ describe('simple-oauth2 ClientCredentials', () => {
   it('reports a wrong secret as the library\u2019s error with invalid_client', async () => {
     const fleet = await t.newFleet();
     const client = new ClientCredentials({ client: { id: fleet.clientId, secret: 'wrong' }, auth: { tokenHost: baseUrl } });
-    await expect(client.getToken({})).rejects.toMatchObject({ output: { statusCode: 401 }, data: { payload: { error: 'invalid_client' } } });
+    await expect(client.getToken({})).rejects.toMatchObject({
+      output: { statusCode: 401 },
+      data: { payload: { error: 'invalid_client' } },
+    });
   });
 });

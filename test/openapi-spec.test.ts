@@ -38,7 +38,8 @@ describe('the OpenAPI document', () => {
     expect(yaml.headers['content-type']).toMatch(/^application\/yaml/);
     expect(YAML.parse(yaml.body)).toEqual(spec);
     const ui = await t.app.inject({ method: 'GET', url: '/docs' });
-    const page = ui.statusCode === 302 ? await t.app.inject({ method: 'GET', url: String(ui.headers.location).replace(/^\.\//, '/docs/') }) : ui;
+    const page =
+      ui.statusCode === 302 ? await t.app.inject({ method: 'GET', url: String(ui.headers.location).replace(/^\.\//, '/docs/') }) : ui;
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('swagger-ui');
     expect(page.headers['content-security-policy']).toBe(DOCS_CSP);
@@ -93,29 +94,31 @@ describe('the OpenAPI document', () => {
 
   it(
     'Swagger UI\u2019s Authorize: its client-credentials request to tokenUrl gets a token the operations accept, with ' +
-    'the scopes ticked', async () => {
-    const fleet = await t.newFleet();
-    const oauth2 = spec.components.securitySchemes.oauth2 as unknown as { flows: { clientCredentials: { tokenUrl: string } } };
-    const tokenUrl = oauth2.flows.clientCredentials.tokenUrl;
-    // What swagger-ui's authorizeApplication sends: HTTP Basic, and a form with the ticked scopes joined by '+'.
-    const scope = ['credentials:read', 'vehicles:read'].map(encodeURIComponent).join('+');
-    const form = `grant_type=client_credentials&scope=${scope}`;
-    const res = await t.app.inject({
-      method: 'POST',
-      url: tokenUrl,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64')}`,
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-requested-with': 'XMLHttpRequest',
-      },
-      payload: form,
-    });
-    expect(res.statusCode).toBe(200);
-    expect(res.json().scope).toBe('credentials:read vehicles:read');
-    const call = await t.call(res.json().access_token, 'GET', '/credentials');
-    expect(call.statusCode).toBe(200);
-    expect((await t.call(res.json().access_token, 'GET', '/audit')).statusCode).toBe(403);
-  });
+      'the scopes ticked',
+    async () => {
+      const fleet = await t.newFleet();
+      const oauth2 = spec.components.securitySchemes.oauth2 as unknown as { flows: { clientCredentials: { tokenUrl: string } } };
+      const tokenUrl = oauth2.flows.clientCredentials.tokenUrl;
+      // What swagger-ui's authorizeApplication sends: HTTP Basic, and a form with the ticked scopes joined by '+'.
+      const scope = ['credentials:read', 'vehicles:read'].map(encodeURIComponent).join('+');
+      const form = `grant_type=client_credentials&scope=${scope}`;
+      const res = await t.app.inject({
+        method: 'POST',
+        url: tokenUrl,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-requested-with': 'XMLHttpRequest',
+        },
+        payload: form,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().scope).toBe('credentials:read vehicles:read');
+      const call = await t.call(res.json().access_token, 'GET', '/credentials');
+      expect(call.statusCode).toBe(200);
+      expect((await t.call(res.json().access_token, 'GET', '/audit')).statusCode).toBe(403);
+    },
+  );
 
   it('gives every operation a summary and a description, and every response a real description', () => {
     for (const [path, ops] of Object.entries(spec.paths)) {
@@ -131,7 +134,8 @@ describe('the OpenAPI document', () => {
   });
 
   it('lists the problem types of each route, and carries the INVERS example', () => {
-    const problemTypes = (op: Operation, status: string) => op.responses[status]?.content?.['application/problem+json']?.schema.allOf?.[1]?.properties?.type?.enum;
+    const problemTypes = (op: Operation, status: string) =>
+      op.responses[status]?.content?.['application/problem+json']?.schema.allOf?.[1]?.properties?.type?.enum;
     const del = spec.paths['/{brand}/credentials/{id}']!.delete!;
     expect(problemTypes(del, '401')).toEqual(['/problems/missing-token', '/problems/invalid-token']);
     expect(problemTypes(del, '403')).toEqual(['/problems/insufficient-scope']);
@@ -156,6 +160,10 @@ describe('the OpenAPI document', () => {
     expect(problemTypes(exchange, '503')).toEqual(['/problems/brand-unavailable', '/problems/service-unavailable']);
     expect(problemTypes(exchange, '504')).toEqual(['/problems/brand-timeout']);
     expect(problemTypes(spec.paths['/readyz']!.get!, '503')).toEqual(['/problems/service-unavailable']);
-    expect(create.requestBody!.content['application/json']!.example).toEqual({ name: 'NIU fleet Berlin', client_id: 'client1', client_secret: 'supersecret' });
+    expect(create.requestBody!.content['application/json']!.example).toEqual({
+      name: 'NIU fleet Berlin',
+      client_id: 'client1',
+      client_secret: 'supersecret',
+    });
   });
 });

@@ -49,7 +49,12 @@ beforeAll(async () => {
     payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret },
   });
   token = res.json().access_token;
-  const created = await app.inject({ method: 'POST', url: '/niu/credentials', headers: { authorization: `Bearer ${token}` }, payload: niuExample });
+  const created = await app.inject({
+    method: 'POST',
+    url: '/niu/credentials',
+    headers: { authorization: `Bearer ${token}` },
+    payload: niuExample,
+  });
   expect(created.statusCode).toBe(201);
   credentialPath = created.headers.location as string;
 });

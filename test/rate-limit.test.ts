@@ -20,7 +20,11 @@ async function app(env: Record<string, string>, reuse?: TestApp) {
 }
 
 const secretRequest = (t: TestApp, clientId: string, secret = 'wrong') =>
-  t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret } });
+  t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: { grant_type: 'client_credentials', client_id: clientId, client_secret: secret },
+  });
 
 describe('/oauth/token and /v1/auth_tokens', () => {
   it('per client id: the 4th attempt within the window is 429 slow_down with Retry-After; another client still gets in', async () => {
@@ -53,7 +57,11 @@ describe('/oauth/token and /v1/auth_tokens', () => {
     const { keyFile, privateKey } = await newKeyClient(t, (await t.newFleet()).token);
     const now = Math.floor(Date.now() / 1000);
     const send = () =>
-      t.app.inject({ method: 'POST', url: '/v1/auth_tokens', payload: { assertion: signEs256({ iss: keyFile.id, aud: t.config.publicUrl, iat: now, jti: crypto.randomUUID() }, privateKey) } });
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/auth_tokens',
+        payload: { assertion: signEs256({ iss: keyFile.id, aud: t.config.publicUrl, iat: now, jti: crypto.randomUUID() }, privateKey) },
+      });
     expect((await send()).statusCode).toBe(201);
     expect((await send()).statusCode).toBe(201);
     const limited = await send();
@@ -70,7 +78,9 @@ describe('/oauth/token and /v1/auth_tokens', () => {
     const fleet = await t.newFleet();
     await secretRequest(t, fleet.clientId, 'guess-number-one');
     const failures = lines.map((l) => JSON.parse(l)).filter((l) => l.event === 'client-authentication-failed');
-    expect(failures).toEqual([expect.objectContaining({ client_id: fleet.clientId, reason: 'invalid_client', grant_type: 'client_credentials' })]);
+    expect(failures).toEqual([
+      expect.objectContaining({ client_id: fleet.clientId, reason: 'invalid_client', grant_type: 'client_credentials' }),
+    ]);
     expect(lines.join('\n')).not.toContain('guess-number-one');
   });
 });

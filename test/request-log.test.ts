@@ -9,7 +9,12 @@ function memoryLogger() {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString('utf8')
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
@@ -39,7 +44,12 @@ describe('request log', () => {
     const basic = Buffer.from(`${fleet.clientId}:${fleet.clientSecret}`).toString('base64');
     const cookie = known(secret('cookie'));
     // The token endpoint, every way a client authenticates, and failures.
-    const basicToken = await app.inject({ method: 'POST', url: '/oauth/token?grant_type=client_credentials', headers: { authorization: `Basic ${basic}`, cookie: `sid=${cookie}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: '' });
+    const basicToken = await app.inject({
+      method: 'POST',
+      url: '/oauth/token?grant_type=client_credentials',
+      headers: { authorization: `Basic ${basic}`, cookie: `sid=${cookie}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: '',
+    });
     expect(basicToken.statusCode, basicToken.body).toBe(200);
     known(basicToken.json().access_token);
     const form = await app.inject({
@@ -51,9 +61,21 @@ describe('request log', () => {
     expect(form.statusCode).toBe(200);
     known(form.json().access_token);
     const wrong = known(secret('wrong-client-secret'));
-    expect((await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: wrong } })).statusCode).toBe(401);
+    expect(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: wrong },
+        })
+      ).statusCode,
+    ).toBe(401);
     const assertion = known(secret('assertion'));
-    await app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, client_assertion: assertion } });
+    await app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion, client_assertion: assertion },
+    });
 
     // One credential per brand, each secret field with a known value; then every verb on it.
     const bodies: Record<string, Record<string, string>> = {
@@ -80,13 +102,24 @@ describe('request log', () => {
     const rotated = await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids.niu}`, { client_secret: known(secret('niu-rotated')) });
     expect(rotated.statusCode).toBe(200);
     // Refused bodies carry secrets too: an unknown field, a field PATCH may not change, a duplicate.
-    expect((await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids.niu}`, { client_id: 'x', client_secret: known(secret('refused')) })).statusCode).toBe(422);
-    expect((await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'x', client_secrett: known(secret('typo')) })).statusCode).toBe(422);
+    expect(
+      (await t.call(fleet.token, 'PATCH', `/niu/credentials/${ids.niu}`, { client_id: 'x', client_secret: known(secret('refused')) }))
+        .statusCode,
+    ).toBe(422);
+    expect(
+      (await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'x', client_secrett: known(secret('typo')) })).statusCode,
+    ).toBe(422);
     expect((await t.call(fleet.token, 'GET', `/niu/credentials?client_secret=${known(secret('query'))}`)).statusCode).toBe(422);
-    expect((await t.call(fleet.token, 'POST', '/samsara/credentials', { api_token: 'x'.repeat(70_000) + known(secret('large')) })).statusCode).toBe(413);
+    expect(
+      (await t.call(fleet.token, 'POST', '/samsara/credentials', { api_token: 'x'.repeat(70_000) + known(secret('large')) })).statusCode,
+    ).toBe(413);
 
     // Vehicles, all verbs.
-    const vehicle = await t.call(fleet.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'U-1', credentials_id: ids.niu });
+    const vehicle = await t.call(fleet.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'U-1',
+      credentials_id: ids.niu,
+    });
     expect(vehicle.statusCode).toBe(201);
     const vehicleId = vehicle.json().id as string;
     expect((await t.call(fleet.token, 'GET', '/vehicles')).statusCode).toBe(200);
@@ -116,7 +149,15 @@ describe('request log', () => {
 
   it('redacts secret fields and credential headers wherever a log call puts them', () => {
     const { logger: direct, lines: out } = memoryLogger();
-    direct.info({ client_secret: 'cs-1', body: { private_key: 'pk-1' }, creds: { api_token: 'at-1' }, req: { headers: { authorization: 'Bearer b-1', cookie: 'c-1' } } }, 'x');
+    direct.info(
+      {
+        client_secret: 'cs-1',
+        body: { private_key: 'pk-1' },
+        creds: { api_token: 'at-1' },
+        req: { headers: { authorization: 'Bearer b-1', cookie: 'c-1' } },
+      },
+      'x',
+    );
     const line = out.join('\n');
     for (const leaked of ['cs-1', 'pk-1', 'at-1', 'b-1', 'c-1']) expect(line).not.toContain(leaked);
     expect(JSON.parse(line)).toMatchObject({ client_secret: '[redacted]', body: { private_key: '[redacted]' } });
@@ -124,7 +165,13 @@ describe('request log', () => {
 
   it('writes one line per request with its id, method, route template, status, duration and caller', async () => {
     const before = lines.length;
-    const created = await t.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'log-1', client_secret: 'x' }, { 'x-request-id': 'trace-abc-1' });
+    const created = await t.call(
+      fleet.token,
+      'POST',
+      '/niu/credentials',
+      { client_id: 'log-1', client_secret: 'x' },
+      { 'x-request-id': 'trace-abc-1' },
+    );
     expect(created.statusCode).toBe(201);
     await t.app.inject({ method: 'GET', url: '/no/such/route?token=abc' });
     const entries = lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);

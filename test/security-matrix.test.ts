@@ -18,13 +18,21 @@ beforeAll(async () => {
   const other = await t.newFleet();
   const credential = await t.call(victim.token, 'POST', '/niu/credentials', niuExample);
   ids.credential = credential.json().id;
-  const vehicle = await t.call(victim.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'NIU-1', credentials_id: ids.credential });
+  const vehicle = await t.call(victim.token, 'POST', '/vehicles', {
+    telematics_brand: 'niu',
+    telematics_unit_id: 'NIU-1',
+    credentials_id: ids.credential,
+  });
   ids.vehicle = vehicle.json().id;
   // Holds only clients:manage, so the control token (the route's scope alone) may rotate and delete it.
   ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['clients:manage'] })).json().id;
   const doomed = await t.deps.services.clients.createSecretClient(cliContext(victim.fleetId), 'doomed');
   const doomedToken = (
-    await t.app.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials', client_id: doomed.client_id, client_secret: doomed.client_secret } })
+    await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'client_credentials', client_id: doomed.client_id, client_secret: doomed.client_secret },
+    })
   ).json().access_token;
   expect((await t.call(victim.token, 'DELETE', `/clients/${doomed.client_id}`)).statusCode).toBe(204);
   fixture = { t, fleetId: victim.fleetId, clientId: victim.clientId, otherFleetToken: other.token, deletedClientToken: doomedToken };
@@ -33,10 +41,22 @@ afterAll(() => t?.close());
 
 const groups: Record<string, () => MatrixRoute[]> = {
   credentials: () => [
-    { method: 'POST', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:write', body: { ...niuExample, name: 'other' } },
+    {
+      method: 'POST',
+      template: '/{brand}/credentials',
+      path: '/niu/credentials',
+      scope: 'credentials:write',
+      body: { ...niuExample, name: 'other' },
+    },
     { method: 'GET', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:read' },
     { method: 'GET', template: '/credentials', path: '/credentials', scope: 'credentials:read' },
-    { method: 'GET', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:read', ownsResource: true },
+    {
+      method: 'GET',
+      template: '/{brand}/credentials/{id}',
+      path: `/niu/credentials/${ids.credential}`,
+      scope: 'credentials:read',
+      ownsResource: true,
+    },
     {
       method: 'PATCH',
       template: '/{brand}/credentials/{id}',
@@ -45,8 +65,20 @@ const groups: Record<string, () => MatrixRoute[]> = {
       body: { client_secret: 'rotated' },
       ownsResource: true,
     },
-    { method: 'GET', template: '/{brand}/credentials/{id}/secrets', path: `/niu/credentials/${ids.credential}/secrets`, scope: 'credentials:reveal', ownsResource: true },
-    { method: 'GET', template: '/{brand}/credentials/{id}/versions', path: `/niu/credentials/${ids.credential}/versions`, scope: 'credentials:read', ownsResource: true },
+    {
+      method: 'GET',
+      template: '/{brand}/credentials/{id}/secrets',
+      path: `/niu/credentials/${ids.credential}/secrets`,
+      scope: 'credentials:reveal',
+      ownsResource: true,
+    },
+    {
+      method: 'GET',
+      template: '/{brand}/credentials/{id}/versions',
+      path: `/niu/credentials/${ids.credential}/versions`,
+      scope: 'credentials:read',
+      ownsResource: true,
+    },
     {
       method: 'POST',
       template: '/{brand}/credentials/{id}/versions/{n}/restore',
@@ -54,7 +86,13 @@ const groups: Record<string, () => MatrixRoute[]> = {
       scope: 'credentials:write',
       ownsResource: true,
     },
-    { method: 'DELETE', template: '/{brand}/credentials/{id}', path: `/niu/credentials/${ids.credential}`, scope: 'credentials:write', ownsResource: true },
+    {
+      method: 'DELETE',
+      template: '/{brand}/credentials/{id}',
+      path: `/niu/credentials/${ids.credential}`,
+      scope: 'credentials:write',
+      ownsResource: true,
+    },
   ],
   exchange: () => [
     {
@@ -73,17 +111,36 @@ const groups: Record<string, () => MatrixRoute[]> = {
     },
   ],
   vehicles: () => [
-    { method: 'POST', template: '/vehicles', path: '/vehicles', scope: 'vehicles:write', body: { telematics_brand: 'niu', telematics_unit_id: 'NIU-2', credentials_id: ids.credential } },
+    {
+      method: 'POST',
+      template: '/vehicles',
+      path: '/vehicles',
+      scope: 'vehicles:write',
+      body: { telematics_brand: 'niu', telematics_unit_id: 'NIU-2', credentials_id: ids.credential },
+    },
     { method: 'GET', template: '/vehicles', path: '/vehicles', scope: 'vehicles:read' },
     { method: 'GET', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:read', ownsResource: true },
-    { method: 'PATCH', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:write', body: { name: 'renamed' }, ownsResource: true },
+    {
+      method: 'PATCH',
+      template: '/vehicles/{id}',
+      path: `/vehicles/${ids.vehicle}`,
+      scope: 'vehicles:write',
+      body: { name: 'renamed' },
+      ownsResource: true,
+    },
     { method: 'DELETE', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:write', ownsResource: true },
   ],
   clients: () => [
     { method: 'POST', template: '/clients', path: '/clients', scope: 'clients:manage', body: { name: 'new', scopes: ['clients:manage'] } },
     { method: 'GET', template: '/clients', path: '/clients', scope: 'clients:manage' },
     { method: 'GET', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
-    { method: 'POST', template: '/clients/{id}/secret', path: `/clients/${ids.client}/secret`, scope: 'clients:manage', ownsResource: true },
+    {
+      method: 'POST',
+      template: '/clients/{id}/secret',
+      path: `/clients/${ids.client}/secret`,
+      scope: 'clients:manage',
+      ownsResource: true,
+    },
     { method: 'DELETE', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
   ],
   audit: () => [

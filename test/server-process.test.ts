@@ -138,7 +138,12 @@ describe('server process', { timeout: 120_000 }, () => {
     const devKey = fs.readFileSync(path.join(dataDir, 'master.key'), 'utf8').trim();
     const keyId = devKey.split(':')[0]!;
     const wrong = `${keyId}:${randomBytes(32).toString('base64')}`;
-    const result = await runTsScript('src/server.ts', [], { ...databaseEnv(), FLEETVAULT_DATA_DIR: dataDir, PORT: '0', FLEETVAULT_MASTER_KEYS: wrong });
+    const result = await runTsScript('src/server.ts', [], {
+      ...databaseEnv(),
+      FLEETVAULT_DATA_DIR: dataDir,
+      PORT: '0',
+      FLEETVAULT_MASTER_KEYS: wrong,
+    });
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toMatch(/does not open the data key/);
     expect(result.stdout + result.stderr).not.toContain(wrong.split(':')[1]!);
@@ -151,7 +156,12 @@ describe('server process', { timeout: 120_000 }, () => {
 describe('server process refusals', { timeout: 90_000 }, () => {
   it('NODE_ENV=production without a master key exits non-zero naming FLEETVAULT_MASTER_KEYS', async () => {
     const dataDir = tempDir();
-    const result = await runTsScript('src/server.ts', [], { ...databaseEnv(), FLEETVAULT_DATA_DIR: dataDir, PORT: '0', NODE_ENV: 'production' });
+    const result = await runTsScript('src/server.ts', [], {
+      ...databaseEnv(),
+      FLEETVAULT_DATA_DIR: dataDir,
+      PORT: '0',
+      NODE_ENV: 'production',
+    });
     expect(result.code).not.toBe(0);
     expect(result.stdout + result.stderr).toContain('FLEETVAULT_MASTER_KEYS');
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);

@@ -90,7 +90,9 @@ describe('signing-key rotation across two replicas', { timeout: 120_000 }, () =>
       switchedAfterMs.push(Date.now() - createdAt);
       for (const other of [a, b]) expect(await status(other, token)).toBe(200);
     }
-    process.stderr.write(`signing rotation: replicas signed with the new key ${switchedAfterMs.join(' ms and ')} ms after it was created\n`);
+    process.stderr.write(
+      `signing rotation: replicas signed with the new key ${switchedAfterMs.join(' ms and ')} ms after it was created\n`,
+    );
 
     // Tokens signed before the rotation keep working on both, and both keys stay published.
     for (const server of [a, b]) {

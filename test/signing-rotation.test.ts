@@ -11,7 +11,8 @@ const clock = { now: () => new Date(now) };
 const advance = (seconds: number) => (now += seconds * 1000);
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
-const jwksKids = async () => ((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys as { kid: string }[]).map((k) => k.kid);
+const jwksKids = async () =>
+  ((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys as { kid: string }[]).map((k) => k.kid);
 
 beforeAll(async () => {
   t = await buildTestApp({ clock });

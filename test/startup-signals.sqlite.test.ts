@@ -15,7 +15,10 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function signalAt(pattern: RegExp, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; by: string | null; output: string; dataDir: string }> {
+function signalAt(
+  pattern: RegExp,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; by: string | null; output: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-sig-'));
   dirs.push(dataDir);
   const root = projectRoot();

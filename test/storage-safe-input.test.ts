@@ -46,7 +46,10 @@ describe('input PostgreSQL cannot hold is refused on every engine', () => {
 
   for (const first of ['0.5', '1e400', '99999999999', '-99999999999']) {
     it(`a credentials cursor whose first member is ${first} is 422 at /query/cursor`, async () => {
-      expect422(await t.call(token, 'GET', `/credentials?cursor=${cursor(`[${first},"a","01ARZ3NDEKTSV4RRFFQ69G5FAV"]`)}`), '/query/cursor');
+      expect422(
+        await t.call(token, 'GET', `/credentials?cursor=${cursor(`[${first},"a","01ARZ3NDEKTSV4RRFFQ69G5FAV"]`)}`),
+        '/query/cursor',
+      );
     });
   }
 
@@ -67,14 +70,18 @@ describe('input PostgreSQL cannot hold is refused on every engine', () => {
     const basic = await t.app.inject({
       method: 'POST',
       url: '/oauth/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('a\u0000b:x').toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('a\u0000b:x').toString('base64')}`,
+      },
       payload: 'grant_type=client_credentials',
     });
     expect([basic.statusCode, basic.json().error]).toEqual([401, 'invalid_client']);
   });
 
   it('a real next_cursor still pages', async () => {
-    for (const name of ['p1', 'p2']) expect((await t.call(token, 'POST', '/niu/credentials', { ...niuExample, name })).statusCode).toBe(201);
+    for (const name of ['p1', 'p2'])
+      expect((await t.call(token, 'POST', '/niu/credentials', { ...niuExample, name })).statusCode).toBe(201);
     const first = await t.call(token, 'GET', '/credentials?limit=1');
     const next = await t.call(token, 'GET', `/credentials?limit=1&cursor=${first.json().next_cursor}`);
     expect(next.statusCode).toBe(200);

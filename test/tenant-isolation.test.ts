@@ -19,11 +19,18 @@ describe('tenant isolation', () => {
     a = await t.newFleet();
     b = await t.newFleet();
     credA = (await t.call(a.token, 'POST', '/niu/credentials', niuExample)).json().id;
-    credA2 = (await t.call(a.token, 'POST', '/niu/credentials', { name: 'A spare', client_id: 'a-spare', client_secret: 'a-spare-secret' })).json().id;
-    const vehicle = await t.call(a.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'A-UNIT-1', credentials_id: credA });
+    credA2 = (
+      await t.call(a.token, 'POST', '/niu/credentials', { name: 'A spare', client_id: 'a-spare', client_secret: 'a-spare-secret' })
+    ).json().id;
+    const vehicle = await t.call(a.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'A-UNIT-1',
+      credentials_id: credA,
+    });
     expect(vehicle.statusCode, vehicle.body).toBe(201);
     vehicleA = vehicle.json().id;
-    credB = (await t.call(b.token, 'POST', '/niu/credentials', { name: 'B own', client_id: 'b-client', client_secret: 'b-secret' })).json().id;
+    credB = (await t.call(b.token, 'POST', '/niu/credentials', { name: 'B own', client_id: 'b-client', client_secret: 'b-secret' })).json()
+      .id;
   });
 
   afterAll(async () => {
@@ -57,16 +64,29 @@ describe('tenant isolation', () => {
     expect(vehicle.json()).toMatchObject({ name: null, credentials_id: credA });
   });
 
-  it("answers 404 the same way for an id that exists nowhere, so ids do not leak existence", async () => {
+  it('answers 404 the same way for an id that exists nowhere, so ids do not leak existence', async () => {
     const missing = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
     const foreign = await t.call(b.token, 'GET', `/niu/credentials/${credA}`);
     const nowhere = await t.call(b.token, 'GET', `/niu/credentials/${missing}`);
-    const strip = (body: Record<string, unknown>) => ({ ...body, request_id: undefined, detail: String(body.detail).replace(/[0-9A-Z]{26}/g, '<id>') });
+    const strip = (body: Record<string, unknown>) => ({
+      ...body,
+      request_id: undefined,
+      detail: String(body.detail).replace(/[0-9A-Z]{26}/g, '<id>'),
+    });
     expect(strip(foreign.json())).toEqual(strip(nowhere.json()));
   });
 
   it("never lists another fleet's credentials or vehicles", async () => {
-    const lists = ['/niu/credentials', '/credentials', '/credentials?brand=niu', '/niu/credentials?q=niu', '/niu/credentials?name=NIU%20fleet%20Berlin', '/vehicles', `/vehicles?credentials_id=${credA}`, '/vehicles?telematics_brand=niu'];
+    const lists = [
+      '/niu/credentials',
+      '/credentials',
+      '/credentials?brand=niu',
+      '/niu/credentials?q=niu',
+      '/niu/credentials?name=NIU%20fleet%20Berlin',
+      '/vehicles',
+      `/vehicles?credentials_id=${credA}`,
+      '/vehicles?telematics_brand=niu',
+    ];
     for (const url of lists) {
       const res = await t.call(b.token, 'GET', url);
       expect(res.statusCode, `${url}: ${res.body}`).toBe(200);
@@ -82,10 +102,18 @@ describe('tenant isolation', () => {
   });
 
   it("refuses a vehicle in fleet B that references fleet A's credential (422)", async () => {
-    const res = await t.call(b.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'B-UNIT-1', credentials_id: credA });
+    const res = await t.call(b.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'B-UNIT-1',
+      credentials_id: credA,
+    });
     const problem = expectProblem(res, 'validation-failed', 422);
     expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/credentials_id' })]);
-    const ok = await t.call(b.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'B-UNIT-1', credentials_id: credB });
+    const ok = await t.call(b.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'B-UNIT-1',
+      credentials_id: credB,
+    });
     expect(ok.statusCode).toBe(201);
     const reassign = await t.call(b.token, 'PATCH', `/vehicles/${ok.json().id}`, { credentials_id: credA });
     expectProblem(reassign, 'validation-failed', 422);
@@ -98,7 +126,11 @@ describe('tenant isolation', () => {
     expect(same.json().name).toBe(niuExample.name);
     const clash = await t.call(b.token, 'POST', '/niu/credentials', { name: 'niu FLEET berlin', client_id: 'x', client_secret: 'y' });
     expectProblem(clash, 'name-already-exists', 409);
-    const vehicle = await t.call(b.token, 'POST', '/vehicles', { telematics_brand: 'niu', telematics_unit_id: 'A-UNIT-1', credentials_id: same.json().id });
+    const vehicle = await t.call(b.token, 'POST', '/vehicles', {
+      telematics_brand: 'niu',
+      telematics_unit_id: 'A-UNIT-1',
+      credentials_id: same.json().id,
+    });
     expect(vehicle.statusCode, vehicle.body).toBe(201);
   });
 

@@ -40,13 +40,26 @@ afterAll(() => t.close());
 
 describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
   it('issues a Bearer token with HTTP Basic and a form body', async () => {
-    const res = await tokenRequest({ form: { grant_type: 'client_credentials' }, headers: { authorization: basic(narrow.client_id, narrow.client_secret) } });
+    const res = await tokenRequest({
+      form: { grant_type: 'client_credentials' },
+      headers: { authorization: basic(narrow.client_id, narrow.client_secret) },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
     const body = res.json();
-    expect(body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 900, scope: 'credentials:read vehicles:read' });
+    expect(body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 900,
+      scope: 'credentials:read vehicles:read',
+    });
     const claims = claimsOf(body.access_token);
-    expect(claims).toMatchObject({ sub: narrow.client_id, fleet: fleet.fleetId, scope: 'credentials:read vehicles:read', iss: t.config.publicUrl });
+    expect(claims).toMatchObject({
+      sub: narrow.client_id,
+      fleet: fleet.fleetId,
+      scope: 'credentials:read vehicles:read',
+      iss: t.config.publicUrl,
+    });
     expect(claims.exp - claims.iat).toBe(900);
     expect(claims.jti).toMatch(/^[0-9A-Z]{26}$/);
   });
@@ -62,7 +75,10 @@ describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
   });
 
   it('accepts credentials in a JSON body and grant_type in the query string', async () => {
-    const res = await tokenRequest({ query: '?grant_type=client_credentials', json: { client_id: narrow.client_id, client_secret: narrow.client_secret } });
+    const res = await tokenRequest({
+      query: '?grant_type=client_credentials',
+      json: { client_id: narrow.client_id, client_secret: narrow.client_secret },
+    });
     expect(res.statusCode).toBe(200);
   });
 
@@ -70,7 +86,11 @@ describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
     const ok = await tokenRequest({ form: { grant_type: 'client_credentials', scope: 'vehicles:read', ...narrow } });
     expect(ok.json().scope).toBe('vehicles:read');
     expect(claimsOf(ok.json().access_token).scope).toBe('vehicles:read');
-    expectOAuthError(await tokenRequest({ form: { grant_type: 'client_credentials', scope: 'credentials:write', ...narrow } }), 'invalid_scope', 400);
+    expectOAuthError(
+      await tokenRequest({ form: { grant_type: 'client_credentials', scope: 'credentials:write', ...narrow } }),
+      'invalid_scope',
+      400,
+    );
     expectOAuthError(await tokenRequest({ form: { grant_type: 'client_credentials', scope: 'root', ...narrow } }), 'invalid_scope', 400);
   });
 
@@ -104,10 +124,24 @@ describe('POST /oauth/token, client_credentials (RFC 6749 §4.4)', () => {
   it('answers unsupported_grant_type, and invalid_request for a missing grant_type or malformed bodies', async () => {
     expectOAuthError(await tokenRequest({ form: { grant_type: 'password', ...narrow } }), 'unsupported_grant_type', 400);
     expectOAuthError(await tokenRequest({ form: { ...narrow } }), 'invalid_request', 400);
-    expectOAuthError(await tokenRequest({ json: { grant_type: 'client_credentials', client_id: 5, client_secret: 'x' } }), 'invalid_request', 400);
-    const broken = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'application/json' }, payload: '{"grant_type":' });
+    expectOAuthError(
+      await tokenRequest({ json: { grant_type: 'client_credentials', client_id: 5, client_secret: 'x' } }),
+      'invalid_request',
+      400,
+    );
+    const broken = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"grant_type":',
+    });
     expectOAuthError(broken, 'invalid_request', 400);
-    const wrongType = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': 'text/plain' }, payload: 'grant_type=client_credentials' });
+    const wrongType = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'grant_type=client_credentials',
+    });
     expectOAuthError(wrongType, 'invalid_request', 400);
   });
 });
@@ -137,7 +171,12 @@ describe('GET /.well-known/jwks.json', () => {
     const [header, payload, signature] = token.split('.');
     expect(JSON.parse(Buffer.from(header!, 'base64url').toString()).kid).toBe(jwk.kid);
     const key = createPublicKey({ key: jwk, format: 'jwk' });
-    const valid = verifySignature('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature!, 'base64url'));
+    const valid = verifySignature(
+      'sha256',
+      Buffer.from(`${header}.${payload}`),
+      { key, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signature!, 'base64url'),
+    );
     expect(valid).toBe(true);
   });
 });

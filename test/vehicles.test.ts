@@ -118,7 +118,15 @@ describe('GET /vehicles', () => {
     const b = await credential('niu', own);
     const m = await credential('mercedes-benz', own);
     const made: { id: string; credentials_id: string; telematics_brand: string }[] = [];
-    for (const [brand, cred] of [['niu', a], ['niu', b], ['mercedes-benz', m], ['niu', a], ['niu', a], ['mercedes-benz', m], ['niu', b]] as const) {
+    for (const [brand, cred] of [
+      ['niu', a],
+      ['niu', b],
+      ['mercedes-benz', m],
+      ['niu', a],
+      ['niu', a],
+      ['mercedes-benz', m],
+      ['niu', b],
+    ] as const) {
       const res = await vehicle({ telematics_brand: brand, credentials_id: cred }, own);
       made.push(res.json());
     }

@@ -77,7 +77,13 @@ describe('verifyChain', () => {
 
   it('finds a forged event inserted in the middle (later events renumbered) as inserted', async () => {
     const events = chain(6);
-    const forged: AuditEvent = { ...events[2]!, id: '01JFORGED00000000000000000', seq: 3, details: { secret_version: 1, fields: [] }, hash: 'x'.repeat(43) };
+    const forged: AuditEvent = {
+      ...events[2]!,
+      id: '01JFORGED00000000000000000',
+      seq: 3,
+      details: { secret_version: 1, fields: [] },
+      hash: 'x'.repeat(43),
+    };
     const renumbered = [...events.slice(0, 2), forged, ...events.slice(2).map((e) => ({ ...e, seq: e.seq + 1 }))];
     expect((await verifyChain({ key, fleetId, events: renumbered })).problem).toMatchObject({ seq: 3, kind: 'inserted' });
   });
@@ -99,7 +105,10 @@ describe('verifyChain', () => {
   it('finds a truncated tail against the recorded head, and against an expected head when both were cut', async () => {
     const events = chain(8);
     const truncated = events.slice(0, 5);
-    expect((await verifyChain({ key, fleetId, events: truncated, storedHead: headOf(events) })).problem).toMatchObject({ seq: 6, kind: 'missing' });
+    expect((await verifyChain({ key, fleetId, events: truncated, storedHead: headOf(events) })).problem).toMatchObject({
+      seq: 6,
+      kind: 'missing',
+    });
     // The attacker also rewound the recorded head: only the anchor kept outside the vault sees it.
     const rewound = headOf(truncated);
     expect((await verifyChain({ key, fleetId, events: truncated, storedHead: rewound })).problem).toBeUndefined();

@@ -100,7 +100,11 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainRep
   const lastSeq = expectedSeq - 1;
   if (storedHead !== undefined) {
     if (storedHead.seq > lastSeq) {
-      return report({ seq: lastSeq + 1, kind: 'missing', detail: `the chain ends at seq ${lastSeq}, its recorded head is seq ${storedHead.seq}` });
+      return report({
+        seq: lastSeq + 1,
+        kind: 'missing',
+        detail: `the chain ends at seq ${lastSeq}, its recorded head is seq ${storedHead.seq}`,
+      });
     }
     if (storedHead.seq < lastSeq) {
       return report({ seq: storedHead.seq + 1, kind: 'inserted', detail: `events past the recorded head (seq ${storedHead.seq})` });
@@ -111,7 +115,11 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainRep
   }
   if (expectHead !== undefined && expectHead.seq > 0) {
     if (expectHead.seq > lastSeq) {
-      return report({ seq: lastSeq + 1, kind: 'missing', detail: `the chain ends at seq ${lastSeq}, the expected head is seq ${expectHead.seq}` });
+      return report({
+        seq: lastSeq + 1,
+        kind: 'missing',
+        detail: `the chain ends at seq ${lastSeq}, the expected head is seq ${expectHead.seq}`,
+      });
     }
     if (hashAtExpectedHead !== expectHead.hash) {
       return report({ seq: expectHead.seq, kind: 'altered', detail: `the event at seq ${expectHead.seq} does not have the expected hash` });
@@ -124,7 +132,11 @@ export async function verifyChain(options: VerifyChainOptions): Promise<ChainRep
       return { seq: event.seq, kind: 'inserted', detail: 'an event of another chain' };
     }
     if (event.seq > expectedSeq) {
-      return { seq: expectedSeq, kind: 'missing', detail: `seq ${expectedSeq}${event.seq - 1 > expectedSeq ? `–${event.seq - 1}` : ''} absent` };
+      return {
+        seq: expectedSeq,
+        kind: 'missing',
+        detail: `seq ${expectedSeq}${event.seq - 1 > expectedSeq ? `–${event.seq - 1}` : ''} absent`,
+      };
     }
     const authentic = eventHash(key, event) === event.hash;
     if (authentic && event.prev_hash === expectedPrev) return undefined;

@@ -27,7 +27,12 @@ const chainName = (report: ChainReport) => (report.fleet_id === null ? 'system c
  * `fleetvault audit verify|export`. Returns the process exit code: verify answers 1 when any
  * chain does not hold, naming its first bad seq and what was done to it.
  */
-export async function runAuditCommand(audit: AuditTrail, sub: string | undefined, options: AuditCommandOptions, out: Writable): Promise<number> {
+export async function runAuditCommand(
+  audit: AuditTrail,
+  sub: string | undefined,
+  options: AuditCommandOptions,
+  out: Writable,
+): Promise<number> {
   if (sub === 'verify') {
     if (options['expect-head'] !== undefined && options.fleet === undefined) throw new AuditUsageError('--expect-head needs --fleet');
     const expectHead = options['expect-head'] === undefined ? undefined : parseExpectedHead(options['expect-head']);

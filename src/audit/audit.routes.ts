@@ -35,7 +35,12 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
         beforeSeq,
         limit: limit + 1,
       });
-      return pageOf(events, limit, (event) => event, (event) => [event.seq]);
+      return pageOf(
+        events,
+        limit,
+        (event) => event,
+        (event) => [event.seq],
+      );
     },
   });
 
@@ -58,6 +63,7 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
 /** The cursor is the seq of the page's last event: a positive integer, else 422 like any foreign cursor. */
 function seqCursor(cursor: string): number {
   const [seq] = decodeCursor(cursor, ['number'] as const);
-  if (!Number.isSafeInteger(seq) || seq < 1) throw validationFailed([{ pointer: '/query/cursor', detail: 'is not a cursor this API returned' }]);
+  if (!Number.isSafeInteger(seq) || seq < 1)
+    throw validationFailed([{ pointer: '/query/cursor', detail: 'is not a cursor this API returned' }]);
   return seq;
 }

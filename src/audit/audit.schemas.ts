@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { auditActionNames } from './audit-actions.js';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time, e.g. 2026-12-01T10:00:00Z' });
-const idFilter = z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._:-]+$/, 'must be an id');
+const idFilter = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'must be an id');
 
 export const auditListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -39,6 +39,4 @@ export function requireBrand(raw: string): Brand {
 }
 
 /** Every identity and setting field of every brand: the credential view may carry these, never a secret. */
-export const publicFieldNames: readonly string[] = [
-  ...new Set(brands.flatMap((b) => [...b.identityFields, ...b.settingFields])),
-];
+export const publicFieldNames: readonly string[] = [...new Set(brands.flatMap((b) => [...b.identityFields, ...b.settingFields]))];

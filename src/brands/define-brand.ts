@@ -62,11 +62,7 @@ export const secretField = () =>
 
 /** A P-256 (prime256v1) private key in PEM, PKCS#8 or SEC1, up to 16 KiB. */
 export const p256PrivateKeyPem = () =>
-  z
-    .string()
-    .min(1)
-    .max(16_384)
-    .refine(isP256PrivateKeyPem, 'must be a P-256 (prime256v1) private key in PEM form');
+  z.string().min(1).max(16_384).refine(isP256PrivateKeyPem, 'must be a P-256 (prime256v1) private key in PEM form');
 
 function isP256PrivateKeyPem(pem: string): boolean {
   if (!pem.includes('-----BEGIN')) return false;

@@ -25,7 +25,10 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       operationId: 'createClient',
       summary: 'Create a secret client or a key client (service account)',
       description:
-        'A secret client\u2019s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope).',
+        'A secret client\u2019s `client_secret` is shown once. A key client stores the given public key; without one, the vault ' +
+        'generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, ' +
+        '`token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks ' +
+        '(403 insufficient-scope).',
       security: bearerSecurity,
       body: clientCreateSchema,
       response: { 201: createdClientSchema.describe('Created: the client, with its secret or generated private key this once') },

@@ -16,7 +16,16 @@ function setup() {
     fleets: { exists: async (id) => id === FLEET },
     clients: { insert: async (row) => void rows.push(row) },
   });
-  return { rows, service: createClientService({ store, clock, ids: ulidGenerator(clock), secretHashKey: Buffer.alloc(32, 7), audit: recordingAudit().audit }) };
+  return {
+    rows,
+    service: createClientService({
+      store,
+      clock,
+      ids: ulidGenerator(clock),
+      secretHashKey: Buffer.alloc(32, 7),
+      audit: recordingAudit().audit,
+    }),
+  };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<AppError> {

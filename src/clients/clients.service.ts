@@ -47,7 +47,7 @@ export interface ClientListQuery {
 
 export function createClientService(deps: {
   audit: AuditTrail;
- 
+
   store: Store;
   clock: Clock;
   ids: IdGenerator;
@@ -68,7 +68,8 @@ export function createClientService(deps: {
     ...(deps.livenessTtlMs !== undefined && { ttlMs: deps.livenessTtlMs }),
   });
 
-  const scopesOf = (row: ClientRow): Scope[] => row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
+  const scopesOf = (row: ClientRow): Scope[] =>
+    row.scopes.split(' ').filter((s): s is Scope => (allScopes as readonly string[]).includes(s));
   const toAuthenticated = (row: ClientRow): AuthenticatedClient => ({
     id: row.id,
     fleetId: row.fleet_id,
@@ -97,9 +98,13 @@ export function createClientService(deps: {
     if (granter === undefined) return;
     const notHeld = scopes.filter((s) => !granter.includes(s));
     if (notHeld.length > 0) {
-      throw new AppError('insufficient-scope', `A client cannot ${action} a client holding scopes it does not hold itself: ${notHeld.join(' ')}.`, {
-        not_held: notHeld,
-      });
+      throw new AppError(
+        'insufficient-scope',
+        `A client cannot ${action} a client holding scopes it does not hold itself: ${notHeld.join(' ')}.`,
+        {
+          not_held: notHeld,
+        },
+      );
     }
   }
 
@@ -112,7 +117,17 @@ export function createClientService(deps: {
   }
 
   function newRow(fleetId: string, name: string, scopes: Scope[], kind: 'secret' | 'key'): ClientRow {
-    return { id: ids.next(), fleet_id: fleetId, name, kind, secret_hash: null, public_jwk: null, scopes: scopes.join(' '), created_at: clock.now().toISOString(), deleted_at: null };
+    return {
+      id: ids.next(),
+      fleet_id: fleetId,
+      name,
+      kind,
+      secret_hash: null,
+      public_jwk: null,
+      scopes: scopes.join(' '),
+      created_at: clock.now().toISOString(),
+      deleted_at: null,
+    };
   }
 
   const clientEvent = (context: ActorContext, id: string) => ({
@@ -126,7 +141,11 @@ export function createClientService(deps: {
   async function insertAudited(context: ActorContext, row: ClientRow): Promise<void> {
     await store.transaction(async (repos) => {
       await repos.clients.insert(row);
-      await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.created', details: { kind: row.kind, scopes: scopesOf(row) } });
+      await audit.append(repos, {
+        ...clientEvent(context, row.id),
+        action: 'client.created',
+        details: { kind: row.kind, scopes: scopesOf(row) },
+      });
     });
   }
 
@@ -198,7 +217,8 @@ export function createClientService(deps: {
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'rotate the secret of');
-      if (row.kind !== 'secret') throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
+      if (row.kind !== 'secret')
+        throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
       const secret = generateClientSecret();
       const hash = hashClientSecret(secretHashKey, secret);
       await store.transaction(async (repos) => {

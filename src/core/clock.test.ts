@@ -19,7 +19,9 @@ describe('ulidGenerator', () => {
     const counts = new Map<string, number>();
     // The first id of each generator has a fully random tail; take the last symbol of many.
     for (let i = 0; i < 3_200; i++) {
-      const symbol = ulidGenerator({ now: () => new Date(1_000_000 + i) }).next().slice(-1);
+      const symbol = ulidGenerator({ now: () => new Date(1_000_000 + i) })
+        .next()
+        .slice(-1);
       counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
     }
     expect(counts.size).toBe(32);

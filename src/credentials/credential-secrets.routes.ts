@@ -35,8 +35,10 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
       operationId: 'revealCredentialSecrets',
       summary: "Reveal a credential's secrets (audited)",
       description:
-        'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer (503 and no secret when it cannot be written). ' +
-        '`?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` lines for other brands).',
+        'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer ' +
+        '(503 and no secret when it cannot be written). ' +
+        '`?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` ' +
+        'lines for other brands).',
       security: bearerSecurity,
       params: credentialParamsSchema,
       querystring: revealQuerySchema,
@@ -48,7 +50,10 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
     handler: async (request, reply) => {
       const { brand, id } = request.params;
       const env = wantsEnvFile(request.query.format, request.headers.accept);
-      const revealed = await service.reveal(actorContext(request), brand, id, { version: request.query.version, format: env ? 'env' : 'json' });
+      const revealed = await service.reveal(actorContext(request), brand, id, {
+        version: request.query.version,
+        format: env ? 'env' : 'json',
+      });
       if (env) {
         const catalogue = requireBrand(revealed.brand);
         // A text/plain body skips the JSON serializer; the route's typed reply only knows the JSON shape.
@@ -58,7 +63,13 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
           .header('content-disposition', `attachment; filename="${envFileName(catalogue)}"`)
           .send(file);
       }
-      return { ...revealed.fields, id: revealed.id, brand: revealed.brand, secret_version: revealed.secret_version, secrets: revealed.secrets };
+      return {
+        ...revealed.fields,
+        id: revealed.id,
+        brand: revealed.brand,
+        secret_version: revealed.secret_version,
+        secrets: revealed.secrets,
+      };
     },
   });
 

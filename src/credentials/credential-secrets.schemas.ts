@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { publicFieldNames } from '../brands/brand-registry.js';
 
 export const revealQuerySchema = z.strictObject({
-  version: z.coerce.number().int().min(1).max(1_000_000_000).optional().describe('A kept earlier secret version (default: the current one)'),
+  version: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .optional()
+    .describe('A kept earlier secret version (default: the current one)'),
   format: z.enum(['json', 'env']).optional().describe('`env`: a dotenv file (also chosen by `Accept: text/plain`)'),
 });
 

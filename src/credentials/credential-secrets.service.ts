@@ -7,7 +7,7 @@ import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
 import type { CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
-import { eventOf, loadCredential, toCredentialView } from './credentials.service.js';
+import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
 import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
 
@@ -31,25 +31,41 @@ export interface SecretVersionView {
  * Handing secrets out (DESIGN.md §2.7) and their kept versions (§2.8). A reveal is committed to the
  * audit trail before the secrets are returned: when the event cannot be written, nothing leaves.
  */
-export function createCredentialSecretService(deps: { store: Store; keyring: Keyring; clock: Clock; audit: AuditTrail; secretVersionsKept: number }) {
+export function createCredentialSecretService(deps: {
+  store: Store;
+  keyring: Keyring;
+  clock: Clock;
+  audit: AuditTrail;
+  secretVersionsKept: number;
+}) {
   const { store, keyring, clock, audit, secretVersionsKept } = deps;
 
   /** The secrets of `version` (the current one, or a kept earlier one), opened with the data key its row names; 404 once destroyed. */
   async function openVersion(row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
     const kept = version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version) : undefined;
     const sealed = version === row.secret_version ? row : kept;
-    if (sealed === undefined) throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
+    if (sealed === undefined)
+      throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
     return keyring.openSecrets(row.fleet_id, row.id, version, sealed.sealed_secrets, sealed.data_key_id);
   }
 
   return {
-    async reveal(context: ActorContext, brandSlug: string, id: string, options: { version?: number | undefined; format: 'json' | 'env' }): Promise<RevealedSecrets> {
+    async reveal(
+      context: ActorContext,
+      brandSlug: string,
+      id: string,
+      options: { version?: number | undefined; format: 'json' | 'env' },
+    ): Promise<RevealedSecrets> {
       const brand = requireBrand(brandSlug);
       const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
       const version = options.version ?? row.secret_version;
       const secrets = await openVersion(row, version);
       await store.transaction((repos) =>
-        audit.append(repos, { ...eventOf(context, row), action: 'credential.revealed', details: { secret_version: version, format: options.format } }),
+        audit.append(repos, {
+          ...eventOf(context, row),
+          action: 'credential.revealed',
+          details: { secret_version: version, format: options.format },
+        }),
       );
       return { id: row.id, brand: row.brand, secret_version: version, fields: JSON.parse(row.fields) as Record<string, string>, secrets };
     },
@@ -88,8 +104,13 @@ export function createCredentialSecretService(deps: { store: Store; keyring: Key
       const now = clock.now().toISOString();
       const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
       const won = await store.transaction(async (repos) => {
-        if (!(await replaceCurrentSecrets(repos, row, { sealed, dataKeyId, version, now, createdBy: context.actor }, secretVersionsKept))) return false;
-        await audit.append(repos, { ...eventOf(context, row), action: 'credential.restored', details: { secret_version: version, restored_from: restoredFrom } });
+        if (!(await replaceCurrentSecrets(repos, row, { sealed, dataKeyId, version, now, createdBy: context.actor }, secretVersionsKept)))
+          return false;
+        await audit.append(repos, {
+          ...eventOf(context, row),
+          action: 'credential.restored',
+          details: { secret_version: version, restored_from: restoredFrom },
+        });
         return true;
       });
       if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');

@@ -6,14 +6,31 @@ export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
 /** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
 const viewColumns = [
-  'id', 'brand', 'name', 'name_key', 'name_missing', 'fields', 'secret_version', 'created_at', 'updated_at', 'secret_updated_at', 'status',
+  'id',
+  'brand',
+  'name',
+  'name_key',
+  'name_missing',
+  'fields',
+  'secret_version',
+  'created_at',
+  'updated_at',
+  'secret_updated_at',
+  'status',
   'status_checked_at',
 ] as const;
 export type CredentialViewRow = Pick<CredentialRow, (typeof viewColumns)[number]> & { vehicle_count: number };
 
 type RotationUpdate = Pick<
   CredentialRow,
-  'sealed_secrets' | 'data_key_id' | 'secret_version' | 'updated_at' | 'secret_updated_at' | 'secret_created_by' | 'status' | 'status_checked_at'
+  | 'sealed_secrets'
+  | 'data_key_id'
+  | 'secret_version'
+  | 'updated_at'
+  | 'secret_updated_at'
+  | 'secret_created_by'
+  | 'status'
+  | 'status_checked_at'
 >;
 
 export interface CredentialListFilter {
@@ -31,7 +48,11 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 /** SQL of the credentials table. Every method takes the fleet id first. */
 export function createCredentialRepo(db: Kysely<DB>) {
   const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
-    eb.selectFrom('vehicles').select(eb.fn.countAll<number>().as('n')).whereRef('vehicles.credentials_id', '=', 'credentials.id').as('vehicle_count');
+    eb
+      .selectFrom('vehicles')
+      .select(eb.fn.countAll<number>().as('n'))
+      .whereRef('vehicles.credentials_id', '=', 'credentials.id')
+      .as('vehicle_count');
   const selectWithCount = () => db.selectFrom('credentials').selectAll('credentials').select(vehicleCount);
 
   const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } => ({
@@ -97,7 +118,9 @@ export function createCredentialRepo(db: Kysely<DB>) {
         // The escape character must be declared for the escaping to hold on both engines.
         const pattern = `%${escapeLike(filter.q)}%`;
         // A search over names: an unnamed credential matches no `q`, not even an empty one.
-        query = query.where('credentials.name_missing', '=', 0).where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
+        query = query
+          .where('credentials.name_missing', '=', 0)
+          .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
       }
       if (filter.after !== undefined) {
         const [missing, key, id] = filter.after;
@@ -115,12 +138,7 @@ export function createCredentialRepo(db: Kysely<DB>) {
     },
 
     /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */
-    async rotateSecrets(
-      fleetId: string,
-      id: string,
-      expectedVersion: number,
-      update: RotationUpdate,
-    ): Promise<boolean> {
+    async rotateSecrets(fleetId: string, id: string, expectedVersion: number, update: RotationUpdate): Promise<boolean> {
       const result = await db
         .updateTable('credentials')
         .set(update)

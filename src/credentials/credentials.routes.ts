@@ -64,7 +64,9 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         .object({
           'idempotency-key': idempotencyKeySchema
             .optional()
-            .describe('Retries with the same key and body within 24 h answer the first response; another body is 422 idempotency-key-reused'),
+            .describe(
+              'Retries with the same key and body within 24 h answer the first response; another body is 422 idempotency-key-reused',
+            ),
         })
         .loose(),
       body: brandBodySchema.meta({ examples: [niuExample] }),
@@ -75,7 +77,13 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     },
     handler: async (request, reply) => {
       const verify = verifier(request, request.query);
-      const view = await service.create(actorContext(request), request.params.brand, request.body, request.headers['idempotency-key'], verify);
+      const view = await service.create(
+        actorContext(request),
+        request.params.brand,
+        request.body,
+        request.headers['idempotency-key'],
+        verify,
+      );
       return reply.code(201).header('location', `/${view.brand}/credentials/${view.id}`).header('etag', credentialEtag(view)).send(view);
     },
   });

@@ -39,7 +39,15 @@ function setup() {
   });
   const keyring = createKeyring({ masterKeys: [{ id: 'unit', key: randomBytes(32) }], repos: store.repos });
   dataKey.row = keyring.newWrappedDataKey(FLEET, clock.now().toISOString(), ulidGenerator(clock).next());
-  const service = createCredentialService({ store, keyring, clock, ids: ulidGenerator(clock), fingerprint: (text) => text, audit: recordingAudit().audit, secretVersionsKept: 10 });
+  const service = createCredentialService({
+    store,
+    keyring,
+    clock,
+    ids: ulidGenerator(clock),
+    fingerprint: (text) => text,
+    audit: recordingAudit().audit,
+    secretVersionsKept: 10,
+  });
   return { service, rows, calls, store };
 }
 

@@ -9,13 +9,13 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
 import type { AuditTrail } from '../audit/audit.service.js';
-import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
+import { patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
+import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
-import { z } from 'zod';
 
 const MAX_REFERENCING_IDS = 20;
 
@@ -26,35 +26,6 @@ export interface CredentialListQuery {
   q?: string | undefined;
 }
 
-/** Splits a parsed create body into the row's public fields and its secrets. */
-function splitFields(brand: Brand, values: Record<string, string | undefined>) {
-  const fields: Record<string, string> = {};
-  const secrets: Record<string, string> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
-    if (brand.secretFields.includes(key)) secrets[key] = value;
-    else fields[key] = value;
-  }
-  return { fields, secrets };
-}
-
-export function toCredentialView(row: CredentialViewRow): CredentialView {
-  const fields = JSON.parse(row.fields) as Record<string, string>;
-  return {
-    ...fields,
-    id: row.id,
-    brand: row.brand,
-    name: row.name,
-    secret_version: row.secret_version,
-    vehicle_count: row.vehicle_count,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    secret_updated_at: row.secret_updated_at,
-    status: row.status,
-    status_checked_at: row.status_checked_at,
-  };
-}
-
 /** `?verify=true` (DESIGN.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
 export type VerifySecrets = (input: {
   brand: Brand;
@@ -62,29 +33,6 @@ export type VerifySecrets = (input: {
   fields: Record<string, string>;
   secrets: Record<string, string>;
 }) => Promise<void>;
-
-const rotationSchemas = new Map<string, z.ZodType>();
-
-/** The PATCH body schema of a brand (its rotatable secrets, all optional), built once per brand, not per request. */
-function rotationSchema(brand: Brand): z.ZodType {
-  let schema = rotationSchemas.get(brand.slug);
-  if (schema === undefined) {
-    const shape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
-    schema = z.strictObject(shape).partial();
-    rotationSchemas.set(brand.slug, schema);
-  }
-  return schema;
-}
-
-/** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
-function patchFieldError(brand: Brand, field: string): string {
-  if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
-  if (brand.identityFields.includes(field)) {
-    return `cannot be changed: a different ${field} is a different credential, create it with POST /${brand.slug}/credentials`;
-  }
-  if (brand.settingFields.includes(field)) return 'is a setting fixed at creation: create a new credential with POST';
-  return 'is not a known field';
-}
 
 export function createCredentialService(deps: {
   store: Store;
@@ -250,11 +198,17 @@ export function createCredentialService(deps: {
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
         const won = await store.transaction(async (repos) => {
           // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
-          const status = verify ? { status: 'authorized' as const, status_checked_at: now } : { status: 'unknown' as const, status_checked_at: null };
+          const status = verify
+            ? { status: 'authorized' as const, status_checked_at: now }
+            : { status: 'unknown' as const, status_checked_at: null };
           const next = { sealed, dataKeyId, version, now, createdBy: context.actor, ...status };
           if (!(await replaceCurrentSecrets(repos, current, next, secretVersionsKept))) return false;
           const fields = Object.keys(update).filter((field) => update[field] !== undefined);
-          await audit.append(repos, { ...eventOf(context, current), action: 'credential.rotated', details: { secret_version: version, fields } });
+          await audit.append(repos, {
+            ...eventOf(context, current),
+            action: 'credential.rotated',
+            details: { secret_version: version, fields },
+          });
           return true;
         });
         if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
@@ -292,10 +246,14 @@ export function createCredentialService(deps: {
       const stillReferenced = async (repos: Repos) => {
         const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS);
         if (refs.count === 0) return undefined;
-        return new AppError('conflicting-resource', `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`, {
-          vehicle_count: refs.count,
-          vehicle_ids: refs.ids,
-        });
+        return new AppError(
+          'conflicting-resource',
+          `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`,
+          {
+            vehicle_count: refs.count,
+            vehicle_ids: refs.ids,
+          },
+        );
       };
       try {
         await store.transaction(async (repos) => {
@@ -309,7 +267,11 @@ export function createCredentialService(deps: {
             }
             throw notFound('Credential');
           }
-          await audit.append(repos, { ...eventOf(context, current), action: 'credential.deleted', details: { secret_version: current.secret_version } });
+          await audit.append(repos, {
+            ...eventOf(context, current),
+            action: 'credential.deleted',
+            details: { secret_version: current.secret_version },
+          });
         });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.
@@ -320,25 +282,11 @@ export function createCredentialService(deps: {
   };
 }
 
-/** The row of a credential of this brand in this fleet, or 404 (another fleet's, or another brand's, is not found too). */
-export async function loadCredential(repo: Repos['credentials'], fleetId: string, brand: Brand, id: string): Promise<CredentialRowWithCount> {
-  const row = await repo.findById(fleetId, id.toUpperCase());
-  if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
-  return row;
-}
-
-/** Who, which credential and which request: the part every credential event shares. */
-export function eventOf(context: ActorContext, row: Pick<CredentialRow, 'id' | 'brand'>) {
-  return {
-    fleetId: context.fleetId,
-    actor: context.actor,
-    target: { type: 'credential', id: row.id, brand: row.brand },
-    requestId: context.requestId,
-  };
-}
-
 function nameClash(name: string): AppError {
-  return new AppError('name-already-exists', `A credential named "${name}" already exists in this fleet (names are compared case-insensitively).`);
+  return new AppError(
+    'name-already-exists',
+    `A credential named "${name}" already exists in this fleet (names are compared case-insensitively).`,
+  );
 }
 
 export type CredentialService = ReturnType<typeof createCredentialService>;

@@ -21,7 +21,10 @@ export interface IdempotentRequest {
 }
 
 const reused = () =>
-  new AppError('idempotency-key-reused', 'This Idempotency-Key was used within 24 h for a different request; use a new key for a new request.');
+  new AppError(
+    'idempotency-key-reused',
+    'This Idempotency-Key was used within 24 h for a different request; use a new key for a new request.',
+  );
 
 /**
  * Idempotency-Key bookkeeping for credential creation. The row is written in the create's own

@@ -26,7 +26,13 @@ export function createDataKeyRepo(db: Kysely<DB>) {
 
     /** The fleet's keys, newest (the one that seals) first. */
     async ofFleet(fleetId: string): Promise<StoredDataKey[]> {
-      return db.selectFrom('fleet_data_keys').select(columns).where('fleet_id', '=', fleetId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return db
+        .selectFrom('fleet_data_keys')
+        .select(columns)
+        .where('fleet_id', '=', fleetId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
     },
 
     /** The key new secrets of the fleet are sealed under: its newest. */
@@ -52,7 +58,12 @@ export function createDataKeyRepo(db: Kysely<DB>) {
 
     /** Re-wraps one key if it is still under `fromKekId`; false when another rotation did it first. */
     async rewrap(id: string, fromKekId: string, to: { kek_id: string; wrapped_key: Buffer }): Promise<boolean> {
-      const result = await db.updateTable('fleet_data_keys').set(to).where('id', '=', id).where('kek_id', '=', fromKekId).executeTakeFirst();
+      const result = await db
+        .updateTable('fleet_data_keys')
+        .set(to)
+        .where('id', '=', id)
+        .where('kek_id', '=', fromKekId)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
 

@@ -79,7 +79,9 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     } catch (error) {
       // Name the row (ids are not secrets) so the integrity-failure log says which one to investigate.
       if (!(error instanceof IntegrityError)) throw error;
-      throw new IntegrityError(`secrets of credential ${credentialId} (fleet ${fleetId}, secret_version ${secretVersion}) do not open: ${error.message}`);
+      throw new IntegrityError(
+        `secrets of credential ${credentialId} (fleet ${fleetId}, secret_version ${secretVersion}) do not open: ${error.message}`,
+      );
     }
   }
 
@@ -95,13 +97,26 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     },
 
     /** Opens with the data key the row names (any of the fleet's keys, while a re-encryption runs). */
-    async openSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer, dataKeyId: string | null): Promise<Record<string, string>> {
+    async openSecrets(
+      fleetId: string,
+      credentialId: string,
+      secretVersion: number,
+      sealed: Buffer,
+      dataKeyId: string | null,
+    ): Promise<Record<string, string>> {
       const plaintext = openWith(await dataKey(fleetId, dataKeyId), fleetId, credentialId, secretVersion, sealed);
       return JSON.parse(Buffer.from(plaintext).toString('utf8')) as Record<string, string>;
     },
 
     /** Re-seals a sealed value under another of the fleet's keys, same place (associated data) and version. */
-    async resealSecrets(fleetId: string, credentialId: string, secretVersion: number, sealed: Buffer, from: string, to: string): Promise<Buffer> {
+    async resealSecrets(
+      fleetId: string,
+      credentialId: string,
+      secretVersion: number,
+      sealed: Buffer,
+      from: string,
+      to: string,
+    ): Promise<Buffer> {
       const plaintext = openWith(await dataKey(fleetId, from), fleetId, credentialId, secretVersion, sealed);
       return seal(plaintext, await dataKey(fleetId, to), secretsAad(fleetId, credentialId, secretVersion));
     },

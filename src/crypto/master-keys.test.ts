@@ -91,7 +91,9 @@ describe('loadMasterKeys', () => {
     for (const mode of [0o644, 0o640, 0o604]) {
       fs.chmodSync(file, mode);
       expect(() => loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'production' })).toThrow(
-        new RegExp(`FLEETVAULT_MASTER_KEY_FILE: ${file.replaceAll('/', '\\/')} is readable by group or others \\(mode 0${mode.toString(8)}\\)`),
+        new RegExp(
+          `FLEETVAULT_MASTER_KEY_FILE: ${file.replaceAll('/', '\\/')} is readable by group or others \\(mode 0${mode.toString(8)}\\)`,
+        ),
       );
       // Outside production the same file is read (a developer's checkout).
       expect(loadMasterKeys({ ...base, dataDir, masterKeyFile: file, nodeEnv: 'development' }).keys).toHaveLength(1);
@@ -104,7 +106,9 @@ describe('loadMasterKeys', () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, 'nope.txt');
     expect(() => loadMasterKeys({ ...base, dataDir, masterKeyFile: file })).toThrow(MasterKeyError);
-    expect(() => loadMasterKeys({ ...base, dataDir, masterKeyFile: file })).toThrow(/FLEETVAULT_MASTER_KEY_FILE: cannot read .*nope\.txt \(ENOENT\)/);
+    expect(() => loadMasterKeys({ ...base, dataDir, masterKeyFile: file })).toThrow(
+      /FLEETVAULT_MASTER_KEY_FILE: cannot read .*nope\.txt \(ENOENT\)/,
+    );
   });
 
   it('in development creates data/master.key with mode 0600 once, then reuses it', () => {

@@ -65,14 +65,14 @@ export function loadMasterKeys(source: MasterKeySource): LoadedMasterKeys {
       text = fs.readFileSync(source.masterKeyFile, 'utf8');
     } catch (error) {
       if (error instanceof MasterKeyError) throw error;
-      throw new MasterKeyError(`FLEETVAULT_MASTER_KEY_FILE: cannot read ${source.masterKeyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new MasterKeyError(
+        `FLEETVAULT_MASTER_KEY_FILE: cannot read ${source.masterKeyFile} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
     return { keys: parseMasterKeys(text, 'FLEETVAULT_MASTER_KEY_FILE') };
   }
   if (source.nodeEnv === 'production') {
-    throw new MasterKeyError(
-      'NODE_ENV=production needs a master key: set FLEETVAULT_MASTER_KEYS or FLEETVAULT_MASTER_KEY_FILE',
-    );
+    throw new MasterKeyError('NODE_ENV=production needs a master key: set FLEETVAULT_MASTER_KEYS or FLEETVAULT_MASTER_KEY_FILE');
   }
   const file = path.join(source.dataDir, 'master.key');
   if (fs.existsSync(file)) {

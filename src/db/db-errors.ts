@@ -33,7 +33,16 @@ export function isForeignKeyViolation(error: unknown): boolean {
 
 /** SQLSTATE classes meaning "the database is not there for us right now" (PostgreSQL Appendix A). */
 const unavailableSqlStates = /^(08|53|57P0[1-3]|28)/;
-const unavailableNodeCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY', 'SQLITE_CANTOPEN']);
+const unavailableNodeCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+]);
 
 /**
  * True when a query failed because the database is unreachable or refusing us (connection
@@ -47,8 +56,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (/^[0-9A-Z]{5}$/.test(e.code) && unavailableSqlStates.test(e.code)) return true;
   }
   // pg's pool says so only in words when it cannot connect in time, or the connection ends mid-query.
-  return (
-    typeof e?.message === 'string' &&
-    /timeout exceeded when trying to connect|Connection terminated|connection (?:error|closed)|Client has encountered a connection error/i.test(e.message)
-  );
+  return typeof e?.message === 'string' && unavailableMessages.some((pattern) => pattern.test(e.message as string));
 }
+
+/** pg's own wording for a server that cannot be reached or went away. */
+const unavailableMessages = [
+  /timeout exceeded when trying to connect/i,
+  /Connection terminated/i,
+  /connection (?:error|closed)/i,
+  /Client has encountered a connection error/i,
+];

@@ -69,7 +69,10 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
       params: credentialParamsSchema,
       body: exchangeBodySchema,
       response: {
-        200: exchangeAnswerSchema.meta({ description: 'The brand\u2019s token (from the cache when `cached` is true)', examples: [exampleAnswer] }),
+        200: exchangeAnswerSchema.meta({
+          description: 'The brand\u2019s token (from the cache when `cached` is true)',
+          examples: [exampleAnswer],
+        }),
         ...problemResponses(
           'not-found',
           'unknown-brand',

@@ -7,7 +7,11 @@ import type { DB } from '../db/schema.js';
  */
 export function createFleetOffboardingRepo(db: Kysely<DB>) {
   async function count(table: 'credentials' | 'vehicles', fleetId: string): Promise<number> {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number | string>().as('n')).where('fleet_id', '=', fleetId).executeTakeFirst();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('fleet_id', '=', fleetId)
+      .executeTakeFirst();
     return Number(row?.n ?? 0);
   }
 

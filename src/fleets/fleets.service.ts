@@ -45,7 +45,11 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
      * commit); then every row of the fleet, its audit chain included. A purge stopped between the two
      * is finished by running it again (the fleet without a data key goes on to the second step).
      */
-    async delete(context: FleetlessContext, fleetId: string, options: { purge: boolean }): Promise<{ lastSeq: number; lastHash: string } | null> {
+    async delete(
+      context: FleetlessContext,
+      fleetId: string,
+      options: { purge: boolean },
+    ): Promise<{ lastSeq: number; lastHash: string } | null> {
       const recordDeletion = async (repos: Repos, purged: boolean) => {
         const head = await repos.audit.head(fleetId);
         const last = { lastSeq: head?.seq ?? 0, lastHash: head?.hash ?? GENESIS_HASH };
@@ -67,7 +71,8 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
           if (held.credentials > 0 || held.vehicles > 0) {
             throw new AppError(
               'conflicting-resource',
-              `Fleet ${fleetId} still holds ${held.credentials} credential(s) and ${held.vehicles} vehicle(s); delete them first, or purge the fleet (--purge).`,
+              `Fleet ${fleetId} still holds ${held.credentials} credential(s) and ${held.vehicles} vehicle(s); delete them ` +
+                `first, or purge the fleet (--purge).`,
               { credential_count: held.credentials, vehicle_count: held.vehicles },
             );
           }

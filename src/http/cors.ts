@@ -12,7 +12,16 @@ export async function registerCors(app: FastifyInstance, origins: readonly strin
     origin: [...origins],
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key', 'x-request-id'],
-    exposedHeaders: ['location', 'etag', 'x-request-id', 'retry-after', 'www-authenticate', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'],
+    exposedHeaders: [
+      'location',
+      'etag',
+      'x-request-id',
+      'retry-after',
+      'www-authenticate',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
     credentials: false,
     maxAge: 600,
   });

@@ -58,7 +58,8 @@ export function problemBody(error: AppError, requestId: string) {
 }
 
 function sendProblem(reply: FastifyReply, error: AppError, requestId: string) {
-  if (error.status === 401) reply.header('www-authenticate', `Bearer realm="fleetvault"${error.code === 'invalid-token' ? ', error="invalid_token"' : ''}`);
+  if (error.status === 401)
+    reply.header('www-authenticate', `Bearer realm="fleetvault"${error.code === 'invalid-token' ? ', error="invalid_token"' : ''}`);
   if (error.code === 'insufficient-scope') reply.header('www-authenticate', 'Bearer realm="fleetvault", error="insufficient_scope"');
   return reply.code(error.status).type('application/problem+json').send(problemBody(error, requestId));
 }
@@ -80,7 +81,10 @@ function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyR
   // A 5xx that some layer chose (e.g. the audit trail could not be written) keeps its cause for operators, in the log only.
   if (appError !== undefined && appError.status >= 500 && error.cause !== undefined) {
     const cause = error.cause as { code?: unknown; message?: unknown };
-    request.log.error({ problem: appError.code, cause: { code: cause.code, message: String(cause.message ?? '').slice(0, 200) } }, appError.detail);
+    request.log.error(
+      { problem: appError.code, cause: { code: cause.code, message: String(cause.message ?? '').slice(0, 200) } },
+      appError.detail,
+    );
   }
   if (appError === undefined && isDatabaseUnavailable(error)) {
     request.log.warn({ reason: (error as { code?: string }).code ?? error.message }, 'database unavailable');
@@ -99,7 +103,11 @@ function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyR
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
-  return sendProblem(reply, new AppError('not-found', `No route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`), request.id);
+  return sendProblem(
+    reply,
+    new AppError('not-found', `No route for ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}.`),
+    request.id,
+  );
 }
 
 /**

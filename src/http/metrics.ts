@@ -26,7 +26,9 @@ export function createMetrics() {
     }),
     authenticationFailures: new Counter({
       name: 'fleetvault_authentication_failures_total',
-      help: 'Refused callers, by reason: missing_token, invalid_token, insufficient_scope (bearer routes); invalid_client, invalid_grant (token endpoints).',
+      help:
+        'Refused callers, by reason: missing_token, invalid_token, insufficient_scope (bearer routes); invalid_client, ' +
+        'invalid_grant (token endpoints).',
       labelNames: ['reason'] as const,
       registers,
     }),

@@ -18,8 +18,7 @@ export const problemDescriptions: Record<ProblemCode, string> = {
   'insufficient-scope':
     'The token is valid but lacks the scope this route needs (the OpenAPI document names it per operation). Ask for a token with that ' +
     'scope; a client cannot hold scopes its creator lacks.',
-  'not-found':
-    'No such resource in your fleet. Another fleet\u2019s resource answers this too, never 403: its existence is not disclosed.',
+  'not-found': 'No such resource in your fleet. Another fleet\u2019s resource answers this too, never 403: its existence is not disclosed.',
   'unknown-brand':
     'The brand in the path is not in the catalogue; detail lists the known slugs. Brands match case-insensitively, "_" and "-" alike.',
   'method-not-allowed': 'The path exists but does not take this HTTP method; the OpenAPI document lists the methods of each path.',

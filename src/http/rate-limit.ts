@@ -55,7 +55,11 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
       ? undefined
       : {
           max,
-          check: app.createRateLimit({ max, timeWindow: windowSeconds * 1000, keyGenerator: (request) => `${prefix}:${key(request) ?? request.ip}` }),
+          check: app.createRateLimit({
+            max,
+            timeWindow: windowSeconds * 1000,
+            keyGenerator: (request) => `${prefix}:${key(request) ?? request.ip}`,
+          }),
           applies: (request: FastifyRequest) => key(request) !== undefined,
         };
   const address = limiter(perAddress, 'ip', (request) => request.ip);

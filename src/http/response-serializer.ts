@@ -4,7 +4,8 @@ import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provid
 import { z } from 'zod';
 
 /** The document without `additionalProperties: false`, which zod writes on the output side only. */
-const openObjects = (document: object) => JSON.stringify(document, (key, value: unknown) => (key === 'additionalProperties' && value === false ? undefined : value));
+const openObjects = (document: object) =>
+  JSON.stringify(document, (key, value: unknown) => (key === 'additionalProperties' && value === false ? undefined : value));
 
 /**
  * The JSON Schema of a zod schema when it describes the JSON exactly, else undefined: the same

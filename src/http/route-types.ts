@@ -15,8 +15,9 @@ export type App = FastifyInstance<
 /** RFC 9457 body, as declared in route schemas (documentation and serialization). */
 export const problemSchema = z
   .object({
-    type: z.string().describe(
-      'The problem type, a URI reference (`/problems/<slug>`): clients branch on it; GET it for a page describing it'),
+    type: z
+      .string()
+      .describe('The problem type, a URI reference (`/problems/<slug>`): clients branch on it; GET it for a page describing it'),
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
@@ -53,7 +54,10 @@ export function problemResponses(...codes: ProblemCode[]) {
   for (const code of codes) byStatus.set(problemTypes[code].status, [...(byStatus.get(problemTypes[code].status) ?? []), code]);
   return Object.fromEntries(
     [...byStatus].map(([status, list]) => {
-      const response = { description: list.map((c) => `/problems/${c}`).join(', '), content: { 'application/problem+json': { schema: problemSchema } } };
+      const response = {
+        description: list.map((c) => `/problems/${c}`).join(', '),
+        content: { 'application/problem+json': { schema: problemSchema } },
+      };
       declaredProblemTypes.set(response, list);
       return [status, response];
     }),

@@ -31,7 +31,14 @@ export interface RekeyResult extends RekeyProgress {
  * rows (each names its key), so a run killed anywhere is finished by running it again: a fleet with
  * more than one key is mid-rotation, its newest key the target; rows already under it are not touched.
  */
-export function createDataKeyRotation(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail; batchRows?: number }) {
+export function createDataKeyRotation(deps: {
+  store: Store;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditTrail;
+  batchRows?: number;
+}) {
   const { store, keyring, clock, ids, audit } = deps;
   const batchRows = deps.batchRows ?? REKEY_BATCH_ROWS;
 
@@ -43,7 +50,14 @@ export function createDataKeyRotation(deps: { store: Store; keyring: Keyring; cl
       row,
       to: {
         data_key_id: target,
-        sealed_secrets: await keyring.resealSecrets(fleetId, row.credential_id, row.secret_version, row.sealed_secrets, row.data_key_id, target),
+        sealed_secrets: await keyring.resealSecrets(
+          fleetId,
+          row.credential_id,
+          row.secret_version,
+          row.sealed_secrets,
+          row.data_key_id,
+          target,
+        ),
       },
     });
     const currentDone = await Promise.all(current.map(reseal));
@@ -57,7 +71,11 @@ export function createDataKeyRotation(deps: { store: Store; keyring: Keyring; cl
     return { read: current.length + kept.length, moved };
   }
 
-  async function rotateFleet(context: FleetlessContext, fleetId: string, onProgress: (progress: RekeyProgress) => void): Promise<RekeyResult> {
+  async function rotateFleet(
+    context: FleetlessContext,
+    fleetId: string,
+    onProgress: (progress: RekeyProgress) => void,
+  ): Promise<RekeyResult> {
     let keys = await store.repos.dataKeys.ofFleet(fleetId);
     if (keys.length === 0) throw notFound('Fleet');
     const resumed = keys.length > 1;
@@ -68,7 +86,12 @@ export function createDataKeyRotation(deps: { store: Store; keyring: Keyring; cl
     }
     const target = keys[0]!.id;
     const old = keys.slice(1).map((k) => k.id);
-    const progress: RekeyProgress = { fleet_id: fleetId, data_key_id: target, resealed: 0, total: await store.repos.dataKeyRotation.countUnder(fleetId, old) };
+    const progress: RekeyProgress = {
+      fleet_id: fleetId,
+      data_key_id: target,
+      resealed: 0,
+      total: await store.repos.dataKeyRotation.countUnder(fleetId, old),
+    };
     onProgress({ ...progress });
     for (;;) {
       const batch = await resealBatch(fleetId, target, old);

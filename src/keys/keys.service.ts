@@ -9,7 +9,14 @@ import { rotateSigningKey } from '../tokens/signing-keys.js';
  * The vault-wide key operations of the fleetvault command (DESIGN.md §3), each recorded in the
  * system audit chain: master-key rotation (re-wraps) and signing-key rotation.
  */
-export function createKeyService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail; tokenTtlSeconds: number }) {
+export function createKeyService(deps: {
+  store: Store;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditTrail;
+  tokenTtlSeconds: number;
+}) {
   const { store, keyring, clock, ids, audit, tokenTtlSeconds } = deps;
   return {
     /**

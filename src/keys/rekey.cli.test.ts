@@ -5,7 +5,14 @@ import { runRekey } from './rekey.cli.js';
 
 /** A rotation that reports two batches of a 10-row fleet, as the real one reports after each commit. */
 function stubRotation(): DataKeyRotation {
-  const result = (fleet: string): RekeyResult => ({ fleet_id: fleet, data_key_id: 'K2', resealed: 10, total: 10, destroyed_data_key_ids: ['K1'], resumed: false });
+  const result = (fleet: string): RekeyResult => ({
+    fleet_id: fleet,
+    data_key_id: 'K2',
+    resealed: 10,
+    total: 10,
+    destroyed_data_key_ids: ['K1'],
+    resumed: false,
+  });
   const rotateFleet = async (_context: unknown, fleetId: string, onProgress: (p: RekeyProgress) => void) => {
     for (const resealed of [0, 5, 10]) onProgress({ fleet_id: fleetId, data_key_id: 'K2', resealed, total: 10 });
     return result(fleetId);
@@ -36,9 +43,19 @@ describe('keys rotate-data-key output', () => {
     const stdout = sink(false);
     const stderr = sink(true);
     await runRekey(stubRotation(), cliFleetlessContext, { all: true }, { json: true, stdout, stderr });
-    const lines = stdout.text.trim().split('\n').map((line) => JSON.parse(line) as { event: string; fleet_id: string });
+    const lines = stdout.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; fleet_id: string });
     expect(lines.map((l) => `${l.event} ${l.fleet_id}`)).toEqual([
-      'progress F1', 'progress F1', 'progress F1', 'progress F2', 'progress F2', 'progress F2', 'done F1', 'done F2',
+      'progress F1',
+      'progress F1',
+      'progress F1',
+      'progress F2',
+      'progress F2',
+      'progress F2',
+      'done F1',
+      'done F2',
     ]);
     expect(stderr.text).toBe('');
   });

@@ -37,7 +37,8 @@ export async function runRekey(
       if (tty) out.stderr.write(bar(result) + '\n');
       out.stdout.write(
         `fleet ${result.fleet_id}: ${result.resealed} sealed value(s) re-sealed under data key ${result.data_key_id}` +
-          `${result.resumed ? ' (finishing an interrupted rotation)' : ''}; destroyed ${result.destroyed_data_key_ids.join(', ') || 'no key'}\n`,
+          `${result.resumed ? ' (finishing an interrupted rotation)' : ''}; destroyed ` +
+          `${result.destroyed_data_key_ids.join(', ') || 'no key'}\n`,
       );
     }
   };

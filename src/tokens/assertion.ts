@@ -45,7 +45,8 @@ function decodeJson(part: string, what: string): Record<string, unknown> {
   } catch {
     throw new AssertionRejected(`the assertion ${what} is not base64url JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new AssertionRejected(`the assertion ${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AssertionRejected(`the assertion ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -80,14 +81,16 @@ export function checkAssertionClaims(
   if (exp !== undefined) {
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new AssertionRejected('exp must be a number');
     if (exp <= nowSeconds) throw new AssertionRejected('the assertion has expired');
-    if (exp > iat + MAX_ASSERTION_LIFETIME_SECONDS) throw new AssertionRejected(`exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} s after iat`);
+    if (exp > iat + MAX_ASSERTION_LIFETIME_SECONDS)
+      throw new AssertionRejected(`exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} s after iat`);
   }
   // §3 item 5: not before.
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > nowSeconds + rules.maxSkewSeconds)) {
     throw new AssertionRejected('the assertion is not yet valid (nbf)');
   }
   // §3 item 7: jti, here required so each assertion can be used once.
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256) throw new AssertionRejected('jti is required (a unique id, at most 256 characters)');
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 256)
+    throw new AssertionRejected('jti is required (a unique id, at most 256 characters)');
   // High Mobility's service-account assertions carry ver 1 or 2.
   if (ver !== undefined && ![1, 2, '1', '2'].includes(ver as never)) throw new AssertionRejected('ver must be 1 or 2');
   return { iss, jti, iat };
@@ -116,13 +119,19 @@ export function createAssertionVerifier<I extends AssertionIssuer>(deps: Asserti
 
     const issuer = await findIssuer(iss);
     if (issuer === undefined) throw new AssertionRejected('iss is not a known key client');
-    if (issuer.kind !== 'key' || issuer.publicJwk === null) throw new AssertionRejected('iss is a secret client: authenticate it with its secret');
+    if (issuer.kind !== 'key' || issuer.publicJwk === null)
+      throw new AssertionRejected('iss is a secret client: authenticate it with its secret');
 
     // ES256 signatures are the 64-byte R||S of RFC 7518 §3.4, not DER.
     const signature = Buffer.from(signaturePart, 'base64url');
     const valid =
       signature.length === 64 &&
-      verifySignature('sha256', Buffer.from(`${headerPart}.${payloadPart}`), { key: publicKeyFromJwk(issuer.publicJwk), dsaEncoding: 'ieee-p1363' }, signature);
+      verifySignature(
+        'sha256',
+        Buffer.from(`${headerPart}.${payloadPart}`),
+        { key: publicKeyFromJwk(issuer.publicJwk), dsaEncoding: 'ieee-p1363' },
+        signature,
+      );
     if (!valid) throw new AssertionRejected('the assertion signature does not verify with the key client\u2019s registered key');
 
     // Remember the jti until the assertion could no longer pass the iat check.

@@ -26,7 +26,10 @@ const authTokenSchema = z.object({
 });
 
 function sendHmError(reply: FastifyReply, status: number, title: string, detail: string, source?: string) {
-  return reply.code(status).header('cache-control', 'no-store').send({ errors: [{ title, detail, ...(source !== undefined && { source }) }] });
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .send({ errors: [{ title, detail, ...(source !== undefined && { source }) }] });
 }
 
 /** Every failure of this route in HM's shape; server failures fall back to problem+json 5xx. */
@@ -60,8 +63,13 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
         operationId: 'issueAuthToken',
         summary: 'Get an access token for a key client assertion (High Mobility service-account flow)',
         description:
-          'Body `{"assertion": "<ES256 JWT>"}` as JSON or a form. The assertion: iss = key client id, aud = the public URL (or its /v1, or a token endpoint URL), iat within the allowed skew, jti single-use. Errors use High Mobility\u2019s `{"errors":[…]}` body.',
-        body: z.object({ assertion: z.string().max(8192).optional() }).loose().optional(),
+          'Body `{"assertion": "<ES256 JWT>"}` as JSON or a form. The assertion: iss = key client id, aud = the public URL (or ' +
+          'its /v1, or a token endpoint URL), iat within the allowed skew, jti single-use. Errors use High Mobility\u2019s ' +
+          '`{"errors":[…]}` body.',
+        body: z
+          .object({ assertion: z.string().max(8192).optional() })
+          .loose()
+          .optional(),
         response: {
           201: authTokenSchema.describe('An access token (`auth_token`) and its validity, as High Mobility answers'),
           400: hmErrorSchema.describe('The body has no usable assertion'),
@@ -74,7 +82,13 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
       handler: async (request, reply) => {
         const assertion = (request.body as { assertion?: unknown } | undefined)?.assertion;
         if (typeof assertion !== 'string' || assertion === '') {
-          return sendHmError(reply, 400, 'Bad request', 'assertion is required: a JWT signed with the service account\u2019s private key', 'assertion');
+          return sendHmError(
+            reply,
+            400,
+            'Bad request',
+            'assertion is required: a JWT signed with the service account\u2019s private key',
+            'assertion',
+          );
         }
         const token = await service.authToken(assertion, request.id);
         return reply

@@ -6,7 +6,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppError } from '../http/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
-import { InvalidClient, InvalidGrant, InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable, TooManyRequests } from './oauth-errors.js';
+import {
+  InvalidClient,
+  InvalidGrant,
+  InvalidRequest,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+  TooManyRequests,
+} from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
 
@@ -25,8 +33,16 @@ const tokenRequestSchema = z
     client_id: z.string().max(200).optional(),
     client_secret: z.string().max(1000).optional(),
     scope: z.string().max(1000).optional(),
-    assertion: z.string().max(8192).optional().describe('RFC 7523 §2.1: the ES256 JWT of a key client (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer)'),
-    client_assertion_type: z.string().max(200).optional().describe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt, RFC 7523 §2.2)'),
+    assertion: z
+      .string()
+      .max(8192)
+      .optional()
+      .describe('RFC 7523 §2.1: the ES256 JWT of a key client (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer)'),
+    client_assertion_type: z
+      .string()
+      .max(200)
+      .optional()
+      .describe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt, RFC 7523 §2.2)'),
     client_assertion: z.string().max(8192).optional().describe('RFC 7523 §2.2: the ES256 JWT authenticating a key client'),
   })
   .loose()
@@ -136,7 +152,9 @@ export function registerTokenRoutes(
         summary: 'Get an access token (client credentials, jwt-bearer)',
         security: tokenEndpointSecurity,
         description:
-          'grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion (private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion (RFC 7523 §2.1). grant_type may also be sent in the query string.',
+          'grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion ' +
+          '(private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion ' +
+          '(RFC 7523 §2.1). grant_type may also be sent in the query string.',
         querystring: z.object({ grant_type: z.string().max(200).optional() }).loose(),
         // nullish: INVERS clients send grant_type in the query, HTTP Basic, and no body at all.
         body: tokenRequestSchema.nullish(),
@@ -162,7 +180,12 @@ export function registerTokenRoutes(
           // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
           if (error instanceof InvalidClient || error instanceof InvalidGrant) {
             request.log.warn(
-              { event: 'client-authentication-failed', client_id: claimedTokenClient(request), grant_type: grantType?.slice(0, 100), reason: error.error },
+              {
+                event: 'client-authentication-failed',
+                client_id: claimedTokenClient(request),
+                grant_type: grantType?.slice(0, 100),
+                reason: error.error,
+              },
               'client authentication failed',
             );
           }

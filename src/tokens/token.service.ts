@@ -103,7 +103,8 @@ export function createTokenService(deps: {
     if (params.client_assertion === undefined || params.client_assertion === '') throw new InvalidClient('client_assertion is required');
     const client = await assertedClient(params.client_assertion, (d) => new InvalidClient(d));
     // RFC 7521 §4.2: a client_id, when sent, must name the asserted client.
-    if (params.client_id !== undefined && params.client_id.toUpperCase() !== client.id) throw new InvalidClient('client_id does not match the assertion');
+    if (params.client_id !== undefined && params.client_id.toUpperCase() !== client.id)
+      throw new InvalidClient('client_id does not match the assertion');
     return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId));
   }
 
@@ -123,7 +124,8 @@ export function createTokenService(deps: {
 
   async function clientCredentials(request: TokenRequest): Promise<TokenResponse> {
     const { basic, params } = request;
-    if (basic === undefined && (params.client_assertion !== undefined || params.client_assertion_type !== undefined)) return clientAssertion(request);
+    if (basic === undefined && (params.client_assertion !== undefined || params.client_assertion_type !== undefined))
+      return clientAssertion(request);
     const bodyId = params.client_id;
     const bodySecret = params.client_secret;
     // RFC 6749 §2.3: a client MUST NOT use more than one authentication method per request.
@@ -160,7 +162,10 @@ export function createTokenService(deps: {
     },
 
     /** High Mobility's `POST /v1/auth_tokens`: an access token for a key client's assertion. */
-    async authToken(assertion: string, requestId: string | null = null): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
+    async authToken(
+      assertion: string,
+      requestId: string | null = null,
+    ): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
       const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
       const { access_token, iat } = await issue(client, undefined, JWT_BEARER_GRANT, requestId);
       return { auth_token: access_token, valid_from: new Date(iat * 1000), valid_until: new Date((iat + tokenTtlSeconds) * 1000) };

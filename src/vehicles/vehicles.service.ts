@@ -70,11 +70,18 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
           const tx = repos.vehicles;
           if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id))) throw credentialMismatch(brand);
           await tx.insert(row);
-          await audit.append(repos, { ...vehicleEvent(context, row), action: 'vehicle.created', details: { credentials_id: row.credentials_id } });
+          await audit.append(repos, {
+            ...vehicleEvent(context, row),
+            action: 'vehicle.created',
+            details: { credentials_id: row.credentials_id },
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error, 'vehicles_fleet_brand_unit')) {
-          throw new AppError('unique-identifier-already-exists', `A ${brand} vehicle with this telematics_unit_id already exists in this fleet.`);
+          throw new AppError(
+            'unique-identifier-already-exists',
+            `A ${brand} vehicle with this telematics_unit_id already exists in this fleet.`,
+          );
         }
         // The credential was deleted between the check and the insert (possible across replicas).
         if (isForeignKeyViolation(error)) throw credentialMismatch(brand);
@@ -89,7 +96,8 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
 
     async list(fleetId: string, query: z.infer<typeof vehicleListQuerySchema>) {
       const [afterId] = query.cursor === undefined ? [undefined] : decodeCursor(query.cursor, ['string'] as const);
-      const brand = query.telematics_brand === undefined ? undefined : brandOrValidationError(query.telematics_brand, '/query/telematics_brand');
+      const brand =
+        query.telematics_brand === undefined ? undefined : brandOrValidationError(query.telematics_brand, '/query/telematics_brand');
       const rows = await repo.list(fleetId, {
         credentialsId: query.credentials_id,
         brand,
@@ -115,7 +123,10 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       try {
         await store.transaction(async (repos) => {
           const tx = repos.vehicles;
-          if (input.credentials_id !== undefined && !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id))) {
+          if (
+            input.credentials_id !== undefined &&
+            !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id))
+          ) {
             throw credentialMismatch(current.telematics_brand);
           }
           if (!(await tx.update(fleetId, current.id, changes))) throw notFound('Vehicle');
@@ -140,7 +151,11 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       await store.transaction(async (repos) => {
         const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase());
         if (current === undefined || !(await repos.vehicles.delete(context.fleetId, current.id))) throw notFound('Vehicle');
-        await audit.append(repos, { ...vehicleEvent(context, current), action: 'vehicle.deleted', details: { credentials_id: current.credentials_id } });
+        await audit.append(repos, {
+          ...vehicleEvent(context, current),
+          action: 'vehicle.deleted',
+          details: { credentials_id: current.credentials_id },
+        });
       });
     },
   };

@@ -9,11 +9,18 @@ export const auditSwitch = {
   async off(t: TestApp): Promise<void> {
     const { db } = t.deps.database;
     if (t.storage.engine === 'sqlite') {
-      await sql`CREATE TRIGGER audit_switched_off BEFORE INSERT ON audit_events BEGIN SELECT RAISE(ABORT, 'audit switched off by a test'); END`.execute(db);
+      await sql`CREATE TRIGGER audit_switched_off BEFORE INSERT ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit switched off by a test'); END`.execute(db);
     } else {
-      await sql.raw(`CREATE OR REPLACE FUNCTION audit_switched_off() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN RAISE EXCEPTION 'audit switched off by a test'; END $$`).execute(db);
-      await sql`CREATE TRIGGER audit_switched_off BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_switched_off()`.execute(db);
+      await sql
+        .raw(
+          `CREATE OR REPLACE FUNCTION audit_switched_off() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'audit switched off by a test'; END $$`,
+        )
+        .execute(db);
+      await sql`CREATE TRIGGER audit_switched_off BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_switched_off()`.execute(
+        db,
+      );
     }
   },
   async on(t: TestApp): Promise<void> {

@@ -35,7 +35,8 @@ function jws(header: Record<string, unknown>, claims: Record<string, unknown>, s
   return `${input}.${signWith(input)}`;
 }
 
-const es256 = (key: KeyObject) => (input: string) => sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+const es256 = (key: KeyObject) => (input: string) =>
+  sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
 
 /** Access tokens forged with the vault's own key (valid unless a claim says otherwise) and attacks on it. */
 function forge(f: MatrixFixture) {
@@ -58,11 +59,14 @@ function forge(f: MatrixFixture) {
   });
   return {
     valid: (scopes: readonly Scope[], extra?: Record<string, unknown>) => jws(header, claims(scopes, extra), es256(vaultKey)),
-    otherKey: (scopes: readonly Scope[]) => jws(header, claims(scopes), es256(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)),
+    otherKey: (scopes: readonly Scope[]) =>
+      jws(header, claims(scopes), es256(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)),
     algNone: (scopes: readonly Scope[]) => jws({ alg: 'none', typ: 'JWT' }, claims(scopes), () => ''),
     // Algorithm confusion: HS256 keyed with the vault's public key, as a verifier trusting the header would accept.
     hs256WithPublicKey: (scopes: readonly Scope[]) =>
-      jws({ alg: 'HS256', typ: 'JWT', kid: signingKey.kid }, claims(scopes), (input) => createHmac('sha256', signingKey.publicKeyPem).update(input).digest('base64url')),
+      jws({ alg: 'HS256', typ: 'JWT', kid: signingKey.kid }, claims(scopes), (input) =>
+        createHmac('sha256', signingKey.publicKeyPem).update(input).digest('base64url'),
+      ),
   };
 }
 
@@ -82,7 +86,12 @@ const all = allScopes;
  * The cases, each a request and the exact problem it must produce. The names registered as tests
  * are derived from this table (`matrixCaseNames`), so a case cannot be added here and never run.
  */
-type Case = [name: string, headers: (kit: CaseKit, route: MatrixRoute) => Record<string, string>, expected: Expectation, onlyOwned?: boolean];
+type Case = [
+  name: string,
+  headers: (kit: CaseKit, route: MatrixRoute) => Record<string, string>,
+  expected: Expectation,
+  onlyOwned?: boolean,
+];
 const caseTable: Case[] = [
   ['no token', () => ({}), ['missing-token', 401]],
   ['malformed Authorization header', () => ({ authorization: 'Token abc.def' }), ['invalid-token', 401]],

@@ -8,7 +8,11 @@ export const segway = defineBrand({
   slug: 'segway',
   displayName: 'Segway-Ninebot',
   fields: {
-    client_id: { kind: 'identity', schema: plainField(), description: 'Segway fleet client id; its first letter (A/E/U/C) names the region.' },
+    client_id: {
+      kind: 'identity',
+      schema: plainField(),
+      description: 'Segway fleet client id; its first letter (A/E/U/C) names the region.',
+    },
     region: {
       kind: 'setting',
       schema: z.enum(['asia', 'eu', 'us', 'cn']).optional(),

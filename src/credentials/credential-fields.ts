@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { Brand } from '../brands/define-brand.js';
+
+/** The rules over a brand's fields that create and PATCH apply (DESIGN.md §2.1, §4). */
+
+/** Splits a parsed create body into the row's public fields and its secrets. */
+export function splitFields(brand: Brand, values: Record<string, string | undefined>) {
+  const fields: Record<string, string> = {};
+  const secrets: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    if (brand.secretFields.includes(key)) secrets[key] = value;
+    else fields[key] = value;
+  }
+  return { fields, secrets };
+}
+
+const rotationSchemas = new Map<string, z.ZodType>();
+
+/** The PATCH body schema of a brand (its rotatable secrets, all optional), built once per brand, not per request. */
+export function rotationSchema(brand: Brand): z.ZodType {
+  let schema = rotationSchemas.get(brand.slug);
+  if (schema === undefined) {
+    const shape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
+    schema = z.strictObject(shape).partial();
+    rotationSchemas.set(brand.slug, schema);
+  }
+  return schema;
+}
+
+/** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
+export function patchFieldError(brand: Brand, field: string): string {
+  if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
+  if (brand.identityFields.includes(field)) {
+    return `cannot be changed: a different ${field} is a different credential, create it with POST /${brand.slug}/credentials`;
+  }
+  if (brand.settingFields.includes(field)) return 'is a setting fixed at creation: create a new credential with POST';
+  return 'is not a known field';
+}

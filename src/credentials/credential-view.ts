@@ -1,0 +1,46 @@
+import type { Brand } from '../brands/define-brand.js';
+import type { ActorContext } from '../core/context.js';
+import type { Repos } from '../db/store.js';
+import { notFound } from '../http/app-error.js';
+import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
+import type { CredentialView } from './credentials.schemas.js';
+
+/** The credential view (DESIGN.md §2.1) of a row: identity and setting fields, never a secret. */
+export function toCredentialView(row: CredentialViewRow): CredentialView {
+  const fields = JSON.parse(row.fields) as Record<string, string>;
+  return {
+    ...fields,
+    id: row.id,
+    brand: row.brand,
+    name: row.name,
+    secret_version: row.secret_version,
+    vehicle_count: row.vehicle_count,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    secret_updated_at: row.secret_updated_at,
+    status: row.status,
+    status_checked_at: row.status_checked_at,
+  };
+}
+
+/** The row of a credential of this brand in this fleet, or 404 (another fleet's, or another brand's, is not found too). */
+export async function loadCredential(
+  repo: Repos['credentials'],
+  fleetId: string,
+  brand: Brand,
+  id: string,
+): Promise<CredentialRowWithCount> {
+  const row = await repo.findById(fleetId, id.toUpperCase());
+  if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
+  return row;
+}
+
+/** Who, which credential and which request: the part every credential event shares. */
+export function eventOf(context: ActorContext, row: Pick<CredentialRow, 'id' | 'brand'>) {
+  return {
+    fleetId: context.fleetId,
+    actor: context.actor,
+    target: { type: 'credential', id: row.id, brand: row.brand },
+    requestId: context.requestId,
+  };
+}
