@@ -11,7 +11,7 @@ describe('openapi.yaml', () => {
     expect(committed).toBe(await generateOpenApiYaml());
   });
 
-  it('has its typed-client types (test/generated/api.d.ts) generated from it as committed (run `npm run openapi`)', async () => {
+  it('has its typed-client types (web/src/api-types.ts, also the console\u2019s) generated from it (run `npm run openapi`)', async () => {
     const committed = fs.readFileSync(path.join(projectRoot(), 'openapi.yaml'), 'utf8');
     expect(fs.readFileSync(apiTypesPath, 'utf8')).toBe(await generateApiTypes(committed));
   });

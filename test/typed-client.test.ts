@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { paths } from './generated/api.js';
+import type { paths } from '../web/src/api-types.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 
 /**

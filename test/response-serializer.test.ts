@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { credentialListSchema, credentialViewSchema } from '../credentials/credentials.schemas.js';
-import { responseSerializerCompiler } from './response-serializer.js';
-import { problemSchema } from './route-types.js';
+import { credentialListSchema, credentialViewSchema } from '../src/credentials/credentials.schemas.js';
+import { responseSerializerCompiler } from '../src/http/response-serializer.js';
+import { problemSchema } from '../src/http/route-types.js';
 
 const compile = (schema: z.ZodType) => responseSerializerCompiler({ schema, method: 'GET', url: '/test', httpStatus: '200' });
 
