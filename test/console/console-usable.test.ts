@@ -66,6 +66,8 @@ describe('console usability', { timeout: 60_000 }, () => {
     expect(await page.evaluate('getComputedStyle(document.activeElement).outlineStyle')).not.toBe('none');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'New credential' }).waitFor();
+    // The heading takes focus in an effect after it renders: Tab only once it has it, or Tab starts from the page.
+    await focused(page, 'h1');
     await page.keyboard.press('Tab');
     await focused(page, '#create-brand');
     for (const value of ['Keyboard fleet', 'kb-client', 'kb-secret']) {
@@ -81,6 +83,7 @@ describe('console usability', { timeout: 60_000 }, () => {
     await page.keyboard.type('kb-secret-2');
     await page.keyboard.press('Enter');
     await page.getByText('Secret rotated: version 2 is now current.').waitFor();
+    await focused(page, '#rotate-client_secret');
 
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');

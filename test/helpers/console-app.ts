@@ -44,7 +44,8 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
     async newPage(viewport = { width: 1280, height: 800 }) {
       const context = await browser.newContext({ viewport });
       const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
+      // Generous: CI runs the browser beside both engines' suites on two cores.
+      page.setDefaultTimeout(20_000);
       return { context, page };
     },
     async close() {
