@@ -179,6 +179,7 @@ describe('keys rotate-data-key', { timeout: 120_000 }, () => {
           const read = await fetch(`${base}/niu/credentials/${id}/secrets`, { headers });
           statuses.push(patched.status, read.status);
           if ((await dataKeysOf(fleet.fleetId)).length === 2) duringRotation++;
+          if (patched.status !== 200) throw new Error(`PATCH ${patched.status}: ${await patched.text()}`);
           if (read.status === 200)
             expect(((await read.json()) as { secrets: { client_secret: string } }).secrets.client_secret).toBe(`patched-r${round}`);
           round++;

@@ -196,21 +196,29 @@ export function createCredentialService(deps: {
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
-        const won = await store.transaction(async (repos) => {
-          // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
-          const status = verify
-            ? { status: 'authorized' as const, status_checked_at: now }
-            : { status: 'unknown' as const, status_checked_at: null };
-          const next = { sealed, dataKeyId, version, now, createdBy: context.actor, ...status };
-          if (!(await replaceCurrentSecrets(repos, current, next, secretVersionsKept))) return false;
-          const fields = Object.keys(update).filter((field) => update[field] !== undefined);
-          await audit.append(repos, {
-            ...eventOf(context, current),
-            action: 'credential.rotated',
-            details: { secret_version: version, fields },
+        const won = await store
+          .transaction(async (repos) => {
+            // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
+            const status = verify
+              ? { status: 'authorized' as const, status_checked_at: now }
+              : { status: 'unknown' as const, status_checked_at: null };
+            const next = { sealed, dataKeyId, version, now, createdBy: context.actor, ...status };
+            if (!(await replaceCurrentSecrets(repos, current, next, secretVersionsKept))) return false;
+            const fields = Object.keys(update).filter((field) => update[field] !== undefined);
+            await audit.append(repos, {
+              ...eventOf(context, current),
+              action: 'credential.rotated',
+              details: { secret_version: version, fields },
+            });
+            return true;
+          })
+          .catch((error: unknown) => {
+            // A data-key rotation destroyed the key the replaced version is sealed under between this read and
+            // this write, so keeping that version fails its foreign key: read again, now under the new key.
+            if (isForeignKeyViolation(error) && attempt < 4) return 'reread' as const;
+            throw error;
           });
-          return true;
-        });
+        if (won === 'reread') continue;
         if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
         // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
         if (ifMatch !== undefined || attempt >= 4) {

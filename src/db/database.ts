@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
 
@@ -62,11 +62,13 @@ function openSqlite(file: string): Database {
   handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
-  handle.pragma('busy_timeout = 5000');
+  // A second process writing the file (the CLI's re-encryption or purge beside a server) waits for the write lock
+  // rather than failing: generous, since a loaded machine can deschedule the lock's holder for seconds.
+  handle.pragma('busy_timeout = 15000');
   // Deleted content is overwritten with zeros, so a purged fleet's ciphertext and ids do not linger in
   // free pages (DESIGN.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
   handle.pragma('secure_delete = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(handle) }) });
   return {
     engine: 'sqlite',
     db,
@@ -87,6 +89,30 @@ function openSqlite(file: string): Database {
       await db.destroy();
     },
   };
+}
+
+/**
+ * Transactions that take SQLite's write lock when they begin (`BEGIN IMMEDIATE`), not at their first
+ * write. A deferred transaction that has read and then writes, while another process (the CLI's
+ * re-encryption or purge beside a server) committed in between, fails at once with SQLITE_BUSY:
+ * busy_timeout does not wait for it (https://www.sqlite.org/lang_transaction.html). Taking the lock
+ * up front makes the second writer wait up to busy_timeout instead. Every transaction here writes.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 256;
