@@ -3,6 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
 import pg from 'pg';
+import { createGroupCommit } from './group-commit.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -14,6 +15,11 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database {
   readonly engine: Engine;
   readonly db: Kysely<DB>;
+  /**
+   * Runs work as one unit of work that commits durably before the promise resolves: on PostgreSQL its own
+   * transaction; on SQLite a savepoint in a group commit shared with concurrent units (`group-commit.ts`).
+   */
+  transaction<T>(work: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Runs a multi-statement SQL script (migrations) on the given transaction's connection. */
   execScript(trx: Kysely<DB>, sqlText: string): Promise<void>;
   /**
@@ -68,10 +74,17 @@ function openSqlite(file: string): Database {
   // Deleted content is overwritten with zeros, so a purged fleet's ciphertext and ids do not linger in
   // free pages (DESIGN.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
   handle.pragma('secure_delete = ON');
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(handle) }) });
+  const cachedHandle = withStatementCache(handle);
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: cachedHandle }) });
+  const groupCommit = createGroupCommit({
+    withConnection: (fn) => db.connection().execute(fn),
+    run: (sqlText) => void cachedHandle.prepare(sqlText).run(),
+    inTransaction: () => handle.inTransaction,
+  });
   return {
     engine: 'sqlite',
     db,
+    transaction: (work) => groupCommit.transaction(work),
     async execScript(_trx, sqlText) {
       // better-sqlite3 has one connection, which the open transaction is using.
       handle.exec(sqlText);
@@ -86,6 +99,7 @@ function openSqlite(file: string): Database {
       return result?.busy === 0;
     },
     async close() {
+      await groupCommit.idle();
       await db.destroy();
     },
   };
@@ -167,6 +181,9 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
   return {
     engine: 'postgres',
     db,
+    // PostgreSQL already groups concurrent commits into one WAL flush (commit_delay, and WAL writes
+    // covering several commits: https://www.postgresql.org/docs/current/wal-configuration.html).
+    transaction: (work) => db.transaction().execute(work),
     async execScript(trx, sqlText) {
       // Without parameters pg uses the simple query protocol, which runs several statements.
       await sql.raw(sqlText).execute(trx);

@@ -40,8 +40,10 @@ export interface Store {
   /** Repositories on the shared connection/pool: reads and single-statement writes. */
   readonly repos: Repos;
   /**
-   * Runs fn in ONE database transaction with every repository bound to that transaction: a change,
-   * its idempotency record and its audit event commit together or not at all. Seal and hash before
+   * Runs fn in ONE unit of work with every repository bound to it: a change, its idempotency record and
+   * its audit event commit together or not at all, and the promise resolves only once they are durable.
+   * On SQLite the unit is a savepoint in a group commit (`group-commit.ts`): it must not read through
+   * `store.repos` (the one connection is busy with the batch) nor start another transaction. Seal and hash before
    * calling (better-sqlite3 is synchronous: a long transaction stalls every request).
    */
   transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T>;
@@ -54,8 +56,15 @@ function reposOn(db: Kysely<DB>, engine: Engine): Repos {
 /** The unit of work over an open database; the only place repositories are bound to an executor. */
 export function createStore(database: Database): Store {
   const { db, engine } = database;
+  // On SQLite the units of one group commit share an executor: bind the repositories once per batch.
+  const boundRepos = new WeakMap<Kysely<DB>, Repos>();
+  const reposFor = (executor: Kysely<DB>) => {
+    let repos = boundRepos.get(executor);
+    if (repos === undefined) boundRepos.set(executor, (repos = reposOn(executor, engine)));
+    return repos;
+  };
   return {
     repos: reposOn(db, engine),
-    transaction: (fn) => db.transaction().execute((trx) => fn(reposOn(trx, engine))),
+    transaction: (fn) => database.transaction((trx) => fn(reposFor(trx))),
   };
 }

@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT } from './group-commit.js';
+import type { DB } from './schema.js';
+
+interface Fixture {
+  file: string;
+  handle: SQLite.Database;
+  db: Kysely<DB>;
+  groupCommit: GroupCommit;
+  statements: string[];
+}
+
+let dir: string;
+let fixture: Fixture;
+
+function open(file: string): Fixture {
+  const handle = new SQLite(file);
+  handle.pragma('journal_mode = WAL');
+  handle.pragma('synchronous = FULL');
+  handle.exec('CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY)');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+  const statements: string[] = [];
+  const groupCommit = createGroupCommit({
+    withConnection: (fn) => db.connection().execute(fn),
+    run: (sqlText) => {
+      statements.push(sqlText);
+      handle.prepare(sqlText).run();
+    },
+    inTransaction: () => handle.inTransaction,
+  });
+  return { file, handle, db, groupCommit, statements };
+}
+
+/** What another connection (another process, or the same file after a crash) sees committed. */
+function committedNames(file: string): string[] {
+  const reader = new SQLite(file, { readonly: true });
+  try {
+    return (reader.prepare('SELECT name FROM items ORDER BY name').all() as { name: string }[]).map((row) => row.name);
+  } finally {
+    reader.close();
+  }
+}
+
+const insert = (executor: Kysely<DB>, name: string) => sql`INSERT INTO items (name) VALUES (${name})`.execute(executor);
+const commits = () => fixture.statements.filter((statement) => statement === 'COMMIT').length;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-group-commit-'));
+  fixture = open(path.join(dir, 'test.db'));
+});
+
+afterEach(async () => {
+  await fixture.groupCommit.idle();
+  await fixture.db.destroy();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('group commit', () => {
+  it('commits units that arrive together with one COMMIT, and each is on disk when its promise resolves', async () => {
+    const seenAtResolve: string[][] = [];
+    const names = Array.from({ length: 20 }, (_, index) => `unit-${String(index).padStart(2, '0')}`);
+    await Promise.all(
+      names.map((name) =>
+        fixture.groupCommit
+          .transaction(async (executor) => {
+            await insert(executor, name);
+            return name;
+          })
+          .then((value) => {
+            expect(value).toBe(name);
+            seenAtResolve.push(committedNames(fixture.file));
+          }),
+      ),
+    );
+    expect(commits()).toBe(1);
+    for (const seen of seenAtResolve) expect(seen).toEqual(names);
+  });
+
+  it('rolls back only the unit that throws: its neighbours in the batch commit and resolve', async () => {
+    const outcomes = await Promise.allSettled([
+      fixture.groupCommit.transaction((executor) => insert(executor, 'before')),
+      fixture.groupCommit.transaction(async (executor) => {
+        await insert(executor, 'half-done');
+        throw new Error('the unit fails after its first write');
+      }),
+      // A constraint error inside a unit: SQLite aborts the statement, the savepoint undoes the unit.
+      fixture.groupCommit.transaction(async (executor) => {
+        await insert(executor, 'dup-first');
+        await insert(executor, 'before');
+      }),
+      fixture.groupCommit.transaction((executor) => insert(executor, 'after')),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'the unit fails after its first write');
+    expect((outcomes[2] as PromiseRejectedResult).reason).toHaveProperty('code', 'SQLITE_CONSTRAINT_PRIMARYKEY');
+    expect(committedNames(fixture.file)).toEqual(['after', 'before']);
+    expect(commits()).toBe(1);
+  });
+
+  it('acknowledges no unit of a batch whose transaction SQLite rolled back, and later units still commit', async () => {
+    const outcomes = await Promise.allSettled([
+      fixture.groupCommit.transaction((executor) => insert(executor, 'lost-with-the-batch')),
+      fixture.groupCommit.transaction(async (executor) => {
+        // What SQLITE_FULL or an I/O error does: the whole transaction is rolled back under the units.
+        await sql`ROLLBACK`.execute(executor);
+        throw new Error('disk full');
+      }),
+      fixture.groupCommit.transaction((executor) => insert(executor, 'also-lost')),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'disk full');
+    expect(committedNames(fixture.file)).toEqual([]);
+
+    await fixture.groupCommit.transaction((executor) => insert(executor, 'next-batch'));
+    expect(committedNames(fixture.file)).toEqual(['next-batch']);
+  });
+
+  it('fails the waiting units when the write lock cannot be had, instead of retrying them forever', async () => {
+    fixture.handle.pragma('busy_timeout = 50');
+    const other = new SQLite(fixture.file);
+    other.exec('BEGIN IMMEDIATE');
+    try {
+      const outcomes = await Promise.allSettled([
+        fixture.groupCommit.transaction((executor) => insert(executor, 'a')),
+        fixture.groupCommit.transaction((executor) => insert(executor, 'b')),
+      ]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      expect((outcomes[0] as PromiseRejectedResult).reason).toHaveProperty('code', 'SQLITE_BUSY');
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+    }
+    await fixture.groupCommit.transaction((executor) => insert(executor, 'c'));
+    expect(committedNames(fixture.file)).toEqual(['c']);
+  });
+
+  it(`puts at most ${MAX_UNITS_PER_COMMIT} units in one commit and loses none of a larger burst`, async () => {
+    const names = Array.from({ length: 3 * MAX_UNITS_PER_COMMIT + 5 }, (_, index) => `burst-${String(index).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => fixture.groupCommit.transaction((executor) => insert(executor, name))));
+    expect(commits()).toBe(4);
+    expect(committedNames(fixture.file)).toEqual(names);
+  });
+
+  it('lets a unit queued while a batch runs join that batch', async () => {
+    let second: Promise<unknown> | undefined;
+    await fixture.groupCommit.transaction(async (executor) => {
+      second = fixture.groupCommit.transaction((inner) => insert(inner, 'joined'));
+      await insert(executor, 'first');
+    });
+    await second;
+    expect(commits()).toBe(1);
+    expect(committedNames(fixture.file)).toEqual(['first', 'joined']);
+  });
+
+  it('keeps a lone unit to one transaction of its own', async () => {
+    await fixture.groupCommit.transaction((executor) => insert(executor, 'alone'));
+    expect(fixture.statements).toEqual(['BEGIN IMMEDIATE', 'SAVEPOINT unit', 'RELEASE unit', 'COMMIT']);
+  });
+});
