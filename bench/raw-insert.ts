@@ -12,16 +12,13 @@ export interface RawInsertResult {
 }
 
 /**
- * The credentials table exactly as the SQLite migrations create it (with its indexes, and the
- * fleets table its foreign key points at), so the raw loop pays the same index maintenance.
+ * The schema exactly as the SQLite migrations leave it (every table, column and index, foreign keys
+ * included), so the raw loop pays the same index maintenance and reference checks as the app.
  */
-function credentialsSchemaSql(): string {
-  const statements = readMigrations('sqlite')
-    .flatMap((m) => m.sql.split(/;\s*\n/))
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => /^CREATE TABLE (fleets|credentials) \(/.test(s) || /^CREATE (UNIQUE )?INDEX credentials_\w+ ON credentials /.test(s));
-  if (statements.length < 3) throw new TypeError('raw-insert: cannot find the credentials table in migrations/sqlite');
-  return statements.map((s) => `${s};`).join('\n');
+function migratedSchemaSql(): string {
+  return readMigrations('sqlite')
+    .map((migration) => migration.sql)
+    .join('\n');
 }
 
 /**
@@ -39,16 +36,24 @@ export async function rawEncryptInsertLoop(dir: string, seconds: number): Promis
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    db.exec(credentialsSchemaSql());
+    db.exec(migratedSchemaSql());
     const ids = ulidGenerator();
     const fleetId = ids.next();
     db.prepare('INSERT INTO fleets (id, name, created_at) VALUES (?, ?, ?)').run(fleetId, 'raw loop', new Date().toISOString());
     const dek = randomKey();
+    // The app seals under the fleet's data key and names it in data_key_id (a foreign key, checked per row).
+    db.prepare('INSERT INTO fleet_data_keys (id, fleet_id, kek_id, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?)').run(
+      fleetId,
+      fleetId,
+      'raw-loop',
+      Buffer.alloc(72),
+      new Date().toISOString(),
+    );
     const insert = db.prepare(
       `INSERT INTO credentials (id, fleet_id, brand, name, name_key, name_missing, fields, sealed_secrets,
-         secret_version, created_at, updated_at, secret_updated_at)
+         secret_version, created_at, updated_at, secret_updated_at, data_key_id)
        VALUES (@id, @fleet_id, @brand, @name, @name_key, @name_missing, @fields, @sealed_secrets,
-         @secret_version, @created_at, @updated_at, @secret_updated_at)`,
+         @secret_version, @created_at, @updated_at, @secret_updated_at, @fleet_id)`,
     );
     const insertOne = db.transaction((row: Record<string, unknown>) => insert.run(row));
 
