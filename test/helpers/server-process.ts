@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../src/db/project-root.js';
 
@@ -53,6 +54,22 @@ export function startServer(env: Record<string, string>, timeoutMs = 30_000): Pr
       reject(new Error(`server exited with ${code} before listening:\n${output}`));
     });
   });
+}
+
+/**
+ * An access token for the admin client the first start wrote to `<dataDir>/bootstrap-client.json`
+ * (DESIGN.md §6), asked for over HTTP Basic at the server's token endpoint.
+ */
+export async function bootstrapToken(baseUrl: string, dataDir: string): Promise<{ token: string; fleetId: string }> {
+  const client = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-client.json'), 'utf8')) as Record<string, string>;
+  const res = await fetch(`${baseUrl}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials' }),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${text}`);
+  return { token: (JSON.parse(text) as { access_token: string }).access_token, fleetId: client.fleet_id! };
 }
 
 /** A PostgreSQL URL whose sessions use the given schema (pg passes `options` to the server). */
