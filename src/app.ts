@@ -10,6 +10,7 @@ import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
 import { registerAuth } from './http/auth.js';
 import { applyRequestTimeouts, clientErrorHandler } from './http/client-error.js';
+import { refuseRequestsWhileClosing } from './http/closing.js';
 import { registerCors } from './http/cors.js';
 import { registerRateLimits } from './http/rate-limit.js';
 import { registerDocs } from './http/docs.routes.js';
@@ -71,7 +72,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: config.requestTimeoutMs,
-    return503OnClosing: true,
+    // Off: its 503 is fastify's own JSON body; refuseRequestsWhileClosing answers problem+json instead (DESIGN.md §2.5).
+    return503OnClosing: false,
   }).withTypeProvider<ZodTypeProvider>();
   applyRequestTimeouts(app.server, config.requestTimeoutMs);
 
@@ -108,6 +110,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   });
 
   await registerCors(app, config.corsOrigins);
+  // After CORS (a browser may read the refusal), before the rate limits and authentication.
+  refuseRequestsWhileClosing(app);
   await registerDocs(app);
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
   // The per-address limit runs before authentication: a forged token is refused without a signature check once over it.

@@ -35,7 +35,8 @@ async function accessToken(baseUrl: string): Promise<string> {
 /** Failures a client can retry safely: the server was gone or going (refused, reset, closed) or said 503. */
 const CLEAN_NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
-type Outcome = { name: string; status: number } | { name: string; error: string };
+/** A 503 keeps its content type and body: requests that arrive during the drain are refused with problem+json. */
+type Outcome = { name: string; status: number; contentType?: string | null; text?: string } | { name: string; error: string };
 
 beforeAll(async () => {
   storage = await createTestStorage();
@@ -69,8 +70,8 @@ describe('graceful shutdown', () => {
             headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
             body: JSON.stringify({ name, client_id: name, client_secret: 'burst-secret' }),
           });
-          await res.arrayBuffer();
-          outcomes.push({ name, status: res.status });
+          const text = await res.text();
+          outcomes.push({ name, status: res.status, ...(res.status === 503 && { contentType: res.headers.get('content-type'), text }) });
         } catch (error) {
           const cause = (error as { cause?: { code?: string } }).cause;
           outcomes.push({ name, error: cause?.code ?? String(error) });
@@ -90,8 +91,11 @@ describe('graceful shutdown', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(SIGTERM_AFTER - WORKERS);
     expect(refused.length).toBeGreaterThan(0);
     for (const outcome of refused) {
-      if ('status' in outcome) expect(outcome.status, outcome.name).toBe(503);
-      else expect(CLEAN_NETWORK_ERRORS, `${outcome.name}: ${outcome.error}`).toContain(outcome.error);
+      if ('status' in outcome) {
+        expect(outcome.status, outcome.name).toBe(503);
+        expect(outcome.contentType, outcome.name).toBe('application/problem+json; charset=utf-8');
+        expect(JSON.parse(outcome.text!), outcome.name).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
+      } else expect(CLEAN_NETWORK_ERRORS, `${outcome.name}: ${outcome.error}`).toContain(outcome.error);
     }
 
     // After a restart on the same data, every acknowledged credential is there.

@@ -51,7 +51,8 @@ export const problemDescriptions: Record<ProblemCode, string> = {
     'The server failed on its side; the detail never shows internals. Retrying may work; quote request_id when you report it.',
   'service-unavailable':
     'The vault cannot serve the request now (the database does not answer, or the audit event a reveal needs could not be written, so ' +
-    'nothing left the vault). Retry later.',
+    'nothing left the vault, or this server is shutting down and closes the connection). Retry after the seconds in Retry-After when ' +
+    'it is sent, on a new connection.',
   'request-timeout':
     'The request did not arrive whole within the server\u2019s time limit (FLEETVAULT_REQUEST_TIMEOUT_MS, 30 s by default), so the ' +
     'connection was closed. Send the whole request promptly.',
