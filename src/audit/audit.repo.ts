@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import type { Engine } from '../db/database.js';
 import type { AuditEventsTable, DB } from '../db/schema.js';
 import type { AuditAction } from './audit-actions.js';
 import { type AuditEvent, type ChainHead, GENESIS_HASH } from './audit-chain.js';
@@ -36,8 +37,29 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
+function toAuditRow(chain: string, event: AuditEvent): Insertable<AuditEventsTable> {
+  return {
+    id: event.id,
+    chain,
+    fleet_id: event.fleet_id,
+    seq: event.seq,
+    at: event.at,
+    actor_type: event.actor.type,
+    actor_id: event.actor.id,
+    action: event.action,
+    target_type: event.target.type,
+    target_id: event.target.id ?? '',
+    target_brand: event.target.brand ?? null,
+    request_id: event.request_id,
+    outcome: event.outcome,
+    details: JSON.stringify(event.details),
+    prev_hash: event.prev_hash,
+    hash: event.hash,
+  };
+}
+
 /** SQL of the audit trail. Chains are named by fleet id, or 'system'. */
-export function createAuditRepo(db: Kysely<DB>) {
+export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
   return {
     /**
      * Takes the chain's next seq and the previous hash. The upsert locks the chain's head row until
@@ -54,28 +76,25 @@ export function createAuditRepo(db: Kysely<DB>) {
       return { seq: Number(row.seq), prevHash: row.hash };
     },
 
+    /**
+     * Writes the event and moves the chain's head to it. Called with the head locked by `takeNextSeq`,
+     * so every round trip here is time the chain's other writers wait: on PostgreSQL the two writes are
+     * one statement (a data-modifying WITH, https://www.postgresql.org/docs/15/queries-with.html#QUERIES-WITH-MODIFYING),
+     * which still fails as a whole when the event cannot be written. SQLite has no INSERT inside WITH,
+     * and its statements cost no round trip.
+     */
     async insert(chain: string, event: AuditEvent): Promise<void> {
-      await db
-        .insertInto('audit_events')
-        .values({
-          id: event.id,
-          chain,
-          fleet_id: event.fleet_id,
-          seq: event.seq,
-          at: event.at,
-          actor_type: event.actor.type,
-          actor_id: event.actor.id,
-          action: event.action,
-          target_type: event.target.type,
-          target_id: event.target.id ?? '',
-          target_brand: event.target.brand ?? null,
-          request_id: event.request_id,
-          outcome: event.outcome,
-          details: JSON.stringify(event.details),
-          prev_hash: event.prev_hash,
-          hash: event.hash,
-        })
-        .execute();
+      const row = toAuditRow(chain, event);
+      if (engine === 'postgres') {
+        await db
+          .with('event', (qb) => qb.insertInto('audit_events').values(row))
+          .updateTable('audit_heads')
+          .set({ hash: event.hash, at: event.at })
+          .where('chain', '=', chain)
+          .execute();
+        return;
+      }
+      await db.insertInto('audit_events').values(row).execute();
       await db.updateTable('audit_heads').set({ hash: event.hash, at: event.at }).where('chain', '=', chain).execute();
     },
 

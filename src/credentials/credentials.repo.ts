@@ -74,24 +74,32 @@ export function createCredentialRepo(db: Kysely<DB>) {
   };
 
   return {
-    async insert(row: CredentialRow): Promise<void> {
-      await db.insertInto('credentials').values(row).execute();
+    /**
+     * Inserts the credential unless the fleet already has one of that name: false then, and nothing
+     * was written. The name index decides in the same statement (ON CONFLICT on the partial unique
+     * index, https://www.postgresql.org/docs/15/sql-insert.html#SQL-ON-CONFLICT, https://sqlite.org/lang_upsert.html),
+     * so it holds across replicas and costs no round trip of its own: a concurrent insert of the same
+     * name makes this one wait for its transaction and then do nothing if it committed.
+     */
+    async insert(row: CredentialRow): Promise<boolean> {
+      const inserted = await db
+        .insertInto('credentials')
+        .values(row)
+        // The index predicate is matched as written (a literal, not a parameter) to infer the partial index.
+        .onConflict((oc) =>
+          oc
+            .columns(['fleet_id', 'name_key'])
+            .where((eb) => eb('name_missing', '=', eb.lit(0)))
+            .doNothing(),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
     },
 
     async findById(fleetId: string, id: string): Promise<CredentialRowWithCount | undefined> {
       const { rows } = await db.executeQuery<FoundRow>({ ...findByIdQuery(), parameters: [fleetId, id] });
       return rows[0] && withNumericCount(rows[0]);
-    },
-
-    async nameTaken(fleetId: string, key: string): Promise<boolean> {
-      const row = await db
-        .selectFrom('credentials')
-        .select('id')
-        .where('fleet_id', '=', fleetId)
-        .where('name_missing', '=', 0)
-        .where('name_key', '=', key)
-        .executeTakeFirst();
-      return row !== undefined;
     },
 
     async countByBrand(fleetId: string, brand: string): Promise<number> {

@@ -24,13 +24,18 @@ function setup() {
     dataKeys: { active: async () => dataKey.row },
     fleets: { lockForWrite: async (fleetId) => void calls.push(`lock ${fleetId}`) },
     credentials: {
-      insert: async (row) => void rows.set(row.id, row),
+      // As the name index does: a named credential whose name the fleet already holds is not inserted.
+      insert: async (row) => {
+        const taken =
+          row.name_missing === 0 &&
+          [...rows.values()].some((r) => r.fleet_id === row.fleet_id && r.name_missing === 0 && r.name_key === row.name_key);
+        if (!taken) rows.set(row.id, row);
+        return !taken;
+      },
       findById: async (fleetId, id) => {
         const row = rows.get(id);
         return row && row.fleet_id === fleetId ? { ...row, vehicle_count: 0 } : undefined;
       },
-      nameTaken: async (fleetId, key) =>
-        [...rows.values()].some((r) => r.fleet_id === fleetId && r.name_missing === 0 && r.name_key === key),
       countByBrand: async (fleetId, brand) => {
         calls.push('count');
         return [...rows.values()].filter((r) => r.fleet_id === fleetId && r.brand === brand).length;

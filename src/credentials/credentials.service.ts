@@ -2,7 +2,7 @@ import type { Brand } from '../brands/define-brand.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { ActorContext } from '../core/context.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
+import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Repos, Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
@@ -93,6 +93,26 @@ export function createCredentialService(deps: {
       const now = clock.now().toISOString();
       const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
       const key = name === null ? '' : nameKey(name);
+      const row = {
+        id,
+        fleet_id: fleetId,
+        brand: brand.slug,
+        name,
+        name_key: key,
+        name_missing: name === null ? 1 : 0,
+        fields: JSON.stringify(fields),
+        sealed_secrets: sealed,
+        data_key_id: dataKeyId,
+        secret_version: 1,
+        created_at: now,
+        updated_at: now,
+        secret_updated_at: now,
+        secret_created_by: JSON.stringify(context.actor),
+        status: verify ? ('authorized' as const) : ('unknown' as const),
+        status_checked_at: verify ? now : null,
+      };
+      // The row as written is the response (no read after the commit): nothing references a credential before it exists.
+      const view = toCredentialView({ ...row, vehicle_count: 0 });
       try {
         await store.transaction(async (repos) => {
           const tx = repos.credentials;
@@ -103,30 +123,11 @@ export function createCredentialService(deps: {
               limit: brand.maxPerFleet,
             });
           }
-          if (name !== null && (await tx.nameTaken(fleetId, key))) throw nameClash(name);
-          const row = {
-            id,
-            fleet_id: fleetId,
-            brand: brand.slug,
-            name,
-            name_key: key,
-            name_missing: name === null ? 1 : 0,
-            fields: JSON.stringify(fields),
-            sealed_secrets: sealed,
-            data_key_id: dataKeyId,
-            secret_version: 1,
-            created_at: now,
-            updated_at: now,
-            secret_updated_at: now,
-            secret_created_by: JSON.stringify(context.actor),
-            status: verify ? ('authorized' as const) : ('unknown' as const),
-            status_checked_at: verify ? now : null,
-          };
-          await tx.insert(row);
+          // The name index decides, replicas included; only a named credential can clash.
+          if (!(await tx.insert(row))) throw nameClash(name ?? '');
+          if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
+          // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
           await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
-          if (request !== undefined) {
-            await idempotency.record(repos.idempotency, fleetId, request, toCredentialView({ ...row, vehicle_count: 0 }));
-          }
         });
       } catch (error) {
         // A retry that raced its first request (another replica, or one still open): whichever
@@ -135,11 +136,9 @@ export function createCredentialService(deps: {
           const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
           if (replayed !== undefined) return replayed;
         }
-        // Two replicas can both pass nameTaken; the unique index decides.
-        if (name !== null && isUniqueViolation(error, 'credentials_fleet_name_key')) throw nameClash(name);
         throw error;
       }
-      return toCredentialView((await repo.findById(fleetId, id))!);
+      return view;
     },
 
     async get(fleetId: string, brandSlug: string, id: string): Promise<CredentialView> {
