@@ -9,6 +9,7 @@ import type { CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
+import { withLiveDataKey } from './live-data-key.js';
 import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
 
 export interface RevealedSecrets {
@@ -95,28 +96,30 @@ export function createCredentialSecretService(deps: {
     /** A new current version (N+1) holding version n's secrets (DESIGN.md §2.8); `If-Match` as for PATCH. */
     async restore(context: ActorContext, brandSlug: string, id: string, restoredFrom: number, ifMatch?: string): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
-      const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
-      if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
-        throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
-      }
-      const secrets = await openVersion(row, restoredFrom);
-      const version = row.secret_version + 1;
-      const now = clock.now().toISOString();
-      const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
-      const won = await store.transaction(async (repos) => {
-        if (!(await replaceCurrentSecrets(repos, row, { sealed, dataKeyId, version, now, createdBy: context.actor }, secretVersionsKept)))
-          return false;
-        await audit.append(repos, {
-          ...eventOf(context, row),
-          action: 'credential.restored',
-          details: { secret_version: version, restored_from: restoredFrom },
+      return withLiveDataKey(async () => {
+        const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
+        if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
+          throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+        }
+        const secrets = await openVersion(row, restoredFrom);
+        const version = row.secret_version + 1;
+        const now = clock.now().toISOString();
+        const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
+        const won = await store.transaction(async (repos) => {
+          const next = { sealed, dataKeyId, version, now, createdBy: context.actor };
+          if (!(await replaceCurrentSecrets(repos, row, next, secretVersionsKept))) return false;
+          await audit.append(repos, {
+            ...eventOf(context, row),
+            action: 'credential.restored',
+            details: { secret_version: version, restored_from: restoredFrom },
+          });
+          return true;
         });
-        return true;
+        if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
+        const updated = await store.repos.credentials.findById(context.fleetId, row.id);
+        if (updated === undefined) throw notFound('Credential');
+        return toCredentialView(updated);
       });
-      if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
-      const updated = await store.repos.credentials.findById(context.fleetId, row.id);
-      if (updated === undefined) throw notFound('Credential');
-      return toCredentialView(updated);
     },
   };
 }

@@ -13,6 +13,7 @@ import { patchFieldError, rotationSchema, splitFields } from './credential-field
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
+import { withLiveDataKey } from './live-data-key.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
@@ -88,57 +89,59 @@ export function createCredentialService(deps: {
       // The brand call happens before any transaction opens; a refusal stores nothing.
       if (verify) await verify({ brand, credentialId: null, fields, secrets });
 
-      // Seal before the transaction opens: slow work never holds the write lock.
       const id = ids.next();
-      const now = clock.now().toISOString();
-      const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
       const key = name === null ? '' : nameKey(name);
-      const row = {
-        id,
-        fleet_id: fleetId,
-        brand: brand.slug,
-        name,
-        name_key: key,
-        name_missing: name === null ? 1 : 0,
-        fields: JSON.stringify(fields),
-        sealed_secrets: sealed,
-        data_key_id: dataKeyId,
-        secret_version: 1,
-        created_at: now,
-        updated_at: now,
-        secret_updated_at: now,
-        secret_created_by: JSON.stringify(context.actor),
-        status: verify ? ('authorized' as const) : ('unknown' as const),
-        status_checked_at: verify ? now : null,
-      };
-      // The row as written is the response (no read after the commit): nothing references a credential before it exists.
-      const view = toCredentialView({ ...row, vehicle_count: 0 });
-      try {
-        await store.transaction(async (repos) => {
-          const tx = repos.credentials;
-          // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
-          if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
-          if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
-            throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
-              limit: brand.maxPerFleet,
-            });
+      return withLiveDataKey(async () => {
+        // Seal before the transaction opens: slow work never holds the write lock.
+        const now = clock.now().toISOString();
+        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
+        const row = {
+          id,
+          fleet_id: fleetId,
+          brand: brand.slug,
+          name,
+          name_key: key,
+          name_missing: name === null ? 1 : 0,
+          fields: JSON.stringify(fields),
+          sealed_secrets: sealed,
+          data_key_id: dataKeyId,
+          secret_version: 1,
+          created_at: now,
+          updated_at: now,
+          secret_updated_at: now,
+          secret_created_by: JSON.stringify(context.actor),
+          status: verify ? ('authorized' as const) : ('unknown' as const),
+          status_checked_at: verify ? now : null,
+        };
+        // The row as written is the response (no read after the commit): nothing references a credential before it exists.
+        const view = toCredentialView({ ...row, vehicle_count: 0 });
+        try {
+          await store.transaction(async (repos) => {
+            const tx = repos.credentials;
+            // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
+            if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
+            if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
+              throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
+                limit: brand.maxPerFleet,
+              });
+            }
+            // The name index decides, replicas included; only a named credential can clash.
+            if (!(await tx.insert(row))) throw nameClash(name ?? '');
+            if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
+            // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
+            await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
+          });
+        } catch (error) {
+          // A retry that raced its first request (another replica, or one still open): whichever
+          // constraint stopped it, the first request's row now decides: replay it, or 422.
+          if (request !== undefined) {
+            const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
+            if (replayed !== undefined) return replayed;
           }
-          // The name index decides, replicas included; only a named credential can clash.
-          if (!(await tx.insert(row))) throw nameClash(name ?? '');
-          if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
-          // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
-          await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
-        });
-      } catch (error) {
-        // A retry that raced its first request (another replica, or one still open): whichever
-        // constraint stopped it, the first request's row now decides: replay it, or 422.
-        if (request !== undefined) {
-          const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
-          if (replayed !== undefined) return replayed;
+          throw error;
         }
-        throw error;
-      }
-      return view;
+        return view;
+      });
     },
 
     async get(fleetId: string, brandSlug: string, id: string): Promise<CredentialView> {
