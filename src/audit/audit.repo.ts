@@ -1,4 +1,5 @@
 import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
 import type { Engine } from '../db/database.js';
 import type { AuditEventsTable, DB } from '../db/schema.js';
 import type { AuditAction } from './audit-actions.js';
@@ -37,7 +38,7 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
-function toAuditRow(chain: string, event: AuditEvent): Insertable<AuditEventsTable> {
+function toAuditRow(chain: string, event: AuditEvent): AuditEventsTable {
   return {
     id: event.id,
     chain,
@@ -58,6 +59,47 @@ function toAuditRow(chain: string, event: AuditEvent): Insertable<AuditEventsTab
   };
 }
 
+const auditColumns = [
+  'id',
+  'chain',
+  'fleet_id',
+  'seq',
+  'at',
+  'actor_type',
+  'actor_id',
+  'action',
+  'target_type',
+  'target_id',
+  'target_brand',
+  'request_id',
+  'outcome',
+  'details',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof AuditEventsTable)[];
+
+// Every write appends an event: the three statements of an append are compiled once (src/db/compiled-query.ts).
+const takeNextSeqQuery = compiledQuery(['chain'], (db, v) =>
+  db
+    .insertInto('audit_heads')
+    .values({ chain: v.chain, seq: 1, hash: GENESIS_HASH, at: null })
+    .onConflict((oc) => oc.column('chain').doUpdateSet({ seq: sql<number>`audit_heads.seq + 1` }))
+    .returning(['seq', 'hash']),
+);
+const eventValues = (v: { readonly [K in (typeof auditColumns)[number]]: never }) =>
+  Object.fromEntries(auditColumns.map((column) => [column, v[column]])) as unknown as Insertable<AuditEventsTable>;
+const insertEventQuery = compiledQuery(auditColumns, (db, v) => db.insertInto('audit_events').values(eventValues(v)));
+const moveHeadQuery = compiledQuery(['chain', 'hash', 'at'], (db, v) =>
+  db.updateTable('audit_heads').set({ hash: v.hash, at: v.at }).where('chain', '=', v.chain),
+);
+const insertEventAndMoveHeadQuery = compiledQuery(auditColumns, (db, v) =>
+  db
+    .with('event', (qb) => qb.insertInto('audit_events').values(eventValues(v)))
+    .updateTable('audit_heads')
+    .set({ hash: v.hash, at: v.at })
+    .where('chain', '=', v.chain),
+);
+
 /** SQL of the audit trail. Chains are named by fleet id, or 'system'. */
 export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
   return {
@@ -67,12 +109,8 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
      * replicas included, queue here and a chain never forks; a rollback gives the seq back.
      */
     async takeNextSeq(chain: string): Promise<{ seq: number; prevHash: string }> {
-      const row = await db
-        .insertInto('audit_heads')
-        .values({ chain, seq: 1, hash: GENESIS_HASH, at: null })
-        .onConflict((oc) => oc.column('chain').doUpdateSet({ seq: sql<number>`audit_heads.seq + 1` }))
-        .returning(['seq', 'hash'])
-        .executeTakeFirstOrThrow();
+      const [row] = (await takeNextSeqQuery(db, engine, { chain })).rows;
+      if (row === undefined) throw new Error(`audit chain ${chain}: the head upsert returned no row`);
       return { seq: Number(row.seq), prevHash: row.hash };
     },
 
@@ -86,16 +124,11 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
     async insert(chain: string, event: AuditEvent): Promise<void> {
       const row = toAuditRow(chain, event);
       if (engine === 'postgres') {
-        await db
-          .with('event', (qb) => qb.insertInto('audit_events').values(row))
-          .updateTable('audit_heads')
-          .set({ hash: event.hash, at: event.at })
-          .where('chain', '=', chain)
-          .execute();
+        await insertEventAndMoveHeadQuery(db, engine, row);
         return;
       }
-      await db.insertInto('audit_events').values(row).execute();
-      await db.updateTable('audit_heads').set({ hash: event.hash, at: event.at }).where('chain', '=', chain).execute();
+      await insertEventQuery(db, engine, row);
+      await moveHeadQuery(db, engine, { chain, hash: event.hash, at: event.at });
     },
 
     async head(chain: string): Promise<(ChainHead & { at: string | null }) | undefined> {

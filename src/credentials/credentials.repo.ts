@@ -1,4 +1,6 @@
 import { type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
+import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
@@ -46,7 +48,41 @@ export interface CredentialListFilter {
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 /** SQL of the credentials table. Every method takes the fleet id first. */
-export function createCredentialRepo(db: Kysely<DB>) {
+const credentialColumns = [
+  'id',
+  'fleet_id',
+  'brand',
+  'name',
+  'name_key',
+  'name_missing',
+  'fields',
+  'sealed_secrets',
+  'secret_version',
+  'created_at',
+  'updated_at',
+  'secret_updated_at',
+  'secret_created_by',
+  'status',
+  'status_checked_at',
+  'data_key_id',
+] as const satisfies readonly (keyof CredentialsTable)[];
+
+// Every create runs it: compiled once (src/db/compiled-query.ts).
+const insertQuery = compiledQuery(credentialColumns, (db, v) =>
+  db
+    .insertInto('credentials')
+    .values(Object.fromEntries(credentialColumns.map((column) => [column, v[column]])) as unknown as CredentialRow)
+    // The index predicate is matched as written (a literal, not a parameter) to infer the partial index.
+    .onConflict((oc) =>
+      oc
+        .columns(['fleet_id', 'name_key'])
+        .where((eb) => eb('name_missing', '=', eb.lit(0)))
+        .doNothing(),
+    )
+    .returning('id'),
+);
+
+export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
     eb
       .selectFrom('vehicles')
@@ -82,19 +118,7 @@ export function createCredentialRepo(db: Kysely<DB>) {
      * name makes this one wait for its transaction and then do nothing if it committed.
      */
     async insert(row: CredentialRow): Promise<boolean> {
-      const inserted = await db
-        .insertInto('credentials')
-        .values(row)
-        // The index predicate is matched as written (a literal, not a parameter) to infer the partial index.
-        .onConflict((oc) =>
-          oc
-            .columns(['fleet_id', 'name_key'])
-            .where((eb) => eb('name_missing', '=', eb.lit(0)))
-            .doNothing(),
-        )
-        .returning('id')
-        .executeTakeFirst();
-      return inserted !== undefined;
+      return (await insertQuery(db, engine, row)).rows.length > 0;
     },
 
     async findById(fleetId: string, id: string): Promise<CredentialRowWithCount | undefined> {

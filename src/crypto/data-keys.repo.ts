@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
+import type { Engine } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 
 export interface DataKeyRow {
@@ -11,9 +13,21 @@ export interface DataKeyRow {
 
 export type StoredDataKey = Pick<DataKeyRow, 'id' | 'fleet_id' | 'kek_id' | 'wrapped_key'>;
 
+const columns = ['id', 'fleet_id', 'kek_id', 'wrapped_key'] as const;
+
+// Read before every seal (a create, a rotation): compiled once (src/db/compiled-query.ts).
+const activeQuery = compiledQuery(['fleetId'], (db, v) =>
+  db
+    .selectFrom('fleet_data_keys')
+    .select(columns)
+    .where('fleet_id', '=', v.fleetId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1),
+);
+
 /** SQL of fleet_data_keys: a fleet's wrapped data keys (DEKs); the newest seals, every one opens (migration 0006). */
-export function createDataKeyRepo(db: Kysely<DB>) {
-  const columns = ['id', 'fleet_id', 'kek_id', 'wrapped_key'] as const;
+export function createDataKeyRepo(db: Kysely<DB>, engine: Engine) {
   return {
     async insert(row: DataKeyRow): Promise<void> {
       await db.insertInto('fleet_data_keys').values(row).execute();
@@ -37,14 +51,7 @@ export function createDataKeyRepo(db: Kysely<DB>) {
 
     /** The key new secrets of the fleet are sealed under: its newest. */
     async active(fleetId: string): Promise<StoredDataKey | undefined> {
-      return db
-        .selectFrom('fleet_data_keys')
-        .select(columns)
-        .where('fleet_id', '=', fleetId)
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(1)
-        .executeTakeFirst();
+      return (await activeQuery(db, engine, { fleetId })).rows[0];
     },
 
     async all(): Promise<StoredDataKey[]> {
