@@ -82,6 +82,27 @@ const insertQuery = compiledQuery(credentialColumns, (db, v) =>
     .returning('id'),
 );
 
+const rotationColumns = [
+  'sealed_secrets',
+  'data_key_id',
+  'secret_version',
+  'updated_at',
+  'secret_updated_at',
+  'secret_created_by',
+  'status',
+  'status_checked_at',
+] as const satisfies readonly (keyof RotationUpdate)[];
+
+// Every rotation and restore: compiled once. Compare-and-set on the version read, so a concurrent rotation loses.
+const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', 'expectedVersion'], (db, v) =>
+  db
+    .updateTable('credentials')
+    .set(Object.fromEntries(rotationColumns.map((column) => [column, v[column]])) as unknown as RotationUpdate)
+    .where('fleet_id', '=', v.fleetId)
+    .where('id', '=', v.id)
+    .where('secret_version', '=', v.expectedVersion),
+);
+
 export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
     eb
@@ -171,14 +192,8 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
 
     /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */
     async rotateSecrets(fleetId: string, id: string, expectedVersion: number, update: RotationUpdate): Promise<boolean> {
-      const result = await db
-        .updateTable('credentials')
-        .set(update)
-        .where('fleet_id', '=', fleetId)
-        .where('id', '=', id)
-        .where('secret_version', '=', expectedVersion)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      const result = await rotateSecretsQuery(db, engine, { ...update, fleetId, id, expectedVersion });
+      return Number(result.numAffectedRows) === 1;
     },
 
     /** The brand exchange's verdict, only on the version it was made with (a rotation since resets it). */

@@ -1,13 +1,39 @@
 import type { Kysely, Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
+import type { Engine } from '../db/database.js';
 import type { CredentialSecretVersionsTable, DB } from '../db/schema.js';
 
 export type SecretVersionRow = Selectable<CredentialSecretVersionsTable>;
 
+const versionColumns = [
+  'credential_id',
+  'fleet_id',
+  'secret_version',
+  'sealed_secrets',
+  'created_at',
+  'created_by',
+  'data_key_id',
+] as const satisfies readonly (keyof CredentialSecretVersionsTable)[];
+
+// Every rotation and restore keeps the replaced version and prunes the oldest: compiled once (src/db/compiled-query.ts).
+const insertQuery = compiledQuery(versionColumns, (db, v) =>
+  db
+    .insertInto('credential_secret_versions')
+    .values(Object.fromEntries(versionColumns.map((column) => [column, v[column]])) as unknown as SecretVersionRow),
+);
+const destroyBeforeQuery = compiledQuery(['fleetId', 'credentialId', 'oldestKept'], (db, v) =>
+  db
+    .deleteFrom('credential_secret_versions')
+    .where('fleet_id', '=', v.fleetId)
+    .where('credential_id', '=', v.credentialId)
+    .where('secret_version', '<', v.oldestKept),
+);
+
 /** SQL of a credential's earlier sealed secret versions (DESIGN.md §2.8). Every method takes the fleet id first. */
-export function createSecretVersionRepo(db: Kysely<DB>) {
+export function createSecretVersionRepo(db: Kysely<DB>, engine: Engine) {
   return {
     async insert(row: SecretVersionRow): Promise<void> {
-      await db.insertInto('credential_secret_versions').values(row).execute();
+      await insertQuery(db, engine, row);
     },
 
     async find(fleetId: string, credentialId: string, version: number): Promise<SecretVersionRow | undefined> {
@@ -33,12 +59,7 @@ export function createSecretVersionRepo(db: Kysely<DB>) {
 
     /** Destroys the versions older than `oldestKept`. */
     async destroyBefore(fleetId: string, credentialId: string, oldestKept: number): Promise<void> {
-      await db
-        .deleteFrom('credential_secret_versions')
-        .where('fleet_id', '=', fleetId)
-        .where('credential_id', '=', credentialId)
-        .where('secret_version', '<', oldestKept)
-        .execute();
+      await destroyBeforeQuery(db, engine, { fleetId, credentialId, oldestKept });
     },
   };
 }
