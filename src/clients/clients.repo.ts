@@ -1,9 +1,16 @@
 import type { Kysely, Selectable } from 'kysely';
+import { compiledQuery } from '../db/compiled-query.js';
+import type { Engine } from '../db/database.js';
 import type { ApiClientsTable, DB } from '../db/schema.js';
 
 export type ClientRow = Selectable<ApiClientsTable>;
 
-export function createClientRepo(db: Kysely<DB>) {
+// Every token request authenticates its client: compiled once (src/db/compiled-query.ts).
+const findLiveQuery = compiledQuery(['id'], (db, v) =>
+  db.selectFrom('api_clients').selectAll().where('id', '=', v.id).where('deleted_at', 'is', null),
+);
+
+export function createClientRepo(db: Kysely<DB>, engine: Engine) {
   return {
     async insert(row: ClientRow): Promise<void> {
       await db.insertInto('api_clients').values(row).execute();
@@ -11,7 +18,7 @@ export function createClientRepo(db: Kysely<DB>) {
 
     /** A live client by id, whatever its fleet: the token endpoint learns the fleet from the client. */
     async findLive(id: string): Promise<ClientRow | undefined> {
-      return db.selectFrom('api_clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+      return (await findLiveQuery(db, engine, { id })).rows[0];
     },
 
     /** A live client of the fleet; another fleet's client is simply not found. */
