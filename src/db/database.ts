@@ -3,7 +3,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
 import pg from 'pg';
-import { createGroupCommit } from './group-commit.js';
+import { createGroupCommit, insideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -115,6 +115,13 @@ function openSqlite(file: string): Database {
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  // Inside a unit of work the batch holds the one connection: waiting for it here would never end. The unit has
+  // its own executor (store.transaction's repos); reaching for the shared one is a programming mistake.
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
+    return super.acquireConnection();
   }
 }
 

@@ -1,3 +1,5 @@
+import { SharedCommitFailedError } from './group-commit.js';
+
 /**
  * Recognises constraint violations across engines, by the constraint's name (PostgreSQL)
  * or the columns SQLite names in its message. Repositories ask by index name.
@@ -50,6 +52,8 @@ const unavailableNodeCodes = new Set([
  * answered 503 and the next one tries again, rather than a 500.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // A write whose shared SQLite commit failed for another's reason (group-commit.ts): nothing stored, retry.
+  if (error instanceof SharedCommitFailedError) return true;
   const e = error as DriverError;
   if (typeof e?.code === 'string') {
     if (unavailableNodeCodes.has(e.code)) return true;

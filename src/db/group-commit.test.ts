@@ -4,7 +4,8 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT } from './group-commit.js';
+import { openDatabase } from './database.js';
+import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from './group-commit.js';
 import type { DB } from './schema.js';
 
 interface Fixture {
@@ -23,6 +24,9 @@ function open(file: string): Fixture {
   handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = FULL');
   handle.exec('CREATE TABLE IF NOT EXISTS items (name TEXT PRIMARY KEY)');
+  // A deferred reference is checked at COMMIT, so a unit can make the COMMIT itself fail.
+  handle.pragma('foreign_keys = ON');
+  handle.exec(`CREATE TABLE IF NOT EXISTS notes (item TEXT REFERENCES items(name) DEFERRABLE INITIALLY DEFERRED)`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
   const statements: string[] = [];
   const groupCommit = createGroupCommit({
@@ -114,6 +118,12 @@ describe('group commit', () => {
     ]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'disk full');
+    // The others did nothing wrong: their error says so (answered 503, retry), with the cause attached.
+    for (const index of [0, 2]) {
+      const reason = (outcomes[index] as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(SharedCommitFailedError);
+      expect(reason.cause).toHaveProperty('message', 'disk full');
+    }
     expect(committedNames(fixture.file)).toEqual([]);
 
     await fixture.groupCommit.transaction((executor) => insert(executor, 'next-batch'));
@@ -130,13 +140,34 @@ describe('group commit', () => {
         fixture.groupCommit.transaction((executor) => insert(executor, 'b')),
       ]);
       expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
-      expect((outcomes[0] as PromiseRejectedResult).reason).toHaveProperty('code', 'SQLITE_BUSY');
+      const reason = (outcomes[0] as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(SharedCommitFailedError);
+      expect(reason.cause).toHaveProperty('code', 'SQLITE_BUSY');
     } finally {
       other.exec('ROLLBACK');
       other.close();
     }
     await fixture.groupCommit.transaction((executor) => insert(executor, 'c'));
     expect(committedNames(fixture.file)).toEqual(['c']);
+  });
+
+  it('acknowledges no unit when the COMMIT itself fails, rolls the transaction back, and commits the next batch', async () => {
+    const outcomes = await Promise.allSettled([
+      fixture.groupCommit.transaction((executor) => insert(executor, 'innocent')),
+      // Checked only at COMMIT (deferred): the unit itself succeeds, the COMMIT is refused.
+      fixture.groupCommit.transaction((executor) => sql`INSERT INTO notes (item) VALUES ('no-such-item')`.execute(executor)),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    for (const outcome of outcomes) {
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(SharedCommitFailedError);
+      expect(reason.cause).toHaveProperty('code', 'SQLITE_CONSTRAINT_FOREIGNKEY');
+    }
+    expect(fixture.handle.inTransaction).toBe(false);
+    expect(committedNames(fixture.file)).toEqual([]);
+
+    await fixture.groupCommit.transaction((executor) => insert(executor, 'next-batch'));
+    expect(committedNames(fixture.file)).toEqual(['next-batch']);
   });
 
   it(`puts at most ${MAX_UNITS_PER_COMMIT} units in one commit and loses none of a larger burst`, async () => {
@@ -160,5 +191,24 @@ describe('group commit', () => {
   it('keeps a lone unit to one transaction of its own', async () => {
     await fixture.groupCommit.transaction((executor) => insert(executor, 'alone'));
     expect(fixture.statements).toEqual(['BEGIN IMMEDIATE', 'SAVEPOINT unit', 'RELEASE unit', 'COMMIT']);
+  });
+});
+
+describe('the SQLite database behind store.transaction', () => {
+  it('refuses a unit that queries through the shared executor (which would wait forever for the connection)', async () => {
+    const database = openDatabase(`sqlite:${path.join(dir, 'guard.db')}`);
+    try {
+      const unit = database.transaction(async () => {
+        await sql`SELECT 1`.execute(database.db);
+      });
+      await expect(unit).rejects.toThrow(/shared database executor/);
+      // The connection is free again: nothing hangs behind the refused unit.
+      expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
+      await database.transaction(async (trx) => {
+        await sql`SELECT 1`.execute(trx);
+      });
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import type { DB } from './schema.js';
 
@@ -27,6 +28,28 @@ export interface GroupCommit {
   idle(): Promise<void>;
 }
 
+/**
+ * What a unit gets when the shared transaction failed for a reason that is not its own (the COMMIT, the BEGIN, or
+ * another unit's error that made SQLite roll everything back): nothing of it was stored, and retrying is safe.
+ * Its cause is the underlying error; `db-errors.ts` answers it 503.
+ */
+export class SharedCommitFailedError extends Error {
+  constructor(cause: unknown) {
+    super('the transaction this write shared with others failed; nothing of it was stored', { cause });
+    this.name = 'SharedCommitFailedError';
+  }
+}
+
+const insideUnit = new AsyncLocalStorage<true>();
+
+/**
+ * True while a unit's work runs. The database's one connection is then held by the batch, so a query through the
+ * shared executor would wait for it forever: the SQLite driver refuses it instead (database.ts).
+ */
+export function insideUnitOfWork(): boolean {
+  return insideUnit.getStore() === true;
+}
+
 interface Unit {
   work: (executor: Kysely<DB>) => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -54,29 +77,41 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
   };
 
   async function runBatches(): Promise<void> {
-    while (queue.length > 0) await runBatch(queue.splice(0, MAX_UNITS_PER_COMMIT));
-    running = undefined;
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, MAX_UNITS_PER_COMMIT));
+    } finally {
+      running = undefined;
+    }
   }
 
   async function runBatch(batch: Unit[]): Promise<void> {
+    // The unit whose own error made SQLite roll the whole transaction back, if one did.
+    let culprit: Unit | undefined;
     try {
       await connection.withConnection(async (executor) => {
+        // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
+        if (connection.inTransaction()) connection.run('ROLLBACK');
         connection.run('BEGIN IMMEDIATE');
         try {
           for (let index = 0; index < batch.length; index++) {
-            await runUnit(batch[index]!, executor);
+            const unit = batch[index]!;
+            if (!(await runUnit(unit, executor))) {
+              culprit = unit;
+              throw (unit.outcome as { error: unknown }).error;
+            }
             // Units queued while this batch ran join it, up to the cap.
             if (index === batch.length - 1) batch.push(...queue.splice(0, MAX_UNITS_PER_COMMIT - batch.length));
           }
           connection.run('COMMIT');
         } catch (error) {
-          if (connection.inTransaction()) connection.run('ROLLBACK');
+          rollbackQuietly();
           throw error;
         }
       });
     } catch (error) {
-      // Nothing of this batch reached the disk: every unit fails, with its own error if it had one.
-      for (const unit of batch) unit.reject(unit.outcome?.ok === false ? unit.outcome.error : error);
+      // Nothing of this batch reached the disk. A unit that failed on its own keeps its error only if it was the
+      // cause: another unit's failure may have depended on rows of the batch that are now gone.
+      for (const unit of batch) unit.reject(unit === culprit ? error : new SharedCommitFailedError(error));
       return;
     }
     for (const unit of batch) {
@@ -85,19 +120,29 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
     }
   }
 
-  async function runUnit(unit: Unit, executor: Kysely<DB>): Promise<void> {
+  function rollbackQuietly() {
+    try {
+      if (connection.inTransaction()) connection.run('ROLLBACK');
+    } catch {
+      // Left open: the next batch rolls it back before it begins.
+    }
+  }
+
+  /** Runs one unit in its savepoint; false when SQLite rolled the whole transaction back under it. */
+  async function runUnit(unit: Unit, executor: Kysely<DB>): Promise<boolean> {
     connection.run('SAVEPOINT unit');
     try {
-      unit.outcome = { ok: true, value: await unit.work(executor) };
+      unit.outcome = { ok: true, value: await insideUnit.run(true, () => unit.work(executor)) };
       connection.run('RELEASE unit');
     } catch (error) {
       unit.outcome = { ok: false, error };
       // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
       // Errors Within A Transaction"): the units before this one are gone too, so the batch fails.
-      if (!connection.inTransaction()) throw error;
+      if (!connection.inTransaction()) return false;
       connection.run('ROLLBACK TO unit');
       connection.run('RELEASE unit');
     }
+    return true;
   }
 
   return {
