@@ -45,6 +45,11 @@ async function revealed(id: string): Promise<Record<string, string>> {
   return res.json().secrets;
 }
 
+/** The fleet chain's events of one action on one target: a retried write must leave exactly one. */
+async function eventsOf(action: string, targetId: string) {
+  return (await t.deps.store.repos.audit.page(fleetId, 0, 10_000)).filter((e) => e.action === action && e.target.id === targetId);
+}
+
 async function expectSealedUnderCurrentKey(id: string) {
   const keys = await dataKeysOf();
   expect(keys).toHaveLength(1);
@@ -62,6 +67,21 @@ describe('a write racing the end of a data-key rotation', () => {
     expect(await dataKeysOf()).not.toContain(before);
     await expectSealedUnderCurrentKey(res.json().id);
     expect((await revealed(res.json().id)).client_secret).toBe('created-in-race');
+    expect(await eventsOf('credential.created', res.json().id)).toHaveLength(1);
+  });
+
+  it('POST with an Idempotency-Key: the resealed create is the one recorded, and a retry of the request replays it', async () => {
+    const body = { ...niuExample, name: 'Raced idempotent create', client_secret: 'idempotent-in-race' };
+    const headers = { 'idempotency-key': 'race-key-1' };
+    const race = rotateBeforeNextTransaction();
+    const first = await t.call(token, 'POST', '/niu/credentials', body, headers);
+    expect(first.statusCode, first.body).toBe(201);
+    expect(race.rotations()).toBe(1);
+    const retry = await t.call(token, 'POST', '/niu/credentials', body, headers);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.json()).toEqual(first.json());
+    expect(await eventsOf('credential.created', first.json().id)).toHaveLength(1);
+    expect((await revealed(first.json().id)).client_secret).toBe('idempotent-in-race');
   });
 
   it('PATCH rotation seals again under the new key: 200, and the new secret opens', async () => {
@@ -85,6 +105,7 @@ describe('a write racing the end of a data-key rotation', () => {
     expect(res.json().secret_version).toBe(3);
     await expectSealedUnderCurrentKey(id);
     expect((await revealed(id)).client_secret).toBe('v1');
+    expect(await eventsOf('credential.restored', id)).toHaveLength(1);
     const versions = (await t.call(token, 'GET', `/niu/credentials/${id}/versions`)).json().items;
     expect(versions.map((v: { secret_version: number }) => v.secret_version)).toEqual([3, 2, 1]);
   });
