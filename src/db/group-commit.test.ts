@@ -178,14 +178,31 @@ describe('group commit', () => {
   });
 
   it('lets a unit queued while a batch runs join that batch', async () => {
-    let second: Promise<unknown> | undefined;
-    await fixture.groupCommit.transaction(async (executor) => {
-      second = fixture.groupCommit.transaction((inner) => insert(inner, 'joined'));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const running = new Promise<void>((resolve) => (entered = resolve));
+    const first = fixture.groupCommit.transaction(async (executor) => {
       await insert(executor, 'first');
+      entered();
+      await gate;
     });
-    await second;
+    await running;
+    const second = fixture.groupCommit.transaction((executor) => insert(executor, 'joined'));
+    release();
+    await Promise.all([first, second]);
     expect(commits()).toBe(1);
     expect(committedNames(fixture.file)).toEqual(['first', 'joined']);
+  });
+
+  it('refuses a transaction started inside a unit (it would wait for its own batch), and the batch goes on', async () => {
+    let nested: Promise<unknown> | undefined;
+    await fixture.groupCommit.transaction(async (executor) => {
+      nested = fixture.groupCommit.transaction((inner) => insert(inner, 'nested'));
+      await insert(executor, 'outer');
+    });
+    await expect(nested).rejects.toThrow(/started another transaction/);
+    expect(committedNames(fixture.file)).toEqual(['outer']);
   });
 
   it('keeps a lone unit to one transaction of its own', async () => {

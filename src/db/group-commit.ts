@@ -147,6 +147,8 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
 
   return {
     transaction<T>(work: (executor: Kysely<DB>) => Promise<T>): Promise<T> {
+      // A unit waiting for a unit queued behind it would wait for its own batch: refused, never a hang.
+      if (insideUnitOfWork()) return Promise.reject(new TypeError('a unit of work started another transaction; do the work in one'));
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
         start();
