@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Engine } from '../db/database.js';
 import type { AuditEventsTable, DB } from '../db/schema.js';
@@ -86,15 +86,13 @@ const takeNextSeqQuery = compiledQuery(['chain'], (db, v) =>
     .onConflict((oc) => oc.column('chain').doUpdateSet({ seq: sql<number>`audit_heads.seq + 1` }))
     .returning(['seq', 'hash']),
 );
-const eventValues = (v: { readonly [K in (typeof auditColumns)[number]]: never }) =>
-  Object.fromEntries(auditColumns.map((column) => [column, v[column]])) as unknown as Insertable<AuditEventsTable>;
-const insertEventQuery = compiledQuery(auditColumns, (db, v) => db.insertInto('audit_events').values(eventValues(v)));
+const insertEventQuery = compiledQuery(auditColumns, (db, v) => db.insertInto('audit_events').values(v));
 const moveHeadQuery = compiledQuery(['chain', 'hash', 'at'], (db, v) =>
   db.updateTable('audit_heads').set({ hash: v.hash, at: v.at }).where('chain', '=', v.chain),
 );
 const insertEventAndMoveHeadQuery = compiledQuery(auditColumns, (db, v) =>
   db
-    .with('event', (qb) => qb.insertInto('audit_events').values(eventValues(v)))
+    .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
     .set({ hash: v.hash, at: v.at })
     .where('chain', '=', v.chain),

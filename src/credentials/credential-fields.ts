@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Brand } from '../brands/define-brand.js';
+import { AppError } from '../http/app-error.js';
 
 /** The rules over a brand's fields that create and PATCH apply (DESIGN.md §2.1, §4). */
 
@@ -36,4 +37,12 @@ export function patchFieldError(brand: Brand, field: string): string {
   }
   if (brand.settingFields.includes(field)) return 'is a setting fixed at creation: create a new credential with POST';
   return 'is not a known field';
+}
+
+/** 409 for a name the fleet already holds: the unique name index decided (DESIGN.md §2.1). */
+export function nameClash(name: string): AppError {
+  return new AppError(
+    'name-already-exists',
+    `A credential named "${name}" already exists in this fleet (names are compared case-insensitively).`,
+  );
 }

@@ -71,7 +71,7 @@ const credentialColumns = [
 const insertQuery = compiledQuery(credentialColumns, (db, v) =>
   db
     .insertInto('credentials')
-    .values(Object.fromEntries(credentialColumns.map((column) => [column, v[column]])) as unknown as CredentialRow)
+    .values(v)
     // The index predicate is matched as written (a literal, not a parameter) to infer the partial index.
     .onConflict((oc) =>
       oc

@@ -9,7 +9,7 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
 import type { AuditTrail } from '../audit/audit.service.js';
-import { patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
+import { nameClash, patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
@@ -290,13 +290,6 @@ export function createCredentialService(deps: {
       }
     },
   };
-}
-
-function nameClash(name: string): AppError {
-  return new AppError(
-    'name-already-exists',
-    `A credential named "${name}" already exists in this fleet (names are compared case-insensitively).`,
-  );
 }
 
 export type CredentialService = ReturnType<typeof createCredentialService>;

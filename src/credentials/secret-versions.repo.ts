@@ -16,11 +16,7 @@ const versionColumns = [
 ] as const satisfies readonly (keyof CredentialSecretVersionsTable)[];
 
 // Every rotation and restore keeps the replaced version and prunes the oldest: compiled once (src/db/compiled-query.ts).
-const insertQuery = compiledQuery(versionColumns, (db, v) =>
-  db
-    .insertInto('credential_secret_versions')
-    .values(Object.fromEntries(versionColumns.map((column) => [column, v[column]])) as unknown as SecretVersionRow),
-);
+const insertQuery = compiledQuery(versionColumns, (db, v) => db.insertInto('credential_secret_versions').values(v));
 const destroyBeforeQuery = compiledQuery(['fleetId', 'credentialId', 'oldestKept'], (db, v) =>
   db
     .deleteFrom('credential_secret_versions')
