@@ -62,8 +62,8 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
       expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(res.headers['content-disposition']).toBe('attachment; filename="openobd_credentials.env"');
       expect(res.body).toBe(
-        'OPENOBD_PARTNER_CLIENT_ID=partner-9\nOPENOBD_PARTNER_CLIENT_SECRET="obd secret ' +
-          '#1"\nOPENOBD_CLUSTER_ID=001\nOPENOBD_GRPC_HOST=grpc.openobd.com\n',
+        "OPENOBD_PARTNER_CLIENT_ID=partner-9\nOPENOBD_PARTNER_CLIENT_SECRET='obd secret " +
+          "#1'\nOPENOBD_CLUSTER_ID=001\nOPENOBD_GRPC_HOST=grpc.openobd.com\n",
       );
     }
     const [event] = (await t.call(token, 'GET', '/audit?limit=1')).json().items;

@@ -36,22 +36,29 @@ describe('toEnvFile', () => {
       HIGH_MOBILITY_KEY_ID: 'k1',
       HIGH_MOBILITY_PRIVATE_KEY: pem,
     });
-    expect(file).toContain('HIGH_MOBILITY_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\\n');
+    expect(file).toContain("HIGH_MOBILITY_PRIVATE_KEY='-----BEGIN PRIVATE KEY-----\n");
   });
 
   it.each([
     ['plain', 'abc-DEF_1.2/3:4+5=6@7'],
     ['spaces and hash', '  pass word # not a comment  '],
     ['double quote', 'say "hi"'],
-    ['single and double quotes', `it's "quoted"`],
-    ['both quotes and a newline', `a'b"c\nd`],
-    ['literal backslash-n', 'C:\\new\\dir'],
-    ['dollar and backslash', '$HOME\\x'],
-    ['carriage return', 'line1\r\nline2'],
+    ['dollar and command', '$HOME $(touch /tmp/x) `id`'],
     ['empty', ''],
     ['unicode', 'pässwörd ✓'],
   ])('dotenv.parse returns a %s value exactly', (_label, value) => {
     expect(parse(`V=${envValue(value)}\n`).V).toBe(value);
+  });
+
+  it.each([
+    ['single and double quotes', `it's "quoted"`],
+    ['trailing backslash (NODE_OPTIONS injection)', 'x\\'],
+    ['literal backslash-n', 'C:\\new\\dir'],
+    ['brace expansion', '${NODE_OPTIONS}'],
+    ['carriage return', 'line1\r\nline2'],
+    ['NUL', 'a\u0000b'],
+  ])('refuses a %s value (422 instead of a file a loader misreads)', (_label, value) => {
+    expect(envValue(value)).toBeUndefined();
   });
 
   it('refuses a value no env file can carry, pointing at its field', () => {

@@ -5,19 +5,17 @@ import { validationFailed } from '../http/app-error.js';
 const BARE = /^[A-Za-z0-9_./:+=@-]*$/;
 
 /**
- * One value as dotenv reads it back exactly (DESIGN.md §2.7): bare when it can be; double quotes
- * with newlines written as `\n` (a PEM key) when it holds no `"`; else single quotes; else
- * backticks. dotenv expands `\n` and `\r` inside double quotes only, and keeps real newlines
- * inside single quotes and backticks, so a value with a literal `\n` pair goes in single quotes.
+ * One value written so that Node's dotenv.parse, python-dotenv (interpolate=True) and a POSIX
+ * shell's `set -a; . file` all read back exactly it (docs/reveal.md): bare when it holds only
+ * inert characters, else in single quotes when it holds no `'`, no backslash (python-dotenv
+ * unescapes `\\` and `\'` inside single quotes), no `${` (python-dotenv expands it even there),
+ * no CR (Node's dotenv drops it) and no other control character. Anything else: undefined (422).
  */
 export function envValue(value: string): string | undefined {
   if (BARE.test(value)) return value;
-  if (!value.includes('"') && !/\\[nr]/.test(value)) return `"${value.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"`;
-  // dotenv turns CR LF and CR into LF before parsing: a bare CR only survives inside double quotes.
-  if (value.includes('\r')) return undefined;
-  if (!value.includes("'")) return `'${value}'`;
-  if (!value.includes('`')) return `\`${value}\``;
-  return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (/['\\]|\$\{|[\u0000-\u0008\u000b-\u001f\u007f]/.test(value)) return undefined;
+  return `'${value}'`;
 }
 
 /** `SEGWAY_CLIENT_ID`, `HIGH_MOBILITY_PRIVATE_KEY`: the generic names of §2.7. */
@@ -36,7 +34,14 @@ export function toEnvFile(brand: Brand, values: Record<string, string>): string 
     const written = envValue(value);
     if (written === undefined) {
       throw validationFailed(
-        [{ pointer: `/${field}`, detail: 'holds both quote kinds and a line break: no env file can carry it; reveal it as JSON' }],
+        [
+          {
+            pointer: `/${field}`,
+            detail:
+              'holds a single quote, a backslash, `${`, a carriage return or a control character: ' +
+              'no env file carries it safely; reveal it as JSON',
+          },
+        ],
         'This credential cannot be written as an env file.',
       );
     }
