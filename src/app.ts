@@ -55,8 +55,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   const app = Fastify({
     ...loggerOption,
     bodyLimit: BODY_LIMIT_BYTES,
-    // fastify accepts a hop count at run time (lib/request.js) though its types list only boolean | string.
-    trustProxy: config.trustProxy as boolean | string,
+    // An address list: proxy-addr takes the right-most X-Forwarded-For entry that is not a trusted proxy.
+    trustProxy: config.trustProxy,
     requestIdHeader: false,
     // Router failures (bad percent-encoding, over-long ids) answer problem+json with a request id too.
     frameworkErrors: frameworkErrorHandler,

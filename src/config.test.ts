@@ -110,6 +110,9 @@ describe('loadConfig', () => {
     ['FLEETVAULT_TRUST_PROXY', 'yes'],
     ['FLEETVAULT_TRUST_PROXY', '10.0.0.0/33'],
     ['FLEETVAULT_TRUST_PROXY', 'proxy.internal'],
+    ['FLEETVAULT_TRUST_PROXY', 'true'],
+    ['FLEETVAULT_TRUST_PROXY', '2'],
+    ['FLEETVAULT_TRUST_PROXY', '10.0.0.1,garbage'],
   ])('a bad %s (%s) is a ConfigError naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.message).toContain(name);
@@ -125,8 +128,6 @@ describe('loadConfig', () => {
   it.each([
     [undefined, false],
     ['false', false],
-    ['true', true],
-    ['2', 2],
     ['10.0.0.0/8, 127.0.0.1,::1', '10.0.0.0/8, 127.0.0.1,::1'],
   ])('FLEETVAULT_TRUST_PROXY=%s means %s', (value, expected) => {
     expect(loadConfig(value === undefined ? {} : { FLEETVAULT_TRUST_PROXY: value }).trustProxy).toBe(expected);

@@ -43,11 +43,11 @@ export interface Config {
   /** Browser origins allowed by CORS; empty: CORS off (no Access-Control-* headers). */
   readonly corsOrigins: readonly string[];
   /**
-   * Which proxies' X-Forwarded-For to believe (fastify's trustProxy): false (none, the default),
-   * true (any), a hop count, or proxy addresses/CIDRs. Rate limits per source address need it
-   * behind a load balancer, or every caller shares the balancer's address.
+   * Which proxies' X-Forwarded-For to believe (fastify's trustProxy, i.e. proxy-addr): false (none,
+   * the default) or proxy addresses/CIDRs only. `true` would take the left-most (caller-forgeable)
+   * entry and a hop count is not honoured as passed, so both are refused (docs/operations.md).
    */
-  readonly trustProxy: boolean | number | string;
+  readonly trustProxy: false | string;
   /** Brand token exchange (DESIGN.md §2.9): per-attempt timeout and per-brand origin overrides (`FLEETVAULT_BRAND_URL_<SLUG>`). */
   readonly brandTimeoutMs: number;
   readonly brandUrls: Readonly<Record<string, string>>;
@@ -56,7 +56,7 @@ export interface Config {
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 function isTrustProxy(value: string): boolean {
-  if (value === 'true' || value === 'false' || /^\d{1,2}$/.test(value)) return true;
+  if (value === 'false') return true;
   return value.split(',').every((part) => {
     const [address, bits, ...rest] = part.trim().split('/');
     const family = isIP(address ?? '');
@@ -121,8 +121,8 @@ const envSchema = z.object({
     z
       .string()
       .max(4096)
-      .refine(isTrustProxy, 'must be true, false, a hop count, or comma-separated proxy addresses/CIDRs')
-      .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+      .refine(isTrustProxy, 'must be false or comma-separated proxy addresses/CIDRs (true and hop counts are refused)')
+      .transform((v): false | string => (v === 'false' ? false : v))
       .default(false),
   ),
   FLEETVAULT_CORS_ORIGINS: z.preprocess(
