@@ -1,3 +1,4 @@
+import { refuseMissingHost } from './http/missing-host.js';
 import { registerAuditRoutes } from './audit/audit.routes.js';
 import { registerCredentialSecretRoutes } from './credentials/credential-secrets.routes.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
@@ -74,6 +75,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     requestTimeout: config.requestTimeoutMs,
     // Off: its 503 is fastify's own JSON body; refuseRequestsWhileClosing answers problem+json instead (DESIGN.md §2.5).
     return503OnClosing: false,
+    // Node answers an HTTP/1.1 request without Host with its own empty 400; refuseMissingHost answers problem+json instead.
+    ...({ http: { requireHostHeader: false } } satisfies { http: import('node:http').ServerOptions }),
   }).withTypeProvider<ZodTypeProvider>();
   applyRequestTimeouts(app.server, config.requestTimeoutMs);
 
@@ -104,6 +107,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    refuseMissingHost(request.raw);
     reply.header('x-content-type-options', 'nosniff');
     // Responses carry credential views and tokens: no cache may keep them.
     reply.header('cache-control', 'no-store');

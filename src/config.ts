@@ -53,6 +53,12 @@ export interface Config {
   readonly brandUrls: Readonly<Record<string, string>>;
 }
 
+/**
+ * The longest access-token lifetime a server accepts. Signing-key retirement waits this long after a
+ * rotation, whatever lifetime the rotating process is configured with (docs/security.md).
+ */
+export const MAX_TOKEN_TTL_SECONDS = 86_400;
+
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
 function isTrustProxy(value: string): boolean {
@@ -94,7 +100,7 @@ const envSchema = z.object({
       .max(2048)
       .optional(),
   ),
-  FLEETVAULT_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(86_400).default(900)),
+  FLEETVAULT_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS).default(900)),
   FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(300).default(30)),
   FLEETVAULT_REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(300_000).default(30_000)),
   FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).default(60)),

@@ -199,7 +199,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,
-        keys: createKeyService({ store, keyring, clock, ids, audit, tokenTtlSeconds: config.tokenTtlSeconds }),
+        keys: createKeyService({ store, keyring, clock, ids, audit }),
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),

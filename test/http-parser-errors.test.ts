@@ -95,6 +95,29 @@ describe('errors of the HTTP parser layer (issue 14 item 2)', () => {
   });
 });
 
+describe('requests without a Host header', () => {
+  let t: TestApp;
+  let port: number;
+  beforeAll(async () => {
+    t = await buildTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    port = (t.app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => t.close());
+
+  it('answers an HTTP/1.1 request without Host with a 400 problem document', async () => {
+    const res = await raw(port, ['GET / HTTP/1.1\r\nConnection: close\r\n\r\n']);
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(res.body)).toMatchObject({ type: '/problems/malformed-request', status: 400 });
+  });
+
+  it('still serves an HTTP/1.0 request without Host', async () => {
+    const res = await raw(port, ['GET /healthz HTTP/1.0\r\n\r\n']);
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('request timeouts with a real socket (issue 14 item 3)', () => {
   const timeoutMs = 600;
   let t: TestApp;

@@ -9,15 +9,8 @@ import { rotateSigningKey } from '../tokens/signing-keys.js';
  * The vault-wide key operations of the fleetvault command (DESIGN.md §3), each recorded in the
  * system audit chain: master-key rotation (re-wraps) and signing-key rotation.
  */
-export function createKeyService(deps: {
-  store: Store;
-  keyring: Keyring;
-  clock: Clock;
-  ids: IdGenerator;
-  audit: AuditTrail;
-  tokenTtlSeconds: number;
-}) {
-  const { store, keyring, clock, ids, audit, tokenTtlSeconds } = deps;
+export function createKeyService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
+  const { store, keyring, clock, ids, audit } = deps;
   return {
     /**
      * Re-wraps every data key and vault key under the active master key, row by row (online), then
@@ -42,7 +35,7 @@ export function createKeyService(deps: {
     /** Adds a signing key and schedules the older one's retirement, with its event, in one transaction. */
     async rotateSigning(context: FleetlessContext): Promise<{ kid: string; retired: string[]; retiresAt: string }> {
       return store.transaction(async (repos) => {
-        const rotated = await rotateSigningKey(repos, { keyring, clock, ids, tokenTtlSeconds });
+        const rotated = await rotateSigningKey(repos, { keyring, clock, ids });
         await audit.append(repos, {
           fleetId: null,
           actor: context.actor,

@@ -1,3 +1,4 @@
+import { MAX_TOKEN_TTL_SECONDS } from '../config.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { VaultKeyRepo, VaultKeyRow } from '../crypto/vault-keys.repo.js';
@@ -10,9 +11,14 @@ import { accessTokenSigner, accessTokenVerifier, generateSigningKey, type Signin
  */
 export const SIGNING_KEY_REFRESH_SECONDS = 10;
 
-/** When the key that signed until `rotatedAt` may leave the JWKS: its last token (a stale replica's) has expired. */
-export function retirementOf(rotatedAt: Date, tokenTtlSeconds: number): Date {
-  return new Date(rotatedAt.getTime() + (2 * SIGNING_KEY_REFRESH_SECONDS + tokenTtlSeconds) * 1000);
+/**
+ * When the key that signed until `rotatedAt` may leave the JWKS: the last token any server signed
+ * with it (a stale replica's) has expired. It waits the longest lifetime a server may be configured
+ * with, not the rotating process's own setting: `keys rotate-signing` may run with another
+ * FLEETVAULT_TOKEN_TTL_SECONDS than the servers that signed (docs/security.md).
+ */
+export function retirementOf(rotatedAt: Date): Date {
+  return new Date(rotatedAt.getTime() + (2 * SIGNING_KEY_REFRESH_SECONDS + MAX_TOKEN_TTL_SECONDS) * 1000);
 }
 
 interface LoadedKey {
@@ -116,13 +122,13 @@ export type SigningKeys = ReturnType<typeof createSigningKeys>;
  */
 export async function rotateSigningKey(
   repos: { vaultKeys: VaultKeyRepo },
-  deps: { keyring: Keyring; clock: Clock; ids: IdGenerator; tokenTtlSeconds: number },
+  deps: { keyring: Keyring; clock: Clock; ids: IdGenerator },
 ): Promise<{ kid: string; retired: string[]; retiresAt: string }> {
-  const { keyring, clock, ids, tokenTtlSeconds } = deps;
+  const { keyring, clock, ids } = deps;
   const now = clock.now();
   const kid = ids.next();
   const { material, publicJwk } = generateSigningKey(kid);
-  const retiresAt = retirementOf(now, tokenTtlSeconds).toISOString();
+  const retiresAt = retirementOf(now).toISOString();
   const retired = await repos.vaultKeys.retireLive('token-signing', retiresAt);
   await repos.vaultKeys.insert({
     id: kid,
