@@ -60,6 +60,13 @@ describe('answers', () => {
     ],
     [200, { token_type: 'Bearer' }, { kind: 'unusable', code: undefined }],
     [200, { access_token: 'tok', expires_in: -5 }, { kind: 'unusable', code: undefined }],
+    [200, { access_token: 'tok', expires_in: 'abc' }, { kind: 'unusable', code: undefined }],
+    [200, { access_token: 'tok', expires_in: null }, { kind: 'unusable', code: undefined }],
+    [
+      200,
+      { access_token: 'tok', token_type: 'Bearer', expires_in: 1e13 },
+      { kind: 'token', token: { access_token: 'tok', token_type: 'Bearer', expires_in: 86_400, scope: undefined } },
+    ],
     [401, { error: 'invalid_client', error_description: 'secret s is wrong' }, { kind: 'rejected', code: 'invalid_client' }],
     [400, undefined, { kind: 'rejected', code: undefined }],
     [404, { error: 'not_found' }, { kind: 'unusable', code: 'not_found' }],

@@ -15,6 +15,14 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
+/**
+ * The longest lifetime the vault believes. A brand that announces `expires_in: 1e13` would
+ * otherwise put an expiry past the largest Date (ECMA-262 §21.4.1.1, ±8.64e15 ms) into the cache,
+ * which then cannot be serialised. No brand we support documents tokens that live longer than a
+ * day (docs/brands.md), and a shorter cache entry only costs one more exchange.
+ */
+export const MAX_LIFETIME_SECONDS = 24 * 60 * 60;
+
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A token answer (RFC 6749 §5.1), or undefined when the body is not one. */
@@ -28,7 +36,7 @@ export function readTokenBody(body: unknown, defaultLifetimeSeconds: number): Br
   return {
     access_token,
     token_type: typeof token_type === 'string' && token_type.length <= 64 ? token_type : 'Bearer',
-    expires_in: Math.floor(lifetime),
+    expires_in: Math.floor(Math.min(lifetime, MAX_LIFETIME_SECONDS)),
     scope: typeof scope === 'string' && scope.length <= 2048 ? scope : undefined,
   };
 }
