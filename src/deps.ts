@@ -4,6 +4,7 @@ import { type AuditTrail, createAuditTrail } from './audit/audit.service.js';
 import { createClientService } from './clients/clients.service.js';
 import type { Config } from './config.js';
 import { type Clock, type IdGenerator, systemClock, ulidGenerator } from './core/clock.js';
+import { createCredentialChanges } from './credentials/credential-changes.js';
 import { countCredentialChanges } from './credentials/credentials.metrics.js';
 import { createCredentialSecretService } from './credentials/credential-secrets.service.js';
 import { createCredentialService } from './credentials/credentials.service.js';
@@ -121,8 +122,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     const metrics = createMetrics();
     const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
+    // Announced by every path that changes a credential's secrets; the cache and the counters subscribe below.
+    const credentialChanges = createCredentialChanges();
     const credentials = createCredentialService({
       store,
+      changes: credentialChanges,
       keyring,
       clock,
       ids,
@@ -167,6 +171,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       logger: options.logger,
     });
     exchange.metrics.registerOn(metrics.registry);
+    forgetTokensOnChange(credentialChanges, exchange);
+    countCredentialChanges(credentialChanges, metrics.registry);
 
     // Expired idempotency records go at start-up and every hour (a failure is retried at the next tick).
     await credentials.pruneIdempotencyKeys();
@@ -194,8 +200,15 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         audit,
         fleets: createFleetService({ store, keyring, clock, ids, audit }),
         clients,
-        credentials: forgetTokensOnChange(countCredentialChanges(credentials, metrics.registry), exchange),
-        credentialSecrets: createCredentialSecretService({ store, keyring, clock, audit, secretVersionsKept: config.secretVersionsKept }),
+        credentials,
+        credentialSecrets: createCredentialSecretService({
+          store,
+          keyring,
+          clock,
+          audit,
+          secretVersionsKept: config.secretVersionsKept,
+          changes: credentialChanges,
+        }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,

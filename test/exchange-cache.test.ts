@@ -77,6 +77,32 @@ describe('cache and single flight (DESIGN.md §2.9)', () => {
     expectProblem(await x.exchange(id, 'smartcar'), 'not-found', 404);
   });
 
+  it('a PATCH rotation drops the cached token at once (the memory, not only the cache key)', async () => {
+    const { id, clientId } = await smartcarCredential('old-secret');
+    await x.exchange(id, 'smartcar');
+    const held = x.t.deps.services.exchange.cachedTokenCount();
+    smartcar().accounts.set(clientId, 'new-secret');
+    expect((await x.t.call(x.token, 'PATCH', `/smartcar/credentials/${id}`, { client_secret: 'new-secret' })).statusCode).toBe(200);
+    expect(x.t.deps.services.exchange.cachedTokenCount()).toBe(held - 1);
+  });
+
+  it('a restore of an earlier version drops the cached token, and the next exchange calls the brand with the restored secret', async () => {
+    const { id, clientId } = await smartcarCredential('first-secret');
+    smartcar().accounts.set(clientId, 'second-secret');
+    expect((await x.t.call(x.token, 'PATCH', `/smartcar/credentials/${id}`, { client_secret: 'second-secret' })).statusCode).toBe(200);
+    expect((await x.exchange(id, 'smartcar')).json().cached).toBe(false);
+    const held = x.t.deps.services.exchange.cachedTokenCount();
+    smartcar().accounts.set(clientId, 'first-secret');
+    const restored = await x.t.call(x.token, 'POST', `/smartcar/credentials/${id}/versions/1/restore`);
+    expect(restored.statusCode, restored.body).toBe(200);
+    expect(x.t.deps.services.exchange.cachedTokenCount()).toBe(held - 1);
+    const calls = smartcar().calls;
+    const res = await x.exchange(id, 'smartcar');
+    expect(res.json()).toMatchObject({ secret_version: 3, cached: false });
+    expect(smartcar().calls).toBe(calls + 1);
+    expect(new URLSearchParams(smartcar().requests.at(-1)!.body).get('client_secret')).toBe('first-secret');
+  });
+
   it('a token is served until expires_at − max(60 s, 10 %), then fetched again (injected clock)', async () => {
     const { id } = await smartcarCredential();
     const first = (await x.exchange(id, 'smartcar')).json();

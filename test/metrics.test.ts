@@ -40,13 +40,19 @@ describe('GET /metrics', () => {
     const id = created.json().id as string;
     expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'metrics-secret-2' })).statusCode).toBe(200);
     expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: 'metrics-secret-3' })).statusCode).toBe(200);
-    // A refused create counts nothing.
+    expect((await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`)).statusCode).toBe(200);
+    // A refused create counts nothing, and neither does an idempotent replay of a create.
+    const replayed = { client_id: 'cid-metrics-2', client_secret: 'metrics-secret-4' };
+    for (let i = 0; i < 2; i++) {
+      expect((await t.call(token, 'POST', '/niu/credentials', replayed, { 'idempotency-key': 'metrics-replay' })).statusCode).toBe(201);
+    }
     expect((await t.call(token, 'POST', '/niu/credentials', { client_id: 'x' })).statusCode).toBe(422);
     expect((await t.call(token, 'DELETE', `/niu/credentials/${id}`)).statusCode).toBe(204);
 
     const text = await scrape();
-    expect(sample(text, 'fleetvault_credentials_created_total', { brand: 'niu' })).toBe(1);
+    expect(sample(text, 'fleetvault_credentials_created_total', { brand: 'niu' })).toBe(2);
     expect(sample(text, 'fleetvault_credentials_rotated_total', { brand: 'niu' })).toBe(2);
+    expect(sample(text, 'fleetvault_credentials_restored_total', { brand: 'niu' })).toBe(1);
     expect(sample(text, 'fleetvault_credentials_deleted_total', { brand: 'niu' })).toBe(1);
     for (const leak of ['Depot Nord', 'cid-metrics', 'metrics-secret', id, token]) expect(text).not.toContain(leak);
   });

@@ -6,6 +6,7 @@ import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
 import type { CredentialRowWithCount } from './credentials.repo.js';
+import type { CredentialChanges } from './credential-changes.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
@@ -38,8 +39,10 @@ export function createCredentialSecretService(deps: {
   clock: Clock;
   audit: AuditTrail;
   secretVersionsKept: number;
+  /** Where each committed change of a credential's secrets is announced. */
+  changes: CredentialChanges;
 }) {
-  const { store, keyring, clock, audit, secretVersionsKept } = deps;
+  const { store, keyring, clock, audit, secretVersionsKept, changes } = deps;
 
   /** The secrets of `version` (the current one, or a kept earlier one), opened with the data key its row names; 404 once destroyed. */
   async function openVersion(row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
@@ -116,6 +119,7 @@ export function createCredentialSecretService(deps: {
           return true;
         });
         if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
+        changes.announce({ kind: 'restored', fleetId: context.fleetId, credentialId: row.id, brand: brand.slug });
         const updated = await store.repos.credentials.findById(context.fleetId, row.id);
         if (updated === undefined) throw notFound('Credential');
         return toCredentialView(updated);

@@ -8,6 +8,7 @@ import type { DataKeyRow } from '../crypto/data-keys.repo.js';
 import { createKeyring } from '../crypto/keyring.js';
 import { AppError } from '../http/app-error.js';
 import type { CredentialRow } from './credentials.repo.js';
+import { createCredentialChanges } from './credential-changes.js';
 import { createCredentialService } from './credentials.service.js';
 
 /** The credential rules (names, the openOBD cap, PATCH fields) on stub repositories: no app, no database. */
@@ -52,6 +53,7 @@ function setup() {
     fingerprint: (text) => text,
     audit: recordingAudit().audit,
     secretVersionsKept: 10,
+    changes: createCredentialChanges(),
   });
   return { service, rows, calls, store };
 }

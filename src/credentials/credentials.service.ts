@@ -17,6 +17,7 @@ import { withLiveDataKey } from './live-data-key.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
+import type { CredentialChanges } from './credential-changes.js';
 
 const MAX_REFERENCING_IDS = 20;
 
@@ -45,8 +46,10 @@ export function createCredentialService(deps: {
   ids: IdGenerator;
   /** Keyed hash for Idempotency-Key requests: bodies hold secrets, so no plain digest is stored. */
   fingerprint: (text: string) => string;
+  /** Where each committed change of a credential's secrets is announced. */
+  changes: CredentialChanges;
 }) {
-  const { store, audit, secretVersionsKept, keyring, clock, ids, fingerprint } = deps;
+  const { store, audit, secretVersionsKept, keyring, clock, ids, fingerprint, changes } = deps;
   const idempotency = createIdempotency({ clock });
   const repo = store.repos.credentials;
 
@@ -140,6 +143,7 @@ export function createCredentialService(deps: {
           }
           throw error;
         }
+        changes.announce({ kind: 'created', fleetId, credentialId: id, brand: brand.slug });
         return view;
       });
     },
@@ -221,7 +225,10 @@ export function createCredentialService(deps: {
             throw error;
           });
         if (won === 'reread') continue;
-        if (won) return toCredentialView((await repo.findById(fleetId, current.id))!);
+        if (won) {
+          changes.announce({ kind: 'rotated', fleetId, credentialId: current.id, brand: brand.slug });
+          return toCredentialView((await repo.findById(fleetId, current.id))!);
+        }
         // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
         if (ifMatch !== undefined || attempt >= 4) {
           throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
@@ -283,6 +290,7 @@ export function createCredentialService(deps: {
             details: { secret_version: current.secret_version },
           });
         });
+        changes.announce({ kind: 'deleted', fleetId, credentialId: current.id, brand: brand.slug });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.
         if (isForeignKeyViolation(error)) throw (await stillReferenced(store.repos)) ?? error;

@@ -1,22 +1,13 @@
-import type { CredentialService } from '../credentials/credentials.service.js';
+import type { CredentialChanges } from '../credentials/credential-changes.js';
 import type { ExchangeService } from './exchange.service.js';
 
 /**
- * Drops a credential's cached brand tokens when it is rotated or deleted (DESIGN.md §2.9). The
- * cache key holds the secret version too, so a replica that missed this still never serves an
- * older secret's token; this only frees the memory at once and covers the delete.
+ * Drops a credential's cached brand tokens whenever its secrets change or it is deleted. The cache
+ * key holds the secret version too, so a replica that missed this still never serves an older
+ * secret's token; this frees the memory at once and covers the delete.
  */
-export function forgetTokensOnChange(service: CredentialService, exchange: Pick<ExchangeService, 'forget'>): CredentialService {
-  return {
-    ...service,
-    async rotate(...args) {
-      const view = await service.rotate(...args);
-      exchange.forget(view.id);
-      return view;
-    },
-    async delete(...args) {
-      await service.delete(...args);
-      exchange.forget(args[2].toUpperCase());
-    },
-  };
+export function forgetTokensOnChange(changes: CredentialChanges, exchange: Pick<ExchangeService, 'forget'>): void {
+  changes.subscribe((change) => {
+    if (change.kind !== 'created') exchange.forget(change.credentialId);
+  });
 }
