@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import sodium from 'libsodium-wrappers';
 
-/** Thrown when a sealed value does not open: wrong key, altered bytes or a value moved to another row. */
-export class IntegrityError extends Error {
-  override name = 'IntegrityError';
-}
+import { IntegrityError } from '../core/integrity-error.js';
+
+export { IntegrityError };
 
 const NONCE_BYTES = 24; // crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 export const KEY_BYTES = 32;

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { IntegrityError } from '../crypto/aead.js';
+import { IntegrityError } from '../core/integrity-error.js';
 import { isDatabaseUnavailable } from '../db/db-errors.js';
 import { AppError, problemTypes } from './app-error.js';
 

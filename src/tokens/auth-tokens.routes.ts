@@ -9,7 +9,7 @@ import { type App, problemResponses } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
-import { claimedTokenClient } from './token.routes.js';
+import { claimedTokenClient } from './token-request.js';
 
 /**
  * High Mobility's error body (`{"errors":[{title, detail, source}]}`), so a client written for

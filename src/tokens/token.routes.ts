@@ -2,7 +2,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import formbody from '@fastify/formbody';
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { AppError } from '../http/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
@@ -15,6 +15,7 @@ import {
   TemporarilyUnavailable,
   TooManyRequests,
 } from './oauth-errors.js';
+import { claimedTokenClient, parseBasic } from './token-request.js';
 import { countTokenEndpointFailures } from './token.metrics.js';
 import type { TokenService } from './token.service.js';
 
@@ -47,23 +48,6 @@ const tokenRequestSchema = z
   })
   .loose()
   .describe('application/x-www-form-urlencoded or application/json');
-
-/** RFC 6749 §2.3.1: HTTP Basic with form-urlencoded id and secret. */
-function parseBasic(header: string | undefined) {
-  if (header === undefined || !/^basic /i.test(header)) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  // U+0000 is in no client id or secret, and PostgreSQL text cannot hold it.
-  if (colon < 0 || decoded.includes('\u0000')) throw new InvalidClient('malformed HTTP Basic credentials');
-  const formDecode = (s: string) => {
-    try {
-      return decodeURIComponent(s.replaceAll('+', ' '));
-    } catch {
-      throw new InvalidClient('malformed HTTP Basic credentials');
-    }
-  };
-  return { clientId: formDecode(decoded.slice(0, colon)), clientSecret: formDecode(decoded.slice(colon + 1)) };
-}
 
 /** Only string parameters: a JSON body with a number or array for a parameter is malformed. */
 function stringParams(body: unknown): Record<string, string> {
@@ -101,37 +85,6 @@ function toOAuthError(error: AppError): OAuthError {
 export const oauthErrorFormat: ErrorFormat = {
   send: (error, problem, reply) => sendOAuthError(reply, error instanceof OAuthError ? error : toOAuthError(problem())),
 };
-
-/**
- * The client id a token request claims (rate limits and logs; unverified), as the endpoint reads it:
- * the HTTP Basic user name form-decoded (RFC 6749 §2.3.1, so `%41BC` is `ABC`), the body's
- * client_id, or the assertion's iss. Undefined when malformed Basic or nothing names a client.
- */
-export function claimedTokenClient(request: FastifyRequest): string | undefined {
-  let basic;
-  try {
-    basic = parseBasic(request.headers.authorization);
-  } catch {
-    return undefined;
-  }
-  const body = (request.body ?? {}) as Record<string, unknown>;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  const jwt = text(body.client_assertion) ?? text(body.assertion);
-  const id = basic?.clientId ?? text(body.client_id) ?? assertionIssuer(jwt);
-  return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
-}
-
-/** The `iss` claim of a JWT, read without verifying it; undefined when there is none. */
-export function assertionIssuer(jwt: string | undefined): string | undefined {
-  const payload = jwt?.split('.')[1];
-  if (payload === undefined || payload.length > 8192) return undefined;
-  try {
-    const iss = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iss?: unknown }).iss;
-    return typeof iss === 'string' ? iss : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
 export function registerTokenRoutes(
