@@ -1,12 +1,13 @@
 /**
  * The tables of docs/ that mirror the source, printed from the source, and a check of the relative links of
- * README.md and docs/*.md. `test/docs-tables.test.ts` fails when a page drifts from what this prints.
+ * README.md, docs/*.md and bench/README.md. `test/docs-tables.test.ts` fails when a page drifts from what this prints.
  *
  *   npx tsx scripts/docs-tables.ts routes|problems|brands|settings|links
  *   npx tsx scripts/docs-tables.ts write      # rewrites the generated blocks of the pages in `generatedBlocks`
  *
- * Each mirrored table sits between `<!-- generated:<name> … -->` and `<!-- end:<name> -->` in its page. The settings table keeps its hand-written meanings: only its variable names and
- * simple defaults are checked against `src/config.ts`.
+ * Each mirrored table sits between `<!-- generated:<name> … -->` and `<!-- end:<name> -->` in its page. The
+ * settings table keeps its hand-written meanings: only its variable names and simple defaults are checked
+ * against `src/config.ts`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -140,7 +141,14 @@ export function anchorsOf(markdown: string): Set<string> {
 
 /** Relative links (files and `#anchors`) of README.md, docs/*.md and bench/README.md that do not resolve. */
 export function brokenLinks(): string[] {
-  const pages = ['README.md', 'bench/README.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    'bench/README.md',
+    ...fs
+      .readdirSync(path.join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const broken: string[] = [];
   for (const page of pages) {
     const text = fs.readFileSync(path.join(root, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
