@@ -93,8 +93,6 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
       return last;
     },
 
-    exists: (id: string): Promise<boolean> => store.repos.fleets.exists(id),
-
     isEmpty: (): Promise<boolean> => store.repos.fleets.isEmpty(),
   };
 }
