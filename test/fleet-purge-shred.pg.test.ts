@@ -11,7 +11,7 @@ import {
   sealedValuesIn,
   tupleVersions,
   walSegments,
-} from './helpers/pg-heap-scan.js';
+} from './helpers/shred-scan.js';
 import { buildTestApp, newMasterKey, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**

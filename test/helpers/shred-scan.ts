@@ -3,7 +3,7 @@ import type { MasterKey } from '../../src/crypto/master-keys.js';
 import { adminQuery } from './test-database.js';
 
 /**
- * What an attacker with a copy of the PostgreSQL files and some master keys could recover of a purged fleet:
+ * What an attacker with a copy of the database files and some master keys could recover of a purged fleet:
  * raw heap pages read with pageinspect (dead row versions included) and the WAL segments in pg_wal.
  * The associated-data formats are src/crypto/keyring.ts's, restated here as an attacker would read them.
  */
