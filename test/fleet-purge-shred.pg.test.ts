@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFleetlessContext } from '../src/core/context.js';
 import type { MasterKey } from '../src/crypto/master-keys.js';
+import type { PurgeReport } from '../src/fleets/fleet-purge.js';
 import { AppError } from '../src/http/app-error.js';
+import { runTsScript } from './helpers/run-process.js';
+import { urlWithSchema } from './helpers/server-process.js';
 import {
   dataKeysIn,
   ensurePageinspect,
@@ -124,8 +127,13 @@ describe('fleet delete --purge on PostgreSQL shreds cryptographically', { timeou
 
     // The operator puts a fresh key first on every replica and on the command, keeping the old one after it.
     const replica = await reuse([freshKey, oldKey]);
-    const command = await reuse([freshKey, oldKey]);
-    const report = await command.deps.services.fleetPurge.purge(cliFleetlessContext, purged.fleetId);
+    const result = await runTsScript('src/cli.ts', ['fleet', 'delete', purged.fleetId, '--purge', '--json'], {
+      DATABASE_URL: urlWithSchema(url, first.storage.pgSchema!),
+      FLEETVAULT_DATA_DIR: first.dataDir,
+      FLEETVAULT_MASTER_KEYS: [freshKey, oldKey].map((key) => `${key.id}:${key.key.toString('base64')}`).join(','),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as PurgeReport;
     expect(report).toMatchObject({
       id: purged.fleetId,
       purged: true,
@@ -161,8 +169,9 @@ describe('fleet delete --purge on PostgreSQL shreds cryptographically', { timeou
         `  after, with the retired key ${JSON.stringify(withRetired)}\n`,
     );
 
-    // The replica that was running keeps serving the other fleet: reveal, rotate a secret, issue a token.
-    for (const app of [replica, command]) {
+    // The replicas that were running (with and without the fresh key) keep serving the other fleet: reveal, rotate a
+    // secret, issue a token.
+    for (const app of [replica, first]) {
       const token = await app.tokenFor(kept.fleetId, [...revealScopes]);
       const reveal = await app.call(token, 'GET', `/niu/credentials/${kept.ids[0]}/secrets`);
       expect(reveal.statusCode).toBe(200);
