@@ -15,7 +15,9 @@ const usage = `usage: fleetvault <command> [options]
 
   fleet create <name> [--json]
   fleet delete <fleet id> [--purge] [--json]   refuses while it holds credentials or vehicles;
-                              --purge destroys its data key, then every row of it (its audit chain too)
+                              --purge destroys its data key, then every row of it (its audit chain too), then
+                              re-wraps every other key under the active master key and names the older ones to
+                              destroy (PostgreSQL: needs a fresh master key first; docs/operations.md)
   client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
   key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
   migrate [--json]
@@ -90,25 +92,42 @@ async function createKeyClient(
   );
 }
 
-/** `fleet delete <id> [--purge]`: after a purge on SQLite, the WAL is checkpointed so no page of the fleet stays in it. */
+/**
+ * `fleet delete <id> [--purge]`. A purge also rotates the master key (src/fleets/fleet-purge.ts) and says what it
+ * guarantees on this engine and which master keys the operator must now destroy.
+ */
 async function deleteFleet(deps: Awaited<ReturnType<typeof createDeps>>, fleetId: string | undefined, purge: boolean, json: boolean) {
   if (fleetId === undefined) throw new UsageError('fleet delete needs the fleet id');
-  const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge });
-  const checkpointed = !purge || (await deps.database.checkpoint());
-  if (!checkpointed) {
+  if (!purge) {
+    const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge: false });
+    print(
+      json,
+      { id: fleetId, purged: false, last_seq: last?.lastSeq ?? null, last_hash: last?.lastHash ?? null },
+      `deleted fleet ${fleetId} and its clients; its audit chain is kept`,
+    );
+    return;
+  }
+  const report = await deps.services.fleetPurge.purge(cliFleetlessContext, fleetId);
+  if (report.wal_checkpointed === false) {
     process.stderr.write(
       'fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of ' +
         'the fleet until the next checkpoint\n',
     );
   }
-  print(
-    json,
-    { id: fleetId, purged: purge, last_seq: last?.lastSeq ?? null, last_hash: last?.lastHash ?? null, wal_checkpointed: checkpointed },
-    purge
-      ? `purged fleet ${fleetId}: its data key is destroyed and its rows deleted` +
-          (last === null ? ' (finishing an earlier purge)' : `; its audit chain ended at seq ${last.lastSeq}, hash ${last.lastHash}`)
-      : `deleted fleet ${fleetId} and its clients; its audit chain is kept`,
-  );
+  const lines = [
+    `purged fleet ${fleetId}: its data key is destroyed and its rows deleted` +
+      (report.last_seq === null
+        ? ' (finishing an earlier purge)'
+        : `; its audit chain ended at seq ${report.last_seq}, hash ${report.last_hash}`),
+    `shred: ${report.shred}` +
+      (report.shred === 'cryptographic'
+        ? `; ${report.rewrapped_data_keys} data key(s) and ${report.rewrapped_vault_keys} vault key(s) re-wrapped under master key ` +
+          `${report.active_master_key}`
+        : ''),
+    ...(report.retire_master_keys.length === 0 ? [] : [`destroy master key(s): ${report.retire_master_keys.join(', ')}`]),
+    `notice: ${report.notice}`,
+  ];
+  print(json, { ...report }, lines.join('\n'));
 }
 
 async function run(argv: string[]): Promise<void> {

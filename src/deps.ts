@@ -17,6 +17,7 @@ import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
+import { createFleetPurge } from './fleets/fleet-purge.js';
 import { createFleetService } from './fleets/fleets.service.js';
 import { createDataKeyRotation } from './keys/data-key-rotation.js';
 import { createKeyService } from './keys/keys.service.js';
@@ -50,6 +51,8 @@ export interface Deps {
   services: {
     audit: AuditTrail;
     fleets: ReturnType<typeof createFleetService>;
+    /** `fleet delete --purge`: the fleet's deletion, then the master-key rotation that makes it a cryptographic shred. */
+    fleetPurge: ReturnType<typeof createFleetPurge>;
     clients: ReturnType<typeof createClientService>;
     credentials: ReturnType<typeof createCredentialService>;
     credentialSecrets: ReturnType<typeof createCredentialSecretService>;
@@ -183,6 +186,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
     pruneTimer.unref();
 
+    const fleets = createFleetService({ store, keyring, clock, ids, audit });
+    const keys = createKeyService({ store, keyring, clock, ids, audit });
     return {
       config,
       database,
@@ -198,7 +203,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       verifyAccessToken: (token) => signingKeys.verify(token),
       services: {
         audit,
-        fleets: createFleetService({ store, keyring, clock, ids, audit }),
+        fleets,
+        fleetPurge: createFleetPurge({ store, database, keyring, fleets, keys }),
         clients,
         credentials,
         credentialSecrets: createCredentialSecretService({
@@ -212,7 +218,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,
-        keys: createKeyService({ store, keyring, clock, ids, audit }),
+        keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),

@@ -76,7 +76,11 @@ describe('fleet delete --purge leaves nothing of the fleet in the SQLite files',
       wal_checkpointed: true,
       last_seq: head.seq,
       last_hash: head.hash,
+      // One master key configured: erased from the live files, not shredded in backups (docs/operations.md).
+      shred: 'erased-in-place',
+      retire_master_keys: [],
     });
+    expect(JSON.parse(result.stdout).notice).toMatch(/backups.*open with master key/);
 
     expect(found(purged.ids).map(String)).toEqual([]);
     expect(found(purged.sealed)).toHaveLength(0);

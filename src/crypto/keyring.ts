@@ -87,6 +87,8 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
 
   return {
     activeMasterKeyId: active.id,
+    /** Every configured master key's id, the active one first (never the keys themselves). */
+    masterKeyIds: masterKeys.map((k) => k.id) as readonly string[],
     newWrappedDataKey,
 
     /** Seals under the fleet's newest data key; the row stores `dataKeyId` beside the sealed value. */

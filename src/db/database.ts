@@ -29,7 +29,10 @@ export interface Database {
   withStartupLock<T>(fn: () => Promise<T>): Promise<T>;
   /** Cheap round trip proving the database answers. */
   ping(): Promise<void>;
-  /** Flushes the SQLite WAL into the main file and truncates it; false when a reader kept it from finishing (true on PostgreSQL). */
+  /**
+   * Flushes the SQLite WAL into the main file and truncates it; false when a reader kept it from finishing. Always
+   * false on PostgreSQL: nothing there removes deleted row versions from its WAL or backups (docs/operations.md).
+   */
   checkpoint(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -212,7 +215,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
       await sql`SELECT 1`.execute(db);
     },
     async checkpoint() {
-      return true;
+      return false;
     },
     async close() {
       await db.destroy();

@@ -20,10 +20,13 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
       return { credentials: await count('credentials', fleetId), vehicles: await count('vehicles', fleetId) };
     },
 
-    /** Destroys the fleet's data keys (crypto-shredding): from here on no sealed value of the fleet opens. */
-    async destroyDataKeys(fleetId: string): Promise<number> {
-      const result = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    /**
+     * Destroys the fleet's data keys (crypto-shredding): from here on no sealed value of the fleet opens.
+     * Returns the master key id that wrapped each destroyed key.
+     */
+    async destroyDataKeys(fleetId: string): Promise<string[]> {
+      const rows = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).returning('kek_id').execute();
+      return rows.map((row) => row.kek_id);
     },
 
     /** Deletes the fleet's API clients: no new token is issued for it, and issued ones are refused within 5 s. */

@@ -13,6 +13,12 @@ export const fleetNameSchema = z.string().trim().min(1).max(100);
 
 export type Fleet = FleetRow;
 
+const staleMasterKeyDetail = (fleetId: string, activeKeyId: string) =>
+  `The data key of fleet ${fleetId} is wrapped by the active master key "${activeKeyId}", so copies of it that the ` +
+  `database keeps after a purge (dead rows, the WAL, backups) would still open. Put a fresh master key first in the ` +
+  `master keys of every replica and of this command (keep the older ones after it), restart the replicas, then purge ` +
+  `again: the purge re-wraps every other key under it and names the master keys to destroy.`;
+
 /** A fleet is born with its data key: both rows in one transaction, so no fleet lacks one. */
 export function createFleetService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
   const { store, keyring, clock, ids, audit } = deps;
@@ -44,11 +50,14 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
      * hash, the fleet's clients and its data keys (crypto-shredding: nothing of it opens after this
      * commit); then every row of the fleet, its audit chain included. A purge stopped between the two
      * is finished by running it again (the fleet without a data key goes on to the second step).
+     * `requireFreshMasterKey`: the purge refuses, changing nothing, when the active master key wraps
+     * a data key of the fleet (docs/operations.md, "Purging a fleet"): copies of the wrapped key left
+     * behind (dead rows, WAL, backups) must open only with master keys about to be destroyed.
      */
     async delete(
       context: FleetlessContext,
       fleetId: string,
-      options: { purge: boolean },
+      options: { purge: boolean; requireFreshMasterKey?: boolean },
     ): Promise<{ lastSeq: number; lastHash: string } | null> {
       const recordDeletion = async (repos: Repos, purged: boolean) => {
         const head = await repos.audit.head(fleetId);
@@ -85,8 +94,15 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         await repos.fleets.lockForWrite(fleetId);
         if (!(await repos.fleets.exists(fleetId))) throw notFound('Fleet');
         await repos.fleetOffboarding.deleteClients(fleetId);
+        const wrappedBy = await repos.fleetOffboarding.destroyDataKeys(fleetId);
         // No data key left: an earlier purge destroyed it (and recorded the event) and stopped before the rows.
-        if ((await repos.fleetOffboarding.destroyDataKeys(fleetId)) === 0) return null;
+        if (wrappedBy.length === 0) return null;
+        // Checked on the deleted rows themselves, so a `keys rotate` racing the purge cannot slip past it.
+        if (options.requireFreshMasterKey === true && wrappedBy.includes(keyring.activeMasterKeyId)) {
+          throw new AppError('conflicting-resource', staleMasterKeyDetail(fleetId, keyring.activeMasterKeyId), {
+            active_master_key: keyring.activeMasterKeyId,
+          });
+        }
         return recordDeletion(repos, true);
       });
       await store.transaction((repos) => repos.fleetOffboarding.deleteRows(fleetId, { withHistory: true }));
