@@ -90,7 +90,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   const verify = limiter(verifyPerClientPerMinute, 'verify', (request) => request.principal?.clientId, 60_000);
 
   app.decorateRequest('unauthenticatedRefusal', null);
-  // Unmatched paths count too: a scanner's 404s come from one address like a forged token's 401s.
+  // Before authentication the address's counter is only read: authenticated requests never count.
   app.addHook('onRequest', async (request, reply) => {
     if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
     const outcome = await address.check(request, { increment: false });
@@ -103,7 +103,8 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
     }
     throw refuse();
   });
-  // Counted once answered, before the response leaves (so the next request sees it).
+  // Counted once answered, before the response leaves (so the next request sees it). Unmatched paths count
+  // too: a scanner's 404s come from one address like a forged token's 401s. Successful token requests do not.
   app.addHook('onSend', async (request, reply, payload) => {
     const limitClass = request.routeOptions.config?.rateLimitClass;
     if (address === undefined || limitClass === 'none' || request.principal !== null || reply.statusCode === 429) return payload;
