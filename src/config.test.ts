@@ -35,10 +35,18 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
-  it('limits each source address to 3000 requests per window by default, before authentication; 0 disables', () => {
+  it('limits each source address to 3000 unauthenticated requests per window by default; 0 disables', () => {
     expect(loadConfig({}).rateLimit.perAddress).toBe(3000);
     expect(loadConfig({ FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '0' }).rateLimit.perAddress).toBe(0);
     expect(() => loadConfig({ FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '-1' })).toThrow(/FLEETVAULT_RATE_LIMIT_PER_ADDRESS/);
+  });
+
+  it('limits ?verify=true writes to 30 per minute per client by default; names Redis keys under fleetvault:rl:', () => {
+    expect(loadConfig({}).rateLimit).toMatchObject({ verifyPerClientPerMinute: 30, redisKeyPrefix: 'fleetvault:rl:' });
+    expect(loadConfig({ FLEETVAULT_VERIFY_RATE_LIMIT_PER_MINUTE: '0' }).rateLimit.verifyPerClientPerMinute).toBe(0);
+    expect(() => loadConfig({ FLEETVAULT_VERIFY_RATE_LIMIT_PER_MINUTE: 'x' })).toThrow(/FLEETVAULT_VERIFY_RATE_LIMIT_PER_MINUTE/);
+    expect(loadConfig({ FLEETVAULT_RATE_LIMIT_REDIS_PREFIX: 'staging:rl:' }).rateLimit.redisKeyPrefix).toBe('staging:rl:');
+    expect(() => loadConfig({ FLEETVAULT_RATE_LIMIT_REDIS_PREFIX: 'has space' })).toThrow(/FLEETVAULT_RATE_LIMIT_REDIS_PREFIX/);
   });
 
   it('treats empty variables as unset', () => {

@@ -22,13 +22,20 @@ export interface Config {
   readonly rateLimit: {
     readonly windowSeconds: number;
     readonly perClient: number;
-    /** Every request per source address, counted before authentication (so failed ones count too). */
+    /**
+     * Requests that do not authenticate, per source address (an IPv6 address by its /64): refused or
+     * missing tokens, unmatched paths, failed token requests, public routes (docs/operations.md).
+     */
     readonly perAddress: number;
     /** The token endpoints, per presented client id and per source address (brute force). */
     readonly tokenPerClient: number;
     readonly tokenPerAddress: number;
     /** Secret reveals per client (DESIGN.md §2.7): each hands a secret out, so far fewer than other calls. */
     readonly revealPerClient: number;
+    /** `?verify=true` writes per client in a fixed 60 s window: each one calls the brand with the secrets given. */
+    readonly verifyPerClientPerMinute: number;
+    /** Redis keys of the counters: `<prefix><class>:<key>`. */
+    readonly redisKeyPrefix: string;
   };
   /** Secret versions kept per credential, the current one included (DESIGN.md §2.8). */
   readonly secretVersionsKept: number;
@@ -109,6 +116,14 @@ const envSchema = z.object({
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(60)),
   FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(300)),
   FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(30)),
+  FLEETVAULT_VERIFY_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(10_000_000).default(30)),
+  FLEETVAULT_RATE_LIMIT_REDIS_PREFIX: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9:._-]{1,64}$/, 'must be 1 to 64 letters, digits or : . _ -')
+      .default('fleetvault:rl:'),
+  ),
   FLEETVAULT_SECRET_VERSIONS_KEPT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(100).default(10)),
   REDIS_URL: z.preprocess(
     emptyAsUndefined,
@@ -194,6 +209,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokenPerClient: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT,
       tokenPerAddress: e.FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS,
       revealPerClient: e.FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT,
+      verifyPerClientPerMinute: e.FLEETVAULT_VERIFY_RATE_LIMIT_PER_MINUTE,
+      redisKeyPrefix: e.FLEETVAULT_RATE_LIMIT_REDIS_PREFIX,
     }),
     secretVersionsKept: e.FLEETVAULT_SECRET_VERSIONS_KEPT,
     redisUrl: e.REDIS_URL,

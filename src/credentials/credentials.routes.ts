@@ -21,6 +21,8 @@ import {
 const verifyQuery = z.object({
   verify: z.enum(['true', 'false']).optional().describe('true: exchange with the brand first; a refusal is 422 and stores nothing'),
 });
+// Each verifying write calls the brand with the given secrets: its own small limit (rate-limit.ts), or it would be a password oracle.
+const callsBrand = (request: { query: unknown }) => (request.query as { verify?: string }).verify === 'true';
 const verifyProblems = ['credentials-rejected-by-brand', 'exchange-not-supported', 'brand-unavailable', 'brand-timeout'] as const;
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
@@ -48,7 +50,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(exchangeContextOf(request), input)
       : undefined;
   app.post('/:brand/credentials', {
-    config: { scope: 'credentials:write' },
+    config: { scope: 'credentials:write', callsBrand },
     schema: {
       tags,
       operationId: 'createCredential',
@@ -151,7 +153,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
   });
 
   app.patch('/:brand/credentials/:id', {
-    config: { scope: 'credentials:write' },
+    config: { scope: 'credentials:write', callsBrand },
     schema: {
       tags,
       operationId: 'rotateCredentialSecret',

@@ -35,14 +35,22 @@ export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, re
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config?.scope;
     if (scope === undefined) return;
-    const { principal, secretStamp } = authenticate(request, verify);
-    // Revocation: a valid signature is not enough once the client is deleted or its secret rotated.
-    const refused = await refusal(principal.clientId, secretStamp);
-    if (refused !== undefined) throw new AppError('invalid-token', refused);
+    let principal: Principal;
+    try {
+      let secretStamp: unknown;
+      ({ principal, secretStamp } = authenticate(request, verify));
+      // Revocation: a valid signature is not enough once the client is deleted or its secret rotated.
+      const refused = await refusal(principal.clientId, secretStamp);
+      if (refused !== undefined) throw new AppError('invalid-token', refused);
+    } catch (error) {
+      // The source address has spent its budget of unauthenticated requests (rate-limit.ts): 429, not 401.
+      throw request.unauthenticatedRefusal?.() ?? error;
+    }
+    // Authenticated, even if refused for its scope: the per-address limit does not count it (rate-limit.ts).
+    request.principal = principal;
     if (!principal.scopes.includes(scope)) {
       throw new AppError('insufficient-scope', `This route needs the scope ${scope}.`, { required_scope: scope });
     }
-    request.principal = principal;
   });
 }
 

@@ -2,7 +2,9 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { addressKey } from './address-key.js';
 import { AppError } from './app-error.js';
+import { redisCounterStore } from './rate-limit-store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -16,23 +18,36 @@ declare module 'fastify' {
     rateLimitClass?: 'none' | 'token' | 'reveal';
     /** `token` routes: the client id a request claims to be, read without verifying anything. */
     claimedClient?: (request: FastifyRequest) => string | undefined;
+    /** Whether this request calls a brand with the secrets it carries (`?verify=true`): its own per-client limit. */
+    callsBrand?: (request: FastifyRequest) => boolean;
+  }
+  interface FastifyRequest {
+    /**
+     * Set before authentication when the source address has spent its budget of unauthenticated
+     * requests: authentication throws what this returns (429) instead of its 401.
+     */
+    unauthenticatedRefusal: (() => AppError) | null;
   }
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 type Outcome = Awaited<ReturnType<Limiter>>;
+type Counted = Extract<Outcome, { isAllowed: false }>;
 
 /**
  * Rate limits (@fastify/rate-limit's counters, in Redis when REDIS_URL is set so replicas share
- * them). Before authentication (onRequest, so refused tokens count too): one per source address
- * on every route. After authentication and body parsing (preHandler, when the keys are known):
- * one per authenticated client (per address otherwise), or on `token` routes one per claimed
- * client id and one per source address. Answers 429 `too-many-requests` with `Retry-After`;
- * every limited response carries `X-RateLimit-*`. When Redis is unreachable the limits are
- * skipped (fail open) and the failure is logged. Register before authentication.
+ * them, under `<prefix><class>:<key>`). Per source address (IPv6 by its /64): only requests that do
+ * not authenticate count, once answered; once the address has spent its budget, its requests are
+ * refused before authentication unless they bear a token that then verifies. After authentication
+ * (preHandler): one limit per authenticated client (per address otherwise), on `token` routes one
+ * per claimed client id and one per source address, and the small ones of `reveal` and `callsBrand`.
+ * Answers 429 `too-many-requests` with `Retry-After`; every limited response carries `X-RateLimit-*`.
+ * When Redis is unreachable the limits are skipped (fail open) and the failure is logged. Register
+ * before authentication.
  */
 export async function registerRateLimits(app: FastifyInstance, config: Pick<Config, 'rateLimit' | 'redisUrl'>): Promise<void> {
-  const { windowSeconds, perClient, perAddress, tokenPerClient, tokenPerAddress, revealPerClient } = config.rateLimit;
+  const { windowSeconds, perClient, perAddress, tokenPerClient, tokenPerAddress, revealPerClient, verifyPerClientPerMinute } =
+    config.rateLimit;
   const redis =
     config.redisUrl === undefined
       ? undefined
@@ -47,39 +62,63 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
     global: false,
     timeWindow: windowSeconds * 1000,
     skipOnError: true,
-    ...(redis !== undefined && { redis, nameSpace: 'fleetvault-rl:' }),
+    ...(redis !== undefined && { store: redisCounterStore(redis, config.rateLimit.redisKeyPrefix) }),
   });
 
-  const limiter = (max: number, prefix: string, key: (request: FastifyRequest) => string | undefined) =>
+  const sourceAddress = (request: FastifyRequest) => `address:${addressKey(request.ip)}`;
+  const limiter = (
+    max: number,
+    limitClass: string,
+    key: (request: FastifyRequest) => string | undefined,
+    windowMs = windowSeconds * 1000,
+  ) =>
     max === 0
       ? undefined
       : {
-          max,
           check: app.createRateLimit({
             max,
-            timeWindow: windowSeconds * 1000,
-            keyGenerator: (request) => `${prefix}:${key(request) ?? request.ip}`,
+            timeWindow: windowMs,
+            keyGenerator: (request) => `${limitClass}:${key(request) ?? sourceAddress(request)}`,
           }),
           applies: (request: FastifyRequest) => key(request) !== undefined,
         };
-  const address = limiter(perAddress, 'ip', (request) => request.ip);
-  const global = limiter(perClient, 'client', (request) => request.principal?.clientId ?? `ip:${request.ip}`);
+  const address = limiter(perAddress, 'address', (request) => addressKey(request.ip));
+  const global = limiter(perClient, 'client', (request) => request.principal?.clientId ?? sourceAddress(request));
   const tokenClient = limiter(tokenPerClient, 'token-client', (request) => request.routeOptions.config?.claimedClient?.(request));
-  const tokenAddress = limiter(tokenPerAddress, 'token-ip', (request) => request.ip);
-  const reveal = limiter(revealPerClient, 'reveal-client', (request) => request.principal?.clientId);
+  const tokenAddress = limiter(tokenPerAddress, 'token-address', (request) => addressKey(request.ip));
+  const reveal = limiter(revealPerClient, 'reveal', (request) => request.principal?.clientId);
+  const verify = limiter(verifyPerClientPerMinute, 'verify', (request) => request.principal?.clientId, 60_000);
 
-  // Unmatched paths count too: a scanner's 404s come from one address like a forged token's 401s.
+  app.decorateRequest('unauthenticatedRefusal', null);
+  // Before authentication the address's counter is only read: authenticated requests never count.
   app.addHook('onRequest', async (request, reply) => {
     if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
-    const outcome = await address.check(request);
-    // Headers only when refused: the limits after authentication describe the caller's own budget.
-    if (!outcome.isAllowed && outcome.isExceeded) applyOutcomes(request, reply, [outcome]);
+    const outcome = await address.check(request, { increment: false });
+    if (outcome.isAllowed || outcome.remaining > 0 || !Number.isFinite(outcome.max)) return;
+    const refuse = () => refusal(request, reply, { ...outcome, isExceeded: true });
+    // A bearer token on a protected route may still authenticate: authentication decides (auth.ts).
+    if (request.routeOptions.config?.scope !== undefined && request.headers.authorization !== undefined) {
+      request.unauthenticatedRefusal = refuse;
+      return;
+    }
+    throw refuse();
+  });
+  // Counted once answered, before the response leaves (so the next request sees it). Unmatched paths count
+  // too: a scanner's 404s come from one address like a forged token's 401s. Successful token requests do not.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const limitClass = request.routeOptions.config?.rateLimitClass;
+    if (address === undefined || limitClass === 'none' || request.principal !== null || reply.statusCode === 429) return payload;
+    if (limitClass === 'token' && reply.statusCode < 400) return payload;
+    await address.check(request);
+    return payload;
   });
 
   app.addHook('preHandler', async (request, reply) => {
-    const limitClass = request.routeOptions.config?.rateLimitClass;
-    if (request.routeOptions.url === undefined || limitClass === 'none') return;
-    const limiters = limitClass === 'token' ? [tokenAddress, tokenClient] : limitClass === 'reveal' ? [global, reveal] : [global];
+    const config = request.routeOptions.config;
+    if (request.routeOptions.url === undefined || config?.rateLimitClass === 'none') return;
+    const limiters =
+      config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : config?.rateLimitClass === 'reveal' ? [global, reveal] : [global];
+    if (config?.callsBrand?.(request) === true) limiters.push(verify);
     const outcomes: Outcome[] = [];
     for (const l of limiters) {
       if (l === undefined || !l.applies(request)) continue;
@@ -91,16 +130,22 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
 
 /** Headers from the tightest limit; 429 when any is exceeded. */
 function applyOutcomes(request: FastifyRequest, reply: FastifyReply, outcomes: Outcome[]) {
-  const counted = outcomes.filter((o): o is Extract<Outcome, { isAllowed: false }> => !o.isAllowed && Number.isFinite(o.max));
+  const counted = outcomes.filter((o): o is Counted => !o.isAllowed && Number.isFinite(o.max));
   if (counted.length === 0) return;
   const exceeded = counted.find((o) => o.isExceeded);
-  const tightest = exceeded ?? counted.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  if (exceeded !== undefined) throw refusal(request, reply, exceeded);
+  const tightest = counted.reduce((a, b) => (b.remaining < a.remaining ? b : a));
   reply.header('x-ratelimit-limit', tightest.max);
   reply.header('x-ratelimit-remaining', tightest.remaining);
   reply.header('x-ratelimit-reset', tightest.ttlInSeconds);
-  if (exceeded !== undefined) {
-    reply.header('retry-after', exceeded.ttlInSeconds);
-    request.log.warn({ event: 'rate-limited', route: request.routeOptions.url }, 'rate limit exceeded');
-    throw new AppError('too-many-requests', `Too many requests; retry in ${exceeded.ttlInSeconds} s.`);
-  }
+}
+
+function refusal(request: FastifyRequest, reply: FastifyReply, exceeded: Counted): AppError {
+  const retryAfter = Math.max(1, exceeded.ttlInSeconds);
+  reply.header('x-ratelimit-limit', exceeded.max);
+  reply.header('x-ratelimit-remaining', 0);
+  reply.header('x-ratelimit-reset', retryAfter);
+  reply.header('retry-after', retryAfter);
+  request.log.warn({ event: 'rate-limited', route: request.routeOptions.url }, 'rate limit exceeded');
+  return new AppError('too-many-requests', `Too many requests; retry in ${retryAfter} s.`);
 }
