@@ -19,7 +19,8 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
     ['segway', { client_id: 'E1', region: 'eu' }, 'https://eu-api.segwaydiscovery.com/oauth/token'],
     ['segway', { client_id: 'U1', region: 'us' }, 'https://us-api.segwaydiscovery.com/oauth/token'],
     ['segway', { client_id: 'C1', region: 'cn' }, 'https://cn-api.segwaydiscovery.com/oauth/token'],
-    ['tesla', { client_id: 't', region: 'na' }, 'https://auth.tesla.com/oauth2/v3/token'],
+    ['tesla', { client_id: 't', region: 'na' }, 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token'],
+    ['tesla', { client_id: 't', region: 'eu' }, 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token'],
     ['tesla', { client_id: 't', region: 'cn' }, 'https://auth.tesla.cn/oauth2/v3/token'],
     ['high-mobility', { client_id: 'h', environment: 'sandbox' }, 'https://sandbox.api.high-mobility.com/v1/access_tokens'],
     ['high-mobility', { client_id: 'h', environment: 'production' }, 'https://api.high-mobility.com/v1/access_tokens'],
@@ -46,7 +47,9 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
     const origins = { segway: 'http://127.0.0.1:9401' };
     expect(targetUrl('segway', 'https://apac-api.segwaydiscovery.com/oauth/token', origins).href).toBe('http://127.0.0.1:9401/oauth/token');
     expect(targetUrl('segway', 'https://us-api.segwaydiscovery.com/oauth/token', origins).href).toBe('http://127.0.0.1:9401/oauth/token');
-    expect(targetUrl('tesla', 'https://auth.tesla.com/oauth2/v3/token', origins).href).toBe('https://auth.tesla.com/oauth2/v3/token');
+    expect(targetUrl('tesla', 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token', origins).href).toBe(
+      'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token',
+    );
   });
 });
 
