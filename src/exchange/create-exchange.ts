@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
 import { createBrandHttpClient } from './brand-http-client.js';
@@ -29,6 +29,8 @@ export function createBrandExchange(deps: {
   logger?: { warn(object: object, message: string): void } | undefined;
 }) {
   const { config, clock, options = {} } = deps;
+  // Loud on purpose: in production an override sends the stored secrets away from the brand (docs/brands.md).
+  for (const { variable, origin, message } of brandUrlWarnings(config)) deps.logger?.warn({ variable, origin }, message);
   const metrics = createExchangeMetrics();
   const http = createBrandHttpClient({
     fetch: options.fetch ?? globalThis.fetch,
