@@ -62,11 +62,35 @@ export function targetUrl(brand: string, documented: string, origins: Readonly<R
   return url;
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return undefined;
+/**
+ * The answer's JSON, or undefined when it is not JSON or longer than MAX_BODY_BYTES. The body is
+ * streamed and counted: at the cap (or a Content-Length over it) reading stops and `abandon` aborts
+ * the request, which closes the connection, so a brand (or anything posing as one) that sends an
+ * endless answer costs the vault 64 KiB, not its memory and the whole timeout.
+ */
+async function readJson(response: Response, abandon: () => void): Promise<unknown> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (response.body === null || declared > MAX_BODY_BYTES) {
+    abandon();
+    return undefined;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      abandon();
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
   try {
-    return JSON.parse(text) as unknown;
+    // TextDecoder, like Response.text(), drops a UTF-8 byte order mark.
+    return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks))) as unknown;
   } catch {
     return undefined;
   }
@@ -81,13 +105,13 @@ async function readJson(response: Response): Promise<unknown> {
 export function createBrandHttpClient(deps: BrandHttpClientDeps) {
   const { clock, breakers } = deps;
 
-  async function attempt(url: URL, request: UpstreamRequest): Promise<Response> {
+  async function attempt(url: URL, request: UpstreamRequest, abandoned: AbortSignal): Promise<Response> {
     return deps.fetch(url, {
       method: 'POST',
       headers: request.headers,
       body: request.body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(deps.timeoutMs), abandoned]),
     });
   }
 
@@ -106,9 +130,10 @@ export function createBrandHttpClient(deps: BrandHttpClientDeps) {
           await deps.sleep(retryAfter ?? backoff / 2 + deps.random() * (backoff / 2));
         }
         const started = performance.now();
+        const abandon = new AbortController();
         let response: Response;
         try {
-          response = await attempt(url, request);
+          response = await attempt(url, request, abandon.signal);
         } catch (error) {
           deps.observe?.(brand, (performance.now() - started) / 1000, 0);
           const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
@@ -121,7 +146,7 @@ export function createBrandHttpClient(deps: BrandHttpClientDeps) {
         }
         let body: unknown;
         try {
-          body = await readJson(response);
+          body = await readJson(response, () => abandon.abort());
         } catch {
           // The body stalled past the timeout or the connection broke mid-answer.
           deps.observe?.(brand, (performance.now() - started) / 1000, response.status);
