@@ -16,8 +16,11 @@ export interface ExchangeOptions {
   recordExchange?: RecordExchange;
 }
 
-/** DESIGN.md §2.9: 5 consecutive failures open a host's breaker for 30 s. */
-const BREAKER = { failureThreshold: 5, openMs: 30_000 };
+/**
+ * 5 consecutive failures open a credential's breaker for 30 s; 5 failures within a minute from 3 fleets
+ * open the host's (docs/brands.md "Circuit breakers").
+ */
+const BREAKER = { failureThreshold: 5, openMs: 30_000, hostFleetThreshold: 3, hostWindowMs: 60_000 };
 
 /** The exchange service with its one HTTP client, breakers, cache and metrics, for `createDeps`. */
 export function createBrandExchange(deps: {

@@ -65,6 +65,7 @@ export interface ExchangeAnswer {
 }
 
 type Fields = Record<string, string>;
+type Who = { fleetId: string; credentialId: string | null };
 
 interface Obtained extends CachedToken {
   brandStatus: number;
@@ -90,13 +91,13 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     return adapter;
   }
 
-  /** One upstream exchange. No database transaction is open around it. */
-  async function obtain(adapter: BrandAdapter, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
+  /** One upstream exchange for `who` (the breakers' key). No database transaction is open around it. */
+  async function obtain(adapter: BrandAdapter, who: Who, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
     const sentAt = clock.now();
     const request = adapter.buildRequest({ fields, secrets, scope, now: sentAt, newJti: randomUUID });
     let answer;
     try {
-      answer = await deps.http.send(adapter.brand, request);
+      answer = await deps.http.send(adapter.brand, request, who);
     } catch (error) {
       if (error instanceof UpstreamFailure) throw BrandProblem.fromUpstream(error);
       throw error;
@@ -158,7 +159,8 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
           const secrets = await credential.openSecrets();
           const checkedAt = () => clock.now().toISOString();
           try {
-            const result = await obtain(adapter, credential.fields, secrets, scope);
+            const who = { fleetId: context.fleetId, credentialId: credential.id };
+            const result = await obtain(adapter, who, credential.fields, secrets, scope);
             await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, 'authorized', checkedAt());
             return result;
           } catch (error) {
@@ -189,7 +191,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     async verify(context: ExchangeContext, input: { brand: Brand; credentialId: string | null; fields: Fields; secrets: Fields }) {
       const adapter = adapterFor(input.brand.slug);
       try {
-        await obtain(adapter, input.fields, input.secrets);
+        await obtain(adapter, { fleetId: context.fleetId, credentialId: input.credentialId }, input.fields, input.secrets);
       } catch (error) {
         if (!(error instanceof BrandProblem)) throw error;
         const details = { brand_status: error.brandStatus, ...(error.brandError !== undefined && { brand_error: error.brandError }) };
