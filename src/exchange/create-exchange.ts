@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
+import type { BrandAdapter } from './brand-adapter.js';
 import { createBrandHttpClient } from './brand-http-client.js';
 import { createCircuitBreakers } from './circuit-breaker.js';
 import { createExchangeMetrics } from './exchange-metrics.js';
@@ -14,6 +15,8 @@ export interface ExchangeOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   recordExchange?: RecordExchange;
+  /** The brand flows by slug (default: the catalogue's adapters). */
+  adapters?: ReadonlyMap<string, BrandAdapter>;
 }
 
 /**
@@ -55,5 +58,6 @@ export function createBrandExchange(deps: {
     clock,
     metrics,
     logger: deps.logger,
+    adapters: options.adapters,
   });
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExchangeInput } from '../brand-adapter.js';
 import { targetUrl } from '../brand-http-client.js';
 import { adapters } from './index.js';
+import { MAX_LIFETIME_SECONDS } from './oauth-client-credentials.js';
 
 const input = (fields: Record<string, string>, secrets: Record<string, string> = { client_secret: 's', password: 'p' }): ExchangeInput => ({
   fields,
@@ -82,5 +83,17 @@ describe('answers', () => {
     const error = (name: string) => ({ error: { name: 'JSONRPCError', message: 'x', errors: [{ name, message: 'x' }] } });
     expect(geotab.readAnswer(200, error('InvalidUserException'), {})).toEqual({ kind: 'rejected', code: 'InvalidUserException' });
     expect(geotab.readAnswer(200, error('DbUnavailableException'), {})).toEqual({ kind: 'unusable', code: 'DbUnavailableException' });
+  });
+});
+
+describe('every adapter caps the lifetime it believes (docs/brands.md "Token lifetimes")', () => {
+  const geotabLogin = { result: { credentials: { database: 'd', sessionId: 's', userName: 'u' }, path: 'ThisServer' }, expires_in: 1e13 };
+  it.each([...adapters.keys()])('%s: an announced lifetime of 1e13 s is cached for at most a day', (brand) => {
+    const body = brand === 'geotab' ? geotabLogin : { access_token: 'tok', token_type: 'Bearer', expires_in: 1e13 };
+    const read = adapters.get(brand)!.readAnswer(200, body, { server: 'my.geotab.com' });
+    expect(read.kind).toBe('token');
+    const lifetime = read.kind === 'token' ? read.token.expires_in : NaN;
+    expect(lifetime).toBeGreaterThan(0);
+    expect(lifetime).toBeLessThanOrEqual(MAX_LIFETIME_SECONDS);
   });
 });
