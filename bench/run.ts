@@ -362,7 +362,8 @@ async function runExchange(dataDir: string, servers: ServerProcess[]) {
       dataDir,
       logLevel: settings.logLevel,
       poolSize: settings.poolSize,
-      env: { [emulator.envName]: emulator.url },
+      // The bench server runs with NODE_ENV=production, which refuses an http: brand URL unless told otherwise.
+      env: { [emulator.envName]: emulator.url, FLEETVAULT_ALLOW_HTTP_BRAND_URLS: 'true' },
       exchangePool: credentials,
     });
     servers.push(server);

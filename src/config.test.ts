@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { brandUrlWarnings, ConfigError, loadConfig } from './config.js';
+import { systemClock } from './core/clock.js';
+import { createBrandExchange } from './exchange/create-exchange.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -151,5 +153,72 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ brandTimeoutMs: 250, brandUrls: { 'high-mobility': 'http://127.0.0.1:9403' } });
     expect(configError({ FLEETVAULT_BRAND_URL_TESLA: 'http://127.0.0.1:9402/oauth2' }).message).toContain('FLEETVAULT_BRAND_URL_TESLA');
     expect(configError({ FLEETVAULT_BRAND_TIMEOUT_MS: '10' }).message).toContain('FLEETVAULT_BRAND_TIMEOUT_MS');
+  });
+
+  it('refuses a FLEETVAULT_BRAND_URL_* that names no brand with an exchange, an alias or a misspelt one, naming the variable', () => {
+    expect(configError({ FLEETVAULT_BRAND_URL_NOPE: 'http://127.0.0.1:9401' }).message).toMatch(
+      /FLEETVAULT_BRAND_URL_NOPE: names no brand; the brand overrides are .*FLEETVAULT_BRAND_URL_HIGH_MOBILITY/,
+    );
+    // openobd's alias: the override would otherwise be ignored and the vault would call the real brand.
+    expect(configError({ FLEETVAULT_BRAND_URL_JIFELINE: 'http://127.0.0.1:9401' }).message).toContain(
+      'FLEETVAULT_BRAND_URL_JIFELINE: names no brand: use FLEETVAULT_BRAND_URL_OPENOBD',
+    );
+    expect(configError({ FLEETVAULT_BRAND_URL_high_mobility: 'http://127.0.0.1:9401' }).message).toContain(
+      'use FLEETVAULT_BRAND_URL_HIGH_MOBILITY',
+    );
+    expect(configError({ FLEETVAULT_BRAND_URL_NIU: 'http://127.0.0.1:9401' }).message).toContain(
+      'FLEETVAULT_BRAND_URL_NIU: niu has no token exchange',
+    );
+  });
+
+  it('production: an http: brand URL is refused unless FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true; https: is accepted', () => {
+    const production = { NODE_ENV: 'production', FLEETVAULT_BRAND_URL_SMARTCAR: 'http://staging-brands.internal:9405' };
+    expect(configError(production).message).toMatch(
+      /FLEETVAULT_BRAND_URL_SMARTCAR: an http: brand URL in production .*FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true/,
+    );
+    expect(loadConfig({ ...production, FLEETVAULT_ALLOW_HTTP_BRAND_URLS: 'true' })).toMatchObject({
+      brandUrls: { smartcar: 'http://staging-brands.internal:9405' },
+      allowHttpBrandUrls: true,
+    });
+    expect(loadConfig({ NODE_ENV: 'production', FLEETVAULT_BRAND_URL_SMARTCAR: 'https://staging-brands.internal' }).brandUrls).toEqual({
+      smartcar: 'https://staging-brands.internal',
+    });
+    // Outside production the emulators on loopback stay plain http.
+    expect(loadConfig({ FLEETVAULT_BRAND_URL_SMARTCAR: 'http://127.0.0.1:9405' }).allowHttpBrandUrls).toBe(false);
+    expect(configError({ FLEETVAULT_ALLOW_HTTP_BRAND_URLS: 'yes' }).message).toContain('FLEETVAULT_ALLOW_HTTP_BRAND_URLS');
+  });
+
+  it('production: each brand override is a start-up warning naming its variable and origin; none in development', () => {
+    const env = {
+      FLEETVAULT_BRAND_URL_SMARTCAR: 'https://smartcar.staging.example',
+      FLEETVAULT_BRAND_URL_HIGH_MOBILITY: 'https://hm.staging.example',
+    };
+    const warnings = brandUrlWarnings(loadConfig({ ...env, NODE_ENV: 'production' }));
+    expect(warnings.map((w) => [w.variable, w.origin])).toEqual([
+      ['FLEETVAULT_BRAND_URL_SMARTCAR', 'https://smartcar.staging.example'],
+      ['FLEETVAULT_BRAND_URL_HIGH_MOBILITY', 'https://hm.staging.example'],
+    ]);
+    expect(warnings[0]!.message).toMatch(
+      /^FLEETVAULT_BRAND_URL_SMARTCAR is set: smartcar token exchanges send the stored secrets to https:\/\/smartcar/,
+    );
+    expect(brandUrlWarnings(loadConfig(env))).toEqual([]);
+  });
+
+  it('production: the exchange wiring logs each brand override with logger.warn at start-up', () => {
+    const warned: { object: object; message: string }[] = [];
+    const config = loadConfig({ NODE_ENV: 'production', FLEETVAULT_BRAND_URL_TESLA: 'https://tesla.staging.example' });
+    createBrandExchange({
+      config,
+      clock: systemClock,
+      credentials: { openForExchange: () => Promise.reject(new Error('unused')), recordStatus: () => Promise.resolve() },
+      recordExchange: () => Promise.resolve(),
+      logger: { warn: (object, message) => warned.push({ object, message }) },
+    });
+    expect(warned).toEqual([
+      {
+        object: { variable: 'FLEETVAULT_BRAND_URL_TESLA', origin: 'https://tesla.staging.example' },
+        message: expect.stringContaining('FLEETVAULT_BRAND_URL_TESLA is set') as unknown as string,
+      },
+    ]);
   });
 });

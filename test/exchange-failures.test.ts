@@ -87,7 +87,7 @@ describe('failures (DESIGN.md §2.9)', () => {
     expect(smartcar().calls).toBe(1);
   });
 
-  it('5 failed exchanges open the host\u2019s breaker: 503 with Retry-After and no request; after 30 s one probe closes it', async () => {
+  it('5 failed exchanges of a credential open its breaker: 503 with Retry-After, no request; after 30 s one probe closes it', async () => {
     const id = await credential();
     smartcar().failures = { count: 15, status: 500 };
     for (let i = 0; i < 5; i++) expectProblem(await x.exchange(id, 'smartcar'), 'brand-unavailable', 502);

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { UpstreamRequest } from './brand-adapter.js';
-import type { CircuitBreakers } from './circuit-breaker.js';
+import type { BreakerSubject, CircuitBreakers } from './circuit-breaker.js';
 
 /** Why no usable answer came back; the service turns each into its problem type (DESIGN.md §2.9). */
 export class UpstreamFailure extends Error {
@@ -11,6 +11,8 @@ export class UpstreamFailure extends Error {
     readonly brandStatus: number | null,
     /** Seconds the caller should wait (breaker open, or the brand's own Retry-After). */
     readonly retryAfterSeconds?: number,
+    /** For `breaker-open`: whether this credential's breaker or the whole host's is open. */
+    readonly breaker?: 'credential' | 'host',
   ) {
     super(`brand request failed: ${reason}`);
   }
@@ -62,11 +64,35 @@ export function targetUrl(brand: string, documented: string, origins: Readonly<R
   return url;
 }
 
-async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return undefined;
+/**
+ * The answer's JSON, or undefined when it is not JSON or longer than MAX_BODY_BYTES. The body is
+ * streamed and counted: at the cap (or a Content-Length over it) reading stops and `abandon` aborts
+ * the request, which closes the connection, so a brand (or anything posing as one) that sends an
+ * endless answer costs the vault 64 KiB, not its memory and the whole timeout.
+ */
+async function readJson(response: Response, abandon: () => void): Promise<unknown> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (response.body === null || declared > MAX_BODY_BYTES) {
+    abandon();
+    return undefined;
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      abandon();
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
   try {
-    return JSON.parse(text) as unknown;
+    // TextDecoder, like Response.text(), drops a UTF-8 byte order mark.
+    return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks))) as unknown;
   } catch {
     return undefined;
   }
@@ -75,28 +101,24 @@ async function readJson(response: Response): Promise<unknown> {
 /**
  * The one HTTP client of every brand flow, on Node's fetch (undici): no redirect followed, a
  * timeout per attempt, up to 2 retries with jittered exponential backoff on network errors, 5xx
- * and 429 (waiting out a Retry-After of up to 5 s), never on other 4xx; a circuit breaker per host.
+ * and 429 (waiting out a Retry-After of up to 5 s), never on other 4xx; circuit breakers per host and
+ * credential, and per host for outages seen by several fleets (`circuit-breaker.ts`).
  * A timeout is not retried: the caller has already waited the whole budget.
  */
 export function createBrandHttpClient(deps: BrandHttpClientDeps) {
   const { clock, breakers } = deps;
 
-  async function attempt(url: URL, request: UpstreamRequest): Promise<Response> {
-    return deps.fetch(url, {
-      method: 'POST',
-      headers: request.headers,
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs),
-    });
+  async function attempt(url: URL, request: UpstreamRequest, signal: AbortSignal): Promise<Response> {
+    return deps.fetch(url, { method: 'POST', headers: request.headers, body: request.body, redirect: 'manual', signal });
   }
 
   return {
-    async send(brand: string, request: UpstreamRequest): Promise<UpstreamAnswer> {
+    /** `who`: the fleet and credential the request is for, which the breakers key on. */
+    async send(brand: string, request: UpstreamRequest, who: Omit<BreakerSubject, 'host'>): Promise<UpstreamAnswer> {
       const url = targetUrl(brand, request.url, deps.origins);
-      const host = url.host;
-      const refusedFor = breakers.refuse(host);
-      if (refusedFor !== undefined) throw new UpstreamFailure('breaker-open', null, refusedFor);
+      const host: BreakerSubject = { ...who, host: url.host };
+      const refused = breakers.refuse(host);
+      if (refused !== undefined) throw new UpstreamFailure('breaker-open', null, refused.retryAfterSeconds, refused.scope);
       let failure: UpstreamFailure | undefined;
       for (let n = 0; n < MAX_ATTEMPTS; n++) {
         if (n > 0) {
@@ -106,27 +128,34 @@ export function createBrandHttpClient(deps: BrandHttpClientDeps) {
           await deps.sleep(retryAfter ?? backoff / 2 + deps.random() * (backoff / 2));
         }
         const started = performance.now();
+        // One timer for the request and its body; aborting also lets go of the connection (readJson's cap).
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(new DOMException('brand timeout', 'TimeoutError')), deps.timeoutMs);
         let response: Response;
-        try {
-          response = await attempt(url, request);
-        } catch (error) {
-          deps.observe?.(brand, (performance.now() - started) / 1000, 0);
-          const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
-          if (timedOut) {
-            breakers.failed(host);
-            throw new UpstreamFailure('timeout', null);
-          }
-          failure = new UpstreamFailure('network', null);
-          continue;
-        }
         let body: unknown;
         try {
-          body = await readJson(response);
-        } catch {
-          // The body stalled past the timeout or the connection broke mid-answer.
-          deps.observe?.(brand, (performance.now() - started) / 1000, response.status);
-          breakers.failed(host);
-          throw new UpstreamFailure('timeout', response.status);
+          try {
+            response = await attempt(url, request, controller.signal);
+          } catch (error) {
+            deps.observe?.(brand, (performance.now() - started) / 1000, 0);
+            const timedOut = (error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError';
+            if (timedOut) {
+              breakers.failed(host);
+              throw new UpstreamFailure('timeout', null);
+            }
+            failure = new UpstreamFailure('network', null);
+            continue;
+          }
+          try {
+            body = await readJson(response, () => controller.abort());
+          } catch {
+            // The body stalled past the timeout or the connection broke mid-answer.
+            deps.observe?.(brand, (performance.now() - started) / 1000, response.status);
+            breakers.failed(host);
+            throw new UpstreamFailure('timeout', response.status);
+          }
+        } finally {
+          clearTimeout(timer);
         }
         deps.observe?.(brand, (performance.now() - started) / 1000, response.status);
         const { status } = response;

@@ -14,13 +14,17 @@ export class BrandProblem extends Error {
     readonly brandStatus: number | null,
     readonly brandError?: string,
     readonly retryAfterSeconds?: number,
+    /** For `breaker_open`: this credential's breaker, or the host's (a brand-wide outage). */
+    readonly breaker?: 'credential' | 'host',
   ) {
     super(`brand exchange failed: ${kind}`);
   }
 
   static fromUpstream(failure: UpstreamFailure): BrandProblem {
     if (failure.reason === 'timeout') return new BrandProblem('timeout', failure.brandStatus);
-    if (failure.reason === 'breaker-open') return new BrandProblem('breaker_open', null, undefined, failure.retryAfterSeconds);
+    if (failure.reason === 'breaker-open') {
+      return new BrandProblem('breaker_open', null, undefined, failure.retryAfterSeconds, failure.breaker);
+    }
     return new BrandProblem('unavailable', failure.brandStatus, undefined, failure.retryAfterSeconds);
   }
 
@@ -42,7 +46,9 @@ export class BrandProblem extends Error {
       case 'breaker_open':
         return new AppError(
           'brand-unavailable',
-          'The brand failed repeatedly; the vault is not calling it for a while.',
+          this.breaker === 'credential'
+            ? 'Exchanges with this credential failed repeatedly; the vault is not calling the brand for it for a while.'
+            : 'The brand failed repeatedly for several fleets; the vault is not calling it for a while.',
           { ...brand, retry_after: this.retryAfterSeconds },
           503,
         );

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Config } from '../config.js';
+import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
+import type { BrandAdapter } from './brand-adapter.js';
 import { createBrandHttpClient } from './brand-http-client.js';
 import { createCircuitBreakers } from './circuit-breaker.js';
 import { createExchangeMetrics } from './exchange-metrics.js';
@@ -14,10 +15,15 @@ export interface ExchangeOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   recordExchange?: RecordExchange;
+  /** The brand flows by slug (default: the catalogue's adapters). */
+  adapters?: ReadonlyMap<string, BrandAdapter>;
 }
 
-/** DESIGN.md §2.9: 5 consecutive failures open a host's breaker for 30 s. */
-const BREAKER = { failureThreshold: 5, openMs: 30_000 };
+/**
+ * 5 consecutive failures open a credential's breaker for 30 s; 5 failures within a minute from 3 fleets
+ * open the host's (docs/brands.md "Circuit breakers").
+ */
+const BREAKER = { failureThreshold: 5, openMs: 30_000, hostFleetThreshold: 3, hostWindowMs: 60_000 };
 
 /** The exchange service with its one HTTP client, breakers, cache and metrics, for `createDeps`. */
 export function createBrandExchange(deps: {
@@ -29,6 +35,8 @@ export function createBrandExchange(deps: {
   logger?: { warn(object: object, message: string): void } | undefined;
 }) {
   const { config, clock, options = {} } = deps;
+  // Loud on purpose: in production an override sends the stored secrets away from the brand (docs/brands.md).
+  for (const { variable, origin, message } of brandUrlWarnings(config)) deps.logger?.warn({ variable, origin }, message);
   const metrics = createExchangeMetrics();
   const http = createBrandHttpClient({
     fetch: options.fetch ?? globalThis.fetch,
@@ -50,5 +58,6 @@ export function createBrandExchange(deps: {
     clock,
     metrics,
     logger: deps.logger,
+    adapters: options.adapters,
   });
 }

@@ -51,6 +51,8 @@ export interface ExchangeServiceDeps {
   clock: Clock;
   metrics: ExchangeMetrics;
   logger?: { warn(object: object, message: string): void } | undefined;
+  /** The brand flows by slug; the catalogue's (`adapters/index.ts`) unless a test brings its own. */
+  adapters?: ReadonlyMap<string, BrandAdapter> | undefined;
 }
 
 export interface ExchangeAnswer {
@@ -65,6 +67,7 @@ export interface ExchangeAnswer {
 }
 
 type Fields = Record<string, string>;
+type Who = { fleetId: string; credentialId: string | null };
 
 interface Obtained extends CachedToken {
   brandStatus: number;
@@ -80,9 +83,10 @@ const statusAfter: Record<BrandProblem['kind'], CredentialStatus> = {
 /** Brand token exchange (DESIGN.md §2.9): the secret stays in the vault, only the brand's token leaves. */
 export function createExchangeService(deps: ExchangeServiceDeps) {
   const { clock, cache, metrics } = deps;
+  const flows = deps.adapters ?? adapters;
 
   function adapterFor(brand: string): BrandAdapter {
-    const adapter = adapters.get(brand);
+    const adapter = flows.get(brand);
     if (adapter === undefined) {
       const hint = brand === 'samsara' ? ' The Samsara API token is the credential: reveal it.' : '';
       throw new AppError('exchange-not-supported', `The vault knows no token exchange for ${brand}.${hint}`);
@@ -90,13 +94,13 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     return adapter;
   }
 
-  /** One upstream exchange. No database transaction is open around it. */
-  async function obtain(adapter: BrandAdapter, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
+  /** One upstream exchange for `who` (the breakers' key). No database transaction is open around it. */
+  async function obtain(adapter: BrandAdapter, who: Who, fields: Fields, secrets: Fields, scope?: string): Promise<Obtained> {
     const sentAt = clock.now();
     const request = adapter.buildRequest({ fields, secrets, scope, now: sentAt, newJti: randomUUID });
     let answer;
     try {
-      answer = await deps.http.send(adapter.brand, request);
+      answer = await deps.http.send(adapter.brand, request, who);
     } catch (error) {
       if (error instanceof UpstreamFailure) throw BrandProblem.fromUpstream(error);
       throw error;
@@ -104,7 +108,11 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     const read = adapter.readAnswer(answer.status, answer.body, fields);
     if (read.kind === 'token') {
       // Counted from when the request left: the brand's clock started no later than that.
-      return { token: read.token, expiresAt: sentAt.getTime() + read.token.expires_in * 1000, brandStatus: answer.status };
+      const expiresAt = sentAt.getTime() + read.token.expires_in * 1000;
+      // The cache entry and the answer need an expiry a Date can hold (every adapter caps the lifetime at
+      // MAX_LIFETIME_SECONDS; this holds the contract for any that would not): else the answer is unusable.
+      if (!(read.token.expires_in > 0) || Number.isNaN(new Date(expiresAt).getTime())) throw new BrandProblem('unavailable', answer.status);
+      return { token: read.token, expiresAt, brandStatus: answer.status };
     }
     throw new BrandProblem(read.kind === 'rejected' ? 'rejected' : 'unavailable', answer.status, safeBrandError(read.code, secrets));
   }
@@ -132,6 +140,16 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     };
   }
 
+  /** The answer, or a BrandProblem (502) when it cannot be built from what the brand sent. */
+  function asBuilt(build: () => ExchangeAnswer, brandStatus: number): ExchangeAnswer {
+    try {
+      return build();
+    } catch (error) {
+      deps.logger?.warn({ reason: (error as Error).name }, 'brand answer could not be turned into a token answer');
+      throw new BrandProblem('unavailable', brandStatus);
+    }
+  }
+
   return {
     metrics,
 
@@ -149,16 +167,19 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
         metrics.cacheHits.inc({ brand: credential.brand });
         metrics.exchanges.inc({ brand: credential.brand, outcome: 'cached' });
         const details = { cached: true, brand_status: null };
+        const answer = answerOf(hit, credential.secret_version, true);
         await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
-        return answerOf(hit, credential.secret_version, true);
+        return answer;
       }
-      let obtained: Obtained;
+      let answer: ExchangeAnswer;
+      let brandStatus: number;
       try {
-        obtained = (await cache.shared(key, credential.id, async () => {
+        const obtained = (await cache.shared(key, credential.id, async () => {
           const secrets = await credential.openSecrets();
           const checkedAt = () => clock.now().toISOString();
           try {
-            const result = await obtain(adapter, credential.fields, secrets, scope);
+            const who = { fleetId: context.fleetId, credentialId: credential.id };
+            const result = await obtain(adapter, who, credential.fields, secrets, scope);
             await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, 'authorized', checkedAt());
             return result;
           } catch (error) {
@@ -168,6 +189,9 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
             throw error;
           }
         })) as Obtained;
+        brandStatus = obtained.brandStatus;
+        // Built before the success event: an answer that cannot be built is a failure, never a recorded success.
+        answer = asBuilt(() => answerOf(obtained, credential.secret_version, false), obtained.brandStatus);
       } catch (error) {
         if (!(error instanceof BrandProblem)) throw error;
         metrics.exchanges.inc({ brand: credential.brand, outcome: error.kind });
@@ -176,9 +200,9 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
         throw error.toAppError('exchange');
       }
       metrics.exchanges.inc({ brand: credential.brand, outcome: 'token' });
-      const details = { cached: false, brand_status: obtained.brandStatus };
+      const details = { cached: false, brand_status: brandStatus };
       await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
-      return answerOf(obtained, credential.secret_version, false);
+      return answer;
     },
 
     /**
@@ -189,7 +213,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     async verify(context: ExchangeContext, input: { brand: Brand; credentialId: string | null; fields: Fields; secrets: Fields }) {
       const adapter = adapterFor(input.brand.slug);
       try {
-        await obtain(adapter, input.fields, input.secrets);
+        await obtain(adapter, { fleetId: context.fleetId, credentialId: input.credentialId }, input.fields, input.secrets);
       } catch (error) {
         if (!(error instanceof BrandProblem)) throw error;
         const details = { brand_status: error.brandStatus, ...(error.brandError !== undefined && { brand_error: error.brandError }) };

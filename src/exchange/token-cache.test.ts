@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { retryAfterMs } from './brand-http-client.js';
-import { createCircuitBreakers } from './circuit-breaker.js';
 import { createTokenCache, freshUntil } from './token-cache.js';
 
 const token = { access_token: 't', token_type: 'Bearer', expires_in: 300 };
@@ -43,23 +42,5 @@ describe('Retry-After (RFC 9110 §10.2.3)', () => {
     [null, undefined],
   ])('%j → %j ms', (header, ms) => {
     expect(retryAfterMs(header, now)).toBe(ms);
-  });
-});
-
-describe('circuit breaker', () => {
-  it('opens after the threshold, lets one probe through after the window, closes on its success', () => {
-    let now = 0;
-    const breakers = createCircuitBreakers({ now: () => new Date(now) }, { failureThreshold: 2, openMs: 30_000 });
-    breakers.failed('h');
-    expect(breakers.refuse('h')).toBeUndefined();
-    breakers.failed('h');
-    expect(breakers.refuse('h')).toBe(30);
-    expect(breakers.refuse('other')).toBeUndefined();
-    now = 30_000;
-    expect(breakers.refuse('h')).toBeUndefined();
-    // While the probe is out, everyone else waits.
-    expect(breakers.refuse('h')).toBe(1);
-    breakers.succeeded('h');
-    expect(breakers.refuse('h')).toBeUndefined();
   });
 });

@@ -57,6 +57,8 @@ export interface Emulator extends EmulatorState {
   failures: { count: number; status: number };
   /** The next `count` requests answer 429 with this Retry-After. */
   rateLimit: { count: number; retryAfter: string };
+  /** A fault for some requests only (one client's): its answer replaces the brand's when it returns one. */
+  fault: ((request: EmulatorRequest) => EmulatorResponse | undefined) | undefined;
   /** Resolves when the emulator has received `n` requests in total. */
   waitForCalls(n: number): Promise<void>;
   close(): Promise<void>;
@@ -88,6 +90,7 @@ export async function startEmulator(spec: EmulatorSpec, options: { port?: number
     delayMs: 0,
     failures: { count: 0, status: 503 },
     rateLimit: { count: 0, retryAfter: '1' },
+    fault: undefined as Emulator['fault'],
     waitForCalls(n: number) {
       if (emulator.calls >= n) return Promise.resolve();
       return new Promise<void>((resolve) => waiters.push({ n, resolve }));
@@ -115,6 +118,8 @@ export async function startEmulator(spec: EmulatorSpec, options: { port?: number
           const headers: Record<string, string> = status >= 300 && status < 400 ? { location: 'http://127.0.0.1:9/elsewhere' } : {};
           return { status, body: { error: 'server_error' }, headers };
         }
+        const fault = emulator.fault?.(request);
+        if (fault !== undefined) return fault;
         if (emulator.rateLimit.count > 0) {
           emulator.rateLimit.count -= 1;
           return { status: 429, body: { error: 'rate_limited' }, headers: { 'retry-after': emulator.rateLimit.retryAfter } };

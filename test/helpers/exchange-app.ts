@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
+import type { BrandAdapter } from '../../src/exchange/brand-adapter.js';
 import type { ExchangeAuditEvent, ExchangeContext, RecordExchange } from '../../src/exchange/exchange.service.js';
 import { createLogger } from '../../src/logging.js';
 import { type Emulators, startAllEmulators } from '../emulators/all.js';
@@ -36,7 +37,13 @@ export interface ExchangeTestApp {
 /** The app pointed at the emulators (FLEETVAULT_BRAND_URL_*), with a recorder, sleep and clock the test controls. */
 export async function buildExchangeApp(
   /** `realAudit`: the vault's own audit trail records the events (then `events` stays empty). */
-  options: { recordExchange?: RecordExchange; env?: Record<string, string>; realAudit?: boolean } = {},
+  options: {
+    recordExchange?: RecordExchange;
+    env?: Record<string, string>;
+    realAudit?: boolean;
+    /** Brand flows in place of the catalogue's (an adapter that misbehaves on purpose). */
+    adapters?: ReadonlyMap<string, BrandAdapter>;
+  } = {},
 ): Promise<ExchangeTestApp> {
   const emulators = await startAllEmulators();
   const clock = movableClock();
@@ -63,6 +70,7 @@ export async function buildExchangeApp(
       sleep: async (ms) => {
         sleeps.push(ms);
       },
+      ...(options.adapters && { adapters: options.adapters }),
       ...(!options.realAudit && {
         recordExchange:
           options.recordExchange ??

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { defineBrand, p256PrivateKeyPem, plainField, secretField } from '../define-brand.js';
 
+/**
+ * Tesla Fleet API partner credentials. The partner token comes from
+ * `https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token` (na, eu; `auth.tesla.cn` for cn), not the
+ * `auth.tesla.com` the partner-tokens page (developer.tesla.com/docs/fleet-api/authentication/partner-tokens)
+ * still shows: Tesla's July 2025 notice to Fleet API partners moved token calls to that host, and the
+ * third-party-tokens page (developer.tesla.com/docs/fleet-api/authentication/third-party-tokens) uses it.
+ * The request itself: src/exchange/adapters/tesla.ts; the decision: docs/brands.md.
+ */
 export const tesla = defineBrand({
   slug: 'tesla',
   displayName: 'Tesla Fleet API',

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ExchangeInput } from '../brand-adapter.js';
 import { targetUrl } from '../brand-http-client.js';
 import { adapters } from './index.js';
+import { MAX_LIFETIME_SECONDS } from './oauth-client-credentials.js';
 
 const input = (fields: Record<string, string>, secrets: Record<string, string> = { client_secret: 's', password: 'p' }): ExchangeInput => ({
   fields,
@@ -19,7 +20,8 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
     ['segway', { client_id: 'E1', region: 'eu' }, 'https://eu-api.segwaydiscovery.com/oauth/token'],
     ['segway', { client_id: 'U1', region: 'us' }, 'https://us-api.segwaydiscovery.com/oauth/token'],
     ['segway', { client_id: 'C1', region: 'cn' }, 'https://cn-api.segwaydiscovery.com/oauth/token'],
-    ['tesla', { client_id: 't', region: 'na' }, 'https://auth.tesla.com/oauth2/v3/token'],
+    ['tesla', { client_id: 't', region: 'na' }, 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token'],
+    ['tesla', { client_id: 't', region: 'eu' }, 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token'],
     ['tesla', { client_id: 't', region: 'cn' }, 'https://auth.tesla.cn/oauth2/v3/token'],
     ['high-mobility', { client_id: 'h', environment: 'sandbox' }, 'https://sandbox.api.high-mobility.com/v1/access_tokens'],
     ['high-mobility', { client_id: 'h', environment: 'production' }, 'https://api.high-mobility.com/v1/access_tokens'],
@@ -46,7 +48,9 @@ describe('documented hosts (DESIGN.md §2.9)', () => {
     const origins = { segway: 'http://127.0.0.1:9401' };
     expect(targetUrl('segway', 'https://apac-api.segwaydiscovery.com/oauth/token', origins).href).toBe('http://127.0.0.1:9401/oauth/token');
     expect(targetUrl('segway', 'https://us-api.segwaydiscovery.com/oauth/token', origins).href).toBe('http://127.0.0.1:9401/oauth/token');
-    expect(targetUrl('tesla', 'https://auth.tesla.com/oauth2/v3/token', origins).href).toBe('https://auth.tesla.com/oauth2/v3/token');
+    expect(targetUrl('tesla', 'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token', origins).href).toBe(
+      'https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token',
+    );
   });
 });
 
@@ -79,5 +83,17 @@ describe('answers', () => {
     const error = (name: string) => ({ error: { name: 'JSONRPCError', message: 'x', errors: [{ name, message: 'x' }] } });
     expect(geotab.readAnswer(200, error('InvalidUserException'), {})).toEqual({ kind: 'rejected', code: 'InvalidUserException' });
     expect(geotab.readAnswer(200, error('DbUnavailableException'), {})).toEqual({ kind: 'unusable', code: 'DbUnavailableException' });
+  });
+});
+
+describe('every adapter caps the lifetime it believes (docs/brands.md "Token lifetimes")', () => {
+  const geotabLogin = { result: { credentials: { database: 'd', sessionId: 's', userName: 'u' }, path: 'ThisServer' }, expires_in: 1e13 };
+  it.each([...adapters.keys()])('%s: an announced lifetime of 1e13 s is cached for at most a day', (brand) => {
+    const body = brand === 'geotab' ? geotabLogin : { access_token: 'tok', token_type: 'Bearer', expires_in: 1e13 };
+    const read = adapters.get(brand)!.readAnswer(200, body, { server: 'my.geotab.com' });
+    expect(read.kind).toBe('token');
+    const lifetime = read.kind === 'token' ? read.token.expires_in : NaN;
+    expect(lifetime).toBeGreaterThan(0);
+    expect(lifetime).toBeLessThanOrEqual(MAX_LIFETIME_SECONDS);
   });
 });

@@ -3,13 +3,22 @@ import { formBody, formHeaders, readOAuthAnswer } from './oauth-client-credentia
 
 /**
  * Tesla Fleet API partner token (developer.tesla.com/docs/fleet-api/authentication/partner-tokens):
- * `POST https://auth.tesla.com/oauth2/v3/token` (China: auth.tesla.cn), form `grant_type=client_credentials`,
- * `client_id`, `client_secret`, `audience` = the region's Fleet API base URL (required), optional
- * space-delimited `scope`.
+ * `POST https://fleet-auth.prd.vn.cloud.tesla.com/oauth2/v3/token` (China: auth.tesla.cn), form
+ * `grant_type=client_credentials`, `client_id`, `client_secret`, `audience` = the region's Fleet API base
+ * URL (required), optional space-delimited `scope`.
+ *
+ * The host: the partner-tokens page still shows `auth.tesla.com`, but Tesla's notice to Fleet API partners
+ * of July 2025 ("Action Required: Update Fleet API Authentication Host") moved every Fleet API `/token` call
+ * to `fleet-auth.prd.vn.cloud.tesla.com` by 1 August 2025, host only, same path and parameters, and warned
+ * that `auth.tesla.com` would be rate limited; the third-party-tokens page
+ * (developer.tesla.com/docs/fleet-api/authentication/third-party-tokens) shows the new host. China keeps
+ * `auth.tesla.cn` (developer.tesla.cn/docs/fleet-api/authentication/partner-tokens). docs/brands.md.
  */
+const FLEET_AUTH_HOST = 'fleet-auth.prd.vn.cloud.tesla.com';
+
 const regions: Record<string, { auth: string; audience: string }> = {
-  na: { auth: 'auth.tesla.com', audience: 'https://fleet-api.prd.na.vn.cloud.tesla.com' },
-  eu: { auth: 'auth.tesla.com', audience: 'https://fleet-api.prd.eu.vn.cloud.tesla.com' },
+  na: { auth: FLEET_AUTH_HOST, audience: 'https://fleet-api.prd.na.vn.cloud.tesla.com' },
+  eu: { auth: FLEET_AUTH_HOST, audience: 'https://fleet-api.prd.eu.vn.cloud.tesla.com' },
   cn: { auth: 'auth.tesla.cn', audience: 'https://fleet-api.prd.cn.vn.cloud.tesla.cn' },
 };
 
