@@ -43,6 +43,11 @@ export async function writeBackup(
     const lines = createBackupLines((line) => buffered.push(line));
     await database.readSnapshot(async (db) => {
       const repo = createSnapshotRepo(db, database.engine);
+      const present = await repo.existingTables();
+      const missing = backupTables.filter((table) => !present.includes(table));
+      if (missing.length > 0) {
+        throw new Error(`the database holds no fleetvault vault (missing tables: ${missing.join(', ')}): check DATABASE_URL`);
+      }
       lines.header(createdAt);
       const heads: BackupManifestHeads = {};
       options.progress.phase('backup');
