@@ -129,29 +129,35 @@ export async function verifyBackup(
   const { records, sha256 } = readBackupRecords(file);
   const reader = peekable(records);
   options.progress.phase('verify');
-  for (let record = await reader.take(); record !== undefined; record = await reader.take()) {
-    if (record.type === 'table') {
-      counts[record.name] = 0;
-      continue;
+  try {
+    for (let record = await reader.take(); record !== undefined; record = await reader.take()) {
+      if (record.type === 'table') {
+        counts[record.name] = 0;
+        continue;
+      }
+      if (record.table === 'audit_events') {
+        chains.push(await verifyOneChain(record));
+        continue;
+      }
+      checkRow(record.table, rowObject(record));
+      counts[record.table] = (counts[record.table] ?? 0) + 1;
+      options.progress.rows(record.table, counts[record.table]!);
     }
-    if (record.table === 'audit_events') {
-      chains.push(await verifyOneChain(record));
-      continue;
-    }
-    checkRow(record.table, rowObject(record));
-    counts[record.table] = (counts[record.table] ?? 0) + 1;
-    options.progress.rows(record.table, counts[record.table]!);
+  } finally {
+    // Closes the file when a check stopped the walk early.
+    await records.return(undefined);
   }
 
   /** Walks the chain `first` begins, up to the next chain's first event (events come chain by chain, in seq order). */
   async function verifyOneChain(first: Extract<BackupRecord, { type: 'row' }>): Promise<ChainReport> {
     if (auditKey === undefined) throw new BackupFileError('the backup holds audit events but no audit key');
-    const chain = rowObject(first).chain;
+    const chainColumn = first.columns.indexOf('chain');
+    const chain = first.values[chainColumn];
     if (chains.some((report) => (report.fleet_id ?? SYSTEM_CHAIN) === chain)) {
       throw new BackupFileError(`audit chain ${String(chain)}: its events are not together in the file`);
     }
     const belongs = (record: BackupRecord | undefined) =>
-      record?.type === 'row' && record.table === 'audit_events' && rowObject(record).chain === chain;
+      record?.type === 'row' && record.table === 'audit_events' && record.values[chainColumn] === chain;
     async function* events() {
       let record: BackupRecord | undefined = first;
       while (record !== undefined) {
