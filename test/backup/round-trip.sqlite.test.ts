@@ -29,6 +29,7 @@ describe('backup and restore, SQLite to SQLite', { timeout: 240_000 }, () => {
     const key = source.masterKeys[0]!;
     const backup = await cli(['backup', '--out', file, '--json'], cliEnv(source.storage, source.dataDir, key));
     expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.stderr, 'no progress line when stderr is not a terminal').toBe('');
     const summary = JSON.parse(backup.stdout);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(summary).toMatchObject({

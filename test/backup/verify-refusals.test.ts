@@ -100,6 +100,15 @@ describe('fleetvault backup verify', { timeout: 120_000 }, () => {
     });
   });
 
+  it('refuses a newer schema version than this release knows', async () => {
+    const copy = tampered(
+      'newer-schema',
+      (lines) => [...lines.slice(0, -1), lines.at(-1)!.replace(/"schema_version":\d+/, '"schema_version":999')],
+      true,
+    );
+    await expectRefused(copy, /schema version 999, newer than this fleetvault knows/);
+  });
+
   it('refuses a newer format version', async () => {
     const copy = tampered('newer', (lines) => [lines[0]!.replace('"version":1', '"version":2'), ...lines.slice(1)], true);
     await expectRefused(copy, /format version 2, newer than this fleetvault reads \(1\)/);
