@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AuditUsageError, auditUsage, runAuditCommand } from './audit/audit.cli.js';
+import { BackupUsageError, backupUsage, runBackupCommand } from './backup/backup.cli.js';
 import { loadConfig } from './config.js';
 import { cliContext, cliFleetlessContext } from './core/context.js';
 import { createDeps } from './deps.js';
@@ -26,6 +27,7 @@ const usage = `usage: fleetvault <command> [options]
                               re-sealed under it online, then the old key destroyed (resumable: run it again)
   keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${auditUsage}
+${backupUsage}
 
 Without --scopes a client gets ${defaultScopes.join(',')} only; credentials:reveal, credentials:exchange
 and clients:manage are granted only when named.
@@ -145,6 +147,8 @@ async function run(argv: string[]): Promise<void> {
       purge: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
       'batch-rows': { type: 'string' },
+      out: { type: 'string' },
+      in: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -162,6 +166,9 @@ async function run(argv: string[]): Promise<void> {
     'key-client create',
     'audit verify',
     'audit export',
+    'backup ',
+    'backup verify',
+    'restore ',
   ];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
@@ -176,6 +183,11 @@ async function run(argv: string[]): Promise<void> {
     } finally {
       await database.close();
     }
+    return;
+  }
+
+  if (command === 'backup' || command === 'restore') {
+    await runBackupCommand(config, command, sub, rest[0], values, { stdout: process.stdout, stderr: process.stderr });
     return;
   }
 
@@ -243,7 +255,7 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError || error instanceof AuditUsageError) {
+  if (error instanceof UsageError || error instanceof AuditUsageError || error instanceof BackupUsageError) {
     process.stderr.write(error.message + '\n');
     process.exit(2);
   }

@@ -21,6 +21,24 @@ export const backupTables = [
 export type BackupTable = (typeof backupTables)[number];
 
 /**
+ * Each table's unique key, the order its rows are read and written in (keyset pages inside the snapshot). Audit
+ * events go chain by chain in `seq` order, so `backup verify` walks every chain in one pass over the file.
+ */
+export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> = {
+  fleets: ['id'],
+  vault_keys: ['id'],
+  fleet_data_keys: ['id'],
+  api_clients: ['id'],
+  credentials: ['id'],
+  credential_secret_versions: ['credential_id', 'secret_version'],
+  vehicles: ['id'],
+  assertion_jtis: ['client_id', 'jti'],
+  idempotency_keys: ['fleet_id', 'idempotency_key'],
+  audit_events: ['chain', 'seq'],
+  audit_heads: ['chain'],
+};
+
+/**
  * Tables left out of a backup, each with why. Short-lived rows (used assertion jtis, idempotency records) are
  * kept IN the backup on purpose: restored minutes later they still refuse a replayed assertion (RFC 7523 §3,
  * "jti") and still replay an answered write, which dropping them would silently break.

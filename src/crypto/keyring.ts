@@ -1,4 +1,5 @@
 import { IntegrityError, open, randomKey, seal } from './aead.js';
+import { dataKeyAad, secretsAad, vaultKeyAad } from './associated-data.js';
 import type { DataKeyRepo, DataKeyRow, StoredDataKey } from './data-keys.repo.js';
 import type { MasterKey } from './master-keys.js';
 import type { VaultKeyRepo } from './vault-keys.repo.js';
@@ -7,12 +8,6 @@ import type { VaultKeyRepo } from './vault-keys.repo.js';
 export class MasterKeyMismatchError extends Error {
   override name = 'MasterKeyMismatchError';
 }
-
-// Associated data binds each sealed value to its place: a value copied elsewhere does not open.
-const dataKeyAad = (fleetId: string) => `fleetvault:dek:v1:${fleetId}`;
-const vaultKeyAad = (keyId: string, purpose: string) => `fleetvault:vault-key:v1:${purpose}:${keyId}`;
-const secretsAad = (fleetId: string, credentialId: string, secretVersion: number) =>
-  `fleetvault:credential-secrets:v1:${fleetId}:${credentialId}:${secretVersion}`;
 
 /**
  * Envelope encryption (DESIGN.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;

@@ -34,6 +34,13 @@ export interface Database {
    * false on PostgreSQL: nothing there removes deleted row versions from its WAL or backups (docs/operations.md).
    */
   checkpoint(): Promise<boolean>;
+  /**
+   * Runs read-only work on one consistent snapshot without holding writers back: on SQLite a read transaction on a
+   * connection of its own (in WAL mode a reader sees the database as of its first read while writers go on,
+   * https://www.sqlite.org/wal.html#concurrency); on PostgreSQL one `REPEATABLE READ READ ONLY` transaction
+   * (https://www.postgresql.org/docs/current/transaction-iso.html#XACT-REPEATABLE-READ).
+   */
+  readSnapshot<T>(work: (db: Kysely<DB>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -100,6 +107,18 @@ function openSqlite(file: string): Database {
       // https://www.sqlite.org/pragma.html#pragma_wal_checkpoint: busy = 1 when it could not complete.
       const [result] = handle.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
       return result?.busy === 0;
+    },
+    async readSnapshot(work) {
+      if (file === ':memory:') throw new TypeError('a snapshot needs a database file, not :memory:');
+      const reader = new SQLite(file, { fileMustExist: true });
+      reader.pragma('busy_timeout = 15000');
+      const snapshotDb = new Kysely<DB>({ dialect: new SqliteDialect({ database: reader }) });
+      try {
+        // A deferred BEGIN: the snapshot is taken at the first read and held until the end, and no write lock is taken.
+        return await snapshotDb.transaction().execute(work);
+      } finally {
+        await snapshotDb.destroy();
+      }
     },
     async close() {
       await groupCommit.idle();
@@ -217,6 +236,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     async checkpoint() {
       return false;
     },
+    readSnapshot: (work) => db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work),
     async close() {
       await db.destroy();
     },
