@@ -50,7 +50,7 @@ export class BrandProblem extends Error {
             ? 'Exchanges with this credential failed repeatedly; the vault is not calling the brand for it for a while.'
             : 'The brand failed repeatedly for several fleets; the vault is not calling it for a while.',
           { ...brand, retry_after: this.retryAfterSeconds },
-          503,
+          { status: 503, retryAfterSeconds: this.retryAfterSeconds },
         );
       case 'unavailable':
         // A brand that said when to come back (429/503 with Retry-After) makes this a 503 with that hint.
@@ -60,7 +60,7 @@ export class BrandProblem extends Error {
               'brand-unavailable',
               'The brand asked the vault to come back later.',
               { ...brand, retry_after: this.retryAfterSeconds },
-              503,
+              { status: 503, retryAfterSeconds: this.retryAfterSeconds },
             );
     }
   }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
 import { principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
@@ -84,16 +83,10 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
         503: unavailable503,
       },
     },
-    handler: async (request, reply) => {
-      try {
-        const { brand, id } = request.params;
-        return await exchange.exchange(exchangeContextOf(request), brand, id, request.body?.scope ?? undefined);
-      } catch (error) {
-        // RFC 9110 §10.2.3: when to try again, while the breaker is open or the brand said so.
-        const retryAfter = error instanceof AppError ? error.extensions.retry_after : undefined;
-        if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
-        throw error;
-      }
+    handler: async (request) => {
+      const { brand, id } = request.params;
+      // A 503's Retry-After (breaker open, or the brand said when) is rendered by the error handler.
+      return exchange.exchange(exchangeContextOf(request), brand, id, request.body?.scope ?? undefined);
     },
   });
 

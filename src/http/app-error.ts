@@ -45,16 +45,25 @@ export interface FieldError {
 export class AppError extends Error {
   override name = 'AppError';
   readonly status: number;
+  /**
+   * When to try again (RFC 9110 §10.2.3), for a 429 or 503: the one error handler renders it as `Retry-After`,
+   * whatever layer threw it and whatever body format the route answers in.
+   */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(
     readonly code: ProblemCode,
     readonly detail: string,
     readonly extensions: Record<string, unknown> = {},
-    /** Only where a type has two statuses (`brand-unavailable`: 502, or 503 while the breaker is open). */
-    status?: number,
+    options: {
+      /** Only where a type has two statuses (`brand-unavailable`: 502, or 503 when the vault will not call the brand yet). */
+      status?: number;
+      retryAfterSeconds?: number;
+    } = {},
   ) {
     super(detail);
-    this.status = status ?? problemTypes[code].status;
+    this.status = options.status ?? problemTypes[code].status;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

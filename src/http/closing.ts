@@ -32,7 +32,14 @@ export function refuseRequestsWhileClosing(app: FastifyInstance): void {
     // Connection: close (RFC 9110 §7.6.1) so the client's next attempt opens a new connection, which the load
     // balancer sends to a replica that still listens; this one accepts no new connection once server.close() ran.
     // fastify sets it too while closing (lib/route.js), but only for HTTP/1 and as an implementation detail.
-    reply.header('connection', 'close').header('retry-after', String(CLOSING_RETRY_AFTER_SECONDS));
-    throw new AppError('service-unavailable', 'This server is shutting down; retry the request.');
+    reply.header('connection', 'close');
+    throw new AppError(
+      'service-unavailable',
+      'This server is shutting down; retry the request.',
+      {},
+      {
+        retryAfterSeconds: CLOSING_RETRY_AFTER_SECONDS,
+      },
+    );
   });
 }

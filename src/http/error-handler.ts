@@ -69,14 +69,21 @@ function sendProblem(reply: FastifyReply, error: AppError, requestId: string) {
  * the log; an IntegrityError (a sealed value that does not open) is logged as such.
  */
 export function errorHandler(this: unknown, error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  // The one place Retry-After is written (RFC 9110 §10.2.3), for problem+json and a route's own format alike:
+  // at once for a thrown AppError (a format may never ask for the problem), else once the error is resolved.
+  const retryAfter = (appError: AppError) => {
+    if (appError.retryAfterSeconds !== undefined) reply.header('retry-after', String(appError.retryAfterSeconds));
+    return appError;
+  };
+  if (error instanceof AppError) retryAfter(error);
   let resolved: AppError | undefined;
-  const problem = () => (resolved ??= toProblem(error, request, reply));
+  const problem = () => (resolved ??= retryAfter(toProblem(error, request)));
   const sent = request.routeOptions.config?.errorFormat?.send(error, problem, reply);
   return sent ?? sendProblem(reply, problem(), request.id);
 }
 
 /** The problem an error stands for; what no layer knows becomes a plain 500, its detail in the log only. */
-function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply): AppError {
+function toProblem(error: FastifyError, request: FastifyRequest): AppError {
   let appError = error instanceof AppError ? error : fromFastifyError(error);
   // A 5xx that some layer chose (e.g. the audit trail could not be written) keeps its cause for operators, in the log only.
   if (appError !== undefined && appError.status >= 500 && error.cause !== undefined) {
@@ -88,8 +95,7 @@ function toProblem(error: FastifyError, request: FastifyRequest, reply: FastifyR
   }
   if (appError === undefined && isDatabaseUnavailable(error)) {
     request.log.warn({ reason: (error as { code?: string }).code ?? error.message }, 'database unavailable');
-    appError = new AppError('service-unavailable', 'The database is unavailable; retry shortly.');
-    reply.header('retry-after', '1');
+    appError = new AppError('service-unavailable', 'The database is unavailable; retry shortly.', {}, { retryAfterSeconds: 1 });
   }
   if (appError === undefined) {
     if (error instanceof IntegrityError) {

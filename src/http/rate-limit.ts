@@ -145,7 +145,6 @@ function refusal(request: FastifyRequest, reply: FastifyReply, exceeded: Counted
   reply.header('x-ratelimit-limit', exceeded.max);
   reply.header('x-ratelimit-remaining', 0);
   reply.header('x-ratelimit-reset', retryAfter);
-  reply.header('retry-after', retryAfter);
   request.log.warn({ event: 'rate-limited', route: request.routeOptions.url }, 'rate limit exceeded');
-  return new AppError('too-many-requests', `Too many requests; retry in ${retryAfter} s.`);
+  return new AppError('too-many-requests', `Too many requests; retry in ${retryAfter} s.`, {}, { retryAfterSeconds: retryAfter });
 }
