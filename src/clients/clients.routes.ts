@@ -35,14 +35,14 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { kind, name, scopes, public_key } = request.body;
+      const { kind, name, scopes, public_key, restrict } = request.body;
       let created: z.infer<typeof createdClientSchema>;
       if (kind === 'secret') {
         if (public_key !== undefined) throw validationFailed([{ pointer: '/public_key', detail: 'only key clients have a public key' }]);
-        const client = await service.createSecretClient(actorContext(request), name, scopes, principal.scopes);
+        const client = await service.createSecretClient(actorContext(request), name, scopes, principal.scopes, restrict);
         created = { ...client.view, client_secret: client.client_secret };
       } else {
-        const client = await service.createKeyClient(actorContext(request), name, scopes, public_key, principal.scopes);
+        const client = await service.createKeyClient(actorContext(request), name, scopes, public_key, principal.scopes, restrict);
         created =
           client.privateKeyPem === undefined
             ? client.view

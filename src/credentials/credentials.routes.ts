@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
-import { actorContext, principalOf } from '../http/auth.js';
+import { actorContext, grantOf, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { ExchangeService } from '../exchange/exchange.service.js';
@@ -105,7 +105,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         ...problemResponses('unknown-brand'),
       },
     },
-    handler: async (request) => service.list(principalOf(request).fleetId, request.params.brand, request.query),
+    handler: async (request) => service.list(grantOf(request), request.params.brand, request.query),
   });
 
   app.get('/credentials', {
@@ -124,7 +124,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     },
     handler: async (request) => {
       const { brand, ...query } = request.query;
-      return service.list(principalOf(request).fleetId, brand, query);
+      return service.list(grantOf(request), brand, query);
     },
   });
 
@@ -145,7 +145,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       },
     },
     handler: async (request, reply) => {
-      const view = await service.get(principalOf(request).fleetId, request.params.brand, request.params.id);
+      const view = await service.get(grantOf(request), request.params.brand, request.params.id);
       return reply.header('etag', credentialEtag(view)).send(view);
     },
   });
