@@ -202,7 +202,7 @@ export function restrictedMatrix(group: string, routes: () => MatrixRoute[], fix
             expect(res.statusCode).toBe(200);
             for (const id of f.victimIds) expect(res.body).not.toContain(id);
           } else if (route.outsideGrant === 'create') {
-            expectProblem(res, ...createExpected);
+            expectProblem(res, createExpected[0], createExpected[1]);
           } else if (route.outsideGrant === 'invalid-reference') {
             const asOtherFleet = expectProblem(await send(f.t, route, bearer(f.otherFleetToken)), 'validation-failed', 422);
             expect(expectProblem(res, 'validation-failed', 422).errors).toEqual(asOtherFleet.errors);
