@@ -121,6 +121,28 @@ describe('the token of a restricted client', () => {
     }
   });
 
+  it('a token with a malformed rst claim, even signed by the vault, is 401 invalid-token', async () => {
+    const signingKey = t.deps.signingKeys.current();
+    const now = nowSeconds();
+    const base = { iss: t.config.publicUrl, aud: t.config.publicUrl, sub: claimsOf(admin).sub, fleet: claimsOf(admin).fleet };
+    const forged = (rst: unknown) =>
+      signEs256(
+        { ...base, scope: 'credentials:read', iat: now, exp: now + 60, jti: `rst-${JSON.stringify(rst)}`, rst },
+        createPrivateKey(signingKey.privateKeyPem),
+        {
+          alg: 'ES256',
+          typ: 'JWT',
+          kid: signingKey.kid,
+        },
+      );
+    // The control: the same forgery with a well-formed claim is accepted (and applied).
+    const control = await t.call(forged({ b: ['tesla'] }), 'GET', '/credentials');
+    expect(control.json().items.map((c: { brand: string }) => c.brand)).toEqual(['tesla']);
+    for (const rst of [{}, { b: [] }, { b: 'niu' }, { c: ['not-a-ulid'] }, null]) {
+      expectProblem(await t.call(forged(rst), 'GET', '/credentials'), 'invalid-token', 401);
+    }
+  });
+
   it('an unrestricted client\u2019s token has no rst claim', async () => {
     expect(claimsOf(admin)).not.toHaveProperty('rst');
   });

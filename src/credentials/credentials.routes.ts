@@ -56,7 +56,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       description:
         'The body holds `name` (optional) and the brand\u2019s identity, setting and secret fields (see `GET /brands`); unknown ' +
         'fields are 422. ' +
-        'The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`.',
+        'The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`. ' +
+        'A client restricted to other brands gets 404, one restricted to credential ids 403 (docs/grants.md).',
       security: bearerSecurity,
       params: brandParamsSchema,
       querystring: verifyQuery,
@@ -72,7 +73,14 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       body: brandBodySchema.meta({ examples: [niuExample] }),
       response: {
         201: credentialViewSchema.meta({ description: 'Stored: the credential view (no secret)', examples: [niuView] }),
-        ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems),
+        ...problemResponses(
+          'unknown-brand',
+          'not-found',
+          'name-already-exists',
+          'limit-exceeded',
+          'idempotency-key-reused',
+          ...verifyProblems,
+        ),
       },
     },
     handler: async (request, reply) => {
@@ -96,7 +104,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       summary: "List a brand's credentials",
       description:
         'Sorted by name (case-insensitive, unnamed last) then id; `name` matches exactly, `q` by substring; keyset paging with `limit` ' +
-        'and `cursor`.',
+        'and `cursor`. A restricted client sees only the credentials inside its restriction.',
       security: bearerSecurity,
       params: brandParamsSchema,
       querystring: brandListQuery,
@@ -135,8 +143,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       operationId: 'getCredential',
       summary: 'Read a credential (never its secrets)',
       description:
-        'The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet\u2019s credential is ' +
-        '404.',
+        'The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet\u2019s credential, ' +
+        'or one outside the client\u2019s restriction (docs/grants.md), is 404.',
       security: bearerSecurity,
       params: credentialParamsSchema,
       response: {

@@ -55,7 +55,7 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       tags,
       operationId: 'getVehicle',
       summary: 'Read a vehicle',
-      description: 'Another fleet\u2019s vehicle is 404.',
+      description: 'Another fleet\u2019s vehicle, or one whose credential is outside the client\u2019s restriction, is 404.',
       security: bearerSecurity,
       params: vehicleParamsSchema,
       response: { 200: vehicleViewSchema.describe('The vehicle'), ...problemResponses('not-found') },
