@@ -2,7 +2,8 @@ import type { Brand } from '../brands/define-brand.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { ActorContext } from '../core/context.js';
-import { allowsBrand, type Grant } from '../core/grant.js';
+import type { Grant } from '../core/grant.js';
+import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Repos, Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
@@ -35,17 +36,6 @@ export type VerifySecrets = (input: {
   fields: Record<string, string>;
   secrets: Record<string, string>;
 }) => Promise<void>;
-
-/**
- * A restricted client creates only inside its restriction (docs/grants.md): a brand outside it is
- * not found, as the credential would be; an id restriction allows no new credential (it has no id yet).
- */
-function assertMayCreate(grant: Grant, brand: Brand): void {
-  if (!allowsBrand(grant.restriction, brand.slug)) throw notFound('Credential');
-  if (grant.restriction?.credentialIds !== undefined) {
-    throw new AppError('insufficient-scope', 'A client restricted to credential ids cannot create credentials.');
-  }
-}
 
 export function createCredentialService(deps: {
   store: Store;
@@ -247,14 +237,13 @@ export function createCredentialService(deps: {
     pruneIdempotencyKeys: (): Promise<number> => idempotency.prune(store.repos.idempotency),
     /** A credential for the brand exchange (src/exchange/): its fields now, its secrets only when opened. */
     async openForExchange(grant: Grant, brandSlug: string, id: string) {
-      const { fleetId } = grant;
       const row = await load(grant, requireBrand(brandSlug), id);
       return {
         id: row.id,
         brand: row.brand,
         secret_version: row.secret_version,
         fields: JSON.parse(row.fields) as Record<string, string>,
-        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
+        openSecrets: () => keyring.openSecrets(row.fleet_id, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
       };
     },
 
