@@ -56,6 +56,8 @@ describe('POST /clients with restrict', () => {
     const listed = (await t.call(admin, 'GET', '/clients?limit=200')).json().items as { id: string; restrict: unknown }[];
     expect(listed.find((c) => c.id === id)?.restrict).toEqual(restrict);
     expect(listed.filter((c) => c.id !== id).map((c) => c.restrict)).toEqual(listed.filter((c) => c.id !== id).map(() => null));
+    const events = (await t.call(admin, 'GET', `/audit?action=client.created&target_id=${id}`)).json().items;
+    expect(events.map((e: { details: unknown }) => e.details)).toEqual([{ kind: 'secret', scopes: ['credentials:read'], restrict }]);
   });
 });
 
