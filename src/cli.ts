@@ -19,8 +19,9 @@ const usage = `usage: fleetvault <command> [options]
                               --purge destroys its data key, then every row of it (its audit chain too), then
                               re-wraps every other key under the active master key and names the older ones to
                               destroy (PostgreSQL: needs a fresh master key first; docs/operations.md)
-  client create --fleet <fleet id> --name <name> [--scopes a,b] [--json]
-  key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b] [--json]
+  client create --fleet <fleet id> --name <name> [--scopes a,b] [--restrict-brands a,b] [--restrict-credentials id,id] [--json]
+  key-client create --fleet <fleet id> --name <name> [--public-key <PEM or JWK file>] [--scopes a,b]
+                    [--restrict-brands a,b] [--restrict-credentials id,id] [--json]
   migrate [--json]
   keys rotate [--json]        re-wrap every data key under the first (active) master key
   keys rotate-data-key (--fleet <id> | --all) [--batch-rows n] [--json]   a new data key per fleet, every kept secret
@@ -30,10 +31,32 @@ ${auditUsage}
 ${backupUsage}
 
 Without --scopes a client gets ${defaultScopes.join(',')} only; credentials:reveal, credentials:exchange
-and clients:manage are granted only when named.
+and clients:manage are granted only when named. --restrict-brands and --restrict-credentials narrow a client
+to those credentials of its fleet (both: a credential must match both; docs/grants.md).
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
 
 class UsageError extends Error {}
+
+const commaList = (text: string | undefined) =>
+  text
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/** `--restrict-brands` and `--restrict-credentials` as the API's `restrict` (undefined: the whole fleet). */
+function restrictOption(values: { 'restrict-brands'?: string | undefined; 'restrict-credentials'?: string | undefined }) {
+  const brands = commaList(values['restrict-brands']);
+  const credentialIds = commaList(values['restrict-credentials']);
+  if (brands === undefined && credentialIds === undefined) return undefined;
+  return { ...(brands !== undefined && { brands }), ...(credentialIds !== undefined && { credential_ids: credentialIds }) };
+}
+
+/** The restriction line of a created client's text output. */
+const restrictText = (restrict: { brands?: string[]; credential_ids?: string[] } | null) =>
+  restrict === null
+    ? ''
+    : `
+restricted to: ${JSON.stringify(restrict)}`;
 
 function print(json: boolean, value: Record<string, unknown>, text: string) {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');
@@ -51,6 +74,8 @@ async function createKeyClient(
     name?: string | undefined;
     scopes?: string | undefined;
     'public-key'?: string | undefined;
+    'restrict-brands'?: string | undefined;
+    'restrict-credentials'?: string | undefined;
     json?: boolean | undefined;
   },
 ) {
@@ -65,7 +90,14 @@ async function createKeyClient(
     const text = fs.readFileSync(values['public-key'], 'utf8');
     publicKey = text.trimStart().startsWith('{') ? JSON.parse(text) : text;
   }
-  const { view, privateKeyPem } = await deps.services.clients.createKeyClient(cliContext(values.fleet), values.name, scopes, publicKey);
+  const { view, privateKeyPem } = await deps.services.clients.createKeyClient(
+    cliContext(values.fleet),
+    values.name,
+    scopes,
+    publicKey,
+    undefined,
+    restrictOption(values),
+  );
   const keyFile =
     privateKeyPem === undefined
       ? {
@@ -75,6 +107,7 @@ async function createKeyClient(
           inserted_at: view.created_at,
           fleet_id: view.fleet_id,
           scopes: view.scopes,
+          ...(view.restrict !== null && { restrict: view.restrict }),
           public_jwk: view.public_jwk,
         }
       : {
@@ -85,11 +118,12 @@ async function createKeyClient(
           inserted_at: view.created_at,
           fleet_id: view.fleet_id,
           scopes: view.scopes,
+          ...(view.restrict !== null && { restrict: view.restrict }),
         };
   print(
     values.json ?? false,
     keyFile,
-    `created key client ${view.id} in fleet ${view.fleet_id}\nscopes: ${view.scopes.join(' ')}` +
+    `created key client ${view.id} in fleet ${view.fleet_id}\nscopes: ${view.scopes.join(' ')}${restrictText(view.restrict)}` +
       (privateKeyPem === undefined ? '' : `\nprivate key (shown once, not stored):\n${privateKeyPem}`),
   );
 }
@@ -142,6 +176,8 @@ async function run(argv: string[]): Promise<void> {
       name: { type: 'string' },
       scopes: { type: 'string' },
       'public-key': { type: 'string' },
+      'restrict-brands': { type: 'string' },
+      'restrict-credentials': { type: 'string' },
       'expect-head': { type: 'string' },
       since: { type: 'string' },
       purge: { type: 'boolean', default: false },
@@ -235,12 +271,25 @@ async function run(argv: string[]): Promise<void> {
           ?.split(',')
           .map((s) => s.trim())
           .filter((s) => s.length > 0) ?? defaultScopes;
-      const client = await deps.services.clients.createSecretClient(cliContext(values.fleet), values.name, scopes);
+      const client = await deps.services.clients.createSecretClient(
+        cliContext(values.fleet),
+        values.name,
+        scopes,
+        undefined,
+        restrictOption(values),
+      );
+      const { restrict } = client.view;
       print(
         values.json,
-        { client_id: client.client_id, client_secret: client.client_secret, fleet_id: client.fleet_id, scopes: client.scopes },
+        {
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+          fleet_id: client.fleet_id,
+          scopes: client.scopes,
+          ...(restrict !== null && { restrict }),
+        },
         `created client ${client.client_id} in fleet ${client.fleet_id}\nclient_secret (shown once): ` +
-          `${client.client_secret}\nscopes: ${client.scopes.join(' ')}`,
+          `${client.client_secret}\nscopes: ${client.scopes.join(' ')}${restrictText(restrict)}`,
       );
     } else if (command === 'key-client' && sub === 'create') {
       await createKeyClient(deps, config.publicUrl, values);

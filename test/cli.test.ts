@@ -105,6 +105,30 @@ describe('fleetvault CLI', { timeout: 90_000 }, () => {
     expect([...json.scopes].sort()).toEqual(['clients:manage', 'credentials:exchange', 'credentials:reveal']);
   });
 
+  it('client create --restrict-brands/--restrict-credentials makes a restricted client; its token carries the restriction', async () => {
+    const id = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+    const args = ['client', 'create', '--fleet', fleetId, '--name', 'niu connector', '--scopes', 'credentials:read'];
+    const result = await cli([...args, '--restrict-brands', 'niu,tesla', '--restrict-credentials', id.toLowerCase(), '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    const client = JSON.parse(result.stdout);
+    expect(client.restrict).toEqual({ brands: ['niu', 'tesla'], credential_ids: [id] });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      payload: { grant_type: 'client_credentials', client_id: client.client_id, client_secret: client.client_secret },
+    });
+    expect(JSON.parse(Buffer.from(res.json().access_token.split('.')[1], 'base64url').toString()).rst).toEqual({
+      b: ['niu', 'tesla'],
+      c: [id],
+    });
+    const refused = await cli([...args, '--scopes', 'credentials:read,audit:read', '--restrict-brands', 'niu']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('/scopes: a restricted client cannot hold audit:read');
+    const unknown = await cli([...args, '--restrict-brands', 'niu,acme']);
+    expect(unknown.stderr).toContain('/restrict/brands/1: is not a known brand');
+    noStackTrace(unknown.stderr);
+  });
+
   it('refuses an unknown scope with a clear message and no stack trace', async () => {
     const result = await cli(['client', 'create', '--fleet', fleetId, '--name', 'x', '--scopes', 'credentials:read,credentials:steal']);
     expect(result.code).not.toBe(0);

@@ -35,6 +35,7 @@ describe('POST /clients', () => {
       scopes: ['credentials:read'],
       public_jwk: null,
       created_at: expect.any(String),
+      restrict: null,
       client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(res.headers.location).toBe(`/clients/${body.id}`);

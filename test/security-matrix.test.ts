@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MatrixFixture, type MatrixRoute, matrixCaseNames, securityMatrix } from './helpers/security-matrix.js';
+import { type MatrixFixture, type MatrixRoute, matrixCaseNames, restrictedMatrix, securityMatrix } from './helpers/security-matrix.js';
+import { restrictedClient } from './helpers/grants.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 import { cliContext } from '../src/core/context.js';
 import { OAUTH2_SCHEME } from '../src/http/route-types.js';
@@ -35,7 +36,21 @@ beforeAll(async () => {
     })
   ).json().access_token;
   expect((await t.call(victim.token, 'DELETE', `/clients/${doomed.client_id}`)).statusCode).toBe(204);
-  fixture = { t, fleetId: victim.fleetId, clientId: victim.clientId, otherFleetToken: other.token, deletedClientToken: doomedToken };
+  // Restricted clients of the victim fleet: away from its NIU credential (and so from its vehicle).
+  const inside = (await t.call(victim.token, 'POST', '/niu/credentials', { ...niuExample, name: 'inside' })).json().id as string;
+  const restricted = {
+    toAnotherBrand: (await restrictedClient(t, victim.token, { brands: ['tesla'] })).token,
+    toOtherIds: (await restrictedClient(t, victim.token, { credential_ids: [inside] })).token,
+  };
+  fixture = {
+    t,
+    fleetId: victim.fleetId,
+    clientId: victim.clientId,
+    otherFleetToken: other.token,
+    deletedClientToken: doomedToken,
+    restricted,
+    victimIds: [ids.credential, ids.vehicle],
+  };
 });
 afterAll(() => t?.close());
 
@@ -47,15 +62,17 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: '/niu/credentials',
       scope: 'credentials:write',
       body: { ...niuExample, name: 'other' },
+      outsideGrant: 'create',
     },
-    { method: 'GET', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:read' },
-    { method: 'GET', template: '/credentials', path: '/credentials', scope: 'credentials:read' },
+    { method: 'GET', template: '/{brand}/credentials', path: '/niu/credentials', scope: 'credentials:read', outsideGrant: 'left-out' },
+    { method: 'GET', template: '/credentials', path: '/credentials', scope: 'credentials:read', outsideGrant: 'left-out' },
     {
       method: 'GET',
       template: '/{brand}/credentials/{id}',
       path: `/niu/credentials/${ids.credential}`,
       scope: 'credentials:read',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'PATCH',
@@ -64,6 +81,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       scope: 'credentials:write',
       body: { client_secret: 'rotated' },
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'GET',
@@ -71,6 +89,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/niu/credentials/${ids.credential}/secrets`,
       scope: 'credentials:reveal',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'GET',
@@ -78,6 +97,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/niu/credentials/${ids.credential}/versions`,
       scope: 'credentials:read',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'POST',
@@ -85,6 +105,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/niu/credentials/${ids.credential}/versions/1/restore`,
       scope: 'credentials:write',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'DELETE',
@@ -92,6 +113,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/niu/credentials/${ids.credential}`,
       scope: 'credentials:write',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
   ],
   exchange: () => [
@@ -101,6 +123,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/niu/credentials/${ids.credential}/token`,
       scope: 'credentials:exchange',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
     {
       method: 'GET',
@@ -108,6 +131,7 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: `/tesla/credentials/${ids.credential}/public-key`,
       scope: 'credentials:read',
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
   ],
   vehicles: () => [
@@ -117,9 +141,17 @@ const groups: Record<string, () => MatrixRoute[]> = {
       path: '/vehicles',
       scope: 'vehicles:write',
       body: { telematics_brand: 'niu', telematics_unit_id: 'NIU-2', credentials_id: ids.credential },
+      outsideGrant: 'invalid-reference',
     },
-    { method: 'GET', template: '/vehicles', path: '/vehicles', scope: 'vehicles:read' },
-    { method: 'GET', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:read', ownsResource: true },
+    { method: 'GET', template: '/vehicles', path: '/vehicles', scope: 'vehicles:read', outsideGrant: 'left-out' },
+    {
+      method: 'GET',
+      template: '/vehicles/{id}',
+      path: `/vehicles/${ids.vehicle}`,
+      scope: 'vehicles:read',
+      ownsResource: true,
+      outsideGrant: 'not-found',
+    },
     {
       method: 'PATCH',
       template: '/vehicles/{id}',
@@ -127,8 +159,16 @@ const groups: Record<string, () => MatrixRoute[]> = {
       scope: 'vehicles:write',
       body: { name: 'renamed' },
       ownsResource: true,
+      outsideGrant: 'not-found',
     },
-    { method: 'DELETE', template: '/vehicles/{id}', path: `/vehicles/${ids.vehicle}`, scope: 'vehicles:write', ownsResource: true },
+    {
+      method: 'DELETE',
+      template: '/vehicles/{id}',
+      path: `/vehicles/${ids.vehicle}`,
+      scope: 'vehicles:write',
+      ownsResource: true,
+      outsideGrant: 'not-found',
+    },
   ],
   clients: () => [
     { method: 'POST', template: '/clients', path: '/clients', scope: 'clients:manage', body: { name: 'new', scopes: ['clients:manage'] } },
@@ -150,7 +190,10 @@ const groups: Record<string, () => MatrixRoute[]> = {
 };
 
 for (const [group, routes] of Object.entries(groups)) {
-  describe(`security matrix: ${group}`, () => securityMatrix(group, routes, () => fixture, matrixCaseNames));
+  describe(`security matrix: ${group}`, () => {
+    restrictedMatrix(group, routes, () => fixture);
+    securityMatrix(group, routes, () => fixture, matrixCaseNames);
+  });
 }
 
 describe('security matrix coverage', () => {
@@ -168,5 +211,24 @@ describe('security matrix coverage', () => {
     expect(protectedOps.filter(([op]) => !covered.has(op)).map(([op]) => op)).toEqual([]);
     for (const [op, scopes] of protectedOps) expect(scopes, op).toEqual(covered.get(op));
     expect(protectedOps.length).toBeGreaterThanOrEqual(21);
+  });
+
+  it('has a restricted-client case on every route of the API that touches credentials or vehicles', () => {
+    const spec = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
+    const methods = new Set(['get', 'post', 'put', 'patch', 'delete']);
+    const touching = Object.entries(spec.paths).flatMap(([path, ops]) =>
+      /\/(credentials|vehicles)(\/|$)/.test(path)
+        ? Object.keys(ops)
+            .filter((method) => methods.has(method))
+            .map((method) => `${method.toUpperCase()} ${path}`)
+        : [],
+    );
+    const withCase = new Set(
+      Object.values(groups).flatMap((routes) =>
+        routes().flatMap((r) => (r.outsideGrant === undefined ? [] : [`${r.method} ${r.template}`])),
+      ),
+    );
+    expect(touching.filter((op) => !withCase.has(op))).toEqual([]);
+    expect(touching.length).toBeGreaterThanOrEqual(16);
   });
 });

@@ -32,7 +32,17 @@ export const auditActions = {
     details: z.strictObject({ credentials_id: z.string().max(32), previous_credentials_id: z.string().max(32), fields: fieldNames }),
   },
   'vehicle.deleted': { target: 'vehicle', details: z.strictObject({ credentials_id: z.string().max(32) }) },
-  'client.created': { target: 'client', details: z.strictObject({ kind: z.enum(['secret', 'key']), scopes: z.array(z.string().max(64)) }) },
+  'client.created': {
+    target: 'client',
+    details: z.strictObject({
+      kind: z.enum(['secret', 'key']),
+      scopes: z.array(z.string().max(64)),
+      // A restricted client's restriction (docs/grants.md).
+      restrict: z
+        .strictObject({ brands: z.array(z.string().max(64)).optional(), credential_ids: z.array(z.string().max(26)).optional() })
+        .optional(),
+    }),
+  },
   'client.deleted': { target: 'client', details: z.strictObject({}) },
   'client.secret_rotated': { target: 'client', details: z.strictObject({}) },
   'token.issued': {

@@ -28,21 +28,22 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
         'A secret client\u2019s `client_secret` is shown once. A key client stores the given public key; without one, the vault ' +
         'generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, ' +
         '`token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks ' +
-        '(403 insufficient-scope).',
+        '(403 insufficient-scope). `restrict` narrows the client to credentials of some brands and/or ids (docs/grants.md); ' +
+        'a restricted client cannot hold clients:manage or audit:read (422).',
       security: bearerSecurity,
       body: clientCreateSchema,
       response: { 201: createdClientSchema.describe('Created: the client, with its secret or generated private key this once') },
     },
     handler: async (request, reply) => {
       const principal = principalOf(request);
-      const { kind, name, scopes, public_key } = request.body;
+      const { kind, name, scopes, public_key, restrict } = request.body;
       let created: z.infer<typeof createdClientSchema>;
       if (kind === 'secret') {
         if (public_key !== undefined) throw validationFailed([{ pointer: '/public_key', detail: 'only key clients have a public key' }]);
-        const client = await service.createSecretClient(actorContext(request), name, scopes, principal.scopes);
+        const client = await service.createSecretClient(actorContext(request), name, scopes, principal.scopes, restrict);
         created = { ...client.view, client_secret: client.client_secret };
       } else {
-        const client = await service.createKeyClient(actorContext(request), name, scopes, public_key, principal.scopes);
+        const client = await service.createKeyClient(actorContext(request), name, scopes, public_key, principal.scopes, restrict);
         created =
           client.privateKeyPem === undefined
             ? client.view

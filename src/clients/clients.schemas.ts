@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { scopeSchema } from '../core/scopes.js';
+import { restrictSchema, restrictViewSchema } from './client-restriction.js';
 
 const publicJwkSchema = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string(), y: z.string() });
 
@@ -11,6 +12,7 @@ export const clientViewSchema = z.object({
   scopes: z.array(scopeSchema),
   public_jwk: publicJwkSchema.nullable().describe('A key client\u2019s public key (ES256); null for a secret client'),
   created_at: z.string(),
+  restrict: restrictViewSchema,
 });
 
 /** Create answer: the view plus, once, the secret or the generated key in High Mobility's key-file shape. */
@@ -32,6 +34,7 @@ export const clientCreateSchema = z.strictObject({
     .union([z.string().max(16_384), z.record(z.string().max(20), z.unknown())])
     .optional()
     .describe('Key clients: a P-256 public key as PEM (SPKI) or JWK. Omit it to have the vault generate the pair.'),
+  restrict: restrictSchema.nullish(),
 });
 
 export const clientListQuerySchema = z.strictObject({

@@ -11,6 +11,8 @@ import { createClientLiveness } from './client-liveness.js';
 import type { ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
 import { type Scope, allScopes, defaultScopes, scopeSchema } from '../core/scopes.js';
+import { type CredentialRestriction, parseStoredRestriction, restrictionView, storedRestriction } from '../core/grant.js';
+import { parseRestriction } from './client-restriction.js';
 
 export const clientNameSchema = z.string().trim().min(1).max(100);
 
@@ -27,6 +29,8 @@ export interface AuthenticatedClient {
   scopes: Scope[];
   /** A secret client's current secret stamp (its tokens carry it as `sst`); null for a key client. */
   secretStamp: string | null;
+  /** The credentials it may reach (its tokens carry it as `rst`); undefined: the whole fleet. */
+  restriction: CredentialRestriction | undefined;
 }
 
 /** What the clients API shows of a client: never a secret hash, never a private key. */
@@ -38,6 +42,7 @@ export interface ClientView {
   scopes: Scope[];
   public_jwk: PublicJwk | null;
   created_at: string;
+  restrict: { brands?: string[]; credential_ids?: string[] } | null;
 }
 
 export interface ClientListQuery {
@@ -75,7 +80,12 @@ export function createClientService(deps: {
     fleetId: row.fleet_id,
     scopes: scopesOf(row),
     secretStamp: row.secret_hash === null ? null : secretStamp(row.secret_hash),
+    restriction: parseStoredRestriction(row.restriction),
   });
+  const restrictOf = (row: ClientRow) => {
+    const restriction = parseStoredRestriction(row.restriction);
+    return restriction === undefined ? null : restrictionView(restriction);
+  };
   const toView = (row: ClientRow): ClientView => ({
     id: row.id,
     kind: row.kind,
@@ -84,6 +94,7 @@ export function createClientService(deps: {
     scopes: scopesOf(row),
     public_jwk: row.public_jwk === null ? null : (JSON.parse(row.public_jwk) as PublicJwk),
     created_at: row.created_at,
+    restrict: restrictOf(row),
   });
 
   /**
@@ -108,15 +119,27 @@ export function createClientService(deps: {
     }
   }
 
-  async function prepare(fleetId: string, rawName: string, scopes: readonly string[], granter: readonly Scope[] | undefined) {
+  async function prepare(
+    fleetId: string,
+    rawName: string,
+    scopes: readonly string[],
+    granter: readonly Scope[] | undefined,
+    restrict: unknown,
+  ) {
     const name = parseOrThrow(clientNameSchema, rawName, '/name');
     const parsedScopes = parseOrThrow(z.array(scopeSchema).min(1), [...new Set(scopes)], '/scopes');
+    const restriction = parseRestriction(restrict, parsedScopes);
     assertGranterHolds(granter, parsedScopes, 'grant');
     if (!(await store.repos.fleets.exists(fleetId))) throw notFound('Fleet');
-    return { name, scopes: parsedScopes };
+    return { name, scopes: parsedScopes, restriction };
   }
 
-  function newRow(fleetId: string, name: string, scopes: Scope[], kind: 'secret' | 'key'): ClientRow {
+  function newRow(
+    fleetId: string,
+    prepared: { name: string; scopes: Scope[]; restriction: CredentialRestriction | undefined },
+    kind: 'secret' | 'key',
+  ): ClientRow {
+    const { name, scopes, restriction } = prepared;
     return {
       id: ids.next(),
       fleet_id: fleetId,
@@ -127,6 +150,7 @@ export function createClientService(deps: {
       scopes: scopes.join(' '),
       created_at: clock.now().toISOString(),
       deleted_at: null,
+      restriction: storedRestriction(restriction),
     };
   }
 
@@ -144,23 +168,27 @@ export function createClientService(deps: {
       await audit.append(repos, {
         ...clientEvent(context, row.id),
         action: 'client.created',
-        details: { kind: row.kind, scopes: scopesOf(row) },
+        details: { kind: row.kind, scopes: scopesOf(row), ...(row.restriction !== null && { restrict: restrictOf(row)! }) },
       });
     });
   }
 
   return {
-    /** A secret client; its secret is returned here once and stored only as a keyed hash. */
+    /**
+     * A secret client; its secret is returned here once and stored only as a keyed hash. `restrict`
+     * (the API's `{brands?, credential_ids?}`) narrows it to some credentials of the fleet.
+     */
     async createSecretClient(
       context: ActorContext,
       rawName: string,
       scopes: readonly string[] = defaultScopes,
       granter?: readonly Scope[],
+      restrict?: unknown,
     ): Promise<CreatedSecretClient & { view: ClientView }> {
       const { fleetId } = context;
-      const prepared = await prepare(fleetId, rawName, scopes, granter);
+      const prepared = await prepare(fleetId, rawName, scopes, granter, restrict);
       const secret = generateClientSecret();
-      const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'secret'), secret_hash: hashClientSecret(secretHashKey, secret) };
+      const row = { ...newRow(fleetId, prepared, 'secret'), secret_hash: hashClientSecret(secretHashKey, secret) };
       await insertAudited(context, row);
       return { client_id: row.id, client_secret: secret, fleet_id: fleetId, scopes: prepared.scopes, view: toView(row) };
     },
@@ -175,13 +203,14 @@ export function createClientService(deps: {
       scopes: readonly string[],
       publicKey: unknown,
       granter?: readonly Scope[],
+      restrict?: unknown,
     ): Promise<{ view: ClientView; privateKeyPem: string | undefined }> {
       const { fleetId } = context;
       const given = publicKey === undefined ? undefined : parsePublicKey(publicKey);
-      const prepared = await prepare(fleetId, rawName, scopes, granter);
+      const prepared = await prepare(fleetId, rawName, scopes, granter, restrict);
       const generated = given === undefined ? generateKeyClientPair() : undefined;
       const jwk = given ?? generated!.publicJwk;
-      const row = { ...newRow(fleetId, prepared.name, prepared.scopes, 'key'), public_jwk: JSON.stringify(jwk) };
+      const row = { ...newRow(fleetId, prepared, 'key'), public_jwk: JSON.stringify(jwk) };
       await insertAudited(context, row);
       return { view: toView(row), privateKeyPem: generated?.privateKeyPem };
     },

@@ -1,3 +1,5 @@
+import type { Grant } from './grant.js';
+
 /**
  * Who changes something, on whose behalf and in which request: every state-changing service
  * method takes one, so the audit trail can record the actor in the change's own transaction.
@@ -8,8 +10,8 @@ export interface Actor {
   id: string;
 }
 
-export interface ActorContext {
-  fleetId: string;
+/** The fleet (and, for a restricted client, its restriction: `Grant`) a change is made in. */
+export interface ActorContext extends Grant {
   actor: Actor;
   /** The HTTP request id (X-Request-Id); null outside a request. */
   requestId: string | null;

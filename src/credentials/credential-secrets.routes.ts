@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { requireBrand } from '../brands/brand-registry.js';
 import { AppError } from '../http/app-error.js';
-import { actorContext, principalOf } from '../http/auth.js';
+import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialSecretService } from './credential-secrets.service.js';
 import { revealedSecretsSchema, revealQuerySchema, secretVersionListSchema, versionParamsSchema } from './credential-secrets.schemas.js';
@@ -87,7 +87,7 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
         ...problemResponses('not-found', 'unknown-brand'),
       },
     },
-    handler: async (request) => service.versions(principalOf(request).fleetId, request.params.brand, request.params.id),
+    handler: async (request) => service.versions(grantOf(request), request.params.brand, request.params.id),
   });
 
   app.post('/:brand/credentials/:id/versions/:n/restore', {

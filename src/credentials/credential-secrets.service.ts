@@ -2,6 +2,7 @@ import type { AuditTrail } from '../audit/audit.service.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { Clock } from '../core/clock.js';
 import type { ActorContext } from '../core/context.js';
+import type { Grant } from '../core/grant.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../http/app-error.js';
@@ -45,8 +46,9 @@ export function createCredentialSecretService(deps: {
   const { store, keyring, clock, audit, secretVersionsKept, changes } = deps;
 
   /** The secrets of `version` (the current one, or a kept earlier one), opened with the data key its row names; 404 once destroyed. */
-  async function openVersion(row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
-    const kept = version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version) : undefined;
+  async function openVersion(grant: Grant, row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
+    const kept =
+      version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version, grant.restriction) : undefined;
     const sealed = version === row.secret_version ? row : kept;
     if (sealed === undefined)
       throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
@@ -61,9 +63,9 @@ export function createCredentialSecretService(deps: {
       options: { version?: number | undefined; format: 'json' | 'env' },
     ): Promise<RevealedSecrets> {
       const brand = requireBrand(brandSlug);
-      const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
+      const row = await loadCredential(store.repos.credentials, context, brand, id);
       const version = options.version ?? row.secret_version;
-      const secrets = await openVersion(row, version);
+      const secrets = await openVersion(context, row, version);
       await store.transaction((repos) =>
         audit.append(repos, {
           ...eventOf(context, row),
@@ -74,9 +76,9 @@ export function createCredentialSecretService(deps: {
       return { id: row.id, brand: row.brand, secret_version: version, fields: JSON.parse(row.fields) as Record<string, string>, secrets };
     },
 
-    async versions(fleetId: string, brandSlug: string, id: string): Promise<{ items: SecretVersionView[] }> {
-      const row = await loadCredential(store.repos.credentials, fleetId, requireBrand(brandSlug), id);
-      const earlier = await store.repos.secretVersions.list(fleetId, row.id);
+    async versions(grant: Grant, brandSlug: string, id: string): Promise<{ items: SecretVersionView[] }> {
+      const row = await loadCredential(store.repos.credentials, grant, requireBrand(brandSlug), id);
+      const earlier = await store.repos.secretVersions.list(grant.fleetId, row.id, grant.restriction);
       const current: SecretVersionView = {
         secret_version: row.secret_version,
         created_at: row.secret_updated_at,
@@ -100,11 +102,11 @@ export function createCredentialSecretService(deps: {
     async restore(context: ActorContext, brandSlug: string, id: string, restoredFrom: number, ifMatch?: string): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       return withLiveDataKey(async () => {
-        const row = await loadCredential(store.repos.credentials, context.fleetId, brand, id);
+        const row = await loadCredential(store.repos.credentials, context, brand, id);
         if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
           throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
         }
-        const secrets = await openVersion(row, restoredFrom);
+        const secrets = await openVersion(context, row, restoredFrom);
         const version = row.secret_version + 1;
         const now = clock.now().toISOString();
         const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);

@@ -1,5 +1,6 @@
 import type { Brand } from '../brands/define-brand.js';
 import type { ActorContext } from '../core/context.js';
+import type { Grant } from '../core/grant.js';
 import type { Repos } from '../db/store.js';
 import { notFound } from '../http/app-error.js';
 import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
@@ -23,14 +24,12 @@ export function toCredentialView(row: CredentialViewRow): CredentialView {
   };
 }
 
-/** The row of a credential of this brand in this fleet, or 404 (another fleet's, or another brand's, is not found too). */
-export async function loadCredential(
-  repo: Repos['credentials'],
-  fleetId: string,
-  brand: Brand,
-  id: string,
-): Promise<CredentialRowWithCount> {
-  const row = await repo.findById(fleetId, id.toUpperCase());
+/**
+ * The row of a credential of this brand in the grant's fleet and restriction, or 404 (another
+ * fleet's, another brand's or one outside the restriction is not found alike).
+ */
+export async function loadCredential(repo: Repos['credentials'], grant: Grant, brand: Brand, id: string): Promise<CredentialRowWithCount> {
+  const row = await repo.findById(grant.fleetId, id.toUpperCase(), grant.restriction);
   if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
   return row;
 }

@@ -1,5 +1,7 @@
 import { type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
+import type { CredentialRestriction } from '../core/grant.js';
+import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
 
@@ -42,6 +44,8 @@ export interface CredentialListFilter {
   q?: string;
   after?: readonly [number, string, string];
   limit: number;
+  /** A restricted client's: only credentials inside it are read (docs/grants.md). */
+  restriction?: CredentialRestriction | undefined;
 }
 
 /** `%`, `_` and `\` are wildcards for LIKE: escape them so `q` is a plain substring. */
@@ -142,7 +146,16 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       return (await insertQuery(db, engine, row)).rows.length > 0;
     },
 
-    async findById(fleetId: string, id: string): Promise<CredentialRowWithCount | undefined> {
+    /** The credential, if it is the fleet's and inside `restriction` (when given). */
+    async findById(fleetId: string, id: string, restriction?: CredentialRestriction): Promise<CredentialRowWithCount | undefined> {
+      if (restriction !== undefined) {
+        const row = await selectWithCount()
+          .where('credentials.fleet_id', '=', fleetId)
+          .where('credentials.id', '=', id)
+          .where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }))
+          .executeTakeFirst();
+        return row && withNumericCount(row);
+      }
       const { rows } = await db.executeQuery<FoundRow>({ ...findByIdQuery(), parameters: [fleetId, id] });
       return rows[0] && withNumericCount(rows[0]);
     },
@@ -164,6 +177,9 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
         .select(vehicleCount)
         .where('credentials.fleet_id', '=', fleetId);
       if (filter.brand !== undefined) query = query.where('credentials.brand', '=', filter.brand);
+      if (filter.restriction !== undefined) {
+        query = query.where(withinRestriction(filter.restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+      }
       if (filter.nameKey !== undefined) {
         query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', filter.nameKey);
       }
@@ -207,7 +223,16 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
         .execute();
     },
 
-    async referencingVehicles(fleetId: string, id: string, limit: number): Promise<{ count: number; ids: string[] }> {
+    /**
+     * How many vehicles reference the credential (all of them), and the first `limit` ids of those
+     * inside `restriction` (when given): a restricted caller sees only vehicles it may read.
+     */
+    async referencingVehicles(
+      fleetId: string,
+      id: string,
+      limit: number,
+      restriction?: CredentialRestriction,
+    ): Promise<{ count: number; ids: string[] }> {
       const countRow = await db
         .selectFrom('vehicles')
         .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -216,14 +241,11 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
         .executeTakeFirstOrThrow();
       const count = Number(countRow.n);
       if (count === 0) return { count, ids: [] };
-      const rows = await db
-        .selectFrom('vehicles')
-        .select('id')
-        .where('fleet_id', '=', fleetId)
-        .where('credentials_id', '=', id)
-        .orderBy('id')
-        .limit(limit)
-        .execute();
+      let idsQuery = db.selectFrom('vehicles').select('id').where('fleet_id', '=', fleetId).where('credentials_id', '=', id);
+      if (restriction !== undefined) {
+        idsQuery = idsQuery.where(withinRestriction(restriction, fleetId, { credentialId: 'vehicles.credentials_id' }));
+      }
+      const rows = await idsQuery.orderBy('id').limit(limit).execute();
       return { count, ids: rows.map((r) => r.id) };
     },
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
-import { actorContext, principalOf } from '../http/auth.js';
+import { actorContext, grantOf, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { ExchangeService } from '../exchange/exchange.service.js';
@@ -58,7 +58,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       description:
         'The body holds `name` (optional) and the brand\u2019s identity, setting and secret fields (see `GET /brands`); unknown ' +
         'fields are 422. ' +
-        'The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`.',
+        'The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`. ' +
+        'A client restricted to other brands gets 404, one restricted to credential ids 403 (docs/grants.md).',
       security: bearerSecurity,
       params: brandParamsSchema,
       querystring: verifyQuery,
@@ -74,7 +75,14 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       body: brandBodySchema.meta({ examples: [niuExample] }),
       response: {
         201: credentialViewSchema.meta({ description: 'Stored: the credential view (no secret)', examples: [niuView] }),
-        ...problemResponses('unknown-brand', 'name-already-exists', 'limit-exceeded', 'idempotency-key-reused', ...verifyProblems),
+        ...problemResponses(
+          'unknown-brand',
+          'not-found',
+          'name-already-exists',
+          'limit-exceeded',
+          'idempotency-key-reused',
+          ...verifyProblems,
+        ),
       },
     },
     handler: async (request, reply) => {
@@ -98,7 +106,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       summary: "List a brand's credentials",
       description:
         'Sorted by name (case-insensitive, unnamed last) then id; `name` matches exactly, `q` by substring; keyset paging with `limit` ' +
-        'and `cursor`.',
+        'and `cursor`. A restricted client sees only the credentials inside its restriction.',
       security: bearerSecurity,
       params: brandParamsSchema,
       querystring: brandListQuery,
@@ -107,7 +115,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         ...problemResponses('unknown-brand'),
       },
     },
-    handler: async (request) => service.list(principalOf(request).fleetId, request.params.brand, request.query),
+    handler: async (request) => service.list(grantOf(request), request.params.brand, request.query),
   });
 
   app.get('/credentials', {
@@ -126,7 +134,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     },
     handler: async (request) => {
       const { brand, ...query } = request.query;
-      return service.list(principalOf(request).fleetId, brand, query);
+      return service.list(grantOf(request), brand, query);
     },
   });
 
@@ -137,8 +145,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       operationId: 'getCredential',
       summary: 'Read a credential (never its secrets)',
       description:
-        'The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet\u2019s credential is ' +
-        '404.',
+        'The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet\u2019s credential, ' +
+        'or one outside the client\u2019s restriction (docs/grants.md), is 404.',
       security: bearerSecurity,
       params: credentialParamsSchema,
       response: {
@@ -147,7 +155,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
       },
     },
     handler: async (request, reply) => {
-      const view = await service.get(principalOf(request).fleetId, request.params.brand, request.params.id);
+      const view = await service.get(grantOf(request), request.params.brand, request.params.id);
       return reply.header('etag', credentialEtag(view)).send(view);
     },
   });

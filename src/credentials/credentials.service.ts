@@ -2,6 +2,8 @@ import type { Brand } from '../brands/define-brand.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { ActorContext } from '../core/context.js';
+import type { Grant } from '../core/grant.js';
+import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Repos, Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
@@ -53,7 +55,7 @@ export function createCredentialService(deps: {
   const idempotency = createIdempotency({ clock });
   const repo = store.repos.credentials;
 
-  const load = (fleetId: string, brand: Brand, id: string) => loadCredential(repo, fleetId, brand, id);
+  const load = (grant: Grant, brand: Brand, id: string) => loadCredential(repo, grant, brand, id);
 
   return {
     /**
@@ -69,6 +71,7 @@ export function createCredentialService(deps: {
     ): Promise<CredentialView> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
+      assertMayCreate(context, brand);
       const request =
         idempotencyKey === undefined
           ? undefined
@@ -148,15 +151,16 @@ export function createCredentialService(deps: {
       });
     },
 
-    async get(fleetId: string, brandSlug: string, id: string): Promise<CredentialView> {
-      return toCredentialView(await load(fleetId, requireBrand(brandSlug), id));
+    async get(grant: Grant, brandSlug: string, id: string): Promise<CredentialView> {
+      return toCredentialView(await load(grant, requireBrand(brandSlug), id));
     },
 
-    async list(fleetId: string, brandSlug: string | undefined, query: CredentialListQuery) {
+    async list(grant: Grant, brandSlug: string | undefined, query: CredentialListQuery) {
       const brand = brandSlug === undefined ? undefined : requireBrand(brandSlug);
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ['number', 'string', 'string'] as const);
-      const rows = await repo.list(fleetId, {
+      const rows = await repo.list(grant.fleetId, {
         brand: brand?.slug,
+        restriction: grant.restriction,
         nameKey: query.name === undefined ? undefined : nameKey(query.name.normalize('NFC').trim()),
         q: query.q === undefined ? undefined : nameKey(query.q.normalize('NFC')),
         after,
@@ -189,7 +193,7 @@ export function createCredentialService(deps: {
       const update = parseOrThrow(rotationSchema(brand), body) as Record<string, string | undefined>;
 
       for (let attempt = 0; ; attempt++) {
-        const current = await load(fleetId, brand, id);
+        const current = await load(context, brand, id);
         if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
           throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
         }
@@ -239,14 +243,14 @@ export function createCredentialService(deps: {
     /** Deletes the idempotency records whose 24 h window is over (DESIGN.md §2.1): they keep a view of the credential. */
     pruneIdempotencyKeys: (): Promise<number> => idempotency.prune(store.repos.idempotency),
     /** A credential for the brand exchange (src/exchange/): its fields now, its secrets only when opened. */
-    async openForExchange(fleetId: string, brandSlug: string, id: string) {
-      const row = await load(fleetId, requireBrand(brandSlug), id);
+    async openForExchange(grant: Grant, brandSlug: string, id: string) {
+      const row = await load(grant, requireBrand(brandSlug), id);
       return {
         id: row.id,
         brand: row.brand,
         secret_version: row.secret_version,
         fields: JSON.parse(row.fields) as Record<string, string>,
-        openSecrets: () => keyring.openSecrets(fleetId, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
+        openSecrets: () => keyring.openSecrets(row.fleet_id, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
       };
     },
 
@@ -256,12 +260,12 @@ export function createCredentialService(deps: {
     async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
-      const current = await load(fleetId, brand, id);
+      const current = await load(context, brand, id);
       if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
         throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
       }
       const stillReferenced = async (repos: Repos) => {
-        const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS);
+        const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS, context.restriction);
         if (refs.count === 0) return undefined;
         return new AppError(
           'conflicting-resource',

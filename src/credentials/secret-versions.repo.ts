@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
+import type { CredentialRestriction } from '../core/grant.js';
+import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialSecretVersionsTable, DB } from '../db/schema.js';
 
@@ -32,25 +34,36 @@ export function createSecretVersionRepo(db: Kysely<DB>, engine: Engine) {
       await insertQuery(db, engine, row);
     },
 
-    async find(fleetId: string, credentialId: string, version: number): Promise<SecretVersionRow | undefined> {
-      return db
+    /** A kept version, if its credential is the fleet's and inside `restriction` (when given). */
+    async find(
+      fleetId: string,
+      credentialId: string,
+      version: number,
+      restriction?: CredentialRestriction,
+    ): Promise<SecretVersionRow | undefined> {
+      let query = db
         .selectFrom('credential_secret_versions')
         .selectAll()
         .where('fleet_id', '=', fleetId)
         .where('credential_id', '=', credentialId)
-        .where('secret_version', '=', version)
-        .executeTakeFirst();
+        .where('secret_version', '=', version);
+      if (restriction !== undefined) query = query.where(withinRestriction(restriction, fleetId, { credentialId: 'credential_id' }));
+      return query.executeTakeFirst();
     },
 
-    /** Metadata of the kept earlier versions, newest first (never the sealed secrets). */
-    async list(fleetId: string, credentialId: string): Promise<Omit<SecretVersionRow, 'sealed_secrets' | 'data_key_id'>[]> {
-      return db
+    /** Metadata of the kept earlier versions, newest first (never the sealed secrets); none outside `restriction`. */
+    async list(
+      fleetId: string,
+      credentialId: string,
+      restriction?: CredentialRestriction,
+    ): Promise<Omit<SecretVersionRow, 'sealed_secrets' | 'data_key_id'>[]> {
+      let query = db
         .selectFrom('credential_secret_versions')
         .select(['credential_id', 'fleet_id', 'secret_version', 'created_at', 'created_by'])
         .where('fleet_id', '=', fleetId)
-        .where('credential_id', '=', credentialId)
-        .orderBy('secret_version', 'desc')
-        .execute();
+        .where('credential_id', '=', credentialId);
+      if (restriction !== undefined) query = query.where(withinRestriction(restriction, fleetId, { credentialId: 'credential_id' }));
+      return query.orderBy('secret_version', 'desc').execute();
     },
 
     /** Destroys the versions older than `oldestKept`. */

@@ -36,6 +36,8 @@ export interface ApiClientsTable {
   scopes: string;
   created_at: string;
   deleted_at: string | null;
+  /** JSON `{brands?, credential_ids?}` (docs/grants.md); null: the whole fleet. */
+  restriction: string | null;
 }
 
 export interface CredentialsTable {

@@ -50,7 +50,7 @@ export function createBrandExchange(deps: {
       metrics.upstreamDuration.observe({ brand, status_class: `${Math.floor(status / 100)}xx` }, seconds),
   });
   return createExchangeService({
-    findCredential: (fleetId, brand, id) => deps.credentials.openForExchange(fleetId, brand, id),
+    findCredential: (grant, brand, id) => deps.credentials.openForExchange(grant, brand, id),
     recordStatus: (...args) => deps.credentials.recordStatus(...args),
     recordExchange: options.recordExchange ?? deps.recordExchange,
     http,

@@ -5,5 +5,10 @@ import type { ExchangeContext } from './exchange.service.js';
 /** The verified caller and the request id, as the audit trail records them. */
 export function exchangeContextOf(request: FastifyRequest): ExchangeContext {
   const principal = principalOf(request);
-  return { fleetId: principal.fleetId, actor: { type: 'client', id: principal.clientId }, requestId: request.id };
+  return {
+    fleetId: principal.fleetId,
+    restriction: principal.restriction,
+    actor: { type: 'client', id: principal.clientId },
+    requestId: request.id,
+  };
 }

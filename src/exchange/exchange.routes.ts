@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { principalOf } from '../http/auth.js';
+import { grantOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
 import { credentialParamsSchema } from '../credentials/credentials.schemas.js';
@@ -107,7 +107,7 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
       },
     },
     handler: async (request, reply) => {
-      const pem = await exchange.publicKey(principalOf(request).fleetId, request.params.id);
+      const pem = await exchange.publicKey(grantOf(request), request.params.id);
       return reply.type('application/x-pem-file').send(pem);
     },
   });

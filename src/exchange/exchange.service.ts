@@ -2,6 +2,7 @@ import { createPublicKey, randomUUID } from 'node:crypto';
 import type { Brand } from '../brands/define-brand.js';
 import { AppError, notFound, validationFailed } from '../http/app-error.js';
 import type { Clock } from '../core/clock.js';
+import type { Grant } from '../core/grant.js';
 import { adapters } from './adapters/index.js';
 import type { BrandAdapter, BrandToken } from './brand-adapter.js';
 import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
@@ -10,8 +11,7 @@ import type { ExchangeMetrics } from './exchange-metrics.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
 /** Who asks and in which request: the shape state-changing services take (issue 9). */
-export interface ExchangeContext {
-  fleetId: string;
+export interface ExchangeContext extends Grant {
   actor: { type: 'client' | 'cli' | 'system'; id: string };
   requestId: string;
 }
@@ -42,7 +42,8 @@ export interface ExchangeableCredential {
 }
 
 export interface ExchangeServiceDeps {
-  findCredential(fleetId: string, brandSlug: string, id: string): Promise<ExchangeableCredential>;
+  /** The credential inside the grant (its fleet and restriction), or 404. */
+  findCredential(grant: Grant, brandSlug: string, id: string): Promise<ExchangeableCredential>;
   /** Sets `status`/`status_checked_at` if the credential is still at `secretVersion`. */
   recordStatus(fleetId: string, id: string, secretVersion: number, status: CredentialStatus, checkedAt: string): Promise<void>;
   recordExchange: RecordExchange;
@@ -155,7 +156,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
 
     /** `POST /{brand}/credentials/{id}/token`: from the cache, or one shared upstream call per credential and version. */
     async exchange(context: ExchangeContext, brandSlug: string, id: string, scope?: string): Promise<ExchangeAnswer> {
-      const credential = await deps.findCredential(context.fleetId, brandSlug, id);
+      const credential = await deps.findCredential(context, brandSlug, id);
       const adapter = adapterFor(credential.brand);
       if (scope !== undefined && !adapter.takesScope) {
         throw validationFailed([{ pointer: '/scope', detail: `${credential.brand} takes no scope; send an empty body` }]);
@@ -232,8 +233,8 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     },
 
     /** `GET /tesla/credentials/{id}/public-key`: the PEM public key of the stored private key. */
-    async publicKey(fleetId: string, id: string): Promise<string> {
-      const credential = await deps.findCredential(fleetId, 'tesla', id);
+    async publicKey(grant: Grant, id: string): Promise<string> {
+      const credential = await deps.findCredential(grant, 'tesla', id);
       const { private_key: pem } = await credential.openSecrets();
       if (pem === undefined) throw notFound('Public key (this credential holds no private_key)');
       return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();

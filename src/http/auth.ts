@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActorContext } from '../core/context.js';
+import { type CredentialRestriction, type Grant, restrictionOfClaim } from '../core/grant.js';
 import { isScope, type Scope } from '../core/scopes.js';
 import { AppError } from './app-error.js';
 
@@ -7,6 +8,8 @@ export interface Principal {
   fleetId: string;
   clientId: string;
   scopes: Scope[];
+  /** The token's `rst` claim (docs/grants.md): the credentials this client may reach; undefined: the whole fleet. */
+  restriction: CredentialRestriction | undefined;
 }
 
 declare module 'fastify' {
@@ -68,17 +71,34 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { pri
     const expired = (error as { code?: string }).code === 'FAST_JWT_EXPIRED';
     throw new AppError('invalid-token', expired ? 'The access token has expired.' : 'The access token is not valid.');
   }
-  const { fleet, sub, scope, sst } = claims;
+  const { fleet, sub, scope, sst, rst } = claims;
   if (typeof fleet !== 'string' || typeof sub !== 'string' || typeof scope !== 'string') {
     throw new AppError('invalid-token', 'The access token is not valid.');
   }
-  return { principal: { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope) }, secretStamp: sst };
+  let restriction: CredentialRestriction | undefined;
+  try {
+    restriction = restrictionOfClaim(rst);
+  } catch {
+    throw new AppError('invalid-token', 'The access token is not valid.');
+  }
+  return { principal: { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope), restriction }, secretStamp: sst };
 }
 
 /** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */
 export function actorContext(request: FastifyRequest): ActorContext {
   const principal = principalOf(request);
-  return { fleetId: principal.fleetId, actor: { type: 'client', id: principal.clientId }, requestId: request.id };
+  return {
+    fleetId: principal.fleetId,
+    restriction: principal.restriction,
+    actor: { type: 'client', id: principal.clientId },
+    requestId: request.id,
+  };
+}
+
+/** What the verified caller may read: its fleet and its restriction (docs/grants.md). */
+export function grantOf(request: FastifyRequest): Grant {
+  const { fleetId, restriction } = principalOf(request);
+  return { fleetId, restriction };
 }
 
 /** The verified caller of a route that declared a scope. */

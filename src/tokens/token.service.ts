@@ -3,6 +3,7 @@ import type { Store } from '../db/store.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { AuthenticatedClient, ClientService } from '../clients/clients.service.js';
 import { parseScopeList, type Scope } from '../core/scopes.js';
+import { restrictionClaim } from '../core/grant.js';
 import { AssertionRejected, type AssertionIssuer, type VerifyAssertion } from './assertion.js';
 import { InvalidClient, InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType } from './oauth-errors.js';
 
@@ -62,6 +63,8 @@ export function createTokenService(deps: {
       jti: ids.next(),
       // The secret it was issued for: a rotation makes the token stale (refused within the liveness TTL).
       ...(client.secretStamp !== null && { sst: client.secretStamp }),
+      // The client's stored restriction (docs/grants.md), always: no token request parameter can widen or drop it.
+      ...(client.restriction !== undefined && { rst: restrictionClaim(client.restriction) }),
     });
     await store.transaction((repos) =>
       audit.append(repos, {

@@ -1,24 +1,35 @@
 import type { Kysely, Selectable } from 'kysely';
+import type { CredentialRestriction } from '../core/grant.js';
+import { withinRestriction } from '../db/credential-restriction.js';
 import type { DB, VehiclesTable } from '../db/schema.js';
 
 export type VehicleRow = Selectable<VehiclesTable>;
 
-/** SQL of the vehicles table. Every method takes the fleet id first. */
+/**
+ * SQL of the vehicles table. Every method takes the fleet id first. A restricted client's reads
+ * (`restriction`) see only vehicles whose credential is inside it (docs/grants.md).
+ */
 export function createVehicleRepo(db: Kysely<DB>) {
+  const inside = (restriction: CredentialRestriction, fleetId: string) =>
+    withinRestriction(restriction, fleetId, { credentialId: 'vehicles.credentials_id' });
+
   return {
     async insert(row: VehicleRow): Promise<void> {
       await db.insertInto('vehicles').values(row).execute();
     },
 
-    async findById(fleetId: string, id: string): Promise<VehicleRow | undefined> {
-      return db.selectFrom('vehicles').selectAll().where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+    async findById(fleetId: string, id: string, restriction?: CredentialRestriction): Promise<VehicleRow | undefined> {
+      let query = db.selectFrom('vehicles').selectAll().where('fleet_id', '=', fleetId).where('id', '=', id);
+      if (restriction !== undefined) query = query.where(inside(restriction, fleetId));
+      return query.executeTakeFirst();
     },
 
     async list(
       fleetId: string,
-      filter: { credentialsId?: string; brand?: string; afterId?: string; limit: number },
+      filter: { credentialsId?: string; brand?: string; afterId?: string; limit: number; restriction?: CredentialRestriction | undefined },
     ): Promise<VehicleRow[]> {
       let query = db.selectFrom('vehicles').selectAll().where('fleet_id', '=', fleetId);
+      if (filter.restriction !== undefined) query = query.where(inside(filter.restriction, fleetId));
       if (filter.credentialsId !== undefined) query = query.where('credentials_id', '=', filter.credentialsId);
       if (filter.brand !== undefined) query = query.where('telematics_brand', '=', filter.brand);
       if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
@@ -39,16 +50,18 @@ export function createVehicleRepo(db: Kysely<DB>) {
       return Number(result.numDeletedRows) === 1;
     },
 
-    /** The credential a vehicle may reference: same fleet and brand. */
-    async credentialOfBrand(fleetId: string, brand: string, credentialId: string): Promise<boolean> {
-      const row = await db
+    /** The credential a vehicle may reference: same fleet and brand, and inside `restriction` when given. */
+    async credentialOfBrand(fleetId: string, brand: string, credentialId: string, restriction?: CredentialRestriction): Promise<boolean> {
+      let query = db
         .selectFrom('credentials')
         .select('id')
         .where('fleet_id', '=', fleetId)
         .where('brand', '=', brand)
-        .where('id', '=', credentialId)
-        .executeTakeFirst();
-      return row !== undefined;
+        .where('id', '=', credentialId);
+      if (restriction !== undefined) {
+        query = query.where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+      }
+      return (await query.executeTakeFirst()) !== undefined;
     },
   };
 }

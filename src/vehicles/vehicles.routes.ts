@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actorContext, principalOf } from '../http/auth.js';
+import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { VehicleService } from './vehicles.service.js';
 import {
@@ -46,7 +46,7 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       querystring: vehicleListQuerySchema,
       response: { 200: vehicleListSchema.describe('A page of vehicles; `next_cursor` is null on the last page') },
     },
-    handler: async (request) => service.list(principalOf(request).fleetId, request.query),
+    handler: async (request) => service.list(grantOf(request), request.query),
   });
 
   app.get('/vehicles/:id', {
@@ -55,12 +55,12 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       tags,
       operationId: 'getVehicle',
       summary: 'Read a vehicle',
-      description: 'Another fleet\u2019s vehicle is 404.',
+      description: 'Another fleet\u2019s vehicle, or one whose credential is outside the client\u2019s restriction, is 404.',
       security: bearerSecurity,
       params: vehicleParamsSchema,
       response: { 200: vehicleViewSchema.describe('The vehicle'), ...problemResponses('not-found') },
     },
-    handler: async (request) => service.get(principalOf(request).fleetId, request.params.id),
+    handler: async (request) => service.get(grantOf(request), request.params.id),
   });
 
   app.patch('/vehicles/:id', {

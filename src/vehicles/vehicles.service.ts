@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { findBrand } from '../brands/brand-registry.js';
 import type { ActorContext } from '../core/context.js';
+import type { Grant } from '../core/grant.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
@@ -43,8 +44,9 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
     requestId: context.requestId,
   });
 
-  async function load(fleetId: string, id: string): Promise<VehicleRow> {
-    const row = await repo.findById(fleetId, id.toUpperCase());
+  /** The vehicle, if it is the grant's fleet's and its credential inside the grant's restriction; else 404. */
+  async function load(grant: Grant, id: string): Promise<VehicleRow> {
+    const row = await repo.findById(grant.fleetId, id.toUpperCase(), grant.restriction);
     if (row === undefined) throw notFound('Vehicle');
     return row;
   }
@@ -68,7 +70,8 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       try {
         await store.transaction(async (repos) => {
           const tx = repos.vehicles;
-          if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id))) throw credentialMismatch(brand);
+          // A credential outside a restricted client's grant is refused as a missing one would be.
+          if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id, context.restriction))) throw credentialMismatch(brand);
           await tx.insert(row);
           await audit.append(repos, {
             ...vehicleEvent(context, row),
@@ -90,15 +93,16 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       return toVehicleView(row);
     },
 
-    async get(fleetId: string, id: string): Promise<VehicleView> {
-      return toVehicleView(await load(fleetId, id));
+    async get(grant: Grant, id: string): Promise<VehicleView> {
+      return toVehicleView(await load(grant, id));
     },
 
-    async list(fleetId: string, query: z.infer<typeof vehicleListQuerySchema>) {
+    async list(grant: Grant, query: z.infer<typeof vehicleListQuerySchema>) {
       const [afterId] = query.cursor === undefined ? [undefined] : decodeCursor(query.cursor, ['string'] as const);
       const brand =
         query.telematics_brand === undefined ? undefined : brandOrValidationError(query.telematics_brand, '/query/telematics_brand');
-      const rows = await repo.list(fleetId, {
+      const rows = await repo.list(grant.fleetId, {
+        restriction: grant.restriction,
         credentialsId: query.credentials_id,
         brand,
         afterId,
@@ -113,7 +117,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       if (Object.values(input).every((value) => value === undefined)) {
         throw validationFailed([{ pointer: '', detail: 'give at least one of: credentials_id, vin, name' }]);
       }
-      const current = await load(fleetId, id);
+      const current = await load(context, id);
       const changes = {
         ...(input.credentials_id !== undefined && { credentials_id: input.credentials_id }),
         ...(input.vin !== undefined && { vin: input.vin }),
@@ -125,7 +129,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
           const tx = repos.vehicles;
           if (
             input.credentials_id !== undefined &&
-            !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id))
+            !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id, context.restriction))
           ) {
             throw credentialMismatch(current.telematics_brand);
           }
@@ -149,7 +153,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
 
     async delete(context: ActorContext, id: string): Promise<void> {
       await store.transaction(async (repos) => {
-        const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase());
+        const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase(), context.restriction);
         if (current === undefined || !(await repos.vehicles.delete(context.fleetId, current.id))) throw notFound('Vehicle');
         await audit.append(repos, {
           ...vehicleEvent(context, current),

@@ -15,6 +15,14 @@ export interface MatrixRoute {
   body?: unknown;
   /** True when the path names one of the victim fleet's resources: another fleet's token gets 404. */
   ownsResource?: boolean;
+  /**
+   * How the route answers a client of the victim fleet restricted away from its resources
+   * (docs/grants.md), as another fleet's client would be answered: `not-found` (404), `left-out`
+   * (200, a list without them), `create` (404 for a brand outside, 403 for an id restriction),
+   * `invalid-reference` (422, the body names a credential the caller cannot see). Every route
+   * touching credentials or vehicles must say (the coverage test checks).
+   */
+  outsideGrant?: 'not-found' | 'left-out' | 'create' | 'invalid-reference';
 }
 
 /** What the matrix needs from the test: the app and a victim fleet with a live admin client. */
@@ -26,6 +34,13 @@ export interface MatrixFixture {
   otherFleetToken: string;
   /** A token whose client has been deleted (every scope). */
   deletedClientToken: string;
+  /**
+   * Tokens of the victim fleet's restricted clients (every scope they may hold): one restricted to a
+   * brand none of the victim's resources has, one to credential ids that are not theirs.
+   */
+  restricted: { toAnotherBrand: string; toOtherIds: string };
+  /** The ids of the victim's resources the routes name: a list seen through a restriction must not hold them. */
+  victimIds: string[];
 }
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -163,6 +178,43 @@ export function securityMatrix(group: string, routes: () => MatrixRoute[], fixtu
       expect([401, 403], `${route.method} ${route.path}: ${res.body}`).not.toContain(res.statusCode);
     }
   });
+}
+
+const restrictedCases = [
+  ['a client restricted to another brand', 'toAnotherBrand', ['not-found', 404]],
+  ['a client restricted to other credential ids', 'toOtherIds', ['insufficient-scope', 403]],
+] as const;
+
+/**
+ * Registers one test per kind of restricted client: on every route with `outsideGrant`, the
+ * victim's resources are outside its restriction and answer as they would to another fleet.
+ */
+export function restrictedMatrix(group: string, routes: () => MatrixRoute[], fixture: () => MatrixFixture) {
+  for (const [name, which, createExpected] of restrictedCases) {
+    it(`${group}: ${name}`, async () => {
+      const f = fixture();
+      const headers = bearer(f.restricted[which]);
+      for (const route of routes()) {
+        if (route.outsideGrant === undefined) continue;
+        const res = await send(f.t, route, headers);
+        try {
+          if (route.outsideGrant === 'left-out') {
+            expect(res.statusCode).toBe(200);
+            for (const id of f.victimIds) expect(res.body).not.toContain(id);
+          } else if (route.outsideGrant === 'create') {
+            expectProblem(res, createExpected[0], createExpected[1]);
+          } else if (route.outsideGrant === 'invalid-reference') {
+            const asOtherFleet = expectProblem(await send(f.t, route, bearer(f.otherFleetToken)), 'validation-failed', 422);
+            expect(expectProblem(res, 'validation-failed', 422).errors).toEqual(asOtherFleet.errors);
+          } else {
+            expectProblem(res, 'not-found', 404);
+          }
+        } catch (error) {
+          throw new Error(`${route.method} ${route.path}: ${(error as Error).message}`);
+        }
+      }
+    });
+  }
 }
 
 /** The case names, to register before the fixture exists: every case of the table. */

@@ -176,7 +176,7 @@ export interface paths {
         put?: never;
         /**
          * Create a secret client or a key client (service account)
-         * @description A secret client’s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility’s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope).
+         * @description A secret client’s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility’s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope). `restrict` narrows the client to credentials of some brands and/or ids (docs/grants.md); a restricted client cannot hold clients:manage or audit:read (422).
          */
         post: operations["createClient"];
         delete?: never;
@@ -238,13 +238,13 @@ export interface paths {
         };
         /**
          * List a brand's credentials
-         * @description Sorted by name (case-insensitive, unnamed last) then id; `name` matches exactly, `q` by substring; keyset paging with `limit` and `cursor`.
+         * @description Sorted by name (case-insensitive, unnamed last) then id; `name` matches exactly, `q` by substring; keyset paging with `limit` and `cursor`. A restricted client sees only the credentials inside its restriction.
          */
         get: operations["listBrandCredentials"];
         put?: never;
         /**
          * Store a credential of a brand
-         * @description The body holds `name` (optional) and the brand’s identity, setting and secret fields (see `GET /brands`); unknown fields are 422. The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`.
+         * @description The body holds `name` (optional) and the brand’s identity, setting and secret fields (see `GET /brands`); unknown fields are 422. The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`. A client restricted to other brands gets 404, one restricted to credential ids 403 (docs/grants.md).
          */
         post: operations["createCredential"];
         delete?: never;
@@ -282,7 +282,7 @@ export interface paths {
         };
         /**
          * Read a credential (never its secrets)
-         * @description The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet’s credential is 404.
+         * @description The credential view with an `ETag` to send as `If-Match` on a later rotation or delete. Another fleet’s credential, or one outside the client’s restriction (docs/grants.md), is 404.
          */
         get: operations["getCredential"];
         put?: never;
@@ -434,7 +434,7 @@ export interface paths {
         };
         /**
          * Read a vehicle
-         * @description Another fleet’s vehicle is 404.
+         * @description Another fleet’s vehicle, or one whose credential is outside the client’s restriction, is 404.
          */
         get: operations["getVehicle"];
         put?: never;
@@ -982,6 +982,11 @@ export interface operations {
                                 y: string;
                             } | null;
                             created_at: string;
+                            /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                            restrict: {
+                                brands?: string[];
+                                credential_ids?: string[];
+                            } | null;
                         }[];
                         next_cursor: string | null;
                     };
@@ -1083,6 +1088,12 @@ export interface operations {
                     public_key?: string | {
                         [key: string]: unknown;
                     };
+                    restrict?: {
+                        /** @description Brand slugs (see GET /brands) */
+                        brands?: string[];
+                        /** @description Credential ids (ULIDs) */
+                        credential_ids?: string[];
+                    } | null;
                 };
             };
         };
@@ -1110,6 +1121,11 @@ export interface operations {
                             y: string;
                         } | null;
                         created_at: string;
+                        /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                        restrict: {
+                            brands?: string[];
+                            credential_ids?: string[];
+                        } | null;
                         /** @description Secret clients: shown once, never again */
                         client_secret?: string;
                         /** @description Generated key clients: PKCS#8 PEM, shown once, never stored */
@@ -1264,6 +1280,11 @@ export interface operations {
                             y: string;
                         } | null;
                         created_at: string;
+                        /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                        restrict: {
+                            brands?: string[];
+                            credential_ids?: string[];
+                        } | null;
                     };
                 };
             };
@@ -1491,6 +1512,11 @@ export interface operations {
                             y: string;
                         } | null;
                         created_at: string;
+                        /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                        restrict: {
+                            brands?: string[];
+                            credential_ids?: string[];
+                        } | null;
                         client_secret: string;
                     };
                 };
@@ -1852,7 +1878,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description [`/problems/unknown-brand`](/problems/unknown-brand) (Unknown brand) */
+            /** @description [`/problems/unknown-brand`](/problems/unknown-brand) (Unknown brand), [`/problems/not-found`](/problems/not-found) (Not found) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1860,7 +1886,7 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
-                        type?: "/problems/unknown-brand";
+                        type?: "/problems/unknown-brand" | "/problems/not-found";
                     };
                 };
             };
