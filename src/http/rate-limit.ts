@@ -17,6 +17,14 @@ declare module 'fastify' {
     /** `token` routes: the client id a request claims to be, read without verifying anything. */
     claimedClient?: (request: FastifyRequest) => string | undefined;
   }
+  interface FastifyRequest {
+    /**
+     * `reveal` routes: counts this request against the caller's reveal limit (429 when spent).
+     * The handler calls it once the secret is ready to leave, so a refused reveal (404, 422) costs
+     * nothing; a no-op on other routes and when the limit is off.
+     */
+    spendRevealBudget(): Promise<void>;
+  }
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
@@ -27,7 +35,8 @@ type Outcome = Awaited<ReturnType<Limiter>>;
  * them). Before authentication (onRequest, so refused tokens count too): one per source address
  * on every route. After authentication and body parsing (preHandler, when the keys are known):
  * one per authenticated client (per address otherwise), or on `token` routes one per claimed
- * client id and one per source address. Answers 429 `too-many-requests` with `Retry-After`;
+ * client id and one per source address; on `reveal` routes the reveal limit is counted only
+ * when the handler calls `request.spendRevealBudget()`. Answers 429 `too-many-requests` with `Retry-After`;
  * every limited response carries `X-RateLimit-*`. When Redis is unreachable the limits are
  * skipped (fail open) and the failure is logged. Register before authentication.
  */
@@ -68,6 +77,8 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   const tokenAddress = limiter(tokenPerAddress, 'token-ip', (request) => request.ip);
   const reveal = limiter(revealPerClient, 'reveal-client', (request) => request.principal?.clientId);
 
+  app.decorateRequest('spendRevealBudget', async () => {});
+
   // Unmatched paths count too: a scanner's 404s come from one address like a forged token's 401s.
   app.addHook('onRequest', async (request, reply) => {
     if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
@@ -79,13 +90,16 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   app.addHook('preHandler', async (request, reply) => {
     const limitClass = request.routeOptions.config?.rateLimitClass;
     if (request.routeOptions.url === undefined || limitClass === 'none') return;
-    const limiters = limitClass === 'token' ? [tokenAddress, tokenClient] : limitClass === 'reveal' ? [global, reveal] : [global];
+    const limiters = limitClass === 'token' ? [tokenAddress, tokenClient] : [global];
     const outcomes: Outcome[] = [];
     for (const l of limiters) {
       if (l === undefined || !l.applies(request)) continue;
       outcomes.push(await l.check(request));
     }
     applyOutcomes(request, reply, outcomes);
+    if (limitClass === 'reveal' && reveal !== undefined && reveal.applies(request)) {
+      request.spendRevealBudget = async () => applyOutcomes(request, reply, [...outcomes, await reveal.check(request)]);
+    }
   });
 }
 
