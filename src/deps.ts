@@ -171,7 +171,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       credentials,
       recordExchange: (context, event) =>
         store.transaction(async (repos) => {
-          await audit.append(repos, { fleetId: context.fleetId, actor: context.actor, requestId: context.requestId, ...event });
+          await audit.append(repos, {
+            fleetId: context.fleetId,
+            actor: context.actor,
+            requestId: context.requestId,
+            clientRequestId: context.clientRequestId,
+            ...event,
+          });
         }),
       options: options.exchange,
       logger: options.logger,

@@ -45,7 +45,8 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
     expect(event).toMatchObject({
       action: 'credential.revealed',
       target: { type: 'credential', id, brand: 'niu' },
-      request_id: 'reveal-1',
+      request_id: res.headers['x-request-id'],
+      client_request_id: 'reveal-1',
       details: { secret_version: 1, format: 'json' },
     });
     expect(JSON.stringify(event)).not.toContain('supersecret');

@@ -31,6 +31,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
           action: 'fleet.created',
           target: { type: 'fleet', id: fleet.id },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { name },
         });
       });
@@ -59,6 +60,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
           action: 'fleet.deleted',
           target: { type: 'fleet', id: fleetId },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { purged, last_seq: last.lastSeq, last_hash: last.lastHash },
         });
         return last;

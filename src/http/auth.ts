@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ActorContext } from '../core/context.js';
 import { isScope, type Scope } from '../core/scopes.js';
 import { AppError } from './app-error.js';
+import { clientRequestId } from './client-request-id.js';
 
 export interface Principal {
   fleetId: string;
@@ -70,7 +71,12 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { pri
 /** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */
 export function actorContext(request: FastifyRequest): ActorContext {
   const principal = principalOf(request);
-  return { fleetId: principal.fleetId, actor: { type: 'client', id: principal.clientId }, requestId: request.id };
+  return {
+    fleetId: principal.fleetId,
+    actor: { type: 'client', id: principal.clientId },
+    requestId: request.id,
+    clientRequestId: clientRequestId(request),
+  };
 }
 
 /** The verified caller of a route that declared a scope. */

@@ -41,6 +41,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
     actor: context.actor,
     target: { type: 'vehicle', id: row.id, brand: row.telematics_brand },
     requestId: context.requestId,
+    clientRequestId: context.clientRequestId,
   });
 
   async function load(fleetId: string, id: string): Promise<VehicleRow> {

@@ -4022,6 +4022,7 @@ export interface operations {
                                 brand?: string;
                             };
                             request_id: string | null;
+                            client_request_id?: string;
                             /** @enum {string} */
                             outcome: "success" | "failure";
                             details: {
