@@ -50,6 +50,18 @@ describe('audit request ids', () => {
     expect(events.filter((e) => e.request_id === victim.answered)).toHaveLength(1);
   });
 
+  it('records the caller id of a token request on token.issued too', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'x-request-id': 'token-trace-1' },
+      payload: { grant_type: 'client_credentials', client_id: fleet.clientId, client_secret: fleet.clientSecret },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const [event] = (await t.call(fleet.token, 'GET', '/audit?limit=1&action=token.issued')).json().items;
+    expect(event).toMatchObject({ request_id: res.headers['x-request-id'], client_request_id: 'token-trace-1' });
+  });
+
   it('drops an over-long or non-printable caller id, and records none when none is sent', async () => {
     for (const callerId of ['x'.repeat(129), 'tab\there', 'bell\u0007', '']) {
       const { event, answered } = await createWith(callerId);
