@@ -39,7 +39,6 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** Socket inactivity limit; above the keep-alive timeout so it never cuts a reusable connection short. */
 export const CONNECTION_TIMEOUT_MS = 70_000;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export interface BuildAppOptions {
   /** Fastify logger options or instance; defaults to pino JSON at the configured level. */
@@ -65,11 +64,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     clientErrorHandler,
     // One line per request from registerRequestLog instead of fastify's two; `request_id` as in problem bodies.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    // Echo a caller's well-formed X-Request-Id so its logs and ours line up.
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : deps.requestIds.next();
-    },
+    // Always our own id (a ULID): a caller's X-Request-Id is kept apart, as client_request_id (src/http/client-request-id.ts).
+    genReqId: () => deps.requestIds.next(),
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: config.requestTimeoutMs,

@@ -9,7 +9,7 @@ import { countCredentialChanges } from './credentials/credentials.metrics.js';
 import { createCredentialSecretService } from './credentials/credential-secrets.service.js';
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
-import { createKeyring, type Keyring } from './crypto/keyring.js';
+import { createKeyring, DATA_KEY_RECHECK_MS, type Keyring } from './crypto/keyring.js';
 import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
@@ -76,6 +76,8 @@ export interface CreateDepsOptions {
   database?: OpenDatabaseOptions;
   /** Brand exchange: fetch, sleep, jitter and the audit recorder, swapped in tests. */
   exchange?: ExchangeOptions;
+  /** How often destroyed data keys are dropped from memory (default DATA_KEY_RECHECK_MS; shorter in tests). */
+  dataKeyRecheckMs?: number;
 }
 
 /**
@@ -101,6 +103,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const database = openDatabase(config.databaseUrl, options.database);
   let pruneTimer: NodeJS.Timeout | undefined;
   let signingKeysTimer: NodeJS.Timeout | undefined;
+  let dataKeysTimer: NodeJS.Timeout | undefined;
   try {
     const store = createStore(database);
     const keyring = createKeyring({ masterKeys, repos: store.repos });
@@ -122,6 +125,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     // Every replica picks up a rotated signing key within two intervals (DESIGN.md §3: 30 s).
     signingKeysTimer = setInterval(() => signingKeys.refresh().catch(onSigningKeysError), SIGNING_KEY_REFRESH_SECONDS * 1000);
     signingKeysTimer.unref();
+    // A data key destroyed by the CLI or another replica leaves this process's memory within one interval.
+    dataKeysTimer = setInterval(() => {
+      keyring.evictDestroyed().catch((error: unknown) => {
+        options.logger?.warn({ reason: (error as Error).message }, 're-checking the cached data keys failed; retried at the next tick');
+      });
+    }, options.dataKeyRecheckMs ?? DATA_KEY_RECHECK_MS);
+    dataKeysTimer.unref();
     const metrics = createMetrics();
     const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
@@ -168,7 +178,13 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       credentials,
       recordExchange: (context, event) =>
         store.transaction(async (repos) => {
-          await audit.append(repos, { fleetId: context.fleetId, actor: context.actor, requestId: context.requestId, ...event });
+          await audit.append(repos, {
+            fleetId: context.fleetId,
+            actor: context.actor,
+            requestId: context.requestId,
+            clientRequestId: context.clientRequestId,
+            ...event,
+          });
         }),
       options: options.exchange,
       logger: options.logger,
@@ -225,12 +241,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       close: async () => {
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);
+        clearInterval(dataKeysTimer);
         await database.close();
       },
     };
   } catch (error) {
     clearInterval(pruneTimer);
     clearInterval(signingKeysTimer);
+    clearInterval(dataKeysTimer);
     await database.close();
     throw error;
   }

@@ -41,7 +41,8 @@ describe('audit events of each change', () => {
       actor: { type: 'client', id: fleet.clientId },
       action: 'credential.created',
       target: { type: 'credential', id: credentialId, brand: 'niu' },
-      request_id: 'req-create-1',
+      request_id: res.headers['x-request-id'],
+      client_request_id: 'req-create-1',
       outcome: 'success',
       details: { secret_version: 1 },
     });

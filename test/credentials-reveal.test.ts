@@ -45,7 +45,8 @@ describe('GET /{brand}/credentials/{id}/secrets', () => {
     expect(event).toMatchObject({
       action: 'credential.revealed',
       target: { type: 'credential', id, brand: 'niu' },
-      request_id: 'reveal-1',
+      request_id: res.headers['x-request-id'],
+      client_request_id: 'reveal-1',
       details: { secret_version: 1, format: 'json' },
     });
     expect(JSON.stringify(event)).not.toContain('supersecret');
@@ -148,6 +149,29 @@ describe('reveal rate limit', () => {
       expectProblem(refused, 'too-many-requests', 429);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect((await limited.call(fleet.token, 'GET', `/niu/credentials/${id}`)).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('a 422 env reveal is not recorded and does not spend the budget: the JSON reveals after it still get through', async () => {
+    const limited = await buildTestApp({ env: { FLEETVAULT_REVEAL_RATE_LIMIT_PER_CLIENT: '2' } });
+    try {
+      const fleet = await limited.newFleet(revealScopes);
+      const id = (await limited.call(fleet.token, 'POST', '/niu/credentials', { client_id: 'q', client_secret: "it's-quoted" })).json().id;
+      const revealed = async () => (await auditRows(limited, fleet.fleetId)).filter((row) => row.action === 'credential.revealed');
+      for (let i = 0; i < 3; i++) {
+        const refused = expectProblem(
+          await limited.call(fleet.token, 'GET', `/niu/credentials/${id}/secrets?format=env`),
+          'validation-failed',
+          422,
+        );
+        expect(refused.errors).toEqual([expect.objectContaining({ pointer: '/client_secret' })]);
+        expect(await revealed()).toEqual([]);
+      }
+      for (let i = 0; i < 2; i++) expect((await limited.call(fleet.token, 'GET', `/niu/credentials/${id}/secrets`)).statusCode).toBe(200);
+      expect(await revealed()).toHaveLength(2);
+      expectProblem(await limited.call(fleet.token, 'GET', `/niu/credentials/${id}/secrets`), 'too-many-requests', 429);
     } finally {
       await limited.close();
     }

@@ -150,13 +150,13 @@ describe('X-Request-Id', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('echoes a well-formed incoming id, on success and on a problem', async () => {
+  it('answers its own id even for a well-formed incoming one (kept only as client_request_id), on success and on a problem', async () => {
     for (const incoming of ['req-123', 'a1b2c3d4.e5:f6_g7', 'x'.repeat(128)]) {
       const ok = await t.call(token, 'GET', '/credentials', undefined, { 'x-request-id': incoming });
-      expect(ok.headers['x-request-id']).toBe(incoming);
+      expect(ok.headers['x-request-id']).toMatch(ULID);
       const problem = await t.call(token, 'GET', '/nowhere', undefined, { 'x-request-id': incoming });
-      expect(problem.headers['x-request-id']).toBe(incoming);
-      expect(problem.json().request_id).toBe(incoming);
+      expect(problem.headers['x-request-id']).toMatch(ULID);
+      expect(problem.json().request_id).toBe(problem.headers['x-request-id']);
     }
   });
 

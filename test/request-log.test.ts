@@ -180,7 +180,8 @@ describe('request log', () => {
     expect(completed[0]).toMatchObject({
       level: 30,
       service: 'fleetvault',
-      request_id: 'trace-abc-1',
+      request_id: created.headers['x-request-id'],
+      client_request_id: 'trace-abc-1',
       method: 'POST',
       route: '/:brand/credentials',
       status: 201,

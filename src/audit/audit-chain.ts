@@ -16,6 +16,8 @@ export interface AuditEvent {
   action: AuditAction;
   target: AuditTarget;
   request_id: string | null;
+  /** The caller's own X-Request-Id (printable ASCII, at most 128); absent when it sent none. */
+  client_request_id?: string;
   outcome: 'success' | 'failure';
   details: Record<string, unknown>;
   prev_hash: string;

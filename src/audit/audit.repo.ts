@@ -31,6 +31,8 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
       ...(row.target_brand !== null && { brand: row.target_brand }),
     },
     request_id: row.request_id,
+    // Absent rather than null: events written without one (all of them before migration 0008) were hashed without it.
+    ...(row.client_request_id !== null && { client_request_id: row.client_request_id }),
     outcome: row.outcome,
     details: JSON.parse(row.details) as Record<string, unknown>,
     prev_hash: row.prev_hash,
@@ -38,7 +40,7 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
-function toAuditRow(chain: string, event: AuditEvent): AuditEventsTable {
+function toAuditRow(chain: string, event: AuditEvent): Omit<AuditEventsTable, 'client_request_id'> & { client_request_id?: string } {
   return {
     id: event.id,
     chain,
@@ -52,6 +54,7 @@ function toAuditRow(chain: string, event: AuditEvent): AuditEventsTable {
     target_id: event.target.id ?? '',
     target_brand: event.target.brand ?? null,
     request_id: event.request_id,
+    ...(event.client_request_id !== undefined && { client_request_id: event.client_request_id }),
     outcome: event.outcome,
     details: JSON.stringify(event.details),
     prev_hash: event.prev_hash,
@@ -59,7 +62,7 @@ function toAuditRow(chain: string, event: AuditEvent): AuditEventsTable {
   };
 }
 
-const auditColumns = [
+const baseColumns = [
   'id',
   'chain',
   'fleet_id',
@@ -86,16 +89,30 @@ const takeNextSeqQuery = compiledQuery(['chain'], (db, v) =>
     .onConflict((oc) => oc.column('chain').doUpdateSet({ seq: sql<number>`audit_heads.seq + 1` }))
     .returning(['seq', 'hash']),
 );
-const insertEventQuery = compiledQuery(auditColumns, (db, v) => db.insertInto('audit_events').values(v));
-const moveHeadQuery = compiledQuery(['chain', 'hash', 'at'], (db, v) =>
-  db.updateTable('audit_heads').set({ hash: v.hash, at: v.at }).where('chain', '=', v.chain),
-);
-const insertEventAndMoveHeadQuery = compiledQuery(auditColumns, (db, v) =>
+const auditColumns = [...baseColumns, 'client_request_id'] as const satisfies readonly (keyof AuditEventsTable)[];
+
+/**
+ * The inserts, in two column sets: an event without a caller's id is written without the column (NULL), as
+ * before migration 0008, so the same code writes into a database of any earlier schema (an upgrade test's).
+ */
+const insertBase = compiledQuery(baseColumns, (db, v) => db.insertInto('audit_events').values(v));
+const insertWithClientId = compiledQuery(auditColumns, (db, v) => db.insertInto('audit_events').values(v));
+const insertBaseAndMoveHead = compiledQuery(baseColumns, (db, v) =>
   db
     .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
     .set({ hash: v.hash, at: v.at })
     .where('chain', '=', v.chain),
+);
+const insertWithClientIdAndMoveHead = compiledQuery(auditColumns, (db, v) =>
+  db
+    .with('event', (qb) => qb.insertInto('audit_events').values(v))
+    .updateTable('audit_heads')
+    .set({ hash: v.hash, at: v.at })
+    .where('chain', '=', v.chain),
+);
+const moveHeadQuery = compiledQuery(['chain', 'hash', 'at'], (db, v) =>
+  db.updateTable('audit_heads').set({ hash: v.hash, at: v.at }).where('chain', '=', v.chain),
 );
 
 /** SQL of the audit trail. Chains are named by fleet id, or 'system'. */
@@ -121,11 +138,14 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
      */
     async insert(chain: string, event: AuditEvent): Promise<void> {
       const row = toAuditRow(chain, event);
+      const { client_request_id: clientRequestId, ...base } = row;
       if (engine === 'postgres') {
-        await insertEventAndMoveHeadQuery(db, engine, row);
+        if (clientRequestId === undefined) await insertBaseAndMoveHead(db, engine, base);
+        else await insertWithClientIdAndMoveHead(db, engine, { ...base, client_request_id: clientRequestId });
         return;
       }
-      await insertEventQuery(db, engine, row);
+      if (clientRequestId === undefined) await insertBase(db, engine, base);
+      else await insertWithClientId(db, engine, { ...base, client_request_id: clientRequestId });
       await moveHeadQuery(db, engine, { chain, hash: event.hash, at: event.at });
     },
 

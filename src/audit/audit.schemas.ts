@@ -30,6 +30,7 @@ export const auditEventSchema = z.object({
   action: z.string(),
   target: z.object({ type: z.string(), id: z.string().nullable(), brand: z.string().optional() }),
   request_id: z.string().nullable(),
+  client_request_id: z.string().optional(),
   outcome: z.enum(['success', 'failure']),
   details: z.record(z.string(), z.unknown()),
   prev_hash: z.string(),

@@ -12,6 +12,8 @@ export interface AuditRecord<A extends AuditAction = AuditAction> {
   action: A;
   target: AuditTarget;
   requestId: string | null;
+  /** The caller's own X-Request-Id; hashed into the event only when present, so events without one hash as before. */
+  clientRequestId?: string | undefined;
   outcome?: 'success' | 'failure';
   details: AuditDetails<A>;
 }
@@ -59,6 +61,7 @@ export function createAuditTrail(deps: { key: Buffer; clock: Clock; ids: IdGener
           action: record.action,
           target: record.target.brand === undefined ? { type: record.target.type, id: record.target.id } : { ...record.target },
           request_id: record.requestId,
+          ...(record.clientRequestId !== undefined && { client_request_id: record.clientRequestId }),
           outcome: record.outcome ?? 'success',
           details,
           prev_hash: prevHash,

@@ -159,6 +159,7 @@ export function createClientService(deps: {
     actor: context.actor,
     target: { type: 'client', id },
     requestId: context.requestId,
+    clientRequestId: context.clientRequestId,
   });
 
   /** A new client and its `client.created` event, in one transaction. */

@@ -13,8 +13,10 @@ export interface Actor {
 /** The fleet (and, for a restricted client, its restriction: `Grant`) a change is made in. */
 export interface ActorContext extends Grant {
   actor: Actor;
-  /** The HTTP request id (X-Request-Id); null outside a request. */
+  /** The HTTP request id the server generated (the X-Request-Id it answers); null outside a request. */
   requestId: string | null;
+  /** The caller's own X-Request-Id, when it sent a well-formed one (src/http/client-request-id.ts). */
+  clientRequestId?: string | undefined;
 }
 
 /** The context of a change made before any fleet exists (creating one). */

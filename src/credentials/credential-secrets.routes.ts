@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { requireBrand } from '../brands/brand-registry.js';
 import { AppError } from '../http/app-error.js';
 import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
@@ -7,7 +6,6 @@ import type { CredentialSecretService } from './credential-secrets.service.js';
 import { revealedSecretsSchema, revealQuerySchema, secretVersionListSchema, versionParamsSchema } from './credential-secrets.schemas.js';
 import { credentialParamsSchema, credentialViewSchema } from './credentials.schemas.js';
 import { credentialEtag } from './etag.js';
-import { envFileName, toEnvFile } from './env-file.js';
 
 const tags = ['credentials'];
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
@@ -38,7 +36,8 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
         'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer ' +
         '(503 and no secret when it cannot be written). ' +
         '`?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` ' +
-        'lines for other brands).',
+        'lines for other brands); a value no env file carries exactly is 422 naming its field, neither recorded nor counted ' +
+        'against the reveal rate limit (docs/reveal.md).',
       security: bearerSecurity,
       params: credentialParamsSchema,
       querystring: revealQuerySchema,
@@ -49,18 +48,17 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
     },
     handler: async (request, reply) => {
       const { brand, id } = request.params;
-      const env = wantsEnvFile(request.query.format, request.headers.accept);
       const revealed = await service.reveal(actorContext(request), brand, id, {
         version: request.query.version,
-        format: env ? 'env' : 'json',
+        format: wantsEnvFile(request.query.format, request.headers.accept) ? 'env' : 'json',
+        beforeRecord: () => request.spendRevealBudget(),
       });
-      if (env) {
-        const catalogue = requireBrand(revealed.brand);
+      if (revealed.format === 'env') {
         // A text/plain body skips the JSON serializer; the route's typed reply only knows the JSON shape.
-        const file = toEnvFile(catalogue, { ...revealed.fields, ...revealed.secrets }) as unknown as z.infer<typeof revealedSecretsSchema>;
+        const file = revealed.file as unknown as z.infer<typeof revealedSecretsSchema>;
         return reply
           .type('text/plain; charset=utf-8')
-          .header('content-disposition', `attachment; filename="${envFileName(catalogue)}"`)
+          .header('content-disposition', `attachment; filename="${revealed.fileName}"`)
           .send(file);
       }
       return {

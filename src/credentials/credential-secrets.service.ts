@@ -11,6 +11,7 @@ import type { CredentialChanges } from './credential-changes.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { credentialEtag, ifMatchSatisfied } from './etag.js';
+import { envFileName, toEnvFile } from './env-file.js';
 import { withLiveDataKey } from './live-data-key.js';
 import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
 
@@ -21,6 +22,20 @@ export interface RevealedSecrets {
   /** Identity and setting fields, as in the credential view. */
   fields: Record<string, string>;
   secrets: Record<string, string>;
+}
+
+/** What a reveal answers: the secrets as JSON, or the env file built from them (DESIGN.md §2.7). */
+export type RevealFormat = 'json' | 'env';
+export type Revealed = ({ format: 'json' } & RevealedSecrets) | { format: 'env'; file: string; fileName: string };
+
+export interface RevealOptions {
+  version?: number | undefined;
+  format: RevealFormat;
+  /**
+   * Runs once the answer is built and before the reveal is recorded (the route's reveal rate
+   * limit): a reveal refused before this point (404, 422) neither is recorded nor spends it.
+   */
+  beforeRecord?: () => Promise<void>;
 }
 
 export interface SecretVersionView {
@@ -56,16 +71,22 @@ export function createCredentialSecretService(deps: {
   }
 
   return {
-    async reveal(
-      context: ActorContext,
-      brandSlug: string,
-      id: string,
-      options: { version?: number | undefined; format: 'json' | 'env' },
-    ): Promise<RevealedSecrets> {
+    /**
+     * Opens the secrets, builds the answer in the asked format (an env file that cannot carry a
+     * value is 422 here, before anything is recorded), then commits `credential.revealed`; only
+     * then does the answer leave.
+     */
+    async reveal(context: ActorContext, brandSlug: string, id: string, options: RevealOptions): Promise<Revealed> {
       const brand = requireBrand(brandSlug);
       const row = await loadCredential(store.repos.credentials, context, brand, id);
       const version = options.version ?? row.secret_version;
       const secrets = await openVersion(context, row, version);
+      const fields = JSON.parse(row.fields) as Record<string, string>;
+      const answer: Revealed =
+        options.format === 'env'
+          ? { format: 'env', file: toEnvFile(brand, { ...fields, ...secrets }), fileName: envFileName(brand) }
+          : { format: 'json', id: row.id, brand: row.brand, secret_version: version, fields, secrets };
+      await options.beforeRecord?.();
       await store.transaction((repos) =>
         audit.append(repos, {
           ...eventOf(context, row),
@@ -73,7 +94,7 @@ export function createCredentialSecretService(deps: {
           details: { secret_version: version, format: options.format },
         }),
       );
-      return { id: row.id, brand: row.brand, secret_version: version, fields: JSON.parse(row.fields) as Record<string, string>, secrets };
+      return answer;
     },
 
     async versions(grant: Grant, brandSlug: string, id: string): Promise<{ items: SecretVersionView[] }> {

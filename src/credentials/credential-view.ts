@@ -41,5 +41,6 @@ export function eventOf(context: ActorContext, row: Pick<CredentialRow, 'id' | '
     actor: context.actor,
     target: { type: 'credential', id: row.id, brand: row.brand },
     requestId: context.requestId,
+    clientRequestId: context.clientRequestId,
   };
 }

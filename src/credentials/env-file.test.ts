@@ -3,7 +3,7 @@ import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { requireBrand } from '../brands/brand-registry.js';
 import { AppError } from '../http/app-error.js';
-import { envValue, toEnvFile } from './env-file.js';
+import { assertReadsBack, envValue, readEnvFile, toEnvFile } from './env-file.js';
 
 const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 
@@ -73,5 +73,34 @@ describe('toEnvFile', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('validation-failed');
     expect(JSON.stringify(error)).not.toContain('a\'b"c');
+  });
+
+  it('reads its own file back: both forms, a quoted value across lines, in order', () => {
+    expect(readEnvFile("A=x=y\nB='two\nlines # kept'\nC=\n")).toEqual([
+      ['A', 'x=y'],
+      ['B', 'two\nlines # kept'],
+      ['C', ''],
+    ]);
+    for (const broken of ["A='open\n", "A='x'y\n", 'A=two words\n', 'lower=x\n', 'A=x']) expect(readEnvFile(broken)).toBeUndefined();
+  });
+
+  it('refuses with 422 naming the field a file that does not read back to the stored values', () => {
+    const expected = [
+      { field: 'client_id', variable: 'NIU_CLIENT_ID', value: 'c' },
+      { field: 'client_secret', variable: 'NIU_CLIENT_SECRET', value: 'a b' },
+    ];
+    expect(() => assertReadsBack("NIU_CLIENT_ID=c\nNIU_CLIENT_SECRET='a b'\n", expected)).not.toThrow();
+    for (const file of ["NIU_CLIENT_ID=c\nNIU_CLIENT_SECRET='a b\n", "NIU_CLIENT_ID=c\nNIU_CLIENT_SECRET='a'\n", 'NIU_CLIENT_ID=c\n']) {
+      const error = (() => {
+        try {
+          assertReadsBack(file, expected);
+        } catch (caught) {
+          return caught as AppError;
+        }
+      })();
+      expect(error?.code).toBe('validation-failed');
+      expect(JSON.stringify(error)).toContain('/client_secret');
+      expect(JSON.stringify(error)).not.toContain('a b');
+    }
   });
 });

@@ -54,6 +54,17 @@ export function createDataKeyRepo(db: Kysely<DB>, engine: Engine) {
       return (await activeQuery(db, engine, { fleetId })).rows[0];
     },
 
+    /** Which of `ids` still exist (a destroyed key's row is deleted), in chunks below any engine's parameter limit. */
+    async existing(ids: readonly string[]): Promise<string[]> {
+      const found: string[] = [];
+      for (let start = 0; start < ids.length; start += 500) {
+        const chunk = ids.slice(start, start + 500);
+        const rows = await db.selectFrom('fleet_data_keys').select('id').where('id', 'in', chunk).execute();
+        found.push(...rows.map((row) => row.id));
+      }
+      return found;
+    },
+
     async all(): Promise<StoredDataKey[]> {
       return db.selectFrom('fleet_data_keys').select(columns).execute();
     },

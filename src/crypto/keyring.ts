@@ -10,8 +10,16 @@ export class MasterKeyMismatchError extends Error {
 }
 
 /**
+ * How often a running process re-checks the data keys it holds unwrapped and drops those destroyed
+ * meanwhile (a data-key rotation or a fleet purge, by the CLI or another replica): the interval at
+ * which replicas re-read the signing keys (src/tokens/signing-keys.ts).
+ */
+export const DATA_KEY_RECHECK_MS = 10_000;
+
+/**
  * Envelope encryption (DESIGN.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
- * DEKs seal credential secrets. Unwrapped DEKs are cached in memory for the process's life.
+ * DEKs seal credential secrets. Unwrapped DEKs are cached in memory until `evictDestroyed`
+ * finds their row gone (deps.ts runs it every DATA_KEY_RECHECK_MS).
  */
 export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: { dataKeys: DataKeyRepo; vaultKeys: VaultKeyRepo } }) {
   const { masterKeys, repos } = deps;
@@ -48,6 +56,11 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
       dataKeys.set(row.id, dek);
     }
     return dek;
+  }
+
+  function forgetDataKey(id: string): void {
+    dataKeys.get(id)?.fill(0);
+    dataKeys.delete(id);
   }
 
   async function dataKey(fleetId: string, id: string | null): Promise<Buffer> {
@@ -119,9 +132,25 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     },
 
     /** Forgets a destroyed data key's bytes in this process. */
-    forgetDataKey(id: string): void {
-      dataKeys.get(id)?.fill(0);
-      dataKeys.delete(id);
+    forgetDataKey,
+
+    /**
+     * Drops (zeroes) every cached data key whose row no longer exists: destroyed by a rotation or a
+     * purge anywhere, this process included. Returns the ids dropped. A key cached while its row's
+     * transaction is still open may be dropped too; it is unwrapped again at its next use.
+     */
+    async evictDestroyed(): Promise<string[]> {
+      const held = [...dataKeys.keys()];
+      if (held.length === 0) return [];
+      const live = new Set(await repos.dataKeys.existing(held));
+      const gone = held.filter((id) => !live.has(id));
+      for (const id of gone) forgetDataKey(id);
+      return gone;
+    },
+
+    /** The ids of the data keys this process holds unwrapped (for inspection; never the bytes). */
+    cachedDataKeyIds(): string[] {
+      return [...dataKeys.keys()];
     },
 
     sealVaultKey(keyId: string, purpose: string, material: Uint8Array) {

@@ -103,6 +103,8 @@ export interface AuditEventsTable {
   target_id: string;
   target_brand: string | null;
   request_id: string | null;
+  /** The caller's own X-Request-Id (migration 0008); null when it sent none. */
+  client_request_id: string | null;
   outcome: 'success' | 'failure';
   details: string;
   prev_hash: string;

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { principalOf } from '../http/auth.js';
+import { clientRequestId } from '../http/client-request-id.js';
 import type { ExchangeContext } from './exchange.service.js';
 
 /** The verified caller and the request id, as the audit trail records them. */
@@ -10,5 +11,6 @@ export function exchangeContextOf(request: FastifyRequest): ExchangeContext {
     restriction: principal.restriction,
     actor: { type: 'client', id: principal.clientId },
     requestId: request.id,
+    clientRequestId: clientRequestId(request),
   };
 }

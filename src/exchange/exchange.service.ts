@@ -14,6 +14,8 @@ import type { CachedToken, TokenCache } from './token-cache.js';
 export interface ExchangeContext extends Grant {
   actor: { type: 'client' | 'cli' | 'system'; id: string };
   requestId: string;
+  /** The caller's own X-Request-Id, recorded beside ours when well-formed. */
+  clientRequestId?: string | undefined;
 }
 
 /** An audit event of the exchange (DESIGN.md §2.6): never the token, a secret or the brand's body. */

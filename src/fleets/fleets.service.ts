@@ -37,6 +37,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
           action: 'fleet.created',
           target: { type: 'fleet', id: fleet.id },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { name },
         });
       });
@@ -68,6 +69,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
           action: 'fleet.deleted',
           target: { type: 'fleet', id: fleetId },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { purged, last_seq: last.lastSeq, last_hash: last.lastHash },
         });
         return last;

@@ -3,6 +3,7 @@ import type { ActorContext } from '../core/context.js';
 import { type CredentialRestriction, type Grant, restrictionOfClaim } from '../core/grant.js';
 import { isScope, type Scope } from '../core/scopes.js';
 import { AppError } from './app-error.js';
+import { clientRequestId } from './client-request-id.js';
 
 export interface Principal {
   fleetId: string;
@@ -92,6 +93,7 @@ export function actorContext(request: FastifyRequest): ActorContext {
     restriction: principal.restriction,
     actor: { type: 'client', id: principal.clientId },
     requestId: request.id,
+    clientRequestId: clientRequestId(request),
   };
 }
 

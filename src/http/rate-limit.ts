@@ -28,6 +28,14 @@ declare module 'fastify' {
      */
     unauthenticatedRefusal: (() => AppError) | null;
   }
+  interface FastifyRequest {
+    /**
+     * `reveal` routes: counts this request against the caller's reveal limit (429 when spent).
+     * The handler calls it once the secret is ready to leave, so a refused reveal (404, 422) costs
+     * nothing; a no-op on other routes and when the limit is off.
+     */
+    spendRevealBudget(): Promise<void>;
+  }
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
@@ -40,7 +48,8 @@ type Counted = Extract<Outcome, { isAllowed: false }>;
  * not authenticate count, once answered; once the address has spent its budget, its requests are
  * refused before authentication unless they bear a token that then verifies. After authentication
  * (preHandler): one limit per authenticated client (per address otherwise), on `token` routes one
- * per claimed client id and one per source address, and the small ones of `reveal` and `callsBrand`.
+ * per claimed client id and one per source address, and the small one of `callsBrand`; on `reveal`
+ * routes the reveal limit is counted only when the handler calls `request.spendRevealBudget()`.
  * Answers 429 `too-many-requests` with `Retry-After`; every limited response carries `X-RateLimit-*`.
  * When Redis is unreachable the limits are skipped (fail open) and the failure is logged. Register
  * before authentication.
@@ -90,6 +99,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   const verify = limiter(verifyPerClientPerMinute, 'verify', (request) => request.principal?.clientId, 60_000);
 
   app.decorateRequest('unauthenticatedRefusal', null);
+  app.decorateRequest('spendRevealBudget', async () => {});
   // Before authentication the address's counter is only read: authenticated requests never count.
   app.addHook('onRequest', async (request, reply) => {
     if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
@@ -116,8 +126,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
   app.addHook('preHandler', async (request, reply) => {
     const config = request.routeOptions.config;
     if (request.routeOptions.url === undefined || config?.rateLimitClass === 'none') return;
-    const limiters =
-      config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : config?.rateLimitClass === 'reveal' ? [global, reveal] : [global];
+    const limiters = config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : [global];
     if (config?.callsBrand?.(request) === true) limiters.push(verify);
     const outcomes: Outcome[] = [];
     for (const l of limiters) {
@@ -125,6 +134,9 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
       outcomes.push(await l.check(request));
     }
     applyOutcomes(request, reply, outcomes);
+    if (config?.rateLimitClass === 'reveal' && reveal !== undefined && reveal.applies(request)) {
+      request.spendRevealBudget = async () => applyOutcomes(request, reply, [...outcomes, await reveal.check(request)]);
+    }
   });
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { clientRequestId } from './client-request-id.js';
 
 /**
  * One JSON line per request, written when the response is done (fastify's own two lines per
@@ -9,6 +10,7 @@ export function registerRequestLog(app: FastifyInstance) {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     const principal = request.principal;
+    const callerId = clientRequestId(request);
     request.log.info(
       {
         method: request.method,
@@ -18,6 +20,8 @@ export function registerRequestLog(app: FastifyInstance) {
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 100) / 100,
         ...(principal && { fleet_id: principal.fleetId, client_id: principal.clientId }),
+        // The caller's own X-Request-Id, so its logs and ours line up.
+        ...(callerId !== undefined && { client_request_id: callerId }),
       },
       'request completed',
     );

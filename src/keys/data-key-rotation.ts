@@ -114,6 +114,7 @@ export function createDataKeyRotation(deps: {
           action: 'keys.data_key_rotated',
           target: { type: 'key', id: target },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { fleet_id: fleetId, data_key_id: target, rows_resealed: progress.resealed, destroyed_data_key_ids: old, resumed },
         });
         return old;

@@ -26,6 +26,7 @@ export function createKeyService(deps: { store: Store; keyring: Keyring; clock: 
           action: 'keys.master_rotated',
           target: { type: 'key', id: keyring.activeMasterKeyId },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { kek_id: keyring.activeMasterKeyId, data_keys_rewrapped: done.dataKeys, vault_keys_resealed: done.vaultKeys },
         }),
       );
@@ -42,6 +43,7 @@ export function createKeyService(deps: { store: Store; keyring: Keyring; clock: 
           action: 'keys.signing_rotated',
           target: { type: 'key', id: rotated.kid },
           requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
           details: { kid: rotated.kid, retired_kids: rotated.retired, retires_at: rotated.retiresAt },
         });
         return rotated;

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../http/app-error.js';
+import { clientRequestId } from '../http/client-request-id.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, problemResponses } from '../http/route-types.js';
 import { OAuthError } from './oauth-errors.js';
@@ -90,7 +91,7 @@ export function registerAuthTokenRoutes(app: App, service: TokenService, failure
             'assertion',
           );
         }
-        const token = await service.authToken(assertion, request.id);
+        const token = await service.authToken(assertion, request.id, clientRequestId(request));
         return reply
           .code(201)
           .header('cache-control', 'no-store')

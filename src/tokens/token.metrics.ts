@@ -19,8 +19,8 @@ export function countTokens(service: TokenService, registry: Registry): TokenSer
       return token;
     },
     // POST /v1/auth_tokens is the jwt-bearer grant in High Mobility's envelope.
-    async authToken(assertion, requestId) {
-      const token = await service.authToken(assertion, requestId);
+    async authToken(assertion, requestId, clientRequestId) {
+      const token = await service.authToken(assertion, requestId, clientRequestId);
       issued.inc({ grant: JWT_BEARER_GRANT });
       return token;
     },

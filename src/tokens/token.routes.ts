@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify';
 import type { AppError } from '../http/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
+import { clientRequestId } from '../http/client-request-id.js';
 import {
   InvalidClient,
   InvalidGrant,
@@ -128,7 +129,7 @@ export function registerTokenRoutes(
         const basic = parseBasic(request.headers.authorization);
         let token;
         try {
-          token = await service.token({ grantType, basic, params, requestId: request.id });
+          token = await service.token({ grantType, basic, params, requestId: request.id, clientRequestId: clientRequestId(request) });
         } catch (error) {
           // Failed client authentications are counted in the log, by client id and reason, never with what was presented.
           if (error instanceof InvalidClient || error instanceof InvalidGrant) {

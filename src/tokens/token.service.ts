@@ -18,6 +18,8 @@ export interface TokenRequest {
   params: Record<string, string>;
   /** The HTTP request id, recorded with the `token.issued` event. */
   requestId?: string | null;
+  /** The caller's own X-Request-Id, recorded beside it when well-formed. */
+  clientRequestId?: string | undefined;
 }
 
 export interface TokenResponse {
@@ -49,6 +51,7 @@ export function createTokenService(deps: {
     requestedScope: string | undefined,
     grantType: string,
     requestId: string | null | undefined,
+    clientRequestId?: string,
   ): Promise<TokenResponse & { iat: number }> {
     const scopes = narrowScopes(client.scopes, requestedScope);
     const iat = Math.floor(clock.now().getTime() / 1000);
@@ -73,6 +76,7 @@ export function createTokenService(deps: {
         action: 'token.issued',
         target: { type: 'client', id: client.id },
         requestId: requestId ?? null,
+        clientRequestId,
         details: { grant_type: grantType, scope: scopes.join(' '), expires_in: tokenTtlSeconds },
       }),
     );
@@ -94,7 +98,7 @@ export function createTokenService(deps: {
     const { assertion, scope } = request.params;
     if (assertion === undefined || assertion === '') throw new InvalidRequest('assertion is required for the jwt-bearer grant');
     const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
-    return withoutIat(await issue(client, scope, JWT_BEARER_GRANT, request.requestId));
+    return withoutIat(await issue(client, scope, JWT_BEARER_GRANT, request.requestId, request.clientRequestId));
   }
 
   /** RFC 7523 §2.2 (private_key_jwt): the assertion authenticates the client; failures are invalid_client (§3.2). */
@@ -108,7 +112,7 @@ export function createTokenService(deps: {
     // RFC 7521 §4.2: a client_id, when sent, must name the asserted client.
     if (params.client_id !== undefined && params.client_id.toUpperCase() !== client.id)
       throw new InvalidClient('client_id does not match the assertion');
-    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId));
+    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId, request.clientRequestId));
   }
 
   function withoutIat({ iat: _iat, ...token }: TokenResponse & { iat: number }): TokenResponse {
@@ -145,7 +149,7 @@ export function createTokenService(deps: {
     }
     const client = await clients.authenticateSecret(clientId, clientSecret);
     if (client === undefined) throw new InvalidClient('client authentication failed');
-    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId));
+    return withoutIat(await issue(client, params.scope, 'client_credentials', request.requestId, request.clientRequestId));
   }
 
   const grants: Record<string, (request: TokenRequest) => Promise<TokenResponse>> = {
@@ -168,9 +172,10 @@ export function createTokenService(deps: {
     async authToken(
       assertion: string,
       requestId: string | null = null,
+      clientRequestId?: string,
     ): Promise<{ auth_token: string; valid_from: Date; valid_until: Date }> {
       const client = await assertedClient(assertion, (d) => new InvalidGrant(d));
-      const { access_token, iat } = await issue(client, undefined, JWT_BEARER_GRANT, requestId);
+      const { access_token, iat } = await issue(client, undefined, JWT_BEARER_GRANT, requestId, clientRequestId);
       return { auth_token: access_token, valid_from: new Date(iat * 1000), valid_until: new Date((iat + tokenTtlSeconds) * 1000) };
     },
   };

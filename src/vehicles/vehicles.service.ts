@@ -42,6 +42,7 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
     actor: context.actor,
     target: { type: 'vehicle', id: row.id, brand: row.telematics_brand },
     requestId: context.requestId,
+    clientRequestId: context.clientRequestId,
   });
 
   /** The vehicle, if it is the grant's fleet's and its credential inside the grant's restriction; else 404. */

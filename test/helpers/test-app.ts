@@ -42,6 +42,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Brand exchange: fetch, sleep, jitter and the audit recorder. */
   exchange?: ExchangeOptions;
+  /** How often the app drops destroyed data keys from memory (createDeps' dataKeyRecheckMs). */
+  dataKeyRecheckMs?: number;
   logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
 }
 
@@ -63,6 +65,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       masterKeys,
       ...(options.clock && { clock: options.clock }),
       ...(options.exchange && { exchange: options.exchange }),
+      ...(options.dataKeyRecheckMs !== undefined && { dataKeyRecheckMs: options.dataKeyRecheckMs }),
       ...(storage.pgSchema && { database: { pgSchema: storage.pgSchema, pgPoolSize: 4 } }),
     });
   } catch (error) {
