@@ -9,6 +9,7 @@ import { createDeps } from './deps.js';
 import { openDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { defaultScopes } from './core/scopes.js';
+import { deleteFleet } from './fleets/fleet-delete.cli.js';
 import { runRekey } from './keys/rekey.cli.js';
 import { AppError } from './http/app-error.js';
 
@@ -128,44 +129,6 @@ async function createKeyClient(
   );
 }
 
-/**
- * `fleet delete <id> [--purge]`. A purge also rotates the master key (src/fleets/fleet-purge.ts) and says what it
- * guarantees on this engine and which master keys the operator must now destroy.
- */
-async function deleteFleet(deps: Awaited<ReturnType<typeof createDeps>>, fleetId: string | undefined, purge: boolean, json: boolean) {
-  if (fleetId === undefined) throw new UsageError('fleet delete needs the fleet id');
-  if (!purge) {
-    const last = await deps.services.fleets.delete(cliFleetlessContext, fleetId, { purge: false });
-    print(
-      json,
-      { id: fleetId, purged: false, last_seq: last?.lastSeq ?? null, last_hash: last?.lastHash ?? null },
-      `deleted fleet ${fleetId} and its clients; its audit chain is kept`,
-    );
-    return;
-  }
-  const report = await deps.services.fleetPurge.purge(cliFleetlessContext, fleetId);
-  if (report.wal_checkpointed === false) {
-    process.stderr.write(
-      'fleetvault: warning: the SQLite WAL could not be checkpointed (a reader is busy): its older page images may hold rows of ' +
-        'the fleet until the next checkpoint\n',
-    );
-  }
-  const lines = [
-    `purged fleet ${fleetId}: its data key is destroyed and its rows deleted` +
-      (report.last_seq === null
-        ? ' (finishing an earlier purge)'
-        : `; its audit chain ended at seq ${report.last_seq}, hash ${report.last_hash}`),
-    `shred: ${report.shred}` +
-      (report.shred === 'cryptographic'
-        ? `; ${report.rewrapped_data_keys} data key(s) and ${report.rewrapped_vault_keys} vault key(s) re-wrapped under master key ` +
-          `${report.active_master_key}`
-        : ''),
-    ...(report.retire_master_keys.length === 0 ? [] : [`destroy master key(s): ${report.retire_master_keys.join(', ')}`]),
-    `notice: ${report.notice}`,
-  ];
-  print(json, { ...report }, lines.join('\n'));
-}
-
 async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -263,7 +226,9 @@ async function run(argv: string[]): Promise<void> {
       const fleet = await deps.services.fleets.create(cliFleetlessContext, name);
       print(values.json, { id: fleet.id, name: fleet.name }, `created fleet ${fleet.id} (${fleet.name})`);
     } else if (command === 'fleet' && sub === 'delete') {
-      await deleteFleet(deps, rest[0] ?? values.fleet, values.purge, values.json);
+      const fleetId = rest[0] ?? values.fleet;
+      if (fleetId === undefined) throw new UsageError('fleet delete needs the fleet id');
+      await deleteFleet(deps, fleetId, values.purge, values.json);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
       const scopes =

@@ -10,7 +10,7 @@ import type { CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialChanges } from './credential-changes.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
-import { credentialEtag, ifMatchSatisfied } from './etag.js';
+import { requireIfMatch } from './etag.js';
 import { envFileName, toEnvFile } from './env-file.js';
 import { withLiveDataKey } from './live-data-key.js';
 import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
@@ -124,9 +124,7 @@ export function createCredentialSecretService(deps: {
       const brand = requireBrand(brandSlug);
       return withLiveDataKey(async () => {
         const row = await loadCredential(store.repos.credentials, context, brand, id);
-        if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(row)))) {
-          throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
-        }
+        requireIfMatch(ifMatch, toCredentialView(row));
         const secrets = await openVersion(context, row, restoredFrom);
         const version = row.secret_version + 1;
         const now = clock.now().toISOString();

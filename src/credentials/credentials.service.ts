@@ -18,7 +18,7 @@ import { createIdempotency } from './idempotency.js';
 import { withLiveDataKey } from './live-data-key.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
-import { credentialEtag, ifMatchSatisfied } from './etag.js';
+import { requireIfMatch } from './etag.js';
 import type { CredentialChanges } from './credential-changes.js';
 
 const MAX_REFERENCING_IDS = 20;
@@ -194,9 +194,7 @@ export function createCredentialService(deps: {
 
       for (let attempt = 0; ; attempt++) {
         const current = await load(context, brand, id);
-        if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
-          throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
-        }
+        requireIfMatch(ifMatch, toCredentialView(current));
         const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets, current.data_key_id);
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
@@ -261,20 +259,12 @@ export function createCredentialService(deps: {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const current = await load(context, brand, id);
-      if (!ifMatchSatisfied(ifMatch, credentialEtag(toCredentialView(current)))) {
-        throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
-      }
+      requireIfMatch(ifMatch, toCredentialView(current));
       const stillReferenced = async (repos: Repos) => {
         const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS, context.restriction);
         if (refs.count === 0) return undefined;
-        return new AppError(
-          'conflicting-resource',
-          `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`,
-          {
-            vehicle_count: refs.count,
-            vehicle_ids: refs.ids,
-          },
-        );
+        const detail = `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`;
+        return new AppError('conflicting-resource', detail, { vehicle_count: refs.count, vehicle_ids: refs.ids });
       };
       try {
         await store.transaction(async (repos) => {

@@ -1,3 +1,4 @@
+import { AppError } from '../http/app-error.js';
 import type { CredentialView } from './credentials.schemas.js';
 
 /** Strong validator of a credential's state: changes with every rotation. */
@@ -13,4 +14,11 @@ export function ifMatchSatisfied(ifMatch: string | undefined, etag: string): boo
   if (ifMatch === undefined) return true;
   if (ifMatch.trim() === '*') return true;
   return ifMatch.split(',').some((tag) => tag.trim() === etag);
+}
+
+/** 412 `precondition-failed` unless `If-Match` holds for the credential as read (PATCH, restore, DELETE). */
+export function requireIfMatch(ifMatch: string | undefined, view: Pick<CredentialView, 'id' | 'secret_version' | 'updated_at'>): void {
+  if (!ifMatchSatisfied(ifMatch, credentialEtag(view))) {
+    throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+  }
 }
