@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, cliEnv, expectVaultRestored, openRestored, populateVault, tempDir, type VaultFacts } from '../helpers/backup-vault.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 import type { TestStorage } from '../helpers/test-database.js';
+import { readMigrations } from '../../src/db/migrate.js';
 
 /** `fleetvault backup` of a serving SQLite vault, `restore` into an empty SQLite file: the vault works as before. */
 const sqliteStorage: TestStorage = { engine: 'sqlite', databaseUrl: undefined, pgSchema: undefined, drop: async () => {} };
@@ -34,7 +35,7 @@ describe('backup and restore, SQLite to SQLite', { timeout: 240_000 }, () => {
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(summary).toMatchObject({
       engine: 'sqlite',
-      schema_version: 6,
+      schema_version: Math.max(...readMigrations('sqlite').map((m) => m.version)),
       counts: { credentials: 1, vehicles: 1, credential_secret_versions: 2 },
     });
     const head = summary.audit_heads[facts.fleetId];
