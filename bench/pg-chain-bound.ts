@@ -3,7 +3,7 @@
  * from 10 clients on ONE chain, each transaction inserts a row, takes the chain head (row lock) and
  * then writes the event, as POST does; compared, in the same run, with the raw loop's shape (one
  * autocommitted INSERT per row, no lock). Variants of the part under the lock:
- *   three: event INSERT, head UPDATE, COMMIT (before issue 11's change: 3 round trips under the lock)
+ *   three: event INSERT, head UPDATE, COMMIT (before group commit: 3 round trips under the lock)
  *   two:   one WITH statement (event + head), COMMIT (now: 2 round trips)
  *   one:   the WITH statement and COMMIT sent as one simple-protocol message (1 round trip; needs the
  *          transaction's owner, src/db/store.ts, to send the last statement with COMMIT)

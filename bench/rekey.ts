@@ -1,5 +1,5 @@
 /**
- * Bench part `rekey` (issue 16): re-encrypting a fleet of `rows` credentials with
+ * Bench part `rekey`: re-encrypting a fleet of `rows` credentials with
  * `fleetvault keys rotate-data-key` while a server process serves GETs of the same fleet.
  * Reports rows/s and GET p99 during the rotation against GET p99 idle (goal: ≤ 2×).
  */

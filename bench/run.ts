@@ -322,7 +322,7 @@ async function main() {
     // 4. Brand token exchange: cached exchanges against GET by id, upstream calls counted.
     if (settings.parts.includes('exchange')) await runExchange(path.join(dataRoot, 'exchange'), servers);
     else results.skipped.push('exchange (BENCH_PARTS)');
-    // 5. Rekey: keys rotate-data-key over a large fleet while GETs go on (issue 16).
+    // 5. Rekey: keys rotate-data-key over a large fleet while GETs go on.
     if (settings.parts.includes('rekey')) {
       const rekey = await runRekeyBench(path.join(dataRoot, 'rekey'), {
         rows: numberSetting('BENCH_REKEY_ROWS', 100_000),
@@ -475,12 +475,12 @@ function find(engine: string, scenario: string) {
 function evaluateTargets() {
   const t = results.targets;
   const get = find('sqlite', 'get');
-  // Issue 11's table: each ratio from adjacent runs of one bench run (bare right before, or the raw loop right before).
+  // The targets table: each ratio from adjacent runs of one bench run (bare right before, or the raw loop right before).
   const vsBare = (scenario: string, label: string, goal: number) => {
     const row = find('sqlite', scenario);
     if (!row) return;
     t.push({
-      target: `issue 11: SQLite ${label} ÷ bare route (adjacent runs)`,
+      target: `SQLite ${label} ÷ bare route (adjacent runs)`,
       value: row.ratioToBare,
       threshold: `≥ ${goal.toFixed(2)}`,
       met: row.ratioToBare === null ? null : row.ratioToBare >= goal,
@@ -505,7 +505,7 @@ function evaluateTargets() {
     if (!row) continue;
     const floor = engine === 'sqlite' ? 'the raw encrypt+insert loop' : 'a raw PostgreSQL insert loop (10 clients)';
     t.push({
-      target: `issue 11: ${label} ÷ ${floor}, adjacent`,
+      target: `${label} ÷ ${floor}, adjacent`,
       value: row.ratioToRaw,
       threshold: `≥ ${goal.toFixed(2)}`,
       met: row.ratioToRaw === null ? null : row.ratioToRaw >= goal,
@@ -515,7 +515,7 @@ function evaluateTargets() {
     const row = find(engine, 'post-c1');
     if (row) {
       t.push({
-        target: `issue 11: ${engine} POST at 1 connection, p50 ms (must not grow > 1 ms with group commit; compare runs)`,
+        target: `${engine} POST at 1 connection, p50 ms (must not grow > 1 ms with group commit; compare runs)`,
         value: row.p50Ms,
         threshold: 'Δ ≤ 1 ms',
         met: null,

@@ -92,7 +92,7 @@ export function appScenarios(server: Started): Scenario[] {
   };
   return [
     get,
-    // Latency alone: one connection, so a request never waits behind another (issue 11: "at 1 connection").
+    // Latency alone: one connection, so a request never waits behind another ("at 1 connection").
     { ...get, name: 'get-c1', description: 'GET /niu/credentials/{id} over 1 connection (latency)', connections: 1 },
     {
       // Diagnostic: the same GET with a client-sent X-Request-Id, which the app echoes instead of generating one.
@@ -126,7 +126,7 @@ export function appScenarios(server: Started): Scenario[] {
 }
 
 /**
- * The exchange part (issue 10): GET by id beside the cached brand token exchange, in the same
+ * The exchange part: GET by id beside the cached brand token exchange, in the same
  * server process, so their ratio is not skewed by other load minutes apart.
  */
 export function exchangeScenarios(server: Started): Scenario[] {

@@ -2,7 +2,7 @@ import SQLite from 'better-sqlite3';
 import { nameKey } from '../src/credentials/credentials.schemas.js';
 import type { CredentialsTable } from '../src/db/schema.js';
 import { ulidGenerator } from '../src/core/clock.js';
-import { encodeCursor } from '../src/http/pagination.js';
+import { encodeCursor } from '../src/core/pagination.js';
 
 const cities = [
   'Amsterdam',

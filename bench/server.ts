@@ -21,7 +21,7 @@ let dataDir: string | undefined;
 
 const urlOf = (server: FastifyInstance) => `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
 
-// The scopes the scenarios need (clients get read-only scopes by default since issue 14).
+// The scopes the scenarios need (clients get read-only scopes by default).
 const benchScopes = ['credentials:read', 'credentials:write', 'credentials:exchange'];
 
 async function tokenFor(fleetId: string, name: string) {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { brands } from '../src/brands/brand-registry.js';
-import { problemTypes } from '../src/http/app-error.js';
+import { problemTypes } from '../src/core/app-error.js';
 
 export const root = path.resolve(import.meta.dirname, '..');
 
@@ -52,7 +52,7 @@ export function routesTable(openapiYaml = fs.readFileSync(path.join(root, 'opena
   return table(['method', 'path', 'scope', 'operationId', 'summary'], rows);
 }
 
-/** The closed list of problem types (`src/http/app-error.ts`). */
+/** The closed list of problem types (`src/core/app-error.ts`). */
 export function problemsTable(): string {
   const rows = Object.entries(problemTypes).map(([slug, { status, title }]) => [code(slug), String(status), title]);
   return table(['type', 'status', 'title'], rows);

@@ -22,7 +22,7 @@ import { redactPaths } from './logging.js';
 import { registerMetrics } from './http/metrics.js';
 import { registerRequestLog } from './http/request-log.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
-import { parseJsonStrict } from './http/validation.js';
+import { parseJsonStrict } from './core/validation.js';
 import { zodValidatorCompiler } from './http/zod-validator.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
@@ -60,7 +60,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     requestIdHeader: false,
     // Router failures (bad percent-encoding, over-long ids) answer problem+json with a request id too.
     frameworkErrors: frameworkErrorHandler,
-    // The HTTP parser's own refusals answer problem+json too (DESIGN.md §2.5).
+    // The HTTP parser's own refusals answer problem+json too (docs/design.md §2.5).
     clientErrorHandler,
     // One line per request from registerRequestLog instead of fastify's two; `request_id` as in problem bodies.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -69,14 +69,14 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     requestTimeout: config.requestTimeoutMs,
-    // Off: its 503 is fastify's own JSON body; refuseRequestsWhileClosing answers problem+json instead (DESIGN.md §2.5).
+    // Off: its 503 is fastify's own JSON body; refuseRequestsWhileClosing answers problem+json instead (docs/design.md §2.5).
     return503OnClosing: false,
     // Node answers an HTTP/1.1 request without Host with its own empty 400; refuseMissingHost answers problem+json instead.
     ...({ http: { requireHostHeader: false } } satisfies { http: import('node:http').ServerOptions }),
   }).withTypeProvider<ZodTypeProvider>();
   applyRequestTimeouts(app.server, config.requestTimeoutMs);
 
-  // JSON only (DESIGN.md §2): any other body type is 415, not a string handed to validation.
+  // JSON only (docs/design.md §2): any other body type is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
   // Strict JSON: a duplicate member would silently drop a value (see parseJsonStrict).
   app.removeContentTypeParser('application/json');

@@ -11,7 +11,7 @@ import { migrate } from './db/migrate.js';
 import { defaultScopes } from './core/scopes.js';
 import { deleteFleet } from './fleets/fleet-delete.cli.js';
 import { runRekey } from './keys/rekey.cli.js';
-import { AppError } from './http/app-error.js';
+import { AppError } from './core/app-error.js';
 
 const usage = `usage: fleetvault <command> [options]
 
@@ -65,7 +65,7 @@ function print(json: boolean, value: Record<string, unknown>, text: string) {
 
 /**
  * `key-client create`: a service account from a public key file (PEM or JWK), or with a
- * generated P-256 pair whose private key is printed once, in the key-file shape of DESIGN.md §2.3.
+ * generated P-256 pair whose private key is printed once, in the key-file shape of docs/design.md §2.3.
  */
 async function createKeyClient(
   deps: Awaited<ReturnType<typeof createDeps>>,

@@ -32,14 +32,14 @@ export interface Config {
     /** The token endpoints, per presented client id and per source address (brute force). */
     readonly tokenPerClient: number;
     readonly tokenPerAddress: number;
-    /** Secret reveals per client (DESIGN.md §2.7): each hands a secret out, so far fewer than other calls. */
+    /** Secret reveals per client (docs/design.md §2.7): each hands a secret out, so far fewer than other calls. */
     readonly revealPerClient: number;
     /** `?verify=true` writes per client in a fixed 60 s window: each one calls the brand with the secrets given. */
     readonly verifyPerClientPerMinute: number;
     /** Redis keys of the counters: `<prefix><class>:<key>`. */
     readonly redisKeyPrefix: string;
   };
-  /** Secret versions kept per credential, the current one included (DESIGN.md §2.8). */
+  /** Secret versions kept per credential, the current one included (docs/design.md §2.8). */
   readonly secretVersionsKept: number;
   /** Shared rate-limit counters across replicas; undefined keeps them per process. */
   readonly redisUrl: string | undefined;
@@ -57,7 +57,7 @@ export interface Config {
    * entry and a hop count is not honoured as passed, so both are refused (docs/operations.md).
    */
   readonly trustProxy: false | string;
-  /** Brand token exchange (DESIGN.md §2.9): per-attempt timeout and per-brand origin overrides (`FLEETVAULT_BRAND_URL_<SLUG>`). */
+  /** Brand token exchange (docs/design.md §2.9): per-attempt timeout and per-brand origin overrides (`FLEETVAULT_BRAND_URL_<SLUG>`). */
   readonly brandTimeoutMs: number;
   readonly brandUrls: Readonly<Record<string, string>>;
   /** `FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true`: production may send secrets to an `http:` brand override (docs/brands.md). */

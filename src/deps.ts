@@ -29,7 +29,7 @@ import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 
-/** Idempotency records outlive their 24 h window by at most this (DESIGN.md §2.1; issue 14 item 13). */
+/** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
 export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Everything `buildApp` needs, built once per process (or per test). The one place a dependency is wired. */
@@ -114,7 +114,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey);
       return {
         secretHashKey: (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material,
-        // The audit chains' HMAC key (DESIGN.md §2.6): sealed by the master key, so database access alone cannot re-forge a chain.
+        // The audit chains' HMAC key (docs/design.md §2.6): sealed by the master key, so database access alone cannot re-forge a chain.
         auditKey: (await loadOrCreateVaultKey(keyDeps, 'audit-hmac', () => ({ material: randomKey() }))).material,
       };
     });
@@ -122,7 +122,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     await signingKeys.refresh();
     const onSigningKeysError = (error: unknown) =>
       options.logger?.warn({ reason: (error as Error).message }, 're-reading the signing keys failed; keeping the ones loaded');
-    // Every replica picks up a rotated signing key within two intervals (DESIGN.md §3: 30 s).
+    // Every replica picks up a rotated signing key within two intervals (docs/design.md §3: 30 s).
     signingKeysTimer = setInterval(() => signingKeys.refresh().catch(onSigningKeysError), SIGNING_KEY_REFRESH_SECONDS * 1000);
     signingKeysTimer.unref();
     // A data key destroyed by the CLI or another replica leaves this process's memory within one interval.
@@ -171,7 +171,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     });
 
     // Every exchange answer is a `credential.exchanged` event (a refused verify-on-write `credential.verified`), committed
-    // before the token leaves (DESIGN.md §2.6, §2.9).
+    // before the token leaves (docs/design.md §2.6, §2.9).
     const exchange = createBrandExchange({
       config,
       clock,

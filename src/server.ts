@@ -1,4 +1,4 @@
-// The signal handlers come first, before the app's modules load (issue 14): see stop-signals.ts.
+// The signal handlers come first, before the app's modules load: see stop-signals.ts.
 import { StartAborted, trapStopSignals } from './stop-signals.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';

@@ -1,7 +1,7 @@
 /**
  * SIGTERM and SIGINT, caught from the first line of `server.ts` on: a supervisor doing a rolling
  * restart may signal as soon as the process exists, and without a handler Node's default ends the
- * process by the signal itself, with the database half-opened (issue 14). A signal that comes
+ * process by the signal itself, with the database half-opened. A signal that comes
  * during start-up is remembered; start-up checks it between its steps, closes what it opened and
  * exits 0. Once the server runs, `onStop` receives it. No imports: nothing can delay this module.
  */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 import { assertionClaims, newKeyClient, otherP256Key, signEs256 } from './helpers/key-client.js';
 
-/** Assertions at /oauth/token (RFC 7523 §2.1 and §2.2) and /v1/auth_tokens (High Mobility), DESIGN.md §2.3. */
+/** Assertions at /oauth/token (RFC 7523 §2.1 and §2.2) and /v1/auth_tokens (High Mobility), docs/design.md §2.3. */
 const NOW = Math.floor(Date.now() / 1000);
 const clock = { now: () => new Date(NOW * 1000) };
 // Dozens of refused assertions name one key client: its token-endpoint rate limit (test/rate-limit.test.ts) is off here.
@@ -138,7 +138,7 @@ describe('assertion attacks: each refused at all three entry points', () => {
     ['unknown iss', 'iss is not a known key client', () => signEs256(claims({ iss: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }), keyA.privateKey)],
     ['sub differing from iss', 'sub must equal iss', () => signEs256(claims({ sub: keyB.keyFile.id }), keyA.privateKey)],
     ['wrong aud', 'aud must be one of', () => signEs256(claims({ aud: 'https://elsewhere.example' }), keyA.privateKey)],
-    // Issue 14 item 8: aud is compared exactly, and its length is bounded before it is looked at.
+    // Aud is compared exactly, and its length is bounded before it is looked at.
     ['aud with a trailing slash', 'aud must be one of', () => signEs256(claims({ aud: `${aud}/` }), keyA.privateKey)],
     [
       'aud of 2 100 slashes and a letter',

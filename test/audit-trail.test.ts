@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRows, auditSwitch } from './helpers/audit-switch.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** The audit trail of DESIGN.md §2.6 through the API: every change is an event, fail-closed, chained, per fleet. */
+/** The audit trail of docs/design.md §2.6 through the API: every change is an event, fail-closed, chained, per fleet. */
 let t: TestApp;
 let fleet: Awaited<ReturnType<TestApp['newFleet']>>;
 const writeScopes = ['credentials:read', 'credentials:write', 'vehicles:read', 'vehicles:write', 'clients:manage', 'audit:read'] as const;

@@ -50,7 +50,7 @@ describe('GET /brands', () => {
     }
   });
 
-  it('describes each brand as DESIGN.md §4 does', async () => {
+  it('describes each brand as docs/design.md §4 does', async () => {
     const items = (await t.app.inject({ method: 'GET', url: '/brands' })).json().items as BrandView[];
     const bySlug = new Map(items.map((b) => [b.slug, b]));
     const shape = (slug: string) =>

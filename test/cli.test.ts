@@ -90,7 +90,7 @@ describe('fleetvault CLI', { timeout: 90_000 }, () => {
     expect(rotated.statusCode, rotated.body).toBe(200);
   });
 
-  it('client create without --scopes gives read scopes only (issue 14 item 12); plain output shows the secret once', async () => {
+  it('client create without --scopes gives read scopes only; plain output shows the secret once', async () => {
     const result = await cli(['client', 'create', '--fleet', fleetId, '--name', 'reader']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/client_secret \(shown once\): \S{40,}/);

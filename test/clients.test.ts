@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
 
-/** The clients API (DESIGN.md §2.3): secret and key clients, list, get, delete, secret rotation. */
+/** The clients API (docs/design.md §2.3): secret and key clients, list, get, delete, secret rotation. */
 let t: TestApp;
 let admin: string;
 let fleetId: string;

@@ -4,7 +4,7 @@ import { urlWithSchema } from './helpers/server-process.js';
 import { createTestStorage, type TestStorage } from './helpers/test-database.js';
 
 /**
- * The same on PostgreSQL (DESIGN.md §5). Only fleetvault is killed, not the database server, so what
+ * The same on PostgreSQL (docs/design.md §5). Only fleetvault is killed, not the database server, so what
  * this proves is that a write is answered only after its COMMIT returned, and that the transactions
  * the killed process left open roll back without a gap or a fork in the audit chain.
  */

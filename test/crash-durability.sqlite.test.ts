@@ -2,7 +2,7 @@ import { describe, it } from 'vitest';
 import { crashUnderLoad, expectNoAcknowledgedWriteLost, summarize } from './helpers/crash-durability.js';
 
 /**
- * DESIGN.md §5: SQLite runs in WAL mode with synchronous=FULL, so "an acknowledged write survives
+ * docs/design.md §5: SQLite runs in WAL mode with synchronous=FULL, so "an acknowledged write survives
  * `kill -9`". ~50 concurrent creates and rotations, SIGKILL after 150 acknowledgements, twice, each
  * restart on the same file; then every acknowledged write is still there, its audit event with it,
  * and every chain verifies.

@@ -6,7 +6,7 @@ import { allScopes, type Scope } from '../src/core/scopes.js';
 import { auditRows, auditSwitch } from './helpers/audit-switch.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** Reveal (DESIGN.md §2.7): the one audited way a secret leaves, as JSON or as an env file. */
+/** Reveal (docs/design.md §2.7): the one audited way a secret leaves, as JSON or as an env file. */
 let t: TestApp;
 let token: string;
 let fleetId: string;

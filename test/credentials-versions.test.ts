@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../src/core/scopes.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** Secret versions (DESIGN.md §2.8): rotations keep the earlier sealed secrets, the last N of them, restorable. */
+/** Secret versions (docs/design.md §2.8): rotations keep the earlier sealed secrets, the last N of them, restorable. */
 let t: TestApp;
 let token: string;
 let clientId: string;

@@ -4,7 +4,7 @@ import type { Store } from '../src/db/store.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * A write that sealed secrets under the fleet's data key while a data-key rotation (DESIGN.md §3) finished and
+ * A write that sealed secrets under the fleet's data key while a data-key rotation (docs/design.md §3) finished and
  * destroyed that key before the write committed: the row's foreign key refuses the commit, and the write must
  * seal again under the new key, never answer 500 and never store what nothing can open. The race is made exact
  * by finishing a whole rotation inside the write's first `store.transaction` call, before its unit runs.

@@ -8,7 +8,7 @@ import { type ServerProcess, startServer, urlWithSchema } from './helpers/server
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * `fleetvault keys rotate-data-key` as a process (DESIGN.md §3): killed with SIGKILL halfway and run
+ * `fleetvault keys rotate-data-key` as a process (docs/design.md §3): killed with SIGKILL halfway and run
  * again, and run while a server process takes PATCHes and reads of the same fleet.
  */
 let t: TestApp;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 
-/** Issue 14 item 1: the fuzzer's 500s under /docs/static/ are 4xx problem documents (or a real file). */
+/** The fuzzer's 500s under /docs/static/ are 4xx problem documents (or a real file). */
 describe('Swagger UI static files refuse bad paths with problem documents', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -6,7 +6,7 @@ import { parse } from 'dotenv';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defineBrand, secretField } from '../src/brands/define-brand.js';
-import { AppError } from '../src/http/app-error.js';
+import { AppError } from '../src/core/app-error.js';
 import { toEnvFile } from '../src/credentials/env-file.js';
 
 /**

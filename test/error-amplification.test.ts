@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_FIELD_ERRORS } from '../src/http/app-error.js';
+import { MAX_FIELD_ERRORS } from '../src/core/app-error.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
-describe('error amplification (issue 14 item 4)', () => {
+describe('error amplification', () => {
   let t: TestApp;
   let token: string;
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import { auditRows, auditSwitch } from './helpers/audit-switch.js';
 import { buildExchangeApp, type ExchangeTestApp } from './helpers/exchange-app.js';
 import { expectProblem } from './helpers/test-app.js';
 
-/** The brand exchange through the vault's real audit trail (DESIGN.md §2.6, §2.9): every answer is an event, fail-closed. */
+/** The brand exchange through the vault's real audit trail (docs/design.md §2.6, §2.9): every answer is an event, fail-closed. */
 let x: ExchangeTestApp;
 let credentialId: string;
 

@@ -4,7 +4,7 @@ import { allScopes } from '../src/core/scopes.js';
 import { buildExchangeApp, type ExchangeTestApp } from './helpers/exchange-app.js';
 import { expectProblem } from './helpers/test-app.js';
 
-/** Issue 10: each brand's documented token request, sent by the vault to its emulator. */
+/** Each brand's documented token request, sent by the vault to its emulator. */
 let x: ExchangeTestApp;
 beforeAll(async () => {
   x = await buildExchangeApp();
@@ -192,7 +192,7 @@ describe('refusals', () => {
   });
 });
 
-describe('geotab server at create (DESIGN.md §2.9)', () => {
+describe('geotab server at create (docs/design.md §2.9)', () => {
   it.each(['127.0.0.1', 'localhost', 'geotab.com.evil.example', 'geotab.com@evil.example', 'evilgeotab.com', '[::1]'])(
     '%s is 422: the vault never sends the password to a host of the caller\u2019s choosing',
     async (server) => {

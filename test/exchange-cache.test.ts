@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExchangeApp, type ExchangeTestApp } from './helpers/exchange-app.js';
 import { expectProblem } from './helpers/test-app.js';
 
-/** Issue 10 "Cache and single flight", status, audit and metrics, against the Smartcar emulator. */
+/** Cache and single flight, status, audit and metrics, against the Smartcar emulator. */
 let x: ExchangeTestApp;
 let n = 0;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ const exchanged = (id: string) => ({
   target: { type: 'credential', id, brand: 'smartcar' },
 });
 
-describe('cache and single flight (DESIGN.md §2.9)', () => {
+describe('cache and single flight (docs/design.md §2.9)', () => {
   it('100 concurrent exchanges for one credential reach the brand once and all get its token', async () => {
     const { id } = await smartcarCredential();
     const before = smartcar().calls;
@@ -155,7 +155,7 @@ describe('metrics', () => {
   });
 });
 
-describe('the audit recorder is fail-closed (DESIGN.md §2.6)', () => {
+describe('the audit recorder is fail-closed (docs/design.md §2.6)', () => {
   it('a recorder that throws makes the exchange 503 service-unavailable and no token leaves', async () => {
     const y = await buildExchangeApp({
       recordExchange: async () => {

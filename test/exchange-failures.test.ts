@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildExchangeApp, type ExchangeTestApp } from './helpers/exchange-app.js';
 import { expectProblem } from './helpers/test-app.js';
 
-/** Issue 10 "Failures": timeout, retries, 429, breaker, redirects and a brand echoing the secret. */
+/** Failures: timeout, retries, 429, breaker, redirects and a brand echoing the secret. */
 let x: ExchangeTestApp;
 let n = 0;
 beforeEach(async () => {
@@ -22,7 +22,7 @@ async function credential(secret = 'sc-secret', accepted = secret): Promise<stri
 
 const statusOf = async (id: string) => (await x.t.call(x.token, 'GET', `/smartcar/credentials/${id}`)).json().status;
 
-describe('failures (DESIGN.md §2.9)', () => {
+describe('failures (docs/design.md §2.9)', () => {
   it('a brand slower than FLEETVAULT_BRAND_TIMEOUT_MS is 504 brand-timeout, not retried; status unreachable', async () => {
     const id = await credential();
     smartcar().delayMs = 2000;

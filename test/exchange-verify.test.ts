@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExchangeApp, type ExchangeTestApp } from './helpers/exchange-app.js';
 import { expectProblem } from './helpers/test-app.js';
 
-/** Issue 10 "Verify on write": `?verify=true` on POST and PATCH exchanges with the new secrets first. */
+/** Verify on write: `?verify=true` on POST and PATCH exchanges with the new secrets first. */
 let x: ExchangeTestApp;
 beforeAll(async () => {
   x = await buildExchangeApp();

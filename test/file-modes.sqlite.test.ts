@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { cliFleetlessContext } from '../src/core/context.js';
 import { createDeps } from '../src/deps.js';
 
-/** Issue 14 item 5: what a fresh start writes is the owner's only (the data dir 0700, its files 0600). */
+/** What a fresh start writes is the owner's only (the data dir 0700, its files 0600). */
 describe('file modes of a fresh start', () => {
   const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-modes-'));
   afterAll(() => fs.rmSync(parent, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_CHAIN } from '../src/audit/audit-chain.js';
 import { cliFleetlessContext } from '../src/core/context.js';
-import { AppError } from '../src/http/app-error.js';
+import { AppError } from '../src/core/app-error.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** `fleet delete` and `fleet delete --purge` through the fleet service (DESIGN.md §3), on both engines. */
+/** `fleet delete` and `fleet delete --purge` through the fleet service (docs/design.md §3), on both engines. */
 let t: TestApp;
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFleetlessContext } from '../src/core/context.js';
 import type { MasterKey } from '../src/crypto/master-keys.js';
 import type { PurgeReport } from '../src/fleets/fleet-purge.js';
-import { AppError } from '../src/http/app-error.js';
+import { AppError } from '../src/core/app-error.js';
 import { runTsScript } from './helpers/run-process.js';
 import { urlWithSchema } from './helpers/server-process.js';
 import {

@@ -5,7 +5,7 @@ import { runTsScript } from './helpers/run-process.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * `fleetvault fleet delete --purge` on SQLite (DESIGN.md §3): with secure_delete on and the WAL
+ * `fleetvault fleet delete --purge` on SQLite (docs/design.md §3): with secure_delete on and the WAL
  * checkpointed, the database, -wal and -shm files hold none of the fleet's credential ids and none
  * of its sealed values, while another fleet's stay (so the scan is known to find what is there).
  */

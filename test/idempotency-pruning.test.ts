@@ -3,7 +3,7 @@ import { IDEMPOTENCY_PRUNE_INTERVAL_MS } from '../src/deps.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * Idempotency records outlive their 24 h window by at most the prune interval (issue 14 item 13):
+ * Idempotency records outlive their 24 h window by at most the prune interval:
  * each holds the first response, a view of the credential, which must not stay once the window is over.
  */
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** Idempotency-Key on POST /{brand}/credentials (DESIGN.md §2.1), with a clock we can move. */
+/** Idempotency-Key on POST /{brand}/credentials (docs/design.md §2.1), with a clock we can move. */
 let t: TestApp;
 let token: string;
 let offsetMs = 0;

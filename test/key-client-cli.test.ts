@@ -7,7 +7,7 @@ import { urlWithSchema } from './helpers/server-process.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 import { signEs256 } from './helpers/key-client.js';
 
-/** `fleetvault key-client create` (DESIGN.md §6): the key file it prints works against the API. */
+/** `fleetvault key-client create` (docs/design.md §6): the key file it prints works against the API. */
 let t: TestApp;
 let env: Record<string, string>;
 let fleetId: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliContext } from '../src/core/context.js';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
-/** Issue 14 item 12: least privilege by default. */
+/** Least privilege by default. */
 describe('least privilege', () => {
   let t: TestApp;
   let fleet: Awaited<ReturnType<TestApp['newFleet']>>;

@@ -9,7 +9,7 @@ import { assertionClaims, nowSeconds, signEs256 } from './helpers/key-client.js'
 import { adminQuery } from './helpers/test-database.js';
 import { type ServerProcess, startServer, urlWithSchema } from './helpers/server-process.js';
 
-/** Two real server processes on two ports sharing one PostgreSQL schema (DESIGN.md §5). */
+/** Two real server processes on two ports sharing one PostgreSQL schema (docs/design.md §5). */
 const adminUrl = process.env.TEST_DATABASE_URL!;
 const schema = `fv_replicas_${randomBytes(5).toString('hex')}`;
 const ROUNDS = 12;

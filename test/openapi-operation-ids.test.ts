@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { projectRoot } from '../src/db/project-root.js';
 
 /**
- * The operationIds are part of the contract (issue 13): generated clients name their methods after
+ * The operationIds are part of the contract: generated clients name their methods after
  * them, so renaming one breaks every caller. A new route adds its id here and in the README's list.
  */
 const operationIds: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProblemCode, problemTypes } from '../src/http/app-error.js';
+import { type ProblemCode, problemTypes } from '../src/core/app-error.js';
 import { problemDescriptions } from '../src/http/problem-descriptions.js';
 import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js';
 

@@ -5,7 +5,7 @@ import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js
 import { newKeyClient, signEs256 } from './helpers/key-client.js';
 import { cliContext } from '../src/core/context.js';
 
-/** Rate limits (issue 3 brute force, issue 5 global per-client limit); real counters, tiny limits. */
+/** Rate limits (brute force, and the global per-client limit); real counters, tiny limits. */
 const apps: TestApp[] = [];
 afterEach(async () => {
   // Replicas share one database: close the reusing apps first, the owner last.
@@ -112,7 +112,7 @@ describe('global per-client limit', () => {
   });
 });
 
-describe('per client id on the token endpoint (issue 14 item 9)', () => {
+describe('per client id on the token endpoint', () => {
   it('keys on the percent-decoded HTTP Basic user name, as the endpoint authenticates it (RFC 6749 §2.3.1)', async () => {
     const t = await app({ FLEETVAULT_TOKEN_RATE_LIMIT_PER_CLIENT: '3', FLEETVAULT_TOKEN_RATE_LIMIT_PER_ADDRESS: '100' });
     const fleet = await t.newFleet(); // its own token request counts as the first

@@ -4,7 +4,7 @@ import { buildTestApp, expectProblem, type TestApp } from './helpers/test-app.js
 import { cliContext } from '../src/core/context.js';
 
 /**
- * A deleted client's tokens are refused within 5 s on every replica (DESIGN.md §2.3): two apps
+ * A deleted client's tokens are refused within 5 s on every replica (docs/design.md §2.3): two apps
  * on one database stand for two replicas; the shared injected clock replaces sleeping.
  */
 let offsetMs = 0;

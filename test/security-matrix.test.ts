@@ -6,7 +6,7 @@ import { cliContext } from '../src/core/context.js';
 import { OAUTH2_SCHEME } from '../src/http/route-types.js';
 
 /**
- * The shared security matrix (STYLE.md "Tests", issue 3) over every route group. A victim
+ * The shared security matrix (docs/development.md) over every route group. A victim
  * fleet holds one resource of each kind; every case hits every route of the group.
  */
 let t: TestApp;

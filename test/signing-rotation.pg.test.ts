@@ -8,7 +8,7 @@ import { type ServerProcess, startServer, urlWithSchema } from './helpers/server
 import { adminQuery } from './helpers/test-database.js';
 
 /**
- * `keys rotate-signing` against two real server processes on one PostgreSQL schema (DESIGN.md §3):
+ * `keys rotate-signing` against two real server processes on one PostgreSQL schema (docs/design.md §3):
  * both publish the new key, both sign with it within 30 s, and tokens of the old key keep working.
  */
 const adminUrl = process.env.TEST_DATABASE_URL!;

@@ -5,7 +5,7 @@ import { MAX_TOKEN_TTL_SECONDS } from '../src/config.js';
 import { SIGNING_KEY_REFRESH_SECONDS } from '../src/tokens/signing-keys.js';
 import { buildTestApp, type TestApp } from './helpers/test-app.js';
 
-/** `keys rotate-signing` on one replica, the time moved by an injected clock (DESIGN.md §3). */
+/** `keys rotate-signing` on one replica, the time moved by an injected clock (docs/design.md §3). */
 let t: TestApp;
 let now = Date.now();
 const clock = { now: () => new Date(now) };

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../src/db/project-root.js';
 
 /**
- * Issue 14 item 14: SIGTERM at several points of start-up (each point is a log line the process
+ * SIGTERM at several points of start-up (each point is a log line the process
  * writes; the signal is sent as soon as it appears, like a supervisor's rolling restart). Every
  * time the process must exit 0 by itself, not die by the signal, with the database closed.
  */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * Issue 14 item 11: input PostgreSQL cannot store or compare (U+0000 in text, cursor numbers that
+ * Input PostgreSQL cannot store or compare (U+0000 in text, cursor numbers that
  * are not small integers) answered 500 there. It is 422 with a pointer (404 for an id), on both engines.
  */
 const cursor = (json: string) => Buffer.from(json, 'utf8').toString('base64url');

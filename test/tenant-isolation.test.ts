@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from './helpers/test-app.js';
 
 /**
- * DESIGN.md §1: a caller only ever sees its own fleet; another fleet's resource answers 404,
+ * docs/design.md §1: a caller only ever sees its own fleet; another fleet's resource answers 404,
  * never 403, on every route.
  */
 describe('tenant isolation', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The closed list of audit actions (DESIGN.md §2.6), each with the target it names and the strict
+ * The closed list of audit actions (docs/design.md §2.6), each with the target it names and the strict
  * schema of its `details`. Details are small and never hold a secret, ciphertext or token: only
  * versions, field names, scopes, counts and status codes. Adding an action is one entry here.
  */

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AuditAction, AuditActor, AuditTarget } from './audit-actions.js';
 import { canonicalJson } from './canonical-json.js';
 
-/** The first event's `prev_hash` (DESIGN.md §2.6): 43 `A`s, the base64url length of a SHA-256 HMAC. */
+/** The first event's `prev_hash` (docs/design.md §2.6): 43 `A`s, the base64url length of a SHA-256 HMAC. */
 export const GENESIS_HASH = 'A'.repeat(43);
 /** The chain of vault-wide events (fleet creation and deletion, key rotations): fleet_id null. */
 export const SYSTEM_CHAIN = 'system';

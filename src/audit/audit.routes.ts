@@ -1,13 +1,13 @@
-import { validationFailed } from '../http/app-error.js';
+import { validationFailed } from '../core/app-error.js';
 import { principalOf } from '../http/auth.js';
-import { decodeCursor, pageOf } from '../http/pagination.js';
+import { decodeCursor, pageOf } from '../core/pagination.js';
 import { type App, bearerSecurity } from '../http/route-types.js';
 import type { AuditTrail } from './audit.service.js';
 import { auditHeadSchema, auditListQuerySchema, auditListSchema } from './audit.schemas.js';
 
 const tags = ['audit'];
 
-/** The fleet's audit trail (DESIGN.md §2.6): newest first, and its head to anchor outside the vault. */
+/** The fleet's audit trail (docs/design.md §2.6): newest first, and its head to anchor outside the vault. */
 export function registerAuditRoutes(app: App, audit: AuditTrail) {
   app.get('/audit', {
     config: { scope: 'audit:read' },

@@ -1,5 +1,5 @@
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { type AuditAction, type AuditActor, type AuditDetails, type AuditTarget, auditActions } from './audit-actions.js';
 import { type AuditEvent, type ChainHead, type ChainReport, eventHash, GENESIS_HASH, SYSTEM_CHAIN, verifyChain } from './audit-chain.js';
 import type { AuditListFilter, AuditRepo } from './audit.repo.js';
@@ -26,7 +26,7 @@ interface AuditRepos {
 const STREAM_PAGE = 5_000;
 
 /**
- * The audit trail (DESIGN.md §2.6). `append` writes into the caller's transaction (`repos` bound to
+ * The audit trail (docs/design.md §2.6). `append` writes into the caller's transaction (`repos` bound to
  * it), so the event and the change it records commit or roll back together; any failure to write
  * it is 503 `service-unavailable`, and with the rollback nothing was changed (fail-closed).
  */

@@ -1,4 +1,4 @@
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { Brand } from './define-brand.js';
 import { enode } from './catalogue/enode.js';
 import { geotab } from './catalogue/geotab.js';
@@ -11,7 +11,7 @@ import { segway } from './catalogue/segway.js';
 import { smartcar } from './catalogue/smartcar.js';
 import { tesla } from './catalogue/tesla.js';
 
-/** The catalogue (DESIGN.md §4): a new brand is a new file in `catalogue/` plus one line here. */
+/** The catalogue (docs/design.md §4): a new brand is a new file in `catalogue/` plus one line here. */
 export const brands: readonly Brand[] = [niu, mercedesBenz, segway, tesla, highMobility, openobd, smartcar, enode, geotab, samsara];
 
 const bySlugOrAlias = new Map<string, Brand>();

@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 
-/** Longest a replica trusts a cached answer: a deleted client's tokens die within 5 s (DESIGN.md §2.3). */
+/** Longest a replica trusts a cached answer: a deleted client's tokens die within 5 s (docs/design.md §2.3). */
 // 2 s leaves margin for the query and a loaded machine; one lookup per client per 2 s is cheap.
 export const CLIENT_LIVENESS_TTL_MS = 2_000;
 const MAX_ENTRIES = 50_000;
@@ -41,7 +41,7 @@ export function createClientLiveness(deps: {
     },
 
     /**
-     * Why an access token of `clientId` is refused (revocation, DESIGN.md §2.3), or undefined when
+     * Why an access token of `clientId` is refused (revocation, docs/design.md §2.3), or undefined when
      * it is accepted. `secretStamp` is the token's `sst` claim: a token issued before the client's
      * secret was rotated carries the old stamp. Tokens without one (key clients) pass on liveness alone.
      */

@@ -3,8 +3,8 @@ import { findBrand } from '../brands/brand-registry.js';
 import { type CredentialRestriction, unrestrictableScopes } from '../core/grant.js';
 import { ulidSchema } from '../core/schemas.js';
 import type { Scope } from '../core/scopes.js';
-import { validationFailed } from '../http/app-error.js';
-import { parseOrThrow } from '../http/validation.js';
+import { validationFailed } from '../core/app-error.js';
+import { parseOrThrow } from '../core/validation.js';
 
 /** `restrict` of a client (docs/grants.md), as the API takes and shows it. */
 export const restrictSchema = z

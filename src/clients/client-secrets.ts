@@ -20,7 +20,7 @@ export function clientSecretMatches(hashKey: Buffer, presented: string, storedHa
 
 /**
  * A short public label of a secret hash, carried by access tokens as `sst` so that a token
- * issued before a rotation stops matching the client (issue 14 item 10). It is a digest of an
+ * issued before a rotation stops matching the client. It is a digest of an
  * HMAC keyed by a vault key, so it says nothing that would help guess the secret.
  */
 export function secretStamp(storedHash: Buffer): string {

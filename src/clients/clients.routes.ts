@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorContext, principalOf } from '../http/auth.js';
-import { validationFailed } from '../http/app-error.js';
+import { validationFailed } from '../core/app-error.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import {
   clientCreateSchema,
@@ -16,7 +16,7 @@ import type { ClientService } from './clients.service.js';
 const tags = ['clients'];
 const config = { scope: 'clients:manage' } as const;
 
-/** `/clients` (DESIGN.md §2.3): the fleet's API clients, secret or key (service accounts). */
+/** `/clients` (docs/design.md §2.3): the fleet's API clients, secret or key (service accounts). */
 export function registerClientRoutes(app: App, service: ClientService, options: { publicUrl: string }) {
   app.post('/clients', {
     config,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { recordingAudit, stubStore } from '../../test/helpers/stub-store.js';
 import { ulidGenerator } from '../core/clock.js';
 import { cliContext } from '../core/context.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { ClientRow } from './clients.repo.js';
 import { createClientService } from './clients.service.js';
 

@@ -1,5 +1,5 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { AppError, validationFailed } from '../http/app-error.js';
+import { AppError, validationFailed } from '../core/app-error.js';
 
 /** A key client's public key as stored and shown: an EC P-256 JWK (RFC 7517 §4, RFC 7518 §6.2.1). */
 export interface PublicJwk {
@@ -21,7 +21,7 @@ function toP256Jwk(key: KeyObject, pointer: string): PublicJwk {
 
 /**
  * The caller's public key, given as a PEM (SPKI) string or a JWK object, as the stored JWK.
- * Only P-256 keys are accepted: assertions are ES256 only (DESIGN.md §2.3). A private key is
+ * Only P-256 keys are accepted: assertions are ES256 only (docs/design.md §2.3). A private key is
  * refused rather than silently reduced to its public half: it should never have been sent.
  */
 export function parsePublicKey(input: unknown, pointer = '/public_key'): PublicJwk {

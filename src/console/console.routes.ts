@@ -1,11 +1,11 @@
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { projectRoot } from '../db/project-root.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { type ConsoleFile, loadConsoleFiles } from './console-files.js';
 
 /**
- * The console's own policy (DESIGN.md §2.10): scripts, styles, images and fetches from this origin
+ * The console's own policy (docs/design.md §2.10): scripts, styles, images and fetches from this origin
  * only, no inline script or style (no 'unsafe-inline' anywhere), never framed (clickjacking), no
  * <base> or plugin tricks, and no native form submission: every form is handled by script, so a
  * form that somehow submitted could not put a typed secret into a URL (CSP Level 3 §6.4.1).

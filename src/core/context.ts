@@ -19,6 +19,11 @@ export interface ActorContext extends Grant {
   clientRequestId?: string | undefined;
 }
 
+/** A change made in an HTTP request: it always has the request id the server generated. */
+export interface RequestContext extends ActorContext {
+  requestId: string;
+}
+
 /** The context of a change made before any fleet exists (creating one). */
 export type FleetlessContext = Omit<ActorContext, 'fleetId'>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** DESIGN.md §2.3. */
+/** docs/design.md §2.3. */
 export const allScopes = [
   'credentials:read',
   'credentials:write',
@@ -16,7 +16,7 @@ export type Scope = (typeof allScopes)[number];
 
 /**
  * What a client gets when no scopes are given: read only. Revealing or exchanging a secret and
- * managing clients are granted only when named (least privilege, issue 14).
+ * managing clients are granted only when named (least privilege).
  */
 export const defaultScopes: readonly Scope[] = ['credentials:read', 'vehicles:read'];
 /** What each scope allows, as the OpenAPI document's oauth2 scheme shows it (Swagger UI's Authorize dialog). */

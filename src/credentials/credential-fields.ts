@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Brand } from '../brands/define-brand.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 
-/** The rules over a brand's fields that create and PATCH apply (DESIGN.md §2.1, §4). */
+/** The rules over a brand's fields that create and PATCH apply (docs/design.md §2.1, §4). */
 
 /** Splits a parsed create body into the row's public fields and its secrets. */
 export function splitFields(brand: Brand, values: Record<string, string | undefined>) {
@@ -29,7 +29,7 @@ export function rotationSchema(brand: Brand): z.ZodType {
   return schema;
 }
 
-/** Explains why a PATCH field cannot be changed (DESIGN.md §2.1: PATCH only rotates secrets). */
+/** Explains why a PATCH field cannot be changed (docs/design.md §2.1: PATCH only rotates secrets). */
 export function patchFieldError(brand: Brand, field: string): string {
   if (field === 'name') return 'cannot be changed: PATCH only rotates secrets';
   if (brand.identityFields.includes(field)) {
@@ -39,7 +39,7 @@ export function patchFieldError(brand: Brand, field: string): string {
   return 'is not a known field';
 }
 
-/** 409 for a name the fleet already holds: the unique name index decided (DESIGN.md §2.1). */
+/** 409 for a name the fleet already holds: the unique name index decided (docs/design.md §2.1). */
 export function nameClash(name: string): AppError {
   return new AppError(
     'name-already-exists',

@@ -1,6 +1,6 @@
 import type { Brand } from '../brands/define-brand.js';
 import { allowsBrand, type Grant } from '../core/grant.js';
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../core/app-error.js';
 
 /**
  * A restricted client creates only inside its restriction (docs/grants.md): a brand outside it is

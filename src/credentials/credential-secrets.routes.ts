@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialSecretService } from './credential-secrets.service.js';
@@ -24,7 +24,7 @@ function versionNumber(text: string): number {
   return Number(text);
 }
 
-/** Reveal (DESIGN.md §2.7) and secret versions (§2.8) of `/{brand}/credentials/{id}`. */
+/** Reveal (docs/design.md §2.7) and secret versions (§2.8) of `/{brand}/credentials/{id}`. */
 export function registerCredentialSecretRoutes(app: App, service: CredentialSecretService) {
   app.get('/:brand/credentials/:id/secrets', {
     config: { scope: 'credentials:reveal', rateLimitClass: 'reveal' },

@@ -12,7 +12,7 @@ export const revealQuerySchema = z.strictObject({
   format: z.enum(['json', 'env']).optional().describe('`env`: a dotenv file (also chosen by `Accept: text/plain`)'),
 });
 
-/** The one response that holds secrets (DESIGN.md §2.7). */
+/** The one response that holds secrets (docs/design.md §2.7). */
 export const revealedSecretsSchema = z.object({
   id: z.string(),
   brand: z.string(),

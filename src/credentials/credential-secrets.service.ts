@@ -5,7 +5,7 @@ import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
-import { AppError, notFound } from '../http/app-error.js';
+import { AppError, notFound } from '../core/app-error.js';
 import type { CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialChanges } from './credential-changes.js';
 import type { CredentialView } from './credentials.schemas.js';
@@ -24,7 +24,7 @@ export interface RevealedSecrets {
   secrets: Record<string, string>;
 }
 
-/** What a reveal answers: the secrets as JSON, or the env file built from them (DESIGN.md §2.7). */
+/** What a reveal answers: the secrets as JSON, or the env file built from them (docs/design.md §2.7). */
 export type RevealFormat = 'json' | 'env';
 export type Revealed = ({ format: 'json' } & RevealedSecrets) | { format: 'env'; file: string; fileName: string };
 
@@ -46,7 +46,7 @@ export interface SecretVersionView {
 }
 
 /**
- * Handing secrets out (DESIGN.md §2.7) and their kept versions (§2.8). A reveal is committed to the
+ * Handing secrets out (docs/design.md §2.7) and their kept versions (§2.8). A reveal is committed to the
  * audit trail before the secrets are returned: when the event cannot be written, nothing leaves.
  */
 export function createCredentialSecretService(deps: {
@@ -119,7 +119,7 @@ export function createCredentialSecretService(deps: {
       };
     },
 
-    /** A new current version (N+1) holding version n's secrets (DESIGN.md §2.8); `If-Match` as for PATCH. */
+    /** A new current version (N+1) holding version n's secrets (docs/design.md §2.8); `If-Match` as for PATCH. */
     async restore(context: ActorContext, brandSlug: string, id: string, restoredFrom: number, ifMatch?: string): Promise<CredentialView> {
       const brand = requireBrand(brandSlug);
       return withLiveDataKey(async () => {

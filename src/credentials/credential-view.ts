@@ -2,11 +2,11 @@ import type { Brand } from '../brands/define-brand.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import type { Repos } from '../db/store.js';
-import { notFound } from '../http/app-error.js';
+import { notFound } from '../core/app-error.js';
 import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 
-/** The credential view (DESIGN.md §2.1) of a row: identity and setting fields, never a secret. */
+/** The credential view (docs/design.md §2.1) of a row: identity and setting fields, never a secret. */
 export function toCredentialView(row: CredentialViewRow): CredentialView {
   const fields = JSON.parse(row.fields) as Record<string, string>;
   return {

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { actorContext, grantOf, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { ExchangeService } from '../exchange/exchange.service.js';
-import { exchangeContextOf } from '../exchange/exchange-context.js';
 import type { CredentialService } from './credentials.service.js';
 import { idempotencyKeySchema } from './idempotency.js';
 import { credentialEtag } from './etag.js';
@@ -17,7 +16,7 @@ import {
   credentialViewSchema,
 } from './credentials.schemas.js';
 
-// DESIGN.md §2.9 verify on write: exchange with the new secrets first; a refusal stores nothing.
+// docs/design.md §2.9 verify on write: exchange with the new secrets first; a refusal stores nothing.
 const verifyQuery = z.object({
   verify: z.enum(['true', 'false']).optional().describe('true: exchange with the brand first; a refusal is 422 and stores nothing'),
 });
@@ -27,7 +26,7 @@ const verifyProblems = ['credentials-rejected-by-brand', 'exchange-not-supported
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
 const tags = ['credentials'];
-// The INVERS example of DESIGN.md §2.1, shown in the OpenAPI document.
+// The INVERS example of docs/design.md §2.1, shown in the OpenAPI document.
 const niuExample = { name: 'NIU fleet Berlin', client_id: 'client1', client_secret: 'supersecret' };
 const niuView = {
   id: '01F6Z8N4V2Q3R5T7W9X1Y3Z5A7',
@@ -43,11 +42,11 @@ const niuView = {
   status_checked_at: null,
 };
 
-/** INVERS-style `/{brand}/credentials` (DESIGN.md §2.1). */
+/** INVERS-style `/{brand}/credentials` (docs/design.md §2.1). */
 export function registerCredentialRoutes(app: App, service: CredentialService, exchange: Pick<ExchangeService, 'verify'>) {
-  const verifier = (request: Parameters<typeof exchangeContextOf>[0], query: { verify?: string | undefined }) =>
+  const verifier = (request: Parameters<typeof actorContext>[0], query: { verify?: string | undefined }) =>
     query.verify === 'true'
-      ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(exchangeContextOf(request), input)
+      ? (input: Parameters<ExchangeService['verify']>[1]) => exchange.verify(actorContext(request), input)
       : undefined;
   app.post('/:brand/credentials', {
     config: { scope: 'credentials:write', callsBrand },
@@ -221,7 +220,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
 
 /**
  * The 409 of a blocked DELETE lists the referencing vehicles' ids only to a caller that may read
- * vehicles; `vehicle_count` alone tells the others why (least privilege, issue 14).
+ * vehicles; `vehicle_count` alone tells the others why (least privilege).
  */
 function withoutVehicleIdsUnless(mayReadVehicles: boolean, error: unknown): unknown {
   if (mayReadVehicles || !(error instanceof AppError) || !('vehicle_ids' in error.extensions)) return error;

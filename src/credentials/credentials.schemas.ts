@@ -8,7 +8,7 @@ export function nameKey(name: string): string {
 
 const isoTime = z.string().describe('UTC ISO-8601 timestamp');
 
-/** The credential view (DESIGN.md §2.1): identity and setting fields, never a secret. */
+/** The credential view (docs/design.md §2.1): identity and setting fields, never a secret. */
 export const credentialViewSchema = z.object({
   id: z.string(),
   brand: z.string(),
@@ -19,7 +19,7 @@ export const credentialViewSchema = z.object({
   created_at: isoTime,
   updated_at: isoTime,
   secret_updated_at: isoTime,
-  status: z.enum(['unknown', 'authorized', 'rejected', 'unreachable']).describe('Last brand token exchange verdict (DESIGN.md §2.9)'),
+  status: z.enum(['unknown', 'authorized', 'rejected', 'unreachable']).describe('Last brand token exchange verdict (docs/design.md §2.9)'),
   status_checked_at: isoTime.nullable(),
 });
 

@@ -6,7 +6,7 @@ import { cliContext } from '../core/context.js';
 import { sodiumReady } from '../crypto/aead.js';
 import type { DataKeyRow } from '../crypto/data-keys.repo.js';
 import { createKeyring } from '../crypto/keyring.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { CredentialRow } from './credentials.repo.js';
 import { createCredentialChanges } from './credential-changes.js';
 import { createCredentialService } from './credentials.service.js';

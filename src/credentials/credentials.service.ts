@@ -6,10 +6,10 @@ import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Repos, Store } from '../db/store.js';
-import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { decodeCursor, pageOf } from '../http/pagination.js';
-import { fieldErrorsFromIssues, parseOrThrow } from '../http/validation.js';
+import { decodeCursor, pageOf } from '../core/pagination.js';
+import { fieldErrorsFromIssues, parseOrThrow } from '../core/validation.js';
 import type { AuditTrail } from '../audit/audit.service.js';
 import { nameClash, patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
@@ -30,7 +30,7 @@ export interface CredentialListQuery {
   q?: string | undefined;
 }
 
-/** `?verify=true` (DESIGN.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
+/** `?verify=true` (docs/design.md §2.9): exchanges with the secrets before they are stored; throws to refuse. */
 export type VerifySecrets = (input: {
   brand: Brand;
   credentialId: string | null;
@@ -41,7 +41,7 @@ export type VerifySecrets = (input: {
 export function createCredentialService(deps: {
   store: Store;
   audit: AuditTrail;
-  /** Secret versions kept per credential, the current one included (DESIGN.md §2.8). */
+  /** Secret versions kept per credential, the current one included (docs/design.md §2.8). */
   secretVersionsKept: number;
   keyring: Keyring;
   clock: Clock;
@@ -169,7 +169,7 @@ export function createCredentialService(deps: {
       return pageOf(rows, query.limit, toCredentialView, (r) => [r.name_missing, r.name_key, r.id]);
     },
 
-    /** Rotates secrets (DESIGN.md §2.1): only the brand's rotatable fields, bumping secret_version. */
+    /** Rotates secrets (docs/design.md §2.1): only the brand's rotatable fields, bumping secret_version. */
     async rotate(
       context: ActorContext,
       brandSlug: string,
@@ -206,7 +206,7 @@ export function createCredentialService(deps: {
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
         const won = await store
           .transaction(async (repos) => {
-            // New secrets, no verdict yet (DESIGN.md §2.9), unless they were just verified.
+            // New secrets, no verdict yet (docs/design.md §2.9), unless they were just verified.
             const status = verify
               ? { status: 'authorized' as const, status_checked_at: now }
               : { status: 'unknown' as const, status_checked_at: null };
@@ -238,7 +238,7 @@ export function createCredentialService(deps: {
       }
     },
 
-    /** Deletes the idempotency records whose 24 h window is over (DESIGN.md §2.1): they keep a view of the credential. */
+    /** Deletes the idempotency records whose 24 h window is over (docs/design.md §2.1): they keep a view of the credential. */
     pruneIdempotencyKeys: (): Promise<number> => idempotency.prune(store.repos.idempotency),
     /** A credential for the brand exchange (src/exchange/): its fields now, its secrets only when opened. */
     async openForExchange(grant: Grant, brandSlug: string, id: string) {
@@ -254,7 +254,7 @@ export function createCredentialService(deps: {
 
     recordStatus: repo.setStatus,
 
-    /** Deletes unless vehicles reference it; the check and the delete are one transaction (DESIGN.md §2.1). */
+    /** Deletes unless vehicles reference it; the check and the delete are one transaction (docs/design.md §2.1). */
     async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
       const { fleetId } = context;
       const brand = requireBrand(brandSlug);

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
 import { requireBrand } from '../brands/brand-registry.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { assertReadsBack, envValue, readEnvFile, toEnvFile } from './env-file.js';
 
 const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();

@@ -1,5 +1,5 @@
 import type { Brand } from '../brands/define-brand.js';
-import { validationFailed } from '../http/app-error.js';
+import { validationFailed } from '../core/app-error.js';
 
 /** Values written bare: dotenv returns them as they are (no quote, `#`, space or escape in them). */
 const BARE = /^[A-Za-z0-9_./:+=@-]*$/;

@@ -1,4 +1,4 @@
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { CredentialView } from './credentials.schemas.js';
 
 /** Strong validator of a credential's state: changes with every rotation. */

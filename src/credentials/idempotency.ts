@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { CredentialView } from './credentials.schemas.js';
 import type { IdempotencyRepo } from './idempotency.repo.js';
 
-/** DESIGN.md §2.1: the same key and body within 24 h replays the first response. */
+/** docs/design.md §2.1: the same key and body within 24 h replays the first response. */
 export const REPLAY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Printable ASCII, as clients send UUIDs or ULIDs; long enough for any of them. */

@@ -9,7 +9,7 @@ export interface NextSecrets {
   version: number;
   now: string;
   createdBy: Actor;
-  /** The brand verdict of the new secrets (DESIGN.md §2.9): unknown until an exchange, unless just verified. */
+  /** The brand verdict of the new secrets (docs/design.md §2.9): unknown until an exchange, unless just verified. */
   status?: 'unknown' | 'authorized';
   status_checked_at?: string | null;
 }
@@ -17,7 +17,7 @@ export interface NextSecrets {
 /**
  * Makes `next` the credential's current secrets if it is still at `current.secret_version`, keeps
  * the replaced version (sealed as it was, its own version in the associated data) and destroys
- * what falls out of the last `kept` versions (DESIGN.md §2.8). Runs in the caller's transaction.
+ * what falls out of the last `kept` versions (docs/design.md §2.8). Runs in the caller's transaction.
  * False when a concurrent change got there first: nothing was written.
  */
 export async function replaceCurrentSecrets(repos: Repos, current: CredentialRow, next: NextSecrets, kept: number): Promise<boolean> {

@@ -17,7 +17,7 @@ export class MasterKeyMismatchError extends Error {
 export const DATA_KEY_RECHECK_MS = 10_000;
 
 /**
- * Envelope encryption (DESIGN.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
+ * Envelope encryption (docs/design.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
  * DEKs seal credential secrets. Unwrapped DEKs are cached in memory until `evictDestroyed`
  * finds their row gone (deps.ts runs it every DATA_KEY_RECHECK_MS).
  */
@@ -169,7 +169,7 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     },
 
     /**
-     * Master key rotation (DESIGN.md §3), online: re-wraps every DEK and vault key still under
+     * Master key rotation (docs/design.md §3), online: re-wraps every DEK and vault key still under
      * an older master key with the active one. The DEKs themselves do not change, so no secret
      * is re-encrypted and replicas keep serving. Each update is conditional on the old kek_id,
      * so two rotations running at once do each row once.

@@ -84,7 +84,7 @@ describe('loadMasterKeys', () => {
     expect(fs.existsSync(path.join(dataDir, 'master.key'))).toBe(false);
   });
 
-  it('in production refuses a key file readable by group or others, naming the file (issue 14 item 12)', () => {
+  it('in production refuses a key file readable by group or others, naming the file', () => {
     const dataDir = tempDir();
     const file = path.join(dataDir, 'keys.txt');
     fs.writeFileSync(file, `k1:${b64()}\n`);

@@ -88,7 +88,7 @@ export function loadMasterKeys(source: MasterKeySource): LoadedMasterKeys {
 
 /**
  * In production the key file must be the owner's alone, like the ones fleetvault writes (0600):
- * a key readable by group or others opens every secret (issue 14). Mounted secrets need a mode
+ * a key readable by group or others opens every secret. Mounted secrets need a mode
  * such as Kubernetes' `defaultMode: 0400`.
  */
 function refuseSharedKeyFile(file: string): void {

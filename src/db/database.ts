@@ -74,7 +74,7 @@ function openSqlite(file: string): Database {
   }
   const handle = new SQLite(file);
   // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged
-  // commit survive power loss (DESIGN.md §5), at the price of an fsync per commit.
+  // commit survive power loss (docs/design.md §5), at the price of an fsync per commit.
   handle.pragma('journal_mode = WAL');
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
@@ -82,7 +82,7 @@ function openSqlite(file: string): Database {
   // rather than failing: generous, since a loaded machine can deschedule the lock's holder for seconds.
   handle.pragma('busy_timeout = 15000');
   // Deleted content is overwritten with zeros, so a purged fleet's ciphertext and ids do not linger in
-  // free pages (DESIGN.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
+  // free pages (docs/design.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
   handle.pragma('secure_delete = ON');
   const cachedHandle = withStatementCache(handle);
   const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: cachedHandle }) });

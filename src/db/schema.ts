@@ -55,7 +55,7 @@ export interface CredentialsTable {
   secret_updated_at: string;
   /** JSON actor `{type, id}` who made the current secret version (migration 0004); null before it. */
   secret_created_by: string | null;
-  /** Last brand exchange verdict (migration 0005, DESIGN.md §2.9). */
+  /** Last brand exchange verdict (migration 0005, docs/design.md §2.9). */
   status: 'unknown' | 'authorized' | 'rejected' | 'unreachable';
   status_checked_at: string | null;
   /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */

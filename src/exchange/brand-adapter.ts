@@ -1,5 +1,5 @@
 /**
- * One brand's token flow (DESIGN.md §2.9): build the documented request, read the documented
+ * One brand's token flow (docs/design.md §2.9): build the documented request, read the documented
  * answer, and map the brand's errors. Adapters are pure: no I/O, no clock of their own; the
  * shared client (`brand-http-client.ts`) sends, retries and guards the host.
  */

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { UpstreamRequest } from './brand-adapter.js';
 import type { BreakerSubject, CircuitBreakers } from './circuit-breaker.js';
 
-/** Why no usable answer came back; the service turns each into its problem type (DESIGN.md §2.9). */
+/** Why no usable answer came back; the service turns each into its problem type (docs/design.md §2.9). */
 export class UpstreamFailure extends Error {
   override name = 'UpstreamFailure';
   constructor(
@@ -40,7 +40,7 @@ export interface BrandHttpClientDeps {
 
 const MAX_ATTEMPTS = 3;
 const BASE_BACKOFF_MS = 200;
-/** The longest Retry-After the vault waits for while the caller waits (DESIGN.md §2.9). */
+/** The longest Retry-After the vault waits for while the caller waits (docs/design.md §2.9). */
 const MAX_RETRY_AFTER_MS = 5000;
 const MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,11 +1,11 @@
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { UpstreamFailure } from './brand-http-client.js';
 
 export type BrandProblemKind = 'rejected' | 'unavailable' | 'timeout' | 'breaker_open';
 
 /**
  * A brand exchange that gave no token, in the vault's own words: the brand's status and
- * (filtered) error code, never its body or message, which can echo a secret (DESIGN.md §2.9).
+ * (filtered) error code, never its body or message, which can echo a secret (docs/design.md §2.9).
  */
 export class BrandProblem extends Error {
   override name = 'BrandProblem';
@@ -33,7 +33,7 @@ export class BrandProblem extends Error {
     return this.kind !== 'breaker_open';
   }
 
-  /** The problem of DESIGN.md §2.9; a refusal on verify-on-write is 422 instead of 409. */
+  /** The problem of docs/design.md §2.9; a refusal on verify-on-write is 422 instead of 409. */
   toAppError(on: 'exchange' | 'verify'): AppError {
     const brand = { brand_status: this.brandStatus, ...(this.brandError !== undefined && { brand_error: this.brandError }) };
     switch (this.kind) {

@@ -1,7 +1,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
- * The exchange's own Prometheus metrics (DESIGN.md §2.9), made once per deps and registered into
+ * The exchange's own Prometheus metrics (docs/design.md §2.9), made once per deps and registered into
  * each app's registry by `registerOn`. Labels are closed sets: brand slugs, outcomes, status classes.
  */
 export function createExchangeMetrics() {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { grantOf } from '../http/auth.js';
+import { actorContext, grantOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
 import { credentialParamsSchema } from '../credentials/credentials.schemas.js';
-import { exchangeContextOf } from './exchange-context.js';
 import type { ExchangeService } from './exchange.service.js';
 
 const tags = ['credentials'];
@@ -52,7 +51,7 @@ const exampleAnswer = {
   cached: false,
 };
 
-/** Brand token exchange and Tesla's public key (DESIGN.md §2.9). */
+/** Brand token exchange and Tesla's public key (docs/design.md §2.9). */
 export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
   app.post('/:brand/credentials/:id/token', {
     config: { scope: 'credentials:exchange' },
@@ -86,7 +85,7 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
     handler: async (request) => {
       const { brand, id } = request.params;
       // A 503's Retry-After (breaker open, or the brand said when) is rendered by the error handler.
-      return exchange.exchange(exchangeContextOf(request), brand, id, request.body?.scope ?? undefined);
+      return exchange.exchange(actorContext(request), brand, id, request.body?.scope ?? undefined);
     },
   });
 

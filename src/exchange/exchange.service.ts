@@ -1,7 +1,8 @@
 import { createPublicKey, randomUUID } from 'node:crypto';
 import type { Brand } from '../brands/define-brand.js';
-import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
+import type { RequestContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import { adapters } from './adapters/index.js';
 import type { BrandAdapter, BrandToken } from './brand-adapter.js';
@@ -10,15 +11,10 @@ import { BrandProblem, safeBrandError } from './brand-problem.js';
 import type { ExchangeMetrics } from './exchange-metrics.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 
-/** Who asks and in which request: the shape state-changing services take (issue 9). */
-export interface ExchangeContext extends Grant {
-  actor: { type: 'client' | 'cli' | 'system'; id: string };
-  requestId: string;
-  /** The caller's own X-Request-Id, recorded beside ours when well-formed. */
-  clientRequestId?: string | undefined;
-}
+/** Who asks and in which request: the exchange runs only in a request, so its id is always there. */
+export type ExchangeContext = RequestContext;
 
-/** An audit event of the exchange (DESIGN.md §2.6): never the token, a secret or the brand's body. */
+/** An audit event of the exchange (docs/design.md §2.6): never the token, a secret or the brand's body. */
 export interface ExchangeAuditEvent {
   action: 'credential.exchanged' | 'credential.verified';
   outcome: 'success' | 'failure';
@@ -28,7 +24,7 @@ export interface ExchangeAuditEvent {
 
 /**
  * Commits one audit event; it must have committed when it resolves, since the token is sent next
- * (DESIGN.md §2.6: fail-closed). A rejection makes the exchange 503 with no token.
+ * (docs/design.md §2.6: fail-closed). A rejection makes the exchange 503 with no token.
  */
 export type RecordExchange = (context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
 
@@ -83,7 +79,7 @@ const statusAfter: Record<BrandProblem['kind'], CredentialStatus> = {
   breaker_open: 'unreachable',
 };
 
-/** Brand token exchange (DESIGN.md §2.9): the secret stays in the vault, only the brand's token leaves. */
+/** Brand token exchange (docs/design.md §2.9): the secret stays in the vault, only the brand's token leaves. */
 export function createExchangeService(deps: ExchangeServiceDeps) {
   const { clock, cache, metrics } = deps;
   const flows = deps.adapters ?? adapters;

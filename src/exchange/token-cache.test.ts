@@ -4,7 +4,7 @@ import { createTokenCache, freshUntil } from './token-cache.js';
 
 const token = { access_token: 't', token_type: 'Bearer', expires_in: 300 };
 
-describe('freshUntil: expires_at − max(60 s, 10 % of the lifetime) (DESIGN.md §2.9)', () => {
+describe('freshUntil: expires_at − max(60 s, 10 % of the lifetime) (docs/design.md §2.9)', () => {
   it.each([
     [300, 240],
     [3600, 3240],

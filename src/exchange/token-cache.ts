@@ -9,7 +9,7 @@ export interface CachedToken {
 
 interface Entry extends CachedToken {
   credentialId: string;
-  /** Served until here: `expiresAt − max(60 s, 10 % of its lifetime)` (DESIGN.md §2.9). */
+  /** Served until here: `expiresAt − max(60 s, 10 % of its lifetime)` (docs/design.md §2.9). */
   freshUntil: number;
 }
 

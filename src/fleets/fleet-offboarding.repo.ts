@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 
 /**
- * SQL of fleet offboarding (DESIGN.md §3): what a fleet still holds, and deleting every row of it.
+ * SQL of fleet offboarding (docs/design.md §3): what a fleet still holds, and deleting every row of it.
  * One repository for the whole sweep, so the list of a fleet's tables lives in one place.
  */
 export function createFleetOffboardingRepo(db: Kysely<DB>) {

@@ -5,8 +5,8 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Repos, Store } from '../db/store.js';
-import { AppError, notFound } from '../http/app-error.js';
-import { parseOrThrow } from '../http/validation.js';
+import { AppError, notFound } from '../core/app-error.js';
+import { parseOrThrow } from '../core/validation.js';
 import type { FleetRow } from './fleets.repo.js';
 
 export const fleetNameSchema = z.string().trim().min(1).max(100);
@@ -30,7 +30,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
       await store.transaction(async (repos) => {
         await repos.fleets.insert(fleet);
         await repos.dataKeys.insert(wrapped);
-        // The system chain records fleets coming and going (DESIGN.md §2.6).
+        // The system chain records fleets coming and going (docs/design.md §2.6).
         await audit.append(repos, {
           fleetId: null,
           actor: context.actor,
@@ -45,7 +45,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
     },
 
     /**
-     * `fleetvault fleet delete` (DESIGN.md §3). Without `purge`: refuses while the fleet holds
+     * `fleetvault fleet delete` (docs/design.md §3). Without `purge`: refuses while the fleet holds
      * credentials or vehicles; its clients, data key and fleet row go, its audit chain stays. With
      * `purge`: first (one transaction) the `fleet.deleted` event holding the fleet chain's last seq and
      * hash, the fleet's clients and its data keys (crypto-shredding: nothing of it opens after this

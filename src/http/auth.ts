@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ActorContext } from '../core/context.js';
+import type { RequestContext } from '../core/context.js';
 import { type CredentialRestriction, type Grant, restrictionOfClaim } from '../core/grant.js';
 import { isScope, type Scope } from '../core/scopes.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 import { clientRequestId } from './client-request-id.js';
 
 export interface Principal {
@@ -26,12 +26,12 @@ declare module 'fastify' {
 export type VerifyAccessToken = (token: string) => Record<string, unknown>;
 /**
  * Why a validly signed token is refused all the same (its client deleted, or its secret rotated
- * since the token's `sst`; DESIGN.md §2.3), or undefined when it is accepted.
+ * since the token's `sst`; docs/design.md §2.3), or undefined when it is accepted.
  */
 export type TokenRefusal = (clientId: string, secretStamp: unknown) => Promise<string | undefined>;
 
 /**
- * Bearer authentication and scope checks (DESIGN.md §2.3), run on `onRequest` so an
+ * Bearer authentication and scope checks (docs/design.md §2.3), run on `onRequest` so an
  * unauthenticated caller learns nothing from body validation.
  */
 export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, refusal: TokenRefusal) {
@@ -86,7 +86,7 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { pri
 }
 
 /** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */
-export function actorContext(request: FastifyRequest): ActorContext {
+export function actorContext(request: FastifyRequest): RequestContext {
   const principal = principalOf(request);
   return {
     fleetId: principal.fleetId,

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 import { ulidGenerator } from '../core/clock.js';
 import { problemBody } from './error-handler.js';
 
@@ -31,7 +31,7 @@ interface ParserSocket extends Socket {
 /**
  * fastify's `clientErrorHandler`: what the HTTP parser refuses (a lower-case method, `HTTP/9`,
  * two Content-Length headers, a control byte in the path, a request that is too slow) is answered
- * with a complete problem+json response and `Connection: close` (DESIGN.md §2.5), never fastify's
+ * with a complete problem+json response and `Connection: close` (docs/design.md §2.5), never fastify's
  * default JSON. The raw bytes are never logged: they may hold a secret.
  */
 export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoException, socket: ParserSocket): void {

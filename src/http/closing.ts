@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 
 /**
  * Seconds a client is asked to wait before it retries a request refused while this replica drains. RFC 9110 §15.6.4:
@@ -13,7 +13,7 @@ export const CLOSING_RETRY_AFTER_SECONDS = 1;
  * kept-alive connection that was busy when the close began, or pipelined behind one in flight) is refused 503
  * `service-unavailable` through the error handler, so in the route's error format (problem+json, the token
  * endpoints' own bodies), with `Retry-After` and `Connection: close`. It replaces fastify's `return503OnClosing`,
- * which answers a fixed `{"error":"Service Unavailable",…}` body of its own (DESIGN.md §2.5 wants problem+json);
+ * which answers a fixed `{"error":"Service Unavailable",…}` body of its own (docs/design.md §2.5 wants problem+json);
  * app.ts turns that option off. Requests that reached the router before the close began are not touched: they
  * finish normally, which is what the drain is for.
  *

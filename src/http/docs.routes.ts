@@ -2,7 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 import { errorHandler } from './error-handler.js';
 import { openapiDocument, transformRoute } from './openapi.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { IntegrityError } from '../core/integrity-error.js';
 import { isDatabaseUnavailable } from '../db/db-errors.js';
-import { AppError, problemTypes } from './app-error.js';
+import { AppError, problemTypes } from '../core/app-error.js';
 
 /**
  * A route's own error body, instead of problem+json (route config `errorFormat`): the token

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../db/database.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 import { type App, problemResponses } from './route-types.js';
 
 const statusSchema = z.object({ status: z.string() });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 
 /**
  * The Prometheus metrics of one app, in a registry of its own (not prom-client's global one),

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 
 /**
  * RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request that lacks a Host header. Node's own

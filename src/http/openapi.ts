@@ -2,7 +2,7 @@ import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { allScopes, scopeMeanings } from '../core/scopes.js';
-import { type ProblemCode, problemTypes } from './app-error.js';
+import { type ProblemCode, problemTypes } from '../core/app-error.js';
 import { declaredProblemTypes, OAUTH2_SCHEME, problemSchema } from './route-types.js';
 
 const PROBLEM_REF = '#/components/schemas/Problem';
@@ -76,7 +76,7 @@ function commonProblems(doc: RouteDoc): ProblemCode[] {
   if (scope !== undefined) codes.push('missing-token', 'invalid-token', 'insufficient-scope', 'service-unavailable');
   if (doc.schema.body !== undefined) codes.push('malformed-request', 'payload-too-large', 'unsupported-media-type', 'validation-failed');
   if (doc.schema.querystring !== undefined || doc.schema.params !== undefined) codes.push('validation-failed');
-  // A resource named in the path may not exist (or belong to another fleet: also 404, DESIGN.md §1).
+  // A resource named in the path may not exist (or belong to another fleet: also 404, docs/design.md §1).
   if (doc.url.includes('/:id')) codes.push('not-found');
   return codes;
 }

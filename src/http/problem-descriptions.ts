@@ -1,4 +1,4 @@
-import type { ProblemCode } from './app-error.js';
+import type { ProblemCode } from '../core/app-error.js';
 
 /**
  * What each problem type means and what a caller does about it: the page `type` links to

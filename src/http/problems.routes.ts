@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AppError, type ProblemCode, problemTypes } from './app-error.js';
+import { AppError, type ProblemCode, problemTypes } from '../core/app-error.js';
 import { problemDescriptions } from './problem-descriptions.js';
 import { type App, problemResponses } from './route-types.js';
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { addressKey } from './address-key.js';
-import { AppError } from './app-error.js';
+import { AppError } from '../core/app-error.js';
 import { redisCounterStore } from './rate-limit-store.js';
 
 declare module 'fastify' {

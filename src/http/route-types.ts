@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type ProblemCode, problemTypes } from './app-error.js';
+import { type ProblemCode, problemTypes } from '../core/app-error.js';
 
 /** The app as route modules see it: zod schemas type the handlers. */
 export type App = FastifyInstance<

@@ -1,7 +1,7 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import { AppError, type FieldError, validationFailed } from './app-error.js';
-import { fieldErrorsFromIssues, pointerFor } from './validation.js';
+import { AppError, type FieldError, validationFailed } from '../core/app-error.js';
+import { fieldErrorsFromIssues, pointerFor } from '../core/validation.js';
 
 const prefixByPart: Record<string, string> = { body: '', querystring: '/query', params: '/params', headers: '/headers' };
 

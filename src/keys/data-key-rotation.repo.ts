@@ -10,7 +10,7 @@ export interface SealedRow {
 }
 
 /**
- * SQL of data-key re-encryption (DESIGN.md §3): the fleet's sealed values still under old keys, in
+ * SQL of data-key re-encryption (docs/design.md §3): the fleet's sealed values still under old keys, in
  * batches, and the conditional re-seal of each. Every method takes the fleet id first.
  */
 export function createDataKeyRotationRepo(db: Kysely<DB>) {

@@ -3,7 +3,7 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
-import { notFound } from '../http/app-error.js';
+import { notFound } from '../core/app-error.js';
 import type { SealedRow } from './data-key-rotation.repo.js';
 
 /** Rows re-sealed per transaction: small enough that a SQLite writer waits milliseconds, big enough to amortise the commit. */
@@ -25,7 +25,7 @@ export interface RekeyResult extends RekeyProgress {
 }
 
 /**
- * `fleetvault keys rotate-data-key` (DESIGN.md §3; docs/data-key-rotation.md): gives the fleet a new
+ * `fleetvault keys rotate-data-key` (docs/design.md §3; docs/data-key-rotation.md): gives the fleet a new
  * data key, re-seals every current and kept secret under it in batches while the server serves, then
  * destroys the old key with a `keys.data_key_rotated` event in one transaction. The state lives in the
  * rows (each names its key), so a run killed anywhere is finished by running it again: a fleet with

@@ -6,7 +6,7 @@ import type { Store } from '../db/store.js';
 import { rotateSigningKey } from '../tokens/signing-keys.js';
 
 /**
- * The vault-wide key operations of the fleetvault command (DESIGN.md §3), each recorded in the
+ * The vault-wide key operations of the fleetvault command (docs/design.md §3), each recorded in the
  * system audit chain: master-key rotation (re-wraps) and signing-key rotation.
  */
 export function createKeyService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {

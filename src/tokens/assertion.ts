@@ -29,7 +29,7 @@ export interface AssertionVerifierDeps<I extends AssertionIssuer = AssertionIssu
   maxSkewSeconds: number;
 }
 
-/** RFC 7523 §3 leaves the lifetime to the server; DESIGN.md §2.3 allows at most 5 minutes. */
+/** RFC 7523 §3 leaves the lifetime to the server; docs/design.md §2.3 allows at most 5 minutes. */
 export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 const MAX_ASSERTION_LENGTH = 8192;
 /** Bounds on claims an attacker controls, checked before anything else reads them. */
@@ -97,7 +97,7 @@ export function checkAssertionClaims(
 }
 
 /**
- * Verifies a key client's signed JWT assertion (RFC 7523 §3, DESIGN.md §2.3): ES256 only,
+ * Verifies a key client's signed JWT assertion (RFC 7523 §3, docs/design.md §2.3): ES256 only,
  * signed by the client's registered key, fresh, and used once. Resolves to the client.
  */
 export function createAssertionVerifier<I extends AssertionIssuer>(deps: AssertionVerifierDeps<I>) {

@@ -3,7 +3,7 @@ import type { Counter } from 'prom-client';
 import type { FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../http/app-error.js';
+import { AppError } from '../core/app-error.js';
 import { clientRequestId } from '../http/client-request-id.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, problemResponses } from '../http/route-types.js';

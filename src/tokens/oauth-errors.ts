@@ -1,7 +1,7 @@
 /**
  * Token endpoint errors, RFC 6749 §5.2: `{error, error_description}` with status 400,
  * except `invalid_client`, which is 401 with `WWW-Authenticate` (§5.2: "MAY respond
- * with an HTTP 401"; DESIGN.md §2.3 makes it always 401).
+ * with an HTTP 401"; docs/design.md §2.3 makes it always 401).
  */
 export abstract class OAuthError extends Error {
   abstract readonly error: string;

@@ -7,7 +7,7 @@ import { accessTokenSigner, accessTokenVerifier, generateSigningKey, type Signin
 /**
  * How often a replica re-reads the signing keys. A new key is published at once and signs from
  * one interval after its creation, so every replica has it in its JWKS and verifiers before any
- * replica signs with it, and every replica signs with it within two intervals (DESIGN.md §3: 30 s).
+ * replica signs with it, and every replica signs with it within two intervals (docs/design.md §3: 30 s).
  */
 export const SIGNING_KEY_REFRESH_SECONDS = 10;
 
@@ -116,7 +116,7 @@ export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyr
 export type SigningKeys = ReturnType<typeof createSigningKeys>;
 
 /**
- * `fleetvault keys rotate-signing` (DESIGN.md §3): adds a new ES256 key and schedules every older
+ * `fleetvault keys rotate-signing` (docs/design.md §3): adds a new ES256 key and schedules every older
  * unretired one to leave the JWKS once its last token has expired. Returns the new kid and the
  * retirement time; the caller writes the audit event in the same transaction (`repos` bound to it).
  */

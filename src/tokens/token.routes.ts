@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
-import type { AppError } from '../http/app-error.js';
+import type { AppError } from '../core/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
 import { type App, tokenEndpointSecurity } from '../http/route-types.js';
 import { clientRequestId } from '../http/client-request-id.js';

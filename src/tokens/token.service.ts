@@ -45,7 +45,7 @@ export function createTokenService(deps: {
 }) {
   const { clients, store, audit, clock, ids, sign, issuer, tokenTtlSeconds, verifyAssertion } = deps;
 
-  /** Signs an access token and records `token.issued` (DESIGN.md §2.6); no event, no token. */
+  /** Signs an access token and records `token.issued` (docs/design.md §2.6); no event, no token. */
   async function issue(
     client: AuthenticatedClient,
     requestedScope: string | undefined,

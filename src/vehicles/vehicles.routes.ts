@@ -13,7 +13,7 @@ import {
 
 const tags = ['vehicles'];
 
-/** Vehicles hold the references to credentials (DESIGN.md §2.2). */
+/** Vehicles hold the references to credentials (docs/design.md §2.2). */
 export function registerVehicleRoutes(app: App, service: VehicleService) {
   app.post('/vehicles', {
     config: { scope: 'vehicles:write' },

@@ -5,9 +5,9 @@ import type { Grant } from '../core/grant.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
 import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
-import { AppError, notFound, validationFailed } from '../http/app-error.js';
+import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { decodeCursor, pageOf } from '../http/pagination.js';
+import { decodeCursor, pageOf } from '../core/pagination.js';
 import type { VehicleRow } from './vehicles.repo.js';
 import type { vehicleCreateSchema, vehicleListQuerySchema, vehiclePatchSchema, VehicleView } from './vehicles.schemas.js';
 

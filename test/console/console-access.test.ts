@@ -86,7 +86,7 @@ describe('console access', { timeout: 60_000 }, () => {
   it('signs out with a message when the vault stops accepting the token (401)', async () => {
     const { page, context } = await f.newPage();
     await signIn(page, f.baseUrl, await f.client());
-    // As the vault answers for a revoked client's token (DESIGN.md §2.3).
+    // As the vault answers for a revoked client's token (docs/design.md §2.3).
     await page.route('**/credentials?**', (route) =>
       route.fulfill({
         status: 401,
@@ -107,7 +107,7 @@ describe('console access', { timeout: 60_000 }, () => {
     await context.close();
   });
 
-  it('restores an earlier secret version, and the audit trail records it (DESIGN.md §2.8, §2.6)', async () => {
+  it('restores an earlier secret version, and the audit trail records it (docs/design.md §2.8, §2.6)', async () => {
     const body = { name: 'NIU fleet Potsdam', client_id: 'client-potsdam', client_secret: 'potsdam-1' };
     const created = (await f.t.call(f.adminToken, 'POST', '/niu/credentials', body)).json();
     const { page, context } = await f.newPage();
@@ -161,7 +161,7 @@ describe('console access', { timeout: 60_000 }, () => {
 });
 
 describe('console status column', { timeout: 60_000 }, () => {
-  it('shows each credential’s brand-exchange status (DESIGN.md §2.9)', async () => {
+  it('shows each credential’s brand-exchange status (docs/design.md §2.9)', async () => {
     const checkedAt = '2026-11-23T10:00:00.000Z';
     for (const [i, status] of (['authorized', 'rejected', 'unreachable'] as const).entries()) {
       const body = { name: `Segway ${status}`, client_id: `E-${i}`, client_secret: `segway-${i}` };

@@ -114,7 +114,7 @@ export async function startEmulator(spec: EmulatorSpec, options: { port?: number
         if (emulator.failures.count > 0) {
           emulator.failures.count -= 1;
           const status = emulator.failures.status;
-          // A 3xx points elsewhere: the vault must not follow it (DESIGN.md §2.9).
+          // A 3xx points elsewhere: the vault must not follow it (docs/design.md §2.9).
           const headers: Record<string, string> = status >= 300 && status < 400 ? { location: 'http://127.0.0.1:9/elsewhere' } : {};
           return { status, body: { error: 'server_error' }, headers };
         }

@@ -4,7 +4,7 @@ import { checkClient, readTokenForm, tokenAnswer } from './oauth.js';
 /**
  * Smartcar API authentication (smartcar.com/docs/api-reference/authorization/overview): the OAuth
  * 2.0 client credentials flow, one application token "valid for 1 hour". Path and form as in
- * DESIGN.md §2.9; the error for a bad secret follows RFC 6749 §5.2 (guessed: not on that page).
+ * docs/design.md §2.9; the error for a bad secret follows RFC 6749 §5.2 (guessed: not on that page).
  */
 export const smartcarEmulator: EmulatorSpec = {
   brand: 'smartcar',

@@ -21,7 +21,7 @@ export interface ConsoleFixture {
 
 /**
  * What a console operator is given: everything the console offers. A client created without scopes
- * gets read-only ones (least privilege, issue 14), so the tests name them.
+ * gets read-only ones (least privilege), so the tests name them.
  */
 export const operatorScopes: Scope[] = ['credentials:read', 'credentials:write', 'vehicles:read', 'vehicles:write', 'audit:read'];
 

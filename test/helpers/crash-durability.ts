@@ -8,7 +8,7 @@ import { runTsScript } from './run-process.js';
 import { bootstrapToken, type ServerProcess, startServer } from './server-process.js';
 
 /**
- * DESIGN.md §5: "An acknowledged write survives `kill -9`". This drives the real server process
+ * docs/design.md §5: "An acknowledged write survives `kill -9`". This drives the real server process
  * with concurrent writes over real HTTP, kills it with SIGKILL mid-load, restarts it on the same
  * database (several times: each kill point is one more chance to land between an answer and the
  * commit that should have preceded it) and reads back what it had acknowledged. Only behaviour is
@@ -298,7 +298,7 @@ export function expectNoAcknowledgedWriteLost(run: CrashRun, expectedRounds = 2)
   expect(acknowledged.created.size).toBeGreaterThan(0);
   expect(acknowledged.rotations.length).toBeGreaterThan(0);
 
-  // The trail (DESIGN.md §2.6) commits with the change: it verifies clean on every chain (no gap, no
+  // The trail (docs/design.md §2.6) commits with the change: it verifies clean on every chain (no gap, no
   // fork, no altered event), its seq run 1..n without a hole, and it holds the acknowledged writes.
   expect(run.verify.code, JSON.stringify(run.verify.report)).toBe(0);
   expect(run.verify.report.intact).toBe(true);

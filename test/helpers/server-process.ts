@@ -58,7 +58,7 @@ export function startServer(env: Record<string, string>, timeoutMs = 30_000): Pr
 
 /**
  * An access token for the admin client the first start wrote to `<dataDir>/bootstrap-client.json`
- * (DESIGN.md §6), asked for over HTTP Basic at the server's token endpoint.
+ * (docs/design.md §6), asked for over HTTP Basic at the server's token endpoint.
  */
 export async function bootstrapToken(baseUrl: string, dataDir: string): Promise<{ token: string; fleetId: string }> {
   const client = JSON.parse(fs.readFileSync(path.join(dataDir, 'bootstrap-client.json'), 'utf8')) as Record<string, string>;

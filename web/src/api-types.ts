@@ -1664,7 +1664,7 @@ export interface operations {
                             /** @description UTC ISO-8601 timestamp */
                             secret_updated_at: string;
                             /**
-                             * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                             * @description Last brand token exchange verdict (docs/design.md §2.9)
                              * @enum {string}
                              */
                             status: "unknown" | "authorized" | "rejected" | "unreachable";
@@ -1834,7 +1834,7 @@ export interface operations {
                         /** @description UTC ISO-8601 timestamp */
                         secret_updated_at: string;
                         /**
-                         * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                         * @description Last brand token exchange verdict (docs/design.md §2.9)
                          * @enum {string}
                          */
                         status: "unknown" | "authorized" | "rejected" | "unreachable";
@@ -2044,7 +2044,7 @@ export interface operations {
                             /** @description UTC ISO-8601 timestamp */
                             secret_updated_at: string;
                             /**
-                             * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                             * @description Last brand token exchange verdict (docs/design.md §2.9)
                              * @enum {string}
                              */
                             status: "unknown" | "authorized" | "rejected" | "unreachable";
@@ -2180,7 +2180,7 @@ export interface operations {
                         /** @description UTC ISO-8601 timestamp */
                         secret_updated_at: string;
                         /**
-                         * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                         * @description Last brand token exchange verdict (docs/design.md §2.9)
                          * @enum {string}
                          */
                         status: "unknown" | "authorized" | "rejected" | "unreachable";
@@ -2462,7 +2462,7 @@ export interface operations {
                         /** @description UTC ISO-8601 timestamp */
                         secret_updated_at: string;
                         /**
-                         * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                         * @description Last brand token exchange verdict (docs/design.md §2.9)
                          * @enum {string}
                          */
                         status: "unknown" | "authorized" | "rejected" | "unreachable";
@@ -2930,7 +2930,7 @@ export interface operations {
                         /** @description UTC ISO-8601 timestamp */
                         secret_updated_at: string;
                         /**
-                         * @description Last brand token exchange verdict (DESIGN.md §2.9)
+                         * @description Last brand token exchange verdict (docs/design.md §2.9)
                          * @enum {string}
                          */
                         status: "unknown" | "authorized" | "rejected" | "unreachable";

@@ -7,7 +7,7 @@ export type Brand = paths['/brands']['get']['responses'][200]['content']['applic
 export type BrandField = Brand['fields'][number];
 export type TokenAnswer = paths['/oauth/token']['post']['responses'][200]['content']['application/json'];
 
-/** RFC 9457 problem details as the vault writes them (DESIGN.md §2.5). */
+/** RFC 9457 problem details as the vault writes them (docs/design.md §2.5). */
 export type Problem = components['schemas']['Problem'];
 
 /** The typed client of the vault's own API: the console's only network peer (same origin, CSP connect-src 'self'). */
@@ -80,7 +80,7 @@ export async function call<T>(
 
 /**
  * Client credentials grant (RFC 6749 §4.4) with the id and secret in a JSON body, as the vault
- * accepts (DESIGN.md §2.3). Its errors are RFC 6749 §5.2 bodies, not problem+json.
+ * accepts (docs/design.md §2.3). Its errors are RFC 6749 §5.2 bodies, not problem+json.
  */
 export async function requestToken(
   clientId: string,

@@ -10,7 +10,7 @@ import { SignIn } from './sign-in';
 
 type View = { kind: 'list' } | { kind: 'create' } | { kind: 'credential'; brand: string; id: string } | { kind: 'audit' };
 
-/** The console: sign-in, then the credential screens of DESIGN.md §2.10 over the public API. */
+/** The console: sign-in, then the credential screens of docs/design.md §2.10 over the public API. */
 export function App() {
   const [session, setSession] = useState<Session | undefined>();
   const [signedOutMessage, setSignedOutMessage] = useState<string | undefined>();
@@ -68,7 +68,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
           <button type="button" class="tab" aria-current={view.kind !== 'audit' ? 'page' : undefined} onClick={() => go({ kind: 'list' })}>
             Credentials
           </button>
-          {/* GET /audit needs audit:read (DESIGN.md §2.6): without it the screen would only show a 403. */}
+          {/* GET /audit needs audit:read (docs/design.md §2.6): without it the screen would only show a 403. */}
           {session.can('audit:read') && (
             <button
               type="button"

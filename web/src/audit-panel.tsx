@@ -4,7 +4,7 @@ import type { AuditEvent, AuditQuery } from './api-shapes';
 import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
 
-/** DESIGN.md §2.6's closed list of actions, for the filter. */
+/** docs/design.md §2.6's closed list of actions, for the filter. */
 const actions = [
   'credential.created',
   'credential.rotated',
@@ -25,7 +25,7 @@ const actions = [
 const PAGE_SIZE = 20;
 
 /**
- * The fleet's audit trail (DESIGN.md §2.6), newest first, optionally of one target. Shown only to
+ * The fleet's audit trail (docs/design.md §2.6), newest first, optionally of one target. Shown only to
  * tokens with audit:read (the caller decides).
  */
 export function AuditPanel({

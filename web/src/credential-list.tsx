@@ -22,7 +22,7 @@ interface Filter {
   brand: string;
 }
 
-/** Credentials across brands, sorted by name by the server (DESIGN.md §2.1), with `q`, a brand filter and keyset paging. */
+/** Credentials across brands, sorted by name by the server (docs/design.md §2.1), with `q`, a brand filter and keyset paging. */
 export function CredentialList({
   session,
   brands,
@@ -162,7 +162,7 @@ export function CredentialList({
 }
 
 /**
- * The brand-exchange status (DESIGN.md §2.9): `unknown` until an exchange or verify has answered,
+ * The brand-exchange status (docs/design.md §2.9): `unknown` until an exchange or verify has answered,
  * then `authorized`, `rejected` or `unreachable`, with when the vault last checked.
  */
 export function StatusText({ credential }: { credential: CredentialView }) {

@@ -4,7 +4,7 @@ import type { Loaded } from './credential-detail';
 import { ProblemAlert } from './problem-alert';
 import type { Session } from './session';
 
-/** Delete behind a confirmation; a 409 says which vehicles still hold the credential (DESIGN.md §2.1). */
+/** Delete behind a confirmation; a 409 says which vehicles still hold the credential (docs/design.md §2.1). */
 export function DeleteCredential({
   session,
   title,

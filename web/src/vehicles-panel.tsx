@@ -4,7 +4,7 @@ import { AddVehicle } from './add-vehicle';
 import { ProblemAlert } from './problem-alert';
 import type { Session } from './session';
 
-/** The vehicles reached with one credential, each movable to another credential of the same brand (DESIGN.md §2.2). */
+/** The vehicles reached with one credential, each movable to another credential of the same brand (docs/design.md §2.2). */
 export function VehiclesPanel({
   session,
   credential,

@@ -6,12 +6,12 @@ import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
 
 function actorText(createdBy: SecretVersion['created_by']): string {
-  // null: a version older than the record of who made it (DESIGN.md §2.8).
+  // null: a version older than the record of who made it (docs/design.md §2.8).
   if (createdBy === null) return '—';
   return `${createdBy.type} ${createdBy.id}`;
 }
 
-/** The kept secret versions (DESIGN.md §2.8), metadata only, with restore (If-Match, as for PATCH). */
+/** The kept secret versions (docs/design.md §2.8), metadata only, with restore (If-Match, as for PATCH). */
 export function VersionsPanel({ session, loaded, onRestored }: { session: Session; loaded: Loaded; onRestored: (next: Loaded) => void }) {
   const [versions, setVersions] = useState<SecretVersion[] | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();

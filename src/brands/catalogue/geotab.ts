@@ -16,7 +16,7 @@ export const geotab = defineBrand({
     server: {
       kind: 'setting',
       schema: plainField()
-        // The vault sends the password to this host (DESIGN.md §2.9): only Geotab's own, never an
+        // The vault sends the password to this host (docs/design.md §2.9): only Geotab's own, never an
         // address of the caller's choosing (an IP literal, localhost, geotab.com.evil.example).
         .refine(isGeotabHost, 'must be geotab.com or one of its subdomains (e.g. my.geotab.com)')
         .default('my.geotab.com'),

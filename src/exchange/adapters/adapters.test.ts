@@ -14,7 +14,7 @@ const input = (fields: Record<string, string>, secrets: Record<string, string> =
 
 const urlOf = (brand: string, fields: Record<string, string>) => adapters.get(brand)!.buildRequest(input(fields)).url;
 
-describe('documented hosts (DESIGN.md §2.9)', () => {
+describe('documented hosts (docs/design.md §2.9)', () => {
   it.each([
     ['segway', { client_id: 'A1', region: 'asia' }, 'https://apac-api.segwaydiscovery.com/oauth/token'],
     ['segway', { client_id: 'E1', region: 'eu' }, 'https://eu-api.segwaydiscovery.com/oauth/token'],

@@ -18,7 +18,7 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
- * The assertion, signed inside the vault (DESIGN.md §2.9): ES256, `iss` = the key id, `aud` =
+ * The assertion, signed inside the vault (docs/design.md §2.9): ES256, `iss` = the key id, `aud` =
  * `{instance}/v1` (HM's "used to ensure that the JWT was meant to be used for our REST API"), `iat`
  * now (HM allows 30 s of skew), a fresh UUID `jti` (single use), `ver: 2`.
  */

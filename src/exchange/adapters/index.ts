@@ -8,7 +8,7 @@ import { smartcarAdapter } from './smartcar.js';
 import { teslaAdapter } from './tesla.js';
 
 /**
- * The brands whose token the vault can obtain, by catalogue slug (DESIGN.md §2.9). A brand not
+ * The brands whose token the vault can obtain, by catalogue slug (docs/design.md §2.9). A brand not
  * here (niu, mercedes-benz, samsara) answers 409 exchange-not-supported. Adding a brand is one
  * new adapter file and one line here.
  */

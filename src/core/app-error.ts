@@ -1,4 +1,4 @@
-/** The problem types of DESIGN.md §2.5: the only error codes the API answers with. */
+/** The problem types of docs/design.md §2.5: the only error codes the API answers with. */
 export const problemTypes = {
   'malformed-request': { status: 400, title: 'Malformed request' },
   'missing-token': { status: 401, title: 'Missing bearer token' },
@@ -22,7 +22,7 @@ export const problemTypes = {
   'too-many-requests': { status: 429, title: 'Too many requests' },
   'internal-server-error': { status: 500, title: 'Internal server error' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
-  // Brand token exchange (DESIGN.md §2.9).
+  // Brand token exchange (docs/design.md §2.9).
   'exchange-not-supported': { status: 409, title: 'Exchange not supported' },
   'brand-rejected-credentials': { status: 409, title: 'Brand rejected the credentials' },
   'credentials-rejected-by-brand': { status: 422, title: 'Credentials rejected by the brand' },
