@@ -63,7 +63,10 @@ export function seedAuditEvents(file: string, fleetId: string, auditKey: Buffer,
         prev = hash;
       }
       if (event !== undefined) {
-        db.prepare('UPDATE audit_heads SET seq = ?, hash = ?, at = ? WHERE chain = ?').run(event.seq, prev, event.at, fleetId);
+        db.prepare(
+          `INSERT INTO audit_heads (chain, seq, hash, at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at`,
+        ).run(fleetId, event.seq, prev, event.at);
       }
     })();
   } finally {
