@@ -210,8 +210,9 @@ describe('loadConfig', () => {
     createBrandExchange({
       config,
       clock: systemClock,
-      credentials: { openForExchange: () => Promise.reject(new Error('unused')), recordStatus: () => Promise.resolve() },
-      recordExchange: () => Promise.resolve(),
+      store: { transaction: () => Promise.reject(new Error('unused')) },
+      audit: { append: () => Promise.reject(new Error('unused')) },
+      credentials: { openForExchange: () => Promise.reject(new Error('unused')) },
       logger: { warn: (object, message) => warned.push({ object, message }) },
     });
     expect(warned).toEqual([

@@ -74,7 +74,7 @@ export interface CreateDepsOptions {
   masterKeys?: MasterKey[];
   logger?: Pick<Logger, 'warn' | 'info'>;
   database?: OpenDatabaseOptions;
-  /** Brand exchange: fetch, sleep, jitter and the audit recorder, swapped in tests. */
+  /** Brand exchange: fetch, sleep, jitter and the audit event writer, swapped in tests. */
   exchange?: ExchangeOptions;
   /** How often destroyed data keys are dropped from memory (default DATA_KEY_RECHECK_MS; shorter in tests). */
   dataKeyRecheckMs?: number;
@@ -170,22 +170,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       }),
     });
 
-    // Every exchange answer is a `credential.exchanged` event (a refused verify-on-write `credential.verified`), committed
-    // before the token leaves (docs/design.md §2.6, §2.9).
     const exchange = createBrandExchange({
       config,
       clock,
+      store,
+      audit,
       credentials,
-      recordExchange: (context, event) =>
-        store.transaction(async (repos) => {
-          await audit.append(repos, {
-            fleetId: context.fleetId,
-            actor: context.actor,
-            requestId: context.requestId,
-            clientRequestId: context.clientRequestId,
-            ...event,
-          });
-        }),
       options: options.exchange,
       logger: options.logger,
     });

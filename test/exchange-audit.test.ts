@@ -61,3 +61,24 @@ describe('exchange audit events', () => {
     expect(report!.problem).toBeUndefined();
   });
 });
+
+describe('the exchange unit of work', () => {
+  it('leaves the credential status unchanged when the event cannot be written: both commit or neither', async () => {
+    x.emulators.smartcar!.accounts.set('sc-status', 'sc-status-secret');
+    const body = { client_id: 'sc-status', client_secret: 'sc-status-secret' };
+    const id = (await x.t.call(x.token, 'POST', '/smartcar/credentials', body)).json().id;
+    const calls = x.emulators.smartcar!.calls;
+    await auditSwitch.off(x.t);
+    try {
+      expectProblem(await x.exchange(id, 'smartcar'), 'service-unavailable', 503);
+    } finally {
+      await auditSwitch.on(x.t);
+    }
+    // The brand did answer (so a status was due), yet neither the event nor the status committed.
+    expect(x.emulators.smartcar!.calls).toBe(calls + 1);
+    const view = (await x.t.call(x.token, 'GET', `/smartcar/credentials/${id}`)).json();
+    expect(view).toMatchObject({ status: 'unknown', status_checked_at: null });
+    const events = await x.t.call(x.token, 'GET', `/audit?action=credential.exchanged&target_id=${id}`);
+    expect(events.json().items).toEqual([]);
+  });
+});

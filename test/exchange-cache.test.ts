@@ -158,7 +158,7 @@ describe('metrics', () => {
 describe('the audit recorder is fail-closed (docs/design.md §2.6)', () => {
   it('a recorder that throws makes the exchange 503 service-unavailable and no token leaves', async () => {
     const y = await buildExchangeApp({
-      recordExchange: async () => {
+      appendEvent: async () => {
         throw new Error('audit database down');
       },
     });

@@ -1,20 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AuditTrail } from '../audit/audit.service.js';
 import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
+import type { Store } from '../db/store.js';
 import type { BrandAdapter } from './brand-adapter.js';
 import { createBrandHttpClient } from './brand-http-client.js';
 import { createCircuitBreakers } from './circuit-breaker.js';
 import { createExchangeMetrics } from './exchange-metrics.js';
-import { createExchangeService, type RecordExchange } from './exchange.service.js';
+import { type AppendExchangeEvent, createExchangeService } from './exchange.service.js';
 import { createTokenCache } from './token-cache.js';
 
-/** What tests (and the audit trail) may swap; everything else comes from the config. */
+/** What tests may swap; everything else comes from the config. */
 export interface ExchangeOptions {
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  recordExchange?: RecordExchange;
+  /** Writes each event in the exchange's unit of work in place of the audit trail (a test's recorder, or one that throws). */
+  appendEvent?: AppendExchangeEvent;
   /** The brand flows by slug (default: the catalogue's adapters). */
   adapters?: ReadonlyMap<string, BrandAdapter>;
 }
@@ -29,8 +32,9 @@ const BREAKER = { failureThreshold: 5, openMs: 30_000, hostFleetThreshold: 3, ho
 export function createBrandExchange(deps: {
   config: Config;
   clock: Clock;
-  credentials: Pick<CredentialService, 'openForExchange' | 'recordStatus'>;
-  recordExchange: RecordExchange;
+  store: Pick<Store, 'transaction'>;
+  audit: Pick<AuditTrail, 'append'>;
+  credentials: Pick<CredentialService, 'openForExchange'>;
   options?: ExchangeOptions | undefined;
   logger?: { warn(object: object, message: string): void } | undefined;
 }) {
@@ -51,8 +55,20 @@ export function createBrandExchange(deps: {
   });
   return createExchangeService({
     findCredential: (grant, brand, id) => deps.credentials.openForExchange(grant, brand, id),
-    recordStatus: (...args) => deps.credentials.recordStatus(...args),
-    recordExchange: options.recordExchange ?? deps.recordExchange,
+    store: deps.store,
+    // Every exchange answer is a `credential.exchanged` event (a refused verify-on-write `credential.verified`),
+    // committed with the status it implies before the token leaves (docs/design.md §2.6, §2.9).
+    appendEvent:
+      options.appendEvent ??
+      (async (repos, context, event) => {
+        await deps.audit.append(repos, {
+          fleetId: context.fleetId,
+          actor: context.actor,
+          requestId: context.requestId,
+          clientRequestId: context.clientRequestId,
+          ...event,
+        });
+      }),
     http,
     cache: createTokenCache({ clock }),
     clock,

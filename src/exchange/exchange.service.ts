@@ -4,6 +4,7 @@ import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
 import type { RequestContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
+import type { Repos, Store } from '../db/store.js';
 import { adapters } from './adapters/index.js';
 import type { BrandAdapter, BrandToken } from './brand-adapter.js';
 import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
@@ -23,12 +24,19 @@ export interface ExchangeAuditEvent {
 }
 
 /**
- * Commits one audit event; it must have committed when it resolves, since the token is sent next
- * (docs/design.md §2.6: fail-closed). A rejection makes the exchange 503 with no token.
+ * Writes one audit event into the unit of work `repos` is bound to (the audit trail's `append`; a test's
+ * recorder). A rejection rolls that unit back and makes the exchange 503 with no token (docs/design.md §2.6).
  */
-export type RecordExchange = (context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
+export type AppendExchangeEvent = (repos: Repos, context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
 
 export type CredentialStatus = 'unknown' | 'authorized' | 'rejected' | 'unreachable';
+
+/** The credential's status after an upstream call that reached the brand, written with that call's event. */
+interface StatusWrite {
+  secretVersion: number;
+  status: CredentialStatus;
+  checkedAt: string;
+}
 
 /** What the exchange reads of a stored credential; secrets are opened only on a cache miss. */
 export interface ExchangeableCredential {
@@ -42,9 +50,9 @@ export interface ExchangeableCredential {
 export interface ExchangeServiceDeps {
   /** The credential inside the grant (its fleet and restriction), or 404. */
   findCredential(grant: Grant, brandSlug: string, id: string): Promise<ExchangeableCredential>;
-  /** Sets `status`/`status_checked_at` if the credential is still at `secretVersion`. */
-  recordStatus(fleetId: string, id: string, secretVersion: number, status: CredentialStatus, checkedAt: string): Promise<void>;
-  recordExchange: RecordExchange;
+  /** Each answer's event and the status it implies commit in one `store.transaction` (docs/architecture.md). */
+  store: Pick<Store, 'transaction'>;
+  appendEvent: AppendExchangeEvent;
   http: BrandHttpClient;
   cache: TokenCache;
   clock: Clock;
@@ -116,9 +124,18 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     throw new BrandProblem(read.kind === 'rejected' ? 'rejected' : 'unavailable', answer.status, safeBrandError(read.code, secrets));
   }
 
-  async function record(context: ExchangeContext, event: ExchangeAuditEvent): Promise<void> {
+  /**
+   * Commits the event and, when given, the credential's status (`setStatus` skips a credential rotated since)
+   * in ONE unit of work: both or neither. It has committed when it resolves, and only then may a token leave.
+   */
+  async function record(context: ExchangeContext, event: ExchangeAuditEvent, status?: StatusWrite): Promise<void> {
     try {
-      await deps.recordExchange(context, event);
+      await deps.store.transaction(async (repos) => {
+        await deps.appendEvent(repos, context, event);
+        if (status !== undefined && event.target.id !== null) {
+          await repos.credentials.setStatus(context.fleetId, event.target.id, status.secretVersion, status.status, status.checkedAt);
+        }
+      });
     } catch (error) {
       deps.logger?.warn({ action: event.action, reason: (error as Error).name }, 'audit event not recorded: no token sent');
       throw new AppError('service-unavailable', 'The audit trail could not record this exchange; no token was sent. Retry shortly.');
@@ -172,19 +189,26 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       }
       let answer: ExchangeAnswer;
       let brandStatus: number;
+      // Single flight: concurrent misses share one upstream call, but each caller records its own event. The status
+      // that call implies is set only by the caller whose function ran (the leader, the one that reached the brand),
+      // in the same transaction as its own event; the callers that waited write no status. So one brand answer is
+      // one status write, and that write commits with exactly one event or not at all.
+      let status: StatusWrite | undefined;
+      const statusNow = (value: CredentialStatus): StatusWrite => ({
+        secretVersion: credential.secret_version,
+        status: value,
+        checkedAt: clock.now().toISOString(),
+      });
       try {
         const obtained = (await cache.shared(key, credential.id, async () => {
           const secrets = await credential.openSecrets();
-          const checkedAt = () => clock.now().toISOString();
           try {
             const who = { fleetId: context.fleetId, credentialId: credential.id };
             const result = await obtain(adapter, who, credential.fields, secrets, scope);
-            await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, 'authorized', checkedAt());
+            status = statusNow('authorized');
             return result;
           } catch (error) {
-            if (error instanceof BrandProblem && error.reachedBrand) {
-              await deps.recordStatus(context.fleetId, credential.id, credential.secret_version, statusAfter[error.kind], checkedAt());
-            }
+            if (error instanceof BrandProblem && error.reachedBrand) status = statusNow(statusAfter[error.kind]);
             throw error;
           }
         })) as Obtained;
@@ -195,12 +219,12 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
         if (!(error instanceof BrandProblem)) throw error;
         metrics.exchanges.inc({ brand: credential.brand, outcome: error.kind });
         const details = { cached: false, brand_status: error.brandStatus };
-        await record(context, { action: 'credential.exchanged', outcome: 'failure', target, details });
+        await record(context, { action: 'credential.exchanged', outcome: 'failure', target, details }, status);
         throw error.toAppError('exchange');
       }
       metrics.exchanges.inc({ brand: credential.brand, outcome: 'token' });
       const details = { cached: false, brand_status: brandStatus };
-      await record(context, { action: 'credential.exchanged', outcome: 'success', target, details });
+      await record(context, { action: 'credential.exchanged', outcome: 'success', target, details }, status);
       return answer;
     },
 

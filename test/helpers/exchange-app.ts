@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import type { BrandAdapter } from '../../src/exchange/brand-adapter.js';
-import type { ExchangeAuditEvent, ExchangeContext, RecordExchange } from '../../src/exchange/exchange.service.js';
+import type { AppendExchangeEvent, ExchangeAuditEvent, ExchangeContext } from '../../src/exchange/exchange.service.js';
 import { createLogger } from '../../src/logging.js';
 import { type Emulators, startAllEmulators } from '../emulators/all.js';
 import { buildTestApp, type TestApp } from './test-app.js';
@@ -21,7 +21,7 @@ export interface ExchangeTestApp {
   t: TestApp;
   emulators: Emulators;
   clock: ReturnType<typeof movableClock>;
-  /** Audit events handed to the recorder, in order. */
+  /** Audit events handed to the recorder (in the exchange's real unit of work), in order. */
   events: { context: ExchangeContext; event: ExchangeAuditEvent }[];
   /** Backoff delays the client asked for (the test's sleep returns at once). */
   sleeps: number[];
@@ -38,7 +38,8 @@ export interface ExchangeTestApp {
 export async function buildExchangeApp(
   /** `realAudit`: the vault's own audit trail records the events (then `events` stays empty). */
   options: {
-    recordExchange?: RecordExchange;
+    /** Writes each event in the exchange's transaction in place of the audit trail (one that throws rolls it back). */
+    appendEvent?: AppendExchangeEvent;
     env?: Record<string, string>;
     realAudit?: boolean;
     /** Brand flows in place of the catalogue's (an adapter that misbehaves on purpose). */
@@ -72,9 +73,9 @@ export async function buildExchangeApp(
       },
       ...(options.adapters && { adapters: options.adapters }),
       ...(!options.realAudit && {
-        recordExchange:
-          options.recordExchange ??
-          (async (context: ExchangeContext, event: ExchangeAuditEvent) => {
+        appendEvent:
+          options.appendEvent ??
+          (async (_repos, context: ExchangeContext, event: ExchangeAuditEvent) => {
             events.push({ context, event });
           }),
       }),
