@@ -33,6 +33,9 @@ describe('cache and single flight (docs/design.md §2.9)', () => {
     expect(answers.map((r) => r.statusCode)).toEqual(Array(100).fill(200));
     expect(smartcar().calls - before).toBe(1);
     expect(new Set(answers.map((r) => r.json().access_token))).toEqual(new Set([smartcar().issued.at(-1)]));
+    // Every caller committed its own event; the one call that reached the brand set the status.
+    expect(x.events.filter((e) => e.event.target.id === id)).toHaveLength(100);
+    expect((await x.t.call(x.token, 'GET', `/smartcar/credentials/${id}`)).json().status).toBe('authorized');
   });
 
   it('a second exchange is served from the cache (cached: true) without calling the brand; each answer is an audit event', async () => {
