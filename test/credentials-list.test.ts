@@ -150,6 +150,13 @@ describe('GET /{brand}/credentials and GET /credentials', () => {
     }
   });
 
+  it('an unknown brand is 404 unknown-brand even with a cursor this API never returned', async () => {
+    const { token } = await t.newFleet();
+    for (const url of ['/no-such-brand/credentials?cursor=garbage', '/credentials?brand=no-such-brand&cursor=garbage']) {
+      expectProblem(await t.call(token, 'GET', url), 'unknown-brand', 404);
+    }
+  });
+
   it('an unknown query parameter is 422 naming it', async () => {
     const { token } = await t.newFleet();
     for (const url of ['/credentials?nmae=x', '/niu/credentials?nmae=x', '/niu/credentials?brand=niu']) {

@@ -5,6 +5,12 @@ import type { ApiClientsTable, DB } from '../db/schema.js';
 
 export type ClientRow = Selectable<ApiClientsTable>;
 
+/** A list page's keyset: the last client's id (the list is sorted by id). */
+export type ClientListKey = readonly [id: string];
+
+/** The cursor's member types, for the route that decodes it into a {@link ClientListKey}. */
+export const CLIENT_LIST_KEY = ['string'] as const;
+
 // Every token request authenticates its client: compiled once (src/db/compiled-query.ts).
 const findLiveQuery = compiledQuery(['id'], (db, v) =>
   db.selectFrom('api_clients').selectAll().where('id', '=', v.id).where('deleted_at', 'is', null),

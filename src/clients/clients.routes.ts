@@ -12,6 +12,8 @@ import {
   rotatedSecretSchema,
 } from './clients.schemas.js';
 import type { ClientService } from './clients.service.js';
+import { cursorParam } from '../http/pagination-params.js';
+import { CLIENT_LIST_KEY } from './clients.repo.js';
 
 const tags = ['clients'];
 const config = { scope: 'clients:manage' } as const;
@@ -70,7 +72,10 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
       querystring: clientListQuerySchema,
       response: { 200: clientListSchema.describe('A page of clients; `next_cursor` is null on the last page') },
     },
-    handler: async (request) => service.list(principalOf(request).fleetId, request.query),
+    handler: async (request) => {
+      const { cursor, ...query } = request.query;
+      return service.list(principalOf(request).fleetId, { ...query, after: cursorParam(cursor, CLIENT_LIST_KEY) });
+    },
   });
 
   app.get('/clients/:id', {

@@ -4,11 +4,11 @@ import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { decodeCursor, pageOf } from '../core/pagination.js';
+import { pageOf } from '../core/pagination.js';
 import { parseOrThrow } from '../core/validation.js';
 import { clientSecretMatches, generateClientSecret, hashClientSecret, secretStamp } from './client-secrets.js';
 import { createClientLiveness } from './client-liveness.js';
-import type { ClientRow } from './clients.repo.js';
+import type { ClientListKey, ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
 import { type Scope, allScopes, defaultScopes, scopeSchema } from '../core/scopes.js';
 import { type CredentialRestriction, parseStoredRestriction, restrictionView, storedRestriction } from '../core/grant.js';
@@ -47,7 +47,8 @@ export interface ClientView {
 
 export interface ClientListQuery {
   limit: number;
-  cursor?: string | undefined;
+  /** The sort key after which the page starts (the route decodes it from `?cursor=`). */
+  after?: ClientListKey | undefined;
 }
 
 export function createClientService(deps: {
@@ -217,8 +218,7 @@ export function createClientService(deps: {
     },
 
     async list(fleetId: string, query: ClientListQuery) {
-      const afterId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ['string'] as const)[0];
-      const rows = await repo.listLive(fleetId, query.limit + 1, afterId);
+      const rows = await repo.listLive(fleetId, query.limit + 1, query.after?.[0]);
       return pageOf(rows, query.limit, toView, (row) => [row.id]);
     },
 

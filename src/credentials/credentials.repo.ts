@@ -37,12 +37,18 @@ type RotationUpdate = Pick<
   | 'status_checked_at'
 >;
 
+/** A list page's keyset: the last item's (name missing, name key, id), the order the list is sorted in. */
+export type CredentialListKey = readonly [nameMissing: number, nameKey: string, id: string];
+
+/** The cursor's member types, for the route that decodes it into a {@link CredentialListKey}. */
+export const CREDENTIAL_LIST_KEY = ['number', 'string', 'string'] as const;
+
 export interface CredentialListFilter {
   brand?: string;
   nameKey?: string;
   /** Lower-cased substring of the name. */
   q?: string;
-  after?: readonly [number, string, string];
+  after?: CredentialListKey | undefined;
   limit: number;
   /** A restricted client's: only credentials inside it are read (docs/grants.md). */
   restriction?: CredentialRestriction | undefined;

@@ -4,7 +4,10 @@ import { actorContext, grantOf, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { ExchangeService } from '../exchange/exchange.service.js';
-import type { CredentialService } from './credentials.service.js';
+import type { CredentialListQuery, CredentialService } from './credentials.service.js';
+import { requireBrand } from '../brands/brand-registry.js';
+import { cursorParam } from '../http/pagination-params.js';
+import { CREDENTIAL_LIST_KEY } from './credentials.repo.js';
 import { idempotencyKeySchema } from './idempotency.js';
 import { credentialEtag } from './etag.js';
 import {
@@ -114,7 +117,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
         ...problemResponses('unknown-brand'),
       },
     },
-    handler: async (request) => service.list(grantOf(request), request.params.brand, request.query),
+    handler: async (request) => service.list(grantOf(request), request.params.brand, listQuery(request.params.brand, request.query)),
   });
 
   app.get('/credentials', {
@@ -133,7 +136,7 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
     },
     handler: async (request) => {
       const { brand, ...query } = request.query;
-      return service.list(grantOf(request), brand, query);
+      return service.list(grantOf(request), brand, listQuery(brand, query));
     },
   });
 
@@ -226,4 +229,13 @@ function withoutVehicleIdsUnless(mayReadVehicles: boolean, error: unknown): unkn
   if (mayReadVehicles || !(error instanceof AppError) || !('vehicle_ids' in error.extensions)) return error;
   const { vehicle_ids: _hidden, ...extensions } = error.extensions;
   return new AppError(error.code, error.detail, extensions);
+}
+
+/**
+ * The list query with `?cursor=` decoded into the sort key the service pages after. The brand is checked first so an
+ * unknown brand stays 404 whatever the cursor, as when the service decoded it.
+ */
+function listQuery(brand: string | undefined, { cursor, ...query }: Omit<CredentialListQuery, 'after'> & { cursor?: string | undefined }) {
+  if (brand !== undefined) requireBrand(brand);
+  return { ...query, after: cursorParam(cursor, CREDENTIAL_LIST_KEY) } satisfies CredentialListQuery;
 }

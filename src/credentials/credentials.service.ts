@@ -6,9 +6,10 @@ import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Repos, Store } from '../db/store.js';
+import type { CredentialListKey } from './credentials.repo.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { decodeCursor, pageOf } from '../core/pagination.js';
+import { pageOf } from '../core/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../core/validation.js';
 import type { AuditTrail } from '../audit/audit.service.js';
 import { nameClash, patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
@@ -25,7 +26,8 @@ const MAX_REFERENCING_IDS = 20;
 
 export interface CredentialListQuery {
   limit: number;
-  cursor?: string | undefined;
+  /** The sort key after which the page starts (the route decodes it from `?cursor=`). */
+  after?: CredentialListKey | undefined;
   name?: string | undefined;
   q?: string | undefined;
 }
@@ -157,13 +159,12 @@ export function createCredentialService(deps: {
 
     async list(grant: Grant, brandSlug: string | undefined, query: CredentialListQuery) {
       const brand = brandSlug === undefined ? undefined : requireBrand(brandSlug);
-      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ['number', 'string', 'string'] as const);
       const rows = await repo.list(grant.fleetId, {
         brand: brand?.slug,
         restriction: grant.restriction,
         nameKey: query.name === undefined ? undefined : nameKey(query.name.normalize('NFC').trim()),
         q: query.q === undefined ? undefined : nameKey(query.q.normalize('NFC')),
-        after,
+        after: query.after,
         limit: query.limit + 1,
       });
       return pageOf(rows, query.limit, toCredentialView, (r) => [r.name_missing, r.name_key, r.id]);

@@ -5,6 +5,12 @@ import type { DB, VehiclesTable } from '../db/schema.js';
 
 export type VehicleRow = Selectable<VehiclesTable>;
 
+/** A list page's keyset: the last vehicle's id (the list is sorted by id). */
+export type VehicleListKey = readonly [id: string];
+
+/** The cursor's member types, for the route that decodes it into a {@link VehicleListKey}. */
+export const VEHICLE_LIST_KEY = ['string'] as const;
+
 /**
  * SQL of the vehicles table. Every method takes the fleet id first. A restricted client's reads
  * (`restriction`) see only vehicles whose credential is inside it (docs/grants.md).

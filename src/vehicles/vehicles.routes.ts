@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { VehicleService } from './vehicles.service.js';
+import { cursorParam } from '../http/pagination-params.js';
+import { VEHICLE_LIST_KEY } from './vehicles.repo.js';
 import {
   vehicleCreateSchema,
   vehicleListQuerySchema,
@@ -46,7 +48,10 @@ export function registerVehicleRoutes(app: App, service: VehicleService) {
       querystring: vehicleListQuerySchema,
       response: { 200: vehicleListSchema.describe('A page of vehicles; `next_cursor` is null on the last page') },
     },
-    handler: async (request) => service.list(grantOf(request), request.query),
+    handler: async (request) => {
+      const { cursor, ...query } = request.query;
+      return service.list(grantOf(request), { ...query, after: cursorParam(cursor, VEHICLE_LIST_KEY) });
+    },
   });
 
   app.get('/vehicles/:id', {

@@ -7,8 +7,8 @@ import type { AuditTrail } from '../audit/audit.service.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
-import { decodeCursor, pageOf } from '../core/pagination.js';
-import type { VehicleRow } from './vehicles.repo.js';
+import { pageOf } from '../core/pagination.js';
+import type { VehicleListKey, VehicleRow } from './vehicles.repo.js';
 import type { vehicleCreateSchema, vehicleListQuerySchema, vehiclePatchSchema, VehicleView } from './vehicles.schemas.js';
 
 function toVehicleView(row: VehicleRow): VehicleView {
@@ -32,6 +32,9 @@ function brandOrValidationError(raw: string, pointer: string): string {
 
 const credentialMismatch = (brand: string) =>
   validationFailed([{ pointer: '/credentials_id', detail: `must name a ${brand} credential of this fleet` }]);
+
+/** The list's filters and page; `after` is the sort key the route decoded from `?cursor=`. */
+export type VehicleListQuery = Omit<z.infer<typeof vehicleListQuerySchema>, 'cursor'> & { after?: VehicleListKey | undefined };
 
 export function createVehicleService(deps: { store: Store; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
   const { store, clock, ids, audit } = deps;
@@ -98,8 +101,8 @@ export function createVehicleService(deps: { store: Store; clock: Clock; ids: Id
       return toVehicleView(await load(grant, id));
     },
 
-    async list(grant: Grant, query: z.infer<typeof vehicleListQuerySchema>) {
-      const [afterId] = query.cursor === undefined ? [undefined] : decodeCursor(query.cursor, ['string'] as const);
+    async list(grant: Grant, query: VehicleListQuery) {
+      const afterId = query.after?.[0];
       const brand =
         query.telematics_brand === undefined ? undefined : brandOrValidationError(query.telematics_brand, '/query/telematics_brand');
       const rows = await repo.list(grant.fleetId, {
