@@ -1,5 +1,5 @@
 # fleetvault: docker build -t fleetvault . && see README "Running in Docker".
-# test/docker-start.sqlite.test.ts runs this file's ENV, CMD and HEALTHCHECK outside Docker.
+# test/server/docker-start.sqlite.test.ts runs this file's ENV, CMD and HEALTHCHECK outside Docker.
 
 # Build stage: the full node image has python3, make and g++, which better-sqlite3 needs to
 # compile its native addon when no prebuilt binary can be downloaded. Dev dependencies stay here.

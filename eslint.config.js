@@ -62,7 +62,7 @@ export default tseslint.config(
     rules: { 'max-len': 'off' },
   },
   {
-    // The console runs in the browser (web/src/api-types.ts is written by `npm run openapi`, checked by test/openapi.test.ts).
+    // The console runs in the browser (web/src/api-types.ts is written by `npm run openapi`, checked by test/http/openapi.test.ts).
     files: ['web/**'],
     languageOptions: { globals: globals.browser },
   },

@@ -45,7 +45,7 @@ export default defineConfig({
               test: {
                 name: 'postgres',
                 include: ['test/**/*.test.ts'],
-                exclude: ['**/*.sqlite.test.ts', 'test/openapi.test.ts', 'test/console/**', '**/node_modules/**'],
+                exclude: ['**/*.sqlite.test.ts', 'test/http/openapi.test.ts', 'test/console/**', '**/node_modules/**'],
                 env: { TEST_ENGINE: 'postgres' },
               },
             },

@@ -1,6 +1,6 @@
 /**
  * The tables of docs/ that mirror the source, printed from the source, and a check of the relative links of
- * README.md, docs/*.md and bench/README.md. `test/docs-tables.test.ts` fails when a page drifts from what this prints.
+ * README.md, docs/*.md and bench/README.md. `test/docs/docs-tables.test.ts` fails when a page drifts from what this prints.
  *
  *   npx tsx scripts/docs-tables.ts routes|problems|brands|settings|links
  *   npx tsx scripts/docs-tables.ts write      # rewrites the generated blocks of the pages in `generatedBlocks`

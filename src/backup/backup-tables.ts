@@ -1,6 +1,6 @@
 /**
  * The tables a backup holds, declared in ONE place, in an order that satisfies every foreign key (a parent
- * before its children), so a restore can insert them in this order. `test/backup-tables.test.ts` compares
+ * before its children), so a restore can insert them in this order. `test/backup/backup-tables.test.ts` compares
  * this list with the live schema of both engines after every migration: a table a new migration adds fails
  * that test until it is listed here or in `excludedTables` with its reason (docs/backup.md).
  */
