@@ -6,7 +6,8 @@ import { projectRoot } from '../../src/db/project-root.js';
 
 /**
  * The operationIds are part of the contract: generated clients name their methods after
- * them, so renaming one breaks every caller. A new route adds its id here and in the README's list.
+ * them, so renaming one breaks every caller. A new route adds its id here; docs/api.md's route
+ * table is regenerated from openapi.yaml (scripts/docs-tables.ts).
  */
 const operationIds: Record<string, string> = {
   'POST /{brand}/credentials': 'createCredential',
