@@ -11,12 +11,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
-import { cliContext, cliFleetlessContext } from '../src/core/context.js';
-import { loadOrCreateVaultKey } from '../src/crypto/vault-keys.js';
+import { cliContext } from '../src/core/context.js';
+import { seedSqliteVault } from './seed-vault.js';
 import { createDeps } from '../src/deps.js';
-import { seedAuditEvents } from '../test/helpers/seed-audit-events.js';
 
 const credentials = Number(process.env.BENCH_CREDENTIALS ?? 20_000);
 const events = Number(process.env.BENCH_AUDIT_EVENTS ?? 200_000);
@@ -24,25 +22,6 @@ const writers = Number(process.env.BENCH_WRITERS ?? 2);
 const baselineMs = Number(process.env.BENCH_BASELINE_S ?? 15) * 1000;
 const dir = fs.mkdtempSync(path.join(process.env.BENCH_DATA_DIR || os.tmpdir(), 'fleetvault-bench-pause-'));
 const root = path.resolve(import.meta.dirname, '..');
-const credentialId = (i: number) => `01JPAUSECRED${String(i).padStart(14, '0')}`;
-
-function seedCredentials(file: string, fleetId: string, sealed: Buffer[], dataKeyId: string): void {
-  const db = new SQLite(file);
-  try {
-    const now = '2026-12-06T00:00:00.000Z';
-    const insert = db.prepare(`INSERT INTO credentials (id, fleet_id, brand, name, name_key, name_missing, fields, sealed_secrets,
-      secret_version, created_at, updated_at, secret_updated_at, secret_created_by, status, status_checked_at, data_key_id)
-      VALUES (?, ?, 'niu', NULL, '', 1, ?, ?, 1, ?, ?, ?, '{"type":"cli","id":"bench"}', 'unknown', NULL, ?)`);
-    db.transaction(() => {
-      sealed.forEach((value, i) =>
-        insert.run(credentialId(i), fleetId, JSON.stringify({ client_id: `c-${i}` }), value, now, now, now, dataKeyId),
-      );
-    })();
-  } finally {
-    db.close();
-  }
-}
-
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 const summary = (latencies: number[]) => {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -53,27 +32,8 @@ async function main() {
   const key = randomBytes(32);
   const env = { FLEETVAULT_DATA_DIR: dir, FLEETVAULT_MASTER_KEYS: `bench:${key.toString('base64')}` };
   const config = loadConfig({ FLEETVAULT_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
-  let deps = await createDeps(config, { masterKeys: [{ id: 'bench', key }] });
-  const fleet = await deps.services.fleets.create(cliFleetlessContext, 'bench');
-  const sealed: Buffer[] = [];
-  let dataKeyId = '';
-  for (let i = 0; i < credentials; i++) {
-    const done = await deps.keyring.sealSecrets(fleet.id, credentialId(i), 1, { client_secret: `secret-${i}` });
-    sealed.push(done.sealed);
-    dataKeyId = done.dataKeyId;
-  }
-  const auditKey = await loadOrCreateVaultKey(
-    { vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids },
-    'audit-hmac',
-    () => {
-      throw new Error('the audit key should exist');
-    },
-  );
-  await deps.close();
-  const file = path.join(dir, 'fleetvault.db');
-  seedCredentials(file, fleet.id, sealed, dataKeyId);
-  seedAuditEvents(file, fleet.id, auditKey.material, events);
-  deps = await createDeps(config, { masterKeys: [{ id: 'bench', key }] });
+  const { fleetId } = await seedSqliteVault(dir, key, { credentials, events });
+  const deps = await createDeps(config, { masterKeys: [{ id: 'bench', key }] });
 
   // Each write: one credential create (seal, insert, audit event, commit), timed from call to answer.
   const samples: { at: number; ms: number }[] = [];
@@ -83,7 +43,7 @@ async function main() {
     while (!stop) {
       const i = n++;
       const started = performance.now();
-      await deps.services.credentials.create(cliContext(fleet.id), 'niu', {
+      await deps.services.credentials.create(cliContext(fleetId), 'niu', {
         name: `writer-${i}`,
         client_id: `writer-${i}`,
         client_secret: `writer-secret-${i}`,
