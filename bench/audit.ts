@@ -12,12 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import SQLite from 'better-sqlite3';
-import { type AuditEvent, eventHash, GENESIS_HASH } from '../src/audit/audit-chain.js';
 import { loadConfig } from '../src/config.js';
 import { cliFleetlessContext } from '../src/core/context.js';
-import { loadOrCreateVaultKey } from '../src/crypto/vault-keys.js';
 import { createDeps, type Deps } from '../src/deps.js';
+import { auditKeyOf, seedAuditEvents } from '../test/helpers/seed-audit-events.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const events = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
@@ -67,57 +65,6 @@ async function createLoop(deps: Deps, fleetId: string, audited: boolean): Promis
   return ops / seconds;
 }
 
-/** A chain of `n` authentic events written directly (one transaction), as a long-lived fleet would have. */
-function writeChain(file: string, key: Buffer, fleetId: string, n: number): void {
-  const db = new SQLite(file);
-  try {
-    const insert = db.prepare(`INSERT INTO audit_events (id, chain, fleet_id, seq, at, actor_type, actor_id, action, target_type, target_id,
-      target_brand, request_id, outcome, details, prev_hash, hash)
-      VALUES (?, ?, ?, ?, ?, 'client', ?, 'credential.rotated', 'credential', ?, 'niu', ?, 'success', ?, ?, ?)`);
-    const head = db.prepare(
-      'INSERT INTO audit_heads (chain, seq, hash, at) VALUES (?, ?, ?, ?) ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, ' +
-        'hash = excluded.hash, at = excluded.at',
-    );
-    db.transaction(() => {
-      let prev = GENESIS_HASH;
-      const start = Date.UTC(2026, 0, 1);
-      for (let seq = 1; seq <= n; seq++) {
-        const event: Omit<AuditEvent, 'hash'> = {
-          id: `01JBENCH${String(seq).padStart(18, '0')}`,
-          fleet_id: fleetId,
-          seq,
-          at: new Date(start + seq * 1000).toISOString(),
-          actor: { type: 'client', id: '01JBENCHCLIENT000000000000' },
-          action: 'credential.rotated',
-          target: { type: 'credential', id: '01JBENCHCREDENTIAL00000000', brand: 'niu' },
-          request_id: `req-${seq}`,
-          outcome: 'success',
-          details: { secret_version: seq + 1, fields: ['client_secret'] },
-          prev_hash: prev,
-        };
-        const hash = eventHash(key, event);
-        insert.run(
-          event.id,
-          fleetId,
-          fleetId,
-          seq,
-          event.at,
-          event.actor.id,
-          event.target.id,
-          event.request_id,
-          JSON.stringify(event.details),
-          prev,
-          hash,
-        );
-        prev = hash;
-        if (seq === n) head.run(fleetId, seq, hash, event.at);
-      }
-    })();
-  } finally {
-    db.close();
-  }
-}
-
 async function main() {
   const key = randomBytes(32);
   const config = loadConfig({ FLEETVAULT_DATA_DIR: dir, LOG_LEVEL: 'silent', NODE_ENV: 'test' });
@@ -147,17 +94,11 @@ async function main() {
 
     const chainFleet = await deps.services.fleets.create(cliFleetlessContext, 'long chain');
     // The vault's own audit key (it exists: createDeps made it), so the written chain is authentic.
-    const auditKey = await loadOrCreateVaultKey(
-      { vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids },
-      'audit-hmac',
-      () => {
-        throw new Error('the audit key should exist');
-      },
-    );
+    const auditKey = await auditKeyOf({ deps });
     await deps.close();
     const file = path.join(dir, 'fleetvault.db');
     const written = Date.now();
-    writeChain(file, auditKey.material, chainFleet.id, events);
+    seedAuditEvents(file, chainFleet.id, auditKey, events);
     const reopened = await createDeps(config, { masterKeys: [{ id: 'bench', key }] });
     const writeSeconds = (Date.now() - written) / 1000;
     const started = process.hrtime.bigint();

@@ -1,9 +1,8 @@
 import SQLite from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
 import { cliFleetlessContext } from '../src/core/context.js';
-import { loadOrCreateVaultKey } from '../src/crypto/vault-keys.js';
 import { createDeps } from '../src/deps.js';
-import { seedAuditEvents } from '../test/helpers/seed-audit-events.js';
+import { auditKeyOf, seedAuditEvents } from '../test/helpers/seed-audit-events.js';
 
 /**
  * A SQLite vault of one fleet with `credentials` NIU credentials (real sealed secrets, `secret-<i>`) and a chain of
@@ -25,17 +24,11 @@ export async function seedSqliteVault(
     sealed.push(done.sealed);
     dataKeyId = done.dataKeyId;
   }
-  const auditKey = await loadOrCreateVaultKey(
-    { vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids },
-    'audit-hmac',
-    () => {
-      throw new Error('the audit key should exist');
-    },
-  );
+  const auditKey = await auditKeyOf({ deps });
   await deps.close();
   const file = `${dataDir}/fleetvault.db`;
   insertCredentials(file, fleet.id, sealed, dataKeyId);
-  seedAuditEvents(file, fleet.id, auditKey.material, sizes.events);
+  seedAuditEvents(file, fleet.id, auditKey, sizes.events);
   return { fleetId: fleet.id, file };
 }
 

@@ -139,16 +139,15 @@ export function anchorsOf(markdown: string): Set<string> {
   return anchors;
 }
 
+/** The documentation pages: README.md, bench/README.md and docs/*.md (paths from the repository root). */
+export function docPages(): string[] {
+  const docs = fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md'));
+  return ['README.md', 'bench/README.md', ...docs.map((f) => `docs/${f}`)];
+}
+
 /** Relative links (files and `#anchors`) of README.md, docs/*.md and bench/README.md that do not resolve. */
 export function brokenLinks(): string[] {
-  const pages = [
-    'README.md',
-    'bench/README.md',
-    ...fs
-      .readdirSync(path.join(root, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => `docs/${f}`),
-  ];
+  const pages = docPages();
   const broken: string[] = [];
   for (const page of pages) {
     const text = fs.readFileSync(path.join(root, page), 'utf8').replace(/^```[\s\S]*?^```/gm, '');

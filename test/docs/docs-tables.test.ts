@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokenLinks, configVariables, extractBlock, generatedBlocks, root, settingsRows } from '../../scripts/docs-tables.js';
+import { brokenLinks, docPages, configVariables, extractBlock, generatedBlocks, root, settingsRows } from '../../scripts/docs-tables.js';
 
 /** The tables of docs/ that mirror the source, and the links between the pages (scripts/docs-tables.ts). */
 const read = (page: string) => fs.readFileSync(path.join(root, page), 'utf8');
@@ -30,14 +30,7 @@ describe('links and references', () => {
   });
 
   it('no page sends the reader to a document outside the repository or to issue numbers', () => {
-    const pages = [
-      'README.md',
-      'bench/README.md',
-      ...fs
-        .readdirSync(path.join(root, 'docs'))
-        .filter((f) => f.endsWith('.md'))
-        .map((f) => `docs/${f}`),
-    ];
+    const pages = docPages();
     const offending = pages.filter((page) =>
       [/\.\.\/shared\//, /\bDESIGN\.md\b/, /\bissues? #?\d+/i].some((pattern) => pattern.test(read(page))),
     );

@@ -1,15 +1,14 @@
 import SQLite from 'better-sqlite3';
 import { type AuditEvent, eventHash, GENESIS_HASH } from '../../src/audit/audit-chain.js';
 import { loadOrCreateVaultKey } from '../../src/crypto/vault-keys.js';
-import type { TestApp } from './test-app.js';
+import type { Deps } from '../../src/deps.js';
 
 /**
  * Appends `count` authentic events to a fleet's audit chain of a CLOSED SQLite test app, straight into the tables (as
  * bench/backup.ts does): a vault big enough that a restore takes seconds, without seconds of requests to build it.
  * Call `auditKeyOf` while the app is open, then close it with `keepData` and seed.
  */
-export async function auditKeyOf(t: TestApp): Promise<Buffer> {
-  const { deps } = t;
+export async function auditKeyOf({ deps }: { deps: Deps }): Promise<Buffer> {
   const key = await loadOrCreateVaultKey(
     { vaultKeys: deps.store.repos.vaultKeys, keyring: deps.keyring, clock: deps.clock, ids: deps.ids },
     'audit-hmac',
