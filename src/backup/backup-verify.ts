@@ -1,6 +1,6 @@
 import { type ChainReport, SYSTEM_CHAIN, verifyChain } from '../audit/audit-chain.js';
 import { toAuditEvent } from '../audit/audit.repo.js';
-import { IntegrityError, open } from '../crypto/aead.js';
+import { IntegrityError, open, sodiumReady } from '../crypto/aead.js';
 import { dataKeyAad, secretsAad, vaultKeyAad } from '../crypto/associated-data.js';
 import type { MasterKey } from '../crypto/master-keys.js';
 import type { AuditEventsTable } from '../db/schema.js';
@@ -43,6 +43,7 @@ export async function verifyBackup(
   masterKeys: readonly MasterKey[],
   options: { newestSchemaVersion: number; progress: Progress },
 ): Promise<VerifySummary> {
+  await sodiumReady();
   const manifest = await checkBackupFile(file);
   if (manifest.schema_version > options.newestSchemaVersion) {
     throw new BackupFileError(
