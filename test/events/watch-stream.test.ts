@@ -11,8 +11,10 @@ let base: string;
 const opened: { close(): void }[] = [];
 
 beforeAll(async () => {
+  // A poll of a minute: every live event below arrives because the commit woke its fleet's reader, not by the poll
+  // (which is for other replicas' writes: watch-replicas.pg.test.ts).
   t = await buildTestApp({
-    env: { FLEETVAULT_EVENTS_HEARTBEAT_MS: '150', FLEETVAULT_EVENTS_POLL_MS: '100', FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT: '3' },
+    env: { FLEETVAULT_EVENTS_HEARTBEAT_MS: '150', FLEETVAULT_EVENTS_POLL_MS: '60000', FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT: '3' },
   });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
