@@ -121,6 +121,33 @@ describe('resuming', () => {
   });
 });
 
+describe('the switch from replay to live', () => {
+  it('streams opened while writes go on receive every seq after their resume point, once each, in order', async () => {
+    const token = await t.tokenFor(fleet.fleetId, ['audit:read']);
+    const headNow = async () => (await t.call(fleet.token, 'GET', '/audit/head')).json().seq as number;
+    let n = 0;
+    const writes = (async () => {
+      for (let round = 0; round < 8; round++) {
+        await Promise.all([0, 1, 2].map(() => t.call(fleet.token, 'POST', '/niu/credentials', { ...niuExample, name: `race-${n++}` })));
+      }
+    })();
+    const watched: { after: number; stream: Awaited<ReturnType<typeof watch>> }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const after = await headNow();
+      watched.push({ after, stream: await watch(token, `?after=${after}`) });
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await writes;
+    const end = await headNow();
+    for (const { after, stream } of watched) {
+      const events = await stream.events(end - after);
+      expect(events.map((e) => Number(e.id))).toEqual(Array.from({ length: end - after }, (_, i) => after + 1 + i));
+      await expect(stream.events(end - after + 1, 300)).rejects.toThrow(/did not arrive/);
+      stream.close();
+    }
+  });
+});
+
 describe('filters and who sees what', () => {
   it('?actions= delivers only the named actions', async () => {
     const stream = await watch(fleet.token, '?actions=credential.deleted,vehicle.created');
