@@ -177,7 +177,8 @@ const envSchema = z.object({
       .default([]),
   ),
   FLEETVAULT_BRAND_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(5000)),
-  FLEETVAULT_EVENTS_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(50).max(300_000).default(15_000)),
+  // At most 60 s: below the socket inactivity limit (app.ts CONNECTION_TIMEOUT_MS), which would otherwise cut idle streams.
+  FLEETVAULT_EVENTS_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(50).max(60_000).default(15_000)),
   FLEETVAULT_EVENTS_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(20).max(60_000).default(1000)),
   FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   FLEETVAULT_ALLOW_HTTP_BRAND_URLS: z.preprocess(

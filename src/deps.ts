@@ -16,6 +16,7 @@ import { type Database, openDatabase, type OpenDatabaseOptions } from './db/data
 import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
 import { createFleetFeeds } from './events/fleet-feeds.js';
+import { registerWatchMetrics } from './events/watch.metrics.js';
 import { createWatchService, type WatchService } from './events/watch.service.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
@@ -207,6 +208,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     });
     wakeWatchers = (chains) => feeds.wake(chains);
     const watch = createWatchService({ feeds, audit: store.repos.audit, maxStreamsPerClient: config.events.maxStreamsPerClient });
+    registerWatchMetrics(watch, feeds, metrics.registry);
 
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
     const keys = createKeyService({ store, keyring, clock, ids, audit });

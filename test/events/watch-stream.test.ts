@@ -257,6 +257,9 @@ describe('limits and shutdown', () => {
     expect(JSON.parse(refused.body!)).toMatchObject({ type: '/problems/too-many-requests', status: 429 });
     // Another client of the same fleet is not affected.
     expect((await watch(await t.tokenFor(fleet.fleetId, ['audit:read']))).status).toBe(200);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(Number(/^fleetvault_watch_streams (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
+    expect(metrics).toMatch(/^fleetvault_watch_fleets 1$/m);
     streams[0]!.close();
     // The server learns of the close from the socket: a few bounded attempts.
     let status = 0;
