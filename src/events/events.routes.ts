@@ -48,7 +48,9 @@ function actionsOf(text: string | undefined): Set<AuditAction> | undefined {
 
 /** `Last-Event-ID` (what an EventSource sends when it reconnects) or `?after=`: the seq to resume after. */
 function resumePoint(header: string | undefined, query: string | undefined): { after: number | undefined; pointer: string } {
-  const [text, pointer] = header !== undefined ? [header.trim(), '/headers/last-event-id'] : [query, '/query/after'];
+  // An empty Last-Event-ID means none (an EventSource that has seen no id sends none: HTML, "reestablish the connection").
+  const fromHeader = header !== undefined && header.trim() !== '';
+  const [text, pointer] = fromHeader ? [header.trim(), '/headers/last-event-id'] : [query, '/query/after'];
   if (text === undefined) return { after: undefined, pointer };
   if (!seqText.test(text)) throw validationFailed([{ pointer, detail: 'must be the seq of an event (a whole number)' }]);
   return { after: Number(text), pointer };

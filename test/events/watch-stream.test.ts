@@ -94,7 +94,7 @@ describe('resuming', () => {
     again.close();
   });
 
-  it('?after= replays from the trail the same way; Last-Event-ID wins over it', async () => {
+  it('?after= replays from the trail the same way; a Last-Event-ID wins over it', async () => {
     const head = (await t.call(fleet.token, 'GET', '/audit/head')).json().seq as number;
     await createNiu('after-1');
     await createNiu('after-2');
@@ -102,8 +102,10 @@ describe('resuming', () => {
     expect((await byQuery.events(2)).map((e) => Number(e.id))).toEqual([head + 1, head + 2]);
     const byHeader = await watch(fleet.token, '?after=0&actions=credential.created', { 'last-event-id': String(head + 1) });
     expect((await byHeader.events(1)).map((e) => Number(e.id))).toEqual([head + 2]);
-    byQuery.close();
-    byHeader.close();
+    // An empty Last-Event-ID is none (an EventSource that has seen no id): ?after= applies.
+    const emptyHeader = await watch(fleet.token, `?after=${head + 1}&actions=credential.created`, { 'last-event-id': '' });
+    expect((await emptyHeader.events(1)).map((e) => Number(e.id))).toEqual([head + 2]);
+    for (const stream of [byQuery, byHeader, emptyHeader]) stream.close();
   });
 
   it('a resume point that is not a seq, or beyond the fleet\u2019s latest event, is 422 naming it', async () => {
