@@ -7,6 +7,7 @@ import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerConsole } from './console/console.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
+import { registerEventRoutes } from './events/events.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
 import { registerAuth } from './http/auth.js';
@@ -130,6 +131,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
+  registerEventRoutes(app, services.watch);
   await registerConsole(app);
 
   await app.ready();

@@ -62,6 +62,15 @@ export interface Config {
   readonly brandUrls: Readonly<Record<string, string>>;
   /** `FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true`: production may send secrets to an `http:` brand override (docs/brands.md). */
   readonly allowHttpBrandUrls: boolean;
+  /** The watch stream `GET /events` (docs/design.md §2.13, docs/events.md). */
+  readonly events: {
+    /** A comment line this often on every open stream, so proxies keep it open. */
+    readonly heartbeatMs: number;
+    /** Each fleet with open streams reads the audit trail this often, for the events other replicas wrote. */
+    readonly pollMs: number;
+    /** Streams one client may hold open on one replica; one more is 429. */
+    readonly maxStreamsPerClient: number;
+  };
 }
 
 /**
@@ -168,6 +177,10 @@ const envSchema = z.object({
       .default([]),
   ),
   FLEETVAULT_BRAND_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(5000)),
+  // At most 60 s: below the socket inactivity limit (app.ts CONNECTION_TIMEOUT_MS), which would otherwise cut idle streams.
+  FLEETVAULT_EVENTS_HEARTBEAT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(50).max(60_000).default(15_000)),
+  FLEETVAULT_EVENTS_POLL_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(20).max(60_000).default(1000)),
+  FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(1000).default(5)),
   FLEETVAULT_ALLOW_HTTP_BRAND_URLS: z.preprocess(
     emptyAsUndefined,
     z
@@ -278,5 +291,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brandTimeoutMs: e.FLEETVAULT_BRAND_TIMEOUT_MS,
     brandUrls: Object.freeze(brandUrlsFrom(env, e.NODE_ENV === 'production', e.FLEETVAULT_ALLOW_HTTP_BRAND_URLS)),
     allowHttpBrandUrls: e.FLEETVAULT_ALLOW_HTTP_BRAND_URLS,
+    events: Object.freeze({
+      heartbeatMs: e.FLEETVAULT_EVENTS_HEARTBEAT_MS,
+      pollMs: e.FLEETVAULT_EVENTS_POLL_MS,
+      maxStreamsPerClient: e.FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT,
+    }),
   });
 }

@@ -15,6 +15,9 @@ import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { createStore, type Store } from './db/store.js';
+import { createFleetFeeds } from './events/fleet-feeds.js';
+import { registerWatchMetrics } from './events/watch.metrics.js';
+import { createWatchService, type WatchService } from './events/watch.service.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import { createFleetPurge } from './fleets/fleet-purge.js';
@@ -61,6 +64,8 @@ export interface Deps {
     exchange: ReturnType<typeof createBrandExchange>;
     keys: ReturnType<typeof createKeyService>;
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
+    /** The watch stream `GET /events` (docs/design.md §2.13). */
+    watch: WatchService;
   };
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
@@ -105,7 +110,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   let signingKeysTimer: NodeJS.Timeout | undefined;
   let dataKeysTimer: NodeJS.Timeout | undefined;
   try {
-    const store = createStore(database);
+    // The watch stream's readers wake when this process commits an event of their fleet (bound below, once they exist).
+    let wakeWatchers = (_chains: ReadonlySet<string>): void => {};
+    const store = createStore(database, { afterAuditCommit: (chains) => wakeWatchers(chains) });
     const keyring = createKeyring({ masterKeys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
@@ -192,6 +199,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
     pruneTimer.unref();
 
+    const feeds = createFleetFeeds({
+      audit: store.repos.audit,
+      pollMs: config.events.pollMs,
+      heartbeatMs: config.events.heartbeatMs,
+      onReadError: (fleetId, error) =>
+        options.logger?.warn({ fleet_id: fleetId, reason: (error as Error).message }, 'reading audit events for the watch stream failed'),
+    });
+    wakeWatchers = (chains) => feeds.wake(chains);
+    const watch = createWatchService({ feeds, audit: store.repos.audit, maxStreamsPerClient: config.events.maxStreamsPerClient });
+    registerWatchMetrics(watch, feeds, metrics.registry);
+
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
     const keys = createKeyService({ store, keyring, clock, ids, audit });
     return {
@@ -226,9 +244,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         exchange,
         keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
+        watch,
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
+        watch.closeAll();
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);
         clearInterval(dataKeysTimer);

@@ -53,8 +53,33 @@ function reposOn(db: Kysely<DB>, engine: Engine): Repos {
   return Object.fromEntries(Object.entries(repoFactories).map(([name, create]) => [name, create(db, engine)])) as unknown as Repos;
 }
 
+export interface StoreOptions {
+  /**
+   * Called once a unit of work that appended audit events has committed, with the chains it appended to (fleet
+   * ids, or 'system'): the watch stream's readers wake on it instead of waiting for their next poll
+   * (docs/design.md §2.13). Never called for a unit that rolled back.
+   */
+  afterAuditCommit?: (chains: ReadonlySet<string>) => void;
+}
+
+/** The repositories of one unit of work, with the chains its audit appends name noted in `appended`. */
+function notingAppends(repos: Repos, appended: Set<string>): Repos {
+  const { audit } = repos;
+  return {
+    ...repos,
+    audit: {
+      ...audit,
+      insert: (chain, event) => {
+        appended.add(chain);
+        return audit.insert(chain, event);
+      },
+    },
+  };
+}
+
 /** The unit of work over an open database; the only place repositories are bound to an executor. */
-export function createStore(database: Database): Store {
+export function createStore(database: Database, options: StoreOptions = {}): Store {
+  const { afterAuditCommit } = options;
   const { db, engine } = database;
   // On SQLite the units of one group commit share an executor: bind the repositories once per batch.
   const boundRepos = new WeakMap<Kysely<DB>, Repos>();
@@ -65,6 +90,13 @@ export function createStore(database: Database): Store {
   };
   return {
     repos: reposOn(db, engine),
-    transaction: (fn) => database.transaction((trx) => fn(reposFor(trx))),
+    transaction: async (fn) => {
+      if (afterAuditCommit === undefined) return database.transaction((trx) => fn(reposFor(trx)));
+      const appended = new Set<string>();
+      const result = await database.transaction((trx) => fn(notingAppends(reposFor(trx), appended)));
+      // Resolved: committed and durable, so a reader woken now sees the events.
+      if (appended.size > 0) afterAuditCommit(appended);
+      return result;
+    },
   };
 }

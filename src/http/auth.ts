@@ -15,8 +15,11 @@ export interface Principal {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The scope a route requires; routes without one are public. */
-    scope?: Scope;
+    /**
+     * The scope a route requires, or a list of scopes any one of which admits the caller (the route then decides what
+     * each allows, as `GET /events` does: docs/design.md §2.13); routes without one are public.
+     */
+    scope?: Scope | readonly Scope[];
   }
   interface FastifyRequest {
     principal: Principal | null;
@@ -52,8 +55,10 @@ export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, re
     }
     // Authenticated, even if refused for its scope: the per-address limit does not count it (rate-limit.ts).
     request.principal = principal;
-    if (!principal.scopes.includes(scope)) {
-      throw new AppError('insufficient-scope', `This route needs the scope ${scope}.`, { required_scope: scope });
+    const admitting = typeof scope === 'string' ? [scope] : scope;
+    if (!admitting.some((s) => principal.scopes.includes(s))) {
+      const needs = admitting.length === 1 ? `the scope ${admitting[0]}` : `one of the scopes ${admitting.join(', ')}`;
+      throw new AppError('insufficient-scope', `This route needs ${needs}.`, { required_scope: admitting[0] });
     }
   });
 }

@@ -25,6 +25,7 @@ export const openapiDocument = {
     { name: 'credentials', description: 'A fleet\u2019s credentials per brand (INVERS style); secrets are never returned.' },
     { name: 'vehicles', description: 'Vehicles and the credentials they are reached with.' },
     { name: 'audit', description: 'The fleet\u2019s audit trail: a hash chain of every change and every use of a secret.' },
+    { name: 'events', description: 'The watch stream: the fleet\u2019s audit events as Server-Sent Events, live and resumable.' },
     { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
     { name: 'brands', description: 'The brand catalogue.' },
@@ -64,7 +65,7 @@ export const openapiDocument = {
 interface RouteDoc {
   schema: Record<string, unknown> & { response?: Record<string, unknown>; body?: unknown; querystring?: unknown; params?: unknown };
   url: string;
-  route: { method: string | string[]; config?: { scope?: string; errorFormat?: unknown; rateLimitClass?: string } };
+  route: { method: string | string[]; config?: { scope?: string | readonly string[]; errorFormat?: unknown; rateLimitClass?: string } };
 }
 
 /** Problem types every route of a kind can answer, derived from what makes them happen. */
@@ -120,6 +121,7 @@ export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
   const schema = result.schema as Record<string, unknown> & { response?: Record<string, unknown> };
   schema.response = { ...schema.response };
   for (const status of [...declared.keys()].sort()) schema.response[String(status)] = problemResponse(declared.get(status)!);
-  if (scope !== undefined) schema.security = [{ [OAUTH2_SCHEME]: [scope] }];
+  // Several scopes are alternatives: one security requirement each (OpenAPI 3.1 §4.8.30: any one of them satisfies).
+  if (scope !== undefined) schema.security = (typeof scope === 'string' ? [scope] : scope).map((s) => ({ [OAUTH2_SCHEME]: [s] }));
   return result;
 }

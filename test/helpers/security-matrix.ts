@@ -11,6 +11,8 @@ export interface MatrixRoute {
   template: string;
   path: string;
   scope: Scope;
+  /** Further scopes any one of which admits the caller as `scope` does (`GET /events`: credentials:read or audit:read). */
+  orScopes?: Scope[];
   /** A body that passes validation, so the cross-fleet case reaches the lookup. */
   body?: unknown;
   /** True when the path names one of the victim fleet's resources: another fleet's token gets 404. */
@@ -121,7 +123,11 @@ const caseTable: Case[] = [
   ],
   ['wrong iss', ({ tokens }) => bearer(tokens.valid(all, { iss: 'https://evil.example' })), ['invalid-token', 401]],
   ['wrong aud', ({ tokens }) => bearer(tokens.valid(all, { aud: 'https://evil.example' })), ['invalid-token', 401]],
-  ['missing scope', ({ tokens }, route) => bearer(tokens.valid(all.filter((s) => s !== route.scope))), ['insufficient-scope', 403]],
+  [
+    'missing scope',
+    ({ tokens }, route) => bearer(tokens.valid(all.filter((s) => s !== route.scope && !(route.orScopes ?? []).includes(s)))),
+    ['insufficient-scope', 403],
+  ],
   ['deleted client\u2019s token', ({ f }) => bearer(f.deletedClientToken), ['invalid-token', 401]],
   ['another fleet\u2019s token', ({ f }) => bearer(f.otherFleetToken), ['not-found', 404], true],
 ];
@@ -133,7 +139,11 @@ export function matrixCases(f: MatrixFixture) {
   const cases = caseTable.map(
     ([name, headers, expected, onlyOwned]) => [name, (route: MatrixRoute) => headers(kit, route), expected, onlyOwned] as const,
   );
-  return { cases, control: (route: MatrixRoute) => bearer(tokens.valid([route.scope])) };
+  return {
+    cases,
+    control: (route: MatrixRoute) => bearer(tokens.valid([route.scope])),
+    controlWith: (scope: Scope) => bearer(tokens.valid([scope])),
+  };
 }
 
 function send(t: TestApp, route: MatrixRoute, headers: Record<string, string>): Promise<LightMyRequestResponse> {
@@ -174,8 +184,10 @@ export function securityMatrix(group: string, routes: () => MatrixRoute[], fixtu
   it(`${group}: a well-formed token with the route's scope passes authentication (control)`, async () => {
     const f = fixture();
     for (const route of routes()) {
-      const res = await send(f.t, route, matrixCases(f).control(route));
-      expect([401, 403], `${route.method} ${route.path}: ${res.body}`).not.toContain(res.statusCode);
+      for (const scope of [route.scope, ...(route.orScopes ?? [])]) {
+        const res = await send(f.t, route, matrixCases(f).controlWith(scope));
+        expect([401, 403], `${route.method} ${route.path} (${scope}): ${res.body}`).not.toContain(res.statusCode);
+      }
     }
   });
 }

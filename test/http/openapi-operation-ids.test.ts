@@ -33,6 +33,7 @@ const operationIds: Record<string, string> = {
   'POST /clients/{id}/secret': 'rotateClientSecret',
   'GET /audit': 'listAuditEvents',
   'GET /audit/head': 'getAuditHead',
+  'GET /events': 'watchEvents',
   'POST /oauth/token': 'issueToken',
   'POST /v1/auth_tokens': 'issueAuthToken',
   'GET /.well-known/jwks.json': 'getJwks',

@@ -493,6 +493,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Watch the fleet’s changes as Server-Sent Events
+         * @description A `text/event-stream` that stays open: one `event: <action>` / `id: <seq>` / `data: <JSON>` per audit event of the fleet (`data` is the webhook body’s `data`: `event_id`, `fleet_id`, `seq`, `actor`, `target`, `outcome`, `details`, never a secret), and a `: keep-alive` comment every 15 s. `Last-Event-ID` (or `?after=`) replays what was missed from the audit trail first, then continues live. `audit:read` sees every action; `credentials:read` alone sees `credential.*` only, and a restricted client only the credentials inside its restriction. Beyond the per-client limit of open streams: 429 (docs/events.md).
+         */
+        get: operations["watchEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/token": {
         parameters: {
             query?: never;
@@ -4179,6 +4199,106 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    watchEvents: {
+        parameters: {
+            query?: {
+                /** @description Resume after this seq of the fleet’s chain (`Last-Event-ID` wins when both are sent) */
+                after?: string;
+                /** @description Comma-separated audit actions to receive (e.g. `credential.rotated,credential.deleted`); default all the caller may see */
+                actions?: string;
+            };
+            header?: {
+                /** @description The `id` (seq) of the last event received: an EventSource sends it when it reconnects; replay resumes after it */
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: SSE events, one per audit event the caller may see, and keep-alive comments */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
                     };
                 };
             };
