@@ -144,11 +144,12 @@ export function registerEventRoutes(app: App, watch: WatchService) {
         stream.destroy();
         throw error;
       }
-      // The client leaving closes the response, which ends the subscription (watch.service.ts); a stream that ends
-      // any other way than by its end (an error) takes its connection along, rather than leave it half-used.
+      // The client leaving closes the response, which ends the subscription (watch.service.ts); a stream destroyed
+      // before its end (an error) takes its connection along, rather than leave a response that never ends. A stream
+      // that ended has ended the response already (the pipe's end runs before the stream's close).
       reply.raw.once('close', () => stream.destroy());
       stream.once('close', () => {
-        if (!reply.raw.writableFinished) reply.raw.destroy();
+        if (!reply.raw.writableEnded) reply.raw.destroy();
       });
       // Proxies that buffer responses (nginx) would hold the events back.
       reply.header('x-accel-buffering', 'no');

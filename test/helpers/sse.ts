@@ -21,8 +21,8 @@ export interface SseStream {
   events(count: number, timeoutMs?: number): Promise<SseBlock[]>;
   /** Waits (at most `timeoutMs`) until a comment has arrived. */
   comment(timeoutMs?: number): Promise<string>;
-  /** Waits (at most `timeoutMs`) until the server ends the stream. */
-  ended(timeoutMs?: number): Promise<void>;
+  /** Waits (at most `timeoutMs`) until the stream closes; true when the server ended the response (not cut off). */
+  ended(timeoutMs?: number): Promise<boolean>;
   close(): void;
 }
 
@@ -53,6 +53,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
   let raw = '';
   let pending = '';
   let done = false;
+  let complete = false;
   let wake: () => void = () => {};
   const changed = () => new Promise<void>((resolve) => (wake = resolve));
   const isStream = res.statusCode === 200 && (res.headers['content-type'] ?? '').startsWith('text/event-stream');
@@ -70,6 +71,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       wake();
     });
     res.once('close', () => {
+      complete = res.complete;
       done = true;
       wake();
     });
@@ -102,7 +104,7 @@ export async function openSse(url: string, headers: Record<string, string>): Pro
       until(`${count} events`, timeoutMs, () => (eventsSoFar().length >= count ? eventsSoFar() : undefined)),
     comment: (timeoutMs = 5000) =>
       until('a comment', timeoutMs, () => blocks.find((block) => block.comment !== undefined && block.comment !== 'watching')?.comment),
-    ended: (timeoutMs = 5000) => until('the end of the stream', timeoutMs, () => (done ? true : undefined)).then(() => undefined),
+    ended: (timeoutMs = 5000) => until('the end of the stream', timeoutMs, () => (done ? true : undefined)).then(() => complete),
     close: () => req.destroy(),
   };
 }
