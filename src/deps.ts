@@ -27,6 +27,9 @@ import { generateSigningKey } from './tokens/signing-key.js';
 import { createSigningKeys, SIGNING_KEY_REFRESH_SECONDS, type SigningKeys } from './tokens/signing-keys.js';
 import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
+import { createPersonSignIn } from './people/person-sign-in.service.js';
+import { createSignInRuleService } from './people/sign-in-rules.service.js';
+import { tokenRefusal } from './people/token-refusal.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
@@ -48,6 +51,8 @@ export interface Deps {
   metrics: Metrics;
   /** Verifies an access token's signature and claims; throws when it does not verify. */
   verifyAccessToken: (token: string) => Record<string, unknown>;
+  /** Why a verified token is refused all the same (revocation: a deleted client or sign-in rule, a rotated secret). */
+  tokenRefusal: ReturnType<typeof tokenRefusal>;
   services: {
     audit: AuditTrail;
     fleets: ReturnType<typeof createFleetService>;
@@ -61,6 +66,8 @@ export interface Deps {
     exchange: ReturnType<typeof createBrandExchange>;
     keys: ReturnType<typeof createKeyService>;
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
+    signInRules: ReturnType<typeof createSignInRuleService>;
+    personSignIn: ReturnType<typeof createPersonSignIn>;
   };
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
@@ -148,16 +155,18 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       // Domain-separated from client-secret hashes, which use the same vault key.
       fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
     });
+    const signAccessToken = (claims: Record<string, unknown>) => {
+      signingKeys.refreshIfDue(onSigningKeysError);
+      return signingKeys.sign(claims);
+    };
+    const signInRules = createSignInRuleService({ store, audit, clock, ids });
     const tokens = createTokenService({
       clients,
       store,
       audit,
       clock,
       ids,
-      sign: (claims) => {
-        signingKeys.refreshIfDue(onSigningKeysError);
-        return signingKeys.sign(claims);
-      },
+      sign: signAccessToken,
       issuer: config.publicUrl,
       tokenTtlSeconds: config.tokenTtlSeconds,
       verifyAssertion: createAssertionVerifier({
@@ -207,6 +216,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       keyring,
       metrics,
       verifyAccessToken: (token) => signingKeys.verify(token),
+      tokenRefusal: tokenRefusal({ clients, rules: signInRules }),
       services: {
         audit,
         fleets,
@@ -226,6 +236,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         exchange,
         keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
+        signInRules,
+        personSignIn: createPersonSignIn({
+          store,
+          audit,
+          clock,
+          ids,
+          rules: signInRules,
+          sign: signAccessToken,
+          issuer: config.publicUrl,
+          ttlSeconds: config.personTokenTtlSeconds,
+        }),
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
