@@ -3,6 +3,7 @@ import { buildTestApp, expectProblem, niuExample, type TestApp } from '../helper
 import { claimsOf } from '../helpers/grants.js';
 import { identity, personToken } from '../helpers/people.js';
 import { SignInRefused } from '../../src/people/person-sign-in.service.js';
+import { cliFleetlessContext } from '../../src/core/context.js';
 
 /** Sign-in rules, people and person tokens (docs/design.md §2.11), through the API and the sign-in service. */
 let t: TestApp;
@@ -181,5 +182,22 @@ describe('GET /people', () => {
     const second = (await t.call(admin, 'GET', `/people?limit=1&cursor=${first.next_cursor}`)).json();
     expect(second.items[0].id > first.items[0].id).toBe(true);
     expectProblem(await t.call(admin, 'GET', '/people?cursor=bm9wZQ'), 'validation-failed', 422);
+  });
+});
+
+describe('deleting a fleet', () => {
+  it('deletes its rules and people links; a person of no other fleet goes, a person of another fleet stays', async () => {
+    const doomed = await t.newFleet();
+    const kept = await t.newFleet();
+    const only = identity('jon', { groups: ['doomed-only'] });
+    const both = identity('kim', { groups: ['doomed-only', 'kept-too'] });
+    await personToken(t, doomed.token, { equals: 'doomed-only' }, only);
+    await t.deps.services.personSignIn.signIn(both, doomed.fleetId, null);
+    await personToken(t, kept.token, { equals: 'kept-too' }, both);
+    await t.deps.services.fleets.delete(cliFleetlessContext, doomed.fleetId, { purge: false });
+    const { people } = t.deps.store.repos;
+    expect(await people.findBySubject(only.issuer, only.subject)).toBeUndefined();
+    expect(await people.findBySubject(both.issuer, both.subject)).toBeDefined();
+    expect(await t.deps.services.personSignIn.fleets(both)).toEqual([kept.fleetId]);
   });
 });
