@@ -27,6 +27,7 @@ import { parseJsonStrict } from './core/validation.js';
 import { zodValidatorCompiler } from './http/zod-validator.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
+import { registerPeopleRoutes } from './people/people.routes.js';
 import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
 
 /**
@@ -117,7 +118,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerMetrics(app, metrics, { serveMetrics: config.metricsPort === undefined });
   // The per-address limit runs before authentication: a forged token is refused without a signature check once over it.
   await registerRateLimits(app, config);
-  registerAuth(app, deps.verifyAccessToken, services.clients.tokenRefusal);
+  registerAuth(app, deps.verifyAccessToken, deps.tokenRefusal);
 
   // The whole API, on one screen.
   registerHealthRoutes(app, deps.database);
@@ -132,6 +133,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
   registerEventRoutes(app, services.watch);
+  registerPeopleRoutes(app, services.signInRules, services.personSignIn);
   await registerConsole(app);
 
   await app.ready();

@@ -12,6 +12,7 @@ import { defaultScopes } from './core/scopes.js';
 import { deleteFleet } from './fleets/fleet-delete.cli.js';
 import { runRekey } from './keys/rekey.cli.js';
 import { AppError } from './core/app-error.js';
+import { runSignInRuleCommand, SignInRuleUsageError, signInRuleUsage } from './people/sign-in-rule.cli.js';
 
 const usage = `usage: fleetvault <command> [options]
 
@@ -28,6 +29,7 @@ const usage = `usage: fleetvault <command> [options]
   keys rotate-data-key (--fleet <id> | --all) [--batch-rows n] [--json]   a new data key per fleet, every kept secret
                               re-sealed under it online, then the old key destroyed (resumable: run it again)
   keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
+${signInRuleUsage}
 ${auditUsage}
 ${backupUsage}
 
@@ -81,11 +83,7 @@ async function createKeyClient(
   },
 ) {
   if (values.fleet === undefined || values.name === undefined) throw new UsageError('key-client create needs --fleet and --name');
-  const scopes =
-    values.scopes
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0) ?? defaultScopes;
+  const scopes = commaList(values.scopes) ?? defaultScopes;
   let publicKey: unknown;
   if (values['public-key'] !== undefined) {
     const text = fs.readFileSync(values['public-key'], 'utf8');
@@ -141,6 +139,8 @@ async function run(argv: string[]): Promise<void> {
       'public-key': { type: 'string' },
       'restrict-brands': { type: 'string' },
       'restrict-credentials': { type: 'string' },
+      claim: { type: 'string' },
+      equals: { type: 'string' },
       'expect-head': { type: 'string' },
       since: { type: 'string' },
       purge: { type: 'boolean', default: false },
@@ -163,6 +163,7 @@ async function run(argv: string[]): Promise<void> {
     'fleet delete',
     'client create',
     'key-client create',
+    'sign-in-rule create',
     'audit verify',
     'audit export',
     'backup ',
@@ -194,6 +195,8 @@ async function run(argv: string[]): Promise<void> {
   try {
     if (command === 'audit') {
       process.exitCode = await runAuditCommand(deps.services.audit, sub, values, process.stdout);
+    } else if (command === 'sign-in-rule') {
+      await runSignInRuleCommand(deps.services.signInRules, sub, values, process.stdout);
     } else if (command === 'keys' && sub === 'rotate') {
       const done = await deps.services.keys.rotateMaster(cliFleetlessContext);
       print(
@@ -231,11 +234,7 @@ async function run(argv: string[]): Promise<void> {
       await deleteFleet(deps, fleetId, values.purge, values.json);
     } else if (command === 'client' && sub === 'create') {
       if (values.fleet === undefined || values.name === undefined) throw new UsageError('client create needs --fleet and --name');
-      const scopes =
-        values.scopes
-          ?.split(',')
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0) ?? defaultScopes;
+      const scopes = commaList(values.scopes) ?? defaultScopes;
       const client = await deps.services.clients.createSecretClient(
         cliContext(values.fleet),
         values.name,
@@ -269,7 +268,12 @@ async function run(argv: string[]): Promise<void> {
 try {
   await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof UsageError || error instanceof AuditUsageError || error instanceof BackupUsageError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof AuditUsageError ||
+    error instanceof BackupUsageError ||
+    error instanceof SignInRuleUsageError
+  ) {
     process.stderr.write(error.message + '\n');
     process.exit(2);
   }

@@ -16,6 +16,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly publicUrl: string;
   readonly tokenTtlSeconds: number;
+  /** A person's access tokens (docs/design.md §2.11): at most MAX_TOKEN_TTL_SECONDS, as every access token. */
+  readonly personTokenTtlSeconds: number;
   /** Key-client assertions: `iat` within ± this many seconds of now (RFC 7523 §3). */
   readonly assertionMaxSkewSeconds: number;
   /** A request (headers and body) must arrive whole within this; Node's own timer (README "HTTP limits"). */
@@ -121,6 +123,10 @@ const envSchema = z.object({
       .optional(),
   ),
   FLEETVAULT_TOKEN_TTL_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS).default(900)),
+  FLEETVAULT_PERSON_TOKEN_TTL_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS).default(3600),
+  ),
   FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(300).default(30)),
   FLEETVAULT_REQUEST_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(300_000).default(30_000)),
   FLEETVAULT_RATE_LIMIT_WINDOW_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(3600).default(60)),
@@ -268,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'fleetvault.db')}`,
     publicUrl,
     tokenTtlSeconds: e.FLEETVAULT_TOKEN_TTL_SECONDS,
+    personTokenTtlSeconds: e.FLEETVAULT_PERSON_TOKEN_TTL_SECONDS,
     assertionMaxSkewSeconds: e.FLEETVAULT_ASSERTION_MAX_SKEW_SECONDS,
     requestTimeoutMs: e.FLEETVAULT_REQUEST_TIMEOUT_MS,
     rateLimit: Object.freeze({

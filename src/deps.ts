@@ -30,6 +30,9 @@ import { generateSigningKey } from './tokens/signing-key.js';
 import { createSigningKeys, SIGNING_KEY_REFRESH_SECONDS, type SigningKeys } from './tokens/signing-keys.js';
 import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
+import { createPersonSignIn } from './people/person-sign-in.service.js';
+import { createSignInRuleService } from './people/sign-in-rules.service.js';
+import { tokenRefusal } from './people/token-refusal.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
@@ -51,6 +54,8 @@ export interface Deps {
   metrics: Metrics;
   /** Verifies an access token's signature and claims; throws when it does not verify. */
   verifyAccessToken: (token: string) => Record<string, unknown>;
+  /** Why a verified token is refused all the same (revocation: a deleted client or sign-in rule, a rotated secret). */
+  tokenRefusal: ReturnType<typeof tokenRefusal>;
   services: {
     audit: AuditTrail;
     fleets: ReturnType<typeof createFleetService>;
@@ -66,6 +71,8 @@ export interface Deps {
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
     /** The watch stream `GET /events` (docs/design.md §2.13). */
     watch: WatchService;
+    signInRules: ReturnType<typeof createSignInRuleService>;
+    personSignIn: ReturnType<typeof createPersonSignIn>;
   };
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
@@ -155,16 +162,18 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       // Domain-separated from client-secret hashes, which use the same vault key.
       fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
     });
+    const signAccessToken = (claims: Record<string, unknown>) => {
+      signingKeys.refreshIfDue(onSigningKeysError);
+      return signingKeys.sign(claims);
+    };
+    const signInRules = createSignInRuleService({ store, audit, clock, ids });
     const tokens = createTokenService({
       clients,
       store,
       audit,
       clock,
       ids,
-      sign: (claims) => {
-        signingKeys.refreshIfDue(onSigningKeysError);
-        return signingKeys.sign(claims);
-      },
+      sign: signAccessToken,
       issuer: config.publicUrl,
       tokenTtlSeconds: config.tokenTtlSeconds,
       verifyAssertion: createAssertionVerifier({
@@ -225,6 +234,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       keyring,
       metrics,
       verifyAccessToken: (token) => signingKeys.verify(token),
+      tokenRefusal: tokenRefusal({ clients, rules: signInRules }),
       services: {
         audit,
         fleets,
@@ -245,6 +255,17 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
         watch,
+        signInRules,
+        personSignIn: createPersonSignIn({
+          store,
+          audit,
+          clock,
+          ids,
+          rules: signInRules,
+          sign: signAccessToken,
+          issuer: config.publicUrl,
+          ttlSeconds: config.personTokenTtlSeconds,
+        }),
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {

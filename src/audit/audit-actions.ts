@@ -49,6 +49,27 @@ export const auditActions = {
     target: 'client',
     details: z.strictObject({ grant_type: z.string().max(64), scope: z.string().max(512), expires_in: z.number().int() }),
   },
+  // docs/design.md §2.11: a person's sign-in to a fleet, and the rules that decide who may sign in.
+  'person.signed_in': {
+    target: 'person',
+    details: z.strictObject({
+      rule_ids: z.array(z.string().max(26)).min(1).max(100),
+      scope: z.string().max(512),
+      expires_in: z.number().int(),
+    }),
+  },
+  'sign_in_rule.created': {
+    target: 'sign_in_rule',
+    details: z.strictObject({
+      claim: z.string().max(100),
+      equals: z.string().max(256),
+      scopes: z.array(z.string().max(64)),
+      restrict: z
+        .strictObject({ brands: z.array(z.string().max(64)).optional(), credential_ids: z.array(z.string().max(26)).optional() })
+        .optional(),
+    }),
+  },
+  'sign_in_rule.deleted': { target: 'sign_in_rule', details: z.strictObject({}) },
   'fleet.created': { target: 'fleet', details: z.strictObject({ name: z.string().max(200) }) },
   'fleet.deleted': {
     target: 'fleet',
@@ -79,8 +100,10 @@ export type AuditDetails<A extends AuditAction> = z.infer<(typeof auditActions)[
 export const auditActionNames = Object.keys(auditActions) as AuditAction[];
 
 export interface AuditActor {
-  type: 'client' | 'cli' | 'system';
+  type: 'client' | 'cli' | 'system' | 'person';
   id: string;
+  /** A person's email or name (docs/design.md §2.11); absent for every other actor. */
+  label?: string;
 }
 
 export interface AuditTarget {

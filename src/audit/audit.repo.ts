@@ -22,7 +22,11 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     fleet_id: row.fleet_id,
     seq: Number(row.seq),
     at: row.at,
-    actor: { type: row.actor_type, id: row.actor_id },
+    // A label only for a person (migration 0009): events without one were hashed without it.
+    actor:
+      row.actor_label == null
+        ? { type: row.actor_type, id: row.actor_id }
+        : { type: row.actor_type, id: row.actor_id, label: row.actor_label },
     action: row.action as AuditAction,
     // `brand` is absent rather than null when the target has none, and '' stores a null id: the hash was computed on the event as written.
     target: {
@@ -40,7 +44,10 @@ export function toAuditEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   };
 }
 
-function toAuditRow(chain: string, event: AuditEvent): Omit<AuditEventsTable, 'client_request_id'> & { client_request_id?: string } {
+function toAuditRow(
+  chain: string,
+  event: AuditEvent,
+): Omit<AuditEventsTable, 'client_request_id' | 'actor_label'> & { client_request_id?: string; actor_label?: string } {
   return {
     id: event.id,
     chain,
@@ -55,6 +62,7 @@ function toAuditRow(chain: string, event: AuditEvent): Omit<AuditEventsTable, 'c
     target_brand: event.target.brand ?? null,
     request_id: event.request_id,
     ...(event.client_request_id !== undefined && { client_request_id: event.client_request_id }),
+    ...(event.actor.label !== undefined && { actor_label: event.actor.label }),
     outcome: event.outcome,
     details: JSON.stringify(event.details),
     prev_hash: event.prev_hash,
@@ -90,6 +98,8 @@ const takeNextSeqQuery = compiledQuery(['chain'], (db, v) =>
     .returning(['seq', 'hash']),
 );
 const auditColumns = [...baseColumns, 'client_request_id'] as const satisfies readonly (keyof AuditEventsTable)[];
+/** A person's events (docs/design.md §2.11) carry the actor's label too (migration 0009). */
+const labelledColumns = [...auditColumns, 'actor_label'] as const satisfies readonly (keyof AuditEventsTable)[];
 
 /**
  * The inserts, in two column sets: an event without a caller's id is written without the column (NULL), as
@@ -105,6 +115,14 @@ const insertBaseAndMoveHead = compiledQuery(baseColumns, (db, v) =>
     .where('chain', '=', v.chain),
 );
 const insertWithClientIdAndMoveHead = compiledQuery(auditColumns, (db, v) =>
+  db
+    .with('event', (qb) => qb.insertInto('audit_events').values(v))
+    .updateTable('audit_heads')
+    .set({ hash: v.hash, at: v.at })
+    .where('chain', '=', v.chain),
+);
+const insertLabelled = compiledQuery(labelledColumns, (db, v) => db.insertInto('audit_events').values(v));
+const insertLabelledAndMoveHead = compiledQuery(labelledColumns, (db, v) =>
   db
     .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
@@ -138,7 +156,17 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
      */
     async insert(chain: string, event: AuditEvent): Promise<void> {
       const row = toAuditRow(chain, event);
-      const { client_request_id: clientRequestId, ...base } = row;
+      const { client_request_id: clientRequestId, actor_label: actorLabel, ...base } = row;
+      if (actorLabel !== undefined) {
+        const labelled = { ...base, client_request_id: clientRequestId ?? null, actor_label: actorLabel };
+        if (engine === 'postgres') {
+          await insertLabelledAndMoveHead(db, engine, labelled);
+        } else {
+          await insertLabelled(db, engine, labelled);
+          await moveHeadQuery(db, engine, { chain, hash: event.hash, at: event.at });
+        }
+        return;
+      }
       if (engine === 'postgres') {
         if (clientRequestId === undefined) await insertBaseAndMoveHead(db, engine, base);
         else await insertWithClientIdAndMoveHead(db, engine, { ...base, client_request_id: clientRequestId });

@@ -26,7 +26,11 @@ export const auditEventSchema = z.object({
   fleet_id: z.string().nullable(),
   seq: z.number().int(),
   at: z.string(),
-  actor: z.object({ type: z.enum(['client', 'cli', 'system']), id: z.string() }),
+  actor: z.object({
+    type: z.enum(['client', 'cli', 'system', 'person']),
+    id: z.string(),
+    label: z.string().optional().describe('A person\u2019s email or name (docs/people.md)'),
+  }),
   action: z.string(),
   target: z.object({ type: z.string(), id: z.string().nullable(), brand: z.string().optional() }),
   request_id: z.string().nullable(),

@@ -57,7 +57,10 @@ export function createAuditTrail(deps: { key: Buffer; clock: Clock; ids: IdGener
           fleet_id: record.fleetId,
           seq,
           at: clock.now().toISOString(),
-          actor: { type: record.actor.type, id: record.actor.id },
+          actor:
+            record.actor.label === undefined
+              ? { type: record.actor.type, id: record.actor.id }
+              : { type: record.actor.type, id: record.actor.id, label: record.actor.label },
           action: record.action,
           target: record.target.brand === undefined ? { type: record.target.type, id: record.target.id } : { ...record.target },
           request_id: record.requestId,

@@ -16,6 +16,9 @@ export const backupTables = [
   'idempotency_keys',
   'audit_events',
   'audit_heads',
+  'sign_in_rules',
+  'people',
+  'fleet_people',
 ] as const;
 
 export type BackupTable = (typeof backupTables)[number];
@@ -36,6 +39,9 @@ export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> =
   idempotency_keys: ['fleet_id', 'idempotency_key'],
   audit_events: ['chain', 'seq'],
   audit_heads: ['chain'],
+  sign_in_rules: ['id'],
+  people: ['id'],
+  fleet_people: ['fleet_id', 'person_id'],
 };
 
 /**

@@ -5,9 +5,14 @@ import type { Grant } from './grant.js';
  * method takes one, so the audit trail can record the actor in the change's own transaction.
  */
 export interface Actor {
-  /** `client`: an API client (its id); `cli`: an operator at the fleetvault command; `system`: the server itself (bootstrap). */
-  type: 'client' | 'cli' | 'system';
+  /**
+   * `client`: an API client (its id); `person`: a person signed in through the identity provider (their person id;
+   * docs/design.md §2.11); `cli`: an operator at the fleetvault command; `system`: the server itself (bootstrap).
+   */
+  type: 'client' | 'cli' | 'system' | 'person';
   id: string;
+  /** A person's email or name, recorded beside the id in the audit trail. */
+  label?: string;
 }
 
 /** The fleet (and, for a restricted client, its restriction: `Grant`) a change is made in. */
@@ -26,6 +31,9 @@ export interface RequestContext extends ActorContext {
 
 /** The context of a change made before any fleet exists (creating one). */
 export type FleetlessContext = Omit<ActorContext, 'fleetId'>;
+
+/** A person's access tokens name them `person:<person id>` in `sub` (docs/design.md §2.11); a client's, by its id. */
+export const PERSON_SUBJECT_PREFIX = 'person:';
 
 export const cliActor: Actor = { type: 'cli', id: 'cli' };
 export const systemActor: Actor = { type: 'system', id: 'system' };

@@ -26,7 +26,7 @@ export const secretVersionListSchema = z.object({
     z.object({
       secret_version: z.number().int(),
       created_at: z.string(),
-      created_by: z.object({ type: z.enum(['client', 'cli', 'system']), id: z.string() }).nullable(),
+      created_by: z.object({ type: z.enum(['client', 'cli', 'system', 'person']), id: z.string() }).nullable(),
       state: z.enum(['current', 'previous', 'retained']),
     }),
   ),

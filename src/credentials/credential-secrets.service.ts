@@ -41,7 +41,7 @@ export interface RevealOptions {
 export interface SecretVersionView {
   secret_version: number;
   created_at: string;
-  created_by: { type: 'client' | 'cli' | 'system'; id: string } | null;
+  created_by: { type: 'client' | 'cli' | 'system' | 'person'; id: string } | null;
   state: 'current' | 'previous' | 'retained';
 }
 

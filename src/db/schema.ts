@@ -96,8 +96,10 @@ export interface AuditEventsTable {
   fleet_id: string | null;
   seq: number;
   at: string;
-  actor_type: 'client' | 'cli' | 'system';
+  actor_type: 'client' | 'cli' | 'system' | 'person';
   actor_id: string;
+  /** A person actor's email or name (migration 0009); null for every other actor. */
+  actor_label: string | null;
   action: string;
   target_type: string;
   target_id: string;
@@ -131,6 +133,38 @@ export interface CredentialSecretVersionsTable {
   data_key_id: string | null;
 }
 
+/** A sign-in rule (migration 0009, docs/design.md §2.11): who may act in a fleet, with which scopes. */
+export interface SignInRulesTable {
+  id: string;
+  fleet_id: string;
+  claim: string;
+  equals: string;
+  scopes: string;
+  /** JSON `{brands?, credential_ids?}` (docs/grants.md); null: the whole fleet. */
+  restriction: string | null;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+/** A person of the identity provider (migration 0009): issuer and subject identify them. */
+export interface PeopleTable {
+  id: string;
+  issuer: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  first_signed_in_at: string;
+  last_signed_in_at: string;
+}
+
+/** The fleets a person signed in to (migration 0009). */
+export interface FleetPeopleTable {
+  fleet_id: string;
+  person_id: string;
+  first_signed_in_at: string;
+  last_signed_in_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -150,4 +184,7 @@ export interface DB {
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
   credential_secret_versions: CredentialSecretVersionsTable;
+  sign_in_rules: SignInRulesTable;
+  people: PeopleTable;
+  fleet_people: FleetPeopleTable;
 }

@@ -9,6 +9,8 @@ import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
 import { createFleetOffboardingRepo } from '../fleets/fleet-offboarding.repo.js';
 import { createFleetRepo } from '../fleets/fleets.repo.js';
 import { createDataKeyRotationRepo } from '../keys/data-key-rotation.repo.js';
+import { createPeopleRepo } from '../people/people.repo.js';
+import { createSignInRuleRepo } from '../people/sign-in-rules.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
 import type { Database, Engine } from './database.js';
@@ -32,6 +34,8 @@ const repoFactories = {
   secretVersions: createSecretVersionRepo,
   fleetOffboarding: createFleetOffboardingRepo,
   dataKeyRotation: createDataKeyRotationRepo,
+  signInRules: createSignInRuleRepo,
+  people: createPeopleRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

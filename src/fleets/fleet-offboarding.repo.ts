@@ -29,14 +29,19 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
       return rows.map((row) => row.kek_id);
     },
 
-    /** Deletes the fleet's API clients: no new token is issued for it, and issued ones are refused within 5 s. */
+    /**
+     * Deletes the fleet's API clients and sign-in rules: no new token is issued for it, and issued ones (a
+     * client's, a person's) are refused within 5 s. The people stay: they may belong to other fleets.
+     */
     async deleteClients(fleetId: string): Promise<void> {
       await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('sign_in_rules').where('fleet_id', '=', fleetId).execute();
     },
 
     /**
      * Deletes every row of the fleet, children before parents (foreign keys): kept secret versions,
-     * vehicles, credentials, clients, idempotency records, its audit chain and head, the fleet itself.
+     * vehicles, credentials, clients, sign-in rules, its people links (and people of no other fleet),
+     * idempotency records, its audit chain and head, the fleet itself.
      * `withHistory: false` keeps the audit chain (a plain delete: the history outlives the fleet).
      */
     async deleteRows(fleetId: string, options: { withHistory: boolean }): Promise<void> {
@@ -44,6 +49,15 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
       await db.deleteFrom('vehicles').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('sign_in_rules').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('fleet_people').where('fleet_id', '=', fleetId).execute();
+      // A person of no other fleet leaves with it (their email and name are personal data: docs/people.md).
+      await db
+        .deleteFrom('people')
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('fleet_people').select('person_id').whereRef('person_id', '=', 'people.id'))),
+        )
+        .execute();
       await db.deleteFrom('idempotency_keys').where('fleet_id', '=', fleetId).execute();
       if (options.withHistory) {
         await db.deleteFrom('audit_events').where('chain', '=', fleetId).execute();

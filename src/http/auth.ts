@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../core/context.js';
+import { type Actor, PERSON_SUBJECT_PREFIX, type RequestContext } from '../core/context.js';
 import { type CredentialRestriction, type Grant, restrictionOfClaim } from '../core/grant.js';
 import { isScope, type Scope } from '../core/scopes.js';
 import { AppError } from '../core/app-error.js';
@@ -7,7 +7,10 @@ import { clientRequestId } from './client-request-id.js';
 
 export interface Principal {
   fleetId: string;
+  /** The token's `sub`: a client's id, or `person:<person id>` for a person (docs/design.md §2.11). */
   clientId: string;
+  /** A person token's `lbl` (their email or name), for the audit trail; undefined for a client. */
+  label?: string | undefined;
   scopes: Scope[];
   /** The token's `rst` claim (docs/grants.md): the credentials this client may reach; undefined: the whole fleet. */
   restriction: CredentialRestriction | undefined;
@@ -29,9 +32,10 @@ declare module 'fastify' {
 export type VerifyAccessToken = (token: string) => Record<string, unknown>;
 /**
  * Why a validly signed token is refused all the same (its client deleted, or its secret rotated
- * since the token's `sst`; docs/design.md §2.3), or undefined when it is accepted.
+ * since the token's `sst`, docs/design.md §2.3; a person's sign-in rule deleted, §2.11), or undefined when
+ * it is accepted. `claims` are the verified token's.
  */
-export type TokenRefusal = (clientId: string, secretStamp: unknown) => Promise<string | undefined>;
+export type TokenRefusal = (subject: string, claims: Readonly<Record<string, unknown>>) => Promise<string | undefined>;
 
 /**
  * Bearer authentication and scope checks (docs/design.md §2.3), run on `onRequest` so an
@@ -44,10 +48,10 @@ export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, re
     if (scope === undefined) return;
     let principal: Principal;
     try {
-      let secretStamp: unknown;
-      ({ principal, secretStamp } = authenticate(request, verify));
-      // Revocation: a valid signature is not enough once the client is deleted or its secret rotated.
-      const refused = await refusal(principal.clientId, secretStamp);
+      let claims: Record<string, unknown>;
+      ({ principal, claims } = authenticate(request, verify));
+      // Revocation: a valid signature is not enough once the client is deleted or its secret rotated (or a person's rule deleted).
+      const refused = await refusal(principal.clientId, claims);
       if (refused !== undefined) throw new AppError('invalid-token', refused);
     } catch (error) {
       // The source address has spent its budget of unauthenticated requests (rate-limit.ts): 429, not 401.
@@ -63,7 +67,7 @@ export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, re
   });
 }
 
-function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { principal: Principal; secretStamp: unknown } {
+function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { principal: Principal; claims: Record<string, unknown> } {
   const header = request.headers.authorization;
   if (header === undefined || header.trim() === '') {
     throw new AppError('missing-token', 'Send an access token: Authorization: Bearer <token> (get one from POST /oauth/token).');
@@ -77,7 +81,7 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { pri
     const expired = (error as { code?: string }).code === 'FAST_JWT_EXPIRED';
     throw new AppError('invalid-token', expired ? 'The access token has expired.' : 'The access token is not valid.');
   }
-  const { fleet, sub, scope, sst, rst } = claims;
+  const { fleet, sub, scope, rst, lbl } = claims;
   if (typeof fleet !== 'string' || typeof sub !== 'string' || typeof scope !== 'string') {
     throw new AppError('invalid-token', 'The access token is not valid.');
   }
@@ -87,7 +91,8 @@ function authenticate(request: FastifyRequest, verify: VerifyAccessToken): { pri
   } catch {
     throw new AppError('invalid-token', 'The access token is not valid.');
   }
-  return { principal: { fleetId: fleet, clientId: sub, scopes: scope.split(' ').filter(isScope), restriction }, secretStamp: sst };
+  const label = typeof lbl === 'string' ? lbl : undefined;
+  return { principal: { fleetId: fleet, clientId: sub, label, scopes: scope.split(' ').filter(isScope), restriction }, claims };
 }
 
 /** The context of a change made by the verified caller: its fleet, the client as actor, and this request's id. */
@@ -96,10 +101,17 @@ export function actorContext(request: FastifyRequest): RequestContext {
   return {
     fleetId: principal.fleetId,
     restriction: principal.restriction,
-    actor: { type: 'client', id: principal.clientId },
+    actor: actorOf(principal),
     requestId: request.id,
     clientRequestId: clientRequestId(request),
   };
+}
+
+/** The caller as the audit trail names it: an API client, or a person with their label (docs/design.md §2.11). */
+function actorOf(principal: Principal): Actor {
+  if (!principal.clientId.startsWith(PERSON_SUBJECT_PREFIX)) return { type: 'client', id: principal.clientId };
+  const id = principal.clientId.slice(PERSON_SUBJECT_PREFIX.length);
+  return principal.label === undefined ? { type: 'person', id } : { type: 'person', id, label: principal.label };
 }
 
 /** What the verified caller may read: its fleet and its restriction (docs/grants.md). */

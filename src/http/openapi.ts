@@ -27,6 +27,7 @@ export const openapiDocument = {
     { name: 'audit', description: 'The fleet\u2019s audit trail: a hash chain of every change and every use of a secret.' },
     { name: 'events', description: 'The watch stream: the fleet\u2019s audit events as Server-Sent Events, live and resumable.' },
     { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
+    { name: 'people', description: 'People who sign in through the organisation\u2019s identity provider, and the rules that let them.' },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
     { name: 'brands', description: 'The brand catalogue.' },
     { name: 'problems', description: 'What each problem `type` means: the pages the type URIs resolve to.' },

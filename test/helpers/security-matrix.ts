@@ -36,6 +36,8 @@ export interface MatrixFixture {
   otherFleetToken: string;
   /** A token whose client has been deleted (every scope). */
   deletedClientToken: string;
+  /** A person token of the victim fleet (every scope a rule may grant) whose sign-in rule has been deleted (docs/people.md). */
+  deletedRulePersonToken: string;
   /**
    * Tokens of the victim fleet's restricted clients (every scope they may hold): one restricted to a
    * brand none of the victim's resources has, one to credential ids that are not theirs.
@@ -129,6 +131,13 @@ const caseTable: Case[] = [
     ['insufficient-scope', 403],
   ],
   ['deleted client\u2019s token', ({ f }) => bearer(f.deletedClientToken), ['invalid-token', 401]],
+  ['person token whose sign-in rule was deleted', ({ f }) => bearer(f.deletedRulePersonToken), ['invalid-token', 401]],
+  // A person token names the rules it was issued for (`rls`): without them nothing could revoke it.
+  [
+    'person token without rule ids',
+    ({ tokens }) => bearer(tokens.valid(all, { sub: 'person:01JPERSON000000000000000000' })),
+    ['invalid-token', 401],
+  ],
   ['another fleet\u2019s token', ({ f }) => bearer(f.otherFleetToken), ['not-found', 404], true],
 ];
 

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MatrixFixture, type MatrixRoute, matrixCaseNames, restrictedMatrix, securityMatrix } from '../helpers/security-matrix.js';
 import { restrictedClient } from '../helpers/grants.js';
+import { identity, personToken } from '../helpers/people.js';
 import { buildTestApp, niuExample, type TestApp } from '../helpers/test-app.js';
 import { cliContext } from '../../src/core/context.js';
+import { allScopes } from '../../src/core/scopes.js';
 import { OAUTH2_SCHEME } from '../../src/http/route-types.js';
 
 /**
@@ -11,7 +13,7 @@ import { OAUTH2_SCHEME } from '../../src/http/route-types.js';
  */
 let t: TestApp;
 let fixture: MatrixFixture;
-const ids = { credential: '', vehicle: '', client: '' };
+const ids = { credential: '', vehicle: '', client: '', rule: '' };
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -36,6 +38,18 @@ beforeAll(async () => {
     })
   ).json().access_token;
   expect((await t.call(victim.token, 'DELETE', `/clients/${doomed.client_id}`)).statusCode).toBe(204);
+  // A person of the victim fleet whose rule (granting every scope a rule may hold) is then deleted.
+  const doomedPerson = await personToken(
+    t,
+    victim.token,
+    { equals: 'doomed', scopes: [...allScopes] },
+    identity('doomed', { groups: ['doomed'] }),
+  );
+  expect((await t.call(victim.token, 'DELETE', `/sign-in-rules/${doomedPerson.ruleId}`)).statusCode).toBe(204);
+  // Grants only clients:manage, so the control token (the route's scope alone) may delete it.
+  ids.rule = (
+    await t.call(victim.token, 'POST', '/sign-in-rules', { claim: 'groups', equals: 'victim', scopes: ['clients:manage'] })
+  ).json().id;
   // Restricted clients of the victim fleet: away from its NIU credential (and so from its vehicle).
   const inside = (await t.call(victim.token, 'POST', '/niu/credentials', { ...niuExample, name: 'inside' })).json().id as string;
   const restricted = {
@@ -48,6 +62,7 @@ beforeAll(async () => {
     clientId: victim.clientId,
     otherFleetToken: other.token,
     deletedClientToken: doomedToken,
+    deletedRulePersonToken: doomedPerson.token,
     restricted,
     victimIds: [ids.credential, ids.vehicle],
   };
@@ -182,6 +197,18 @@ const groups: Record<string, () => MatrixRoute[]> = {
       ownsResource: true,
     },
     { method: 'DELETE', template: '/clients/{id}', path: `/clients/${ids.client}`, scope: 'clients:manage', ownsResource: true },
+  ],
+  people: () => [
+    {
+      method: 'POST',
+      template: '/sign-in-rules',
+      path: '/sign-in-rules',
+      scope: 'clients:manage',
+      body: { claim: 'groups', equals: 'new', scopes: ['clients:manage'] },
+    },
+    { method: 'GET', template: '/sign-in-rules', path: '/sign-in-rules', scope: 'clients:manage' },
+    { method: 'DELETE', template: '/sign-in-rules/{id}', path: `/sign-in-rules/${ids.rule}`, scope: 'clients:manage', ownsResource: true },
+    { method: 'GET', template: '/people', path: '/people', scope: 'clients:manage' },
   ],
   audit: () => [
     { method: 'GET', template: '/audit', path: '/audit', scope: 'audit:read' },

@@ -513,6 +513,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sign-in-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the fleet’s sign-in rules
+         * @description Live rules by id, paged with `limit` and `cursor`.
+         */
+        get: operations["listSignInRules"];
+        put?: never;
+        /**
+         * Let the people whose ID token carries a claim value sign in to this fleet
+         * @description A person whose ID token claim `claim` equals `equals` (or, for an array claim such as `groups`, holds it) may sign in with `scopes`; a person matching several rules holds the union. A rule cannot grant scopes the caller lacks (403 insufficient-scope); credentials:reveal, credentials:exchange and clients:manage are granted only by name. `restrict` narrows the rule to some credentials (docs/grants.md), and then it cannot hold clients:manage or audit:read (422).
+         */
+        post: operations["createSignInRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sign-in-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a sign-in rule
+         * @description The access tokens people received through it are refused (401 invalid-token) within 5 seconds on every replica. A rule granting scopes the caller lacks answers 403 insufficient-scope; another fleet’s rule is 404.
+         */
+        delete: operations["deleteSignInRule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the people who signed in to the fleet
+         * @description Each person (identity provider issuer and subject, email, name) with their first and last sign-in to this fleet.
+         */
+        get: operations["listPeople"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/token": {
         parameters: {
             query?: never;
@@ -2812,7 +2876,7 @@ export interface operations {
                             created_at: string;
                             created_by: {
                                 /** @enum {string} */
-                                type: "client" | "cli" | "system";
+                                type: "client" | "cli" | "system" | "person";
                                 id: string;
                             } | null;
                             /** @enum {string} */
@@ -4032,7 +4096,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                action?: "credential.created" | "credential.rotated" | "credential.restored" | "credential.deleted" | "credential.revealed" | "credential.exchanged" | "credential.verified" | "vehicle.created" | "vehicle.updated" | "vehicle.deleted" | "client.created" | "client.deleted" | "client.secret_rotated" | "token.issued" | "fleet.created" | "fleet.deleted" | "keys.master_rotated" | "keys.data_key_rotated" | "keys.signing_rotated";
+                action?: "credential.created" | "credential.rotated" | "credential.restored" | "credential.deleted" | "credential.revealed" | "credential.exchanged" | "credential.verified" | "vehicle.created" | "vehicle.updated" | "vehicle.deleted" | "client.created" | "client.deleted" | "client.secret_rotated" | "token.issued" | "person.signed_in" | "sign_in_rule.created" | "sign_in_rule.deleted" | "fleet.created" | "fleet.deleted" | "keys.master_rotated" | "keys.data_key_rotated" | "keys.signing_rotated";
                 target_id?: string;
                 actor_id?: string;
                 since?: string;
@@ -4058,8 +4122,10 @@ export interface operations {
                             at: string;
                             actor: {
                                 /** @enum {string} */
-                                type: "client" | "cli" | "system";
+                                type: "client" | "cli" | "system" | "person";
                                 id: string;
+                                /** @description A person’s email or name (docs/people.md) */
+                                label?: string;
                             };
                             action: string;
                             target: {
@@ -4264,6 +4330,490 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listSignInRules: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rules; `next_cursor` is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            fleet_id: string;
+                            /** @description The ID token claim the rule reads (a string or an array of strings; `email` only when verified) */
+                            claim: string;
+                            /** @description The value the claim must equal (or, for an array, hold) */
+                            equals: string;
+                            scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                            /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                            restrict: {
+                                brands?: string[];
+                                credential_ids?: string[];
+                            } | null;
+                            created_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createSignInRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description An ID token claim: `groups`, `email`, `email_verified`, `hd`, … */
+                    claim: string;
+                    equals: string;
+                    /** @description At most the scopes the caller holds; default credentials:read vehicles:read (reveal, exchange and clients:manage only by name) */
+                    scopes?: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                    restrict?: {
+                        /** @description Brand slugs (see GET /brands) */
+                        brands?: string[];
+                        /** @description Credential ids (ULIDs) */
+                        credential_ids?: string[];
+                    } | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: the rule */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        fleet_id: string;
+                        /** @description The ID token claim the rule reads (a string or an array of strings; `email` only when verified) */
+                        claim: string;
+                        /** @description The value the claim must equal (or, for an array, hold) */
+                        equals: string;
+                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                        /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
+                        restrict: {
+                            brands?: string[];
+                            credential_ids?: string[];
+                        } | null;
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description [`/problems/malformed-request`](/problems/malformed-request) (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/malformed-request";
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/payload-too-large`](/problems/payload-too-large) (Payload too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                    };
+                };
+            };
+            /** @description [`/problems/unsupported-media-type`](/problems/unsupported-media-type) (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteSignInRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; its people’s tokens are refused from now on */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listPeople: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of people; `next_cursor` is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            email: string | null;
+                            name: string | null;
+                            /** @description The identity provider’s issuer */
+                            issuer: string;
+                            /** @description The person’s `sub` at that issuer */
+                            subject: string;
+                            /** @description Their first sign-in to this fleet */
+                            first_signed_in_at: string;
+                            /** @description Their latest sign-in to this fleet */
+                            last_signed_in_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
                 };
             };
             /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
