@@ -32,7 +32,7 @@ export function accessTokenSigner(key: SigningKey): (claims: Record<string, unkn
 
 /**
  * Verifies an access token: ES256 by our key, issued by and for `issuer`, with every claim the
- * routes rely on. Verified tokens are cached (fast-jwt): ES256 verification costs ~4x a cache hit.
+ * routes rely on. No cache here: `createSigningKeys` keeps the verified tokens (signing-keys.ts).
  * Throws fast-jwt's TokenError (code `FAST_JWT_EXPIRED` for an expired token).
  */
 export function accessTokenVerifier(key: SigningKey, issuer: string): (token: string) => Record<string, unknown> {
@@ -42,6 +42,6 @@ export function accessTokenVerifier(key: SigningKey, issuer: string): (token: st
     allowedIss: issuer,
     allowedAud: issuer,
     requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
-    cache: true,
+    cache: false,
   });
 }
