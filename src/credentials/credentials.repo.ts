@@ -113,19 +113,82 @@ const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', '
     .where('secret_version', '=', v.expectedVersion),
 );
 
+const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
+  eb
+    .selectFrom('vehicles')
+    .select(eb.fn.countAll<number>().as('n'))
+    .whereRef('vehicles.credentials_id', '=', 'credentials.id')
+    .as('vehicle_count');
+
+/** What one list page's statement depends on; `pattern` is the LIKE pattern of `q`, already escaped. */
+interface ListValues {
+  fleetId: string;
+  brand?: string | undefined;
+  nameKey?: string | undefined;
+  pattern?: string | undefined;
+  after?: CredentialListKey | undefined;
+  limit: number;
+  restriction?: CredentialRestriction | undefined;
+}
+
+/** A list page, in the list's order: (name missing, name key, id). */
+function listSelect(db: Kysely<DB>, v: ListValues) {
+  let query = db
+    .selectFrom('credentials')
+    .select(viewColumns.map((column) => `credentials.${column}` as const))
+    .select(vehicleCount)
+    .where('credentials.fleet_id', '=', v.fleetId);
+  if (v.brand !== undefined) query = query.where('credentials.brand', '=', v.brand);
+  if (v.restriction !== undefined) {
+    query = query.where(withinRestriction(v.restriction, v.fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+  }
+  if (v.nameKey !== undefined) query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', v.nameKey);
+  if (v.pattern !== undefined) {
+    // A search over names: an unnamed credential matches no `q`, not even an empty one. The escape character
+    // must be declared for the escaping to hold on both engines.
+    query = query
+      .where('credentials.name_missing', '=', 0)
+      .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${v.pattern} ESCAPE '\\'`);
+  }
+  if (v.after !== undefined) {
+    const [missing, key, id] = v.after;
+    query = query.where((eb) =>
+      eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
+    );
+  }
+  return query.orderBy('credentials.name_missing').orderBy('credentials.name_key').orderBy('credentials.id').limit(v.limit);
+}
+
+/** The compiled statement of one unrestricted filter shape: which of brand, name, q and cursor it has. */
+function compiledList(brand: unknown, nameKey: unknown, pattern: unknown, after: unknown) {
+  const has = (value: unknown, ...names: string[]) => (value === undefined ? [] : names);
+  const names = [
+    'fleetId',
+    'limit',
+    ...has(brand, 'brand'),
+    ...has(nameKey, 'nameKey'),
+    ...has(pattern, 'pattern'),
+    ...has(after, 'missing', 'key', 'id'),
+  ];
+  return compiledQuery(names, (db, v: Record<string, never>) =>
+    listSelect(db, {
+      fleetId: v.fleetId!,
+      limit: v.limit!,
+      brand: brand === undefined ? undefined : v.brand,
+      nameKey: nameKey === undefined ? undefined : v.nameKey,
+      pattern: pattern === undefined ? undefined : v.pattern,
+      after: after === undefined ? undefined : [v.missing!, v.key!, v.id!],
+    }),
+  );
+}
+
 export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
-  const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
-    eb
-      .selectFrom('vehicles')
-      .select(eb.fn.countAll<number>().as('n'))
-      .whereRef('vehicles.credentials_id', '=', 'credentials.id')
-      .as('vehicle_count');
+  const listByShape = new Map<string, ReturnType<typeof compiledList>>();
   const selectWithCount = () => db.selectFrom('credentials').selectAll('credentials').select(vehicleCount);
 
-  const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } => ({
-    ...row,
-    vehicle_count: Number(row.vehicle_count ?? 0),
-  });
+  // In place: each row is a fresh object of the driver's, and a list page would otherwise copy 50 of them.
+  const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } =>
+    Object.assign(row, { vehicle_count: Number(row.vehicle_count ?? 0) });
 
   // GET by id, the hottest query: built and compiled once (kysely's builder and compiler cost about as much as
   // SQLite's execution of it), then run with this call's parameters. The parameter order is asserted here.
@@ -177,38 +240,18 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
     },
 
     async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialViewRow[]> {
-      let query = db
-        .selectFrom('credentials')
-        .select(viewColumns.map((column) => `credentials.${column}` as const))
-        .select(vehicleCount)
-        .where('credentials.fleet_id', '=', fleetId);
-      if (filter.brand !== undefined) query = query.where('credentials.brand', '=', filter.brand);
-      if (filter.restriction !== undefined) {
-        query = query.where(withinRestriction(filter.restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+      const { brand, nameKey, q, after, limit, restriction } = filter;
+      const pattern = q === undefined ? undefined : `%${escapeLike(q)}%`;
+      if (restriction !== undefined) {
+        const rows = await listSelect(db, { fleetId, brand, nameKey, pattern, after, limit, restriction }).execute();
+        return rows.map(withNumericCount);
       }
-      if (filter.nameKey !== undefined) {
-        query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', filter.nameKey);
-      }
-      if (filter.q !== undefined) {
-        // The escape character must be declared for the escaping to hold on both engines.
-        const pattern = `%${escapeLike(filter.q)}%`;
-        // A search over names: an unnamed credential matches no `q`, not even an empty one.
-        query = query
-          .where('credentials.name_missing', '=', 0)
-          .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
-      }
-      if (filter.after !== undefined) {
-        const [missing, key, id] = filter.after;
-        query = query.where((eb) =>
-          eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
-        );
-      }
-      const rows = await query
-        .orderBy('credentials.name_missing')
-        .orderBy('credentials.name_key')
-        .orderBy('credentials.id')
-        .limit(filter.limit)
-        .execute();
+      // Unrestricted pages (most): the statement of this filter shape, built and compiled once (docs/performance.md).
+      const shape = `${+(brand !== undefined)}${+(nameKey !== undefined)}${+(pattern !== undefined)}${+(after !== undefined)}`;
+      let run = listByShape.get(shape);
+      if (run === undefined) listByShape.set(shape, (run = compiledList(brand, nameKey, pattern, after)));
+      const [missing, key, id] = after ?? [];
+      const { rows } = await run(db, engine, { fleetId, limit, brand, nameKey, pattern, missing, key, id });
       return rows.map(withNumericCount);
     },
 
