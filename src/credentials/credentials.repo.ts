@@ -1,11 +1,12 @@
-import { type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
 
-export type CredentialRow = Selectable<CredentialsTable>;
+/** A credential's own columns; its vehicle count is the vehicles' (kept by vehicles.repo.ts), read as CredentialRowWithCount. */
+export type CredentialRow = Omit<Selectable<CredentialsTable>, 'vehicle_count'>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
 /** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
@@ -22,8 +23,9 @@ const viewColumns = [
   'secret_updated_at',
   'status',
   'status_checked_at',
+  'vehicle_count',
 ] as const;
-export type CredentialViewRow = Pick<CredentialRow, (typeof viewColumns)[number]> & { vehicle_count: number };
+export type CredentialViewRow = Pick<Selectable<CredentialsTable>, (typeof viewColumns)[number]>;
 
 type RotationUpdate = Pick<
   CredentialRow,
@@ -113,13 +115,6 @@ const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', '
     .where('secret_version', '=', v.expectedVersion),
 );
 
-const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
-  eb
-    .selectFrom('vehicles')
-    .select(eb.fn.countAll<number>().as('n'))
-    .whereRef('vehicles.credentials_id', '=', 'credentials.id')
-    .as('vehicle_count');
-
 /** What one list page's statement depends on; `pattern` is the LIKE pattern of `q`, already escaped. */
 interface ListValues {
   fleetId: string;
@@ -136,7 +131,6 @@ function listSelect(db: Kysely<DB>, v: ListValues) {
   let query = db
     .selectFrom('credentials')
     .select(viewColumns.map((column) => `credentials.${column}` as const))
-    .select(vehicleCount)
     .where('credentials.fleet_id', '=', v.fleetId);
   if (v.brand !== undefined) query = query.where('credentials.brand', '=', v.brand);
   if (v.restriction !== undefined) {
@@ -184,19 +178,14 @@ function compiledList(brand: unknown, nameKey: unknown, pattern: unknown, after:
 
 export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const listByShape = new Map<string, ReturnType<typeof compiledList>>();
-  const selectWithCount = () => db.selectFrom('credentials').selectAll('credentials').select(vehicleCount);
-
-  // In place: each row is a fresh object of the driver's, and a list page would otherwise copy 50 of them.
-  const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } =>
-    Object.assign(row, { vehicle_count: Number(row.vehicle_count ?? 0) });
+  const selectRow = () => db.selectFrom('credentials').selectAll('credentials');
 
   // GET by id, the hottest query: built and compiled once (kysely's builder and compiler cost about as much as
   // SQLite's execution of it), then run with this call's parameters. The parameter order is asserted here.
-  type FoundRow = CredentialRow & { vehicle_count: number | string | bigint | null };
-  let findByIdCompiled: CompiledQuery<FoundRow> | undefined;
+  let findByIdCompiled: CompiledQuery<CredentialRowWithCount> | undefined;
   const findByIdQuery = () => {
     if (findByIdCompiled === undefined) {
-      const compiled = selectWithCount().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
+      const compiled = selectRow().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
       if (compiled.parameters.join() !== '$fleet,$id') throw new TypeError('credentials.findById: unexpected parameter order');
       findByIdCompiled = compiled;
     }
@@ -218,15 +207,15 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
     /** The credential, if it is the fleet's and inside `restriction` (when given). */
     async findById(fleetId: string, id: string, restriction?: CredentialRestriction): Promise<CredentialRowWithCount | undefined> {
       if (restriction !== undefined) {
-        const row = await selectWithCount()
+        const row = await selectRow()
           .where('credentials.fleet_id', '=', fleetId)
           .where('credentials.id', '=', id)
           .where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }))
           .executeTakeFirst();
-        return row && withNumericCount(row);
+        return row;
       }
-      const { rows } = await db.executeQuery<FoundRow>({ ...findByIdQuery(), parameters: [fleetId, id] });
-      return rows[0] && withNumericCount(rows[0]);
+      const { rows } = await db.executeQuery<CredentialRowWithCount>({ ...findByIdQuery(), parameters: [fleetId, id] });
+      return rows[0];
     },
 
     async countByBrand(fleetId: string, brand: string): Promise<number> {
@@ -244,7 +233,7 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       const pattern = q === undefined ? undefined : `%${escapeLike(q)}%`;
       if (restriction !== undefined) {
         const rows = await listSelect(db, { fleetId, brand, nameKey, pattern, after, limit, restriction }).execute();
-        return rows.map(withNumericCount);
+        return rows as CredentialViewRow[];
       }
       // Unrestricted pages (most): the statement of this filter shape, built and compiled once (docs/performance.md).
       const shape = `${+(brand !== undefined)}${+(nameKey !== undefined)}${+(pattern !== undefined)}${+(after !== undefined)}`;
@@ -252,7 +241,7 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       if (run === undefined) listByShape.set(shape, (run = compiledList(brand, nameKey, pattern, after)));
       const [missing, key, id] = after ?? [];
       const { rows } = await run(db, engine, { fleetId, limit, brand, nameKey, pattern, missing, key, id });
-      return rows.map(withNumericCount);
+      return rows as CredentialViewRow[];
     },
 
     /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */
