@@ -89,26 +89,27 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
       done(error as Error, undefined);
     }
   });
-  // DELETE takes no body: many clients send their usual Content-Type on every request, and an empty
-  // DELETE must not become a 400 (empty JSON) or 415 because of it.
-  app.addHook('onRequest', async (request) => {
-    const { headers } = request.raw;
-    if (request.method === 'DELETE' && headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0') {
-      delete headers['content-type'];
-    }
-  });
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerRequestLog(app);
 
-  app.addHook('onRequest', async (request, reply) => {
+  // One synchronous hook for what every request needs first (docs/performance.md: each async hook costs a promise and a
+  // microtask turn per request; a callback hook that throws is answered through the error handler all the same).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     refuseMissingHost(request.raw);
     reply.header('x-content-type-options', 'nosniff');
     // Responses carry credential views and tokens: no cache may keep them.
     reply.header('cache-control', 'no-store');
+    // DELETE takes no body: many clients send their usual Content-Type on every request, and an empty
+    // DELETE must not become a 400 (empty JSON) or 415 because of it.
+    if (request.method === 'DELETE') {
+      const { headers } = request.raw;
+      if (headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0') delete headers['content-type'];
+    }
+    done();
   });
 
   await registerCors(app, config.corsOrigins);

@@ -24,15 +24,33 @@ export function createClientLiveness(deps: {
   if (ttlMs > CLIENT_LIVENESS_TTL_MS) throw new TypeError(`client liveness TTL must be at most ${CLIENT_LIVENESS_TTL_MS} ms`);
   const cache = new Map<string, { state: LiveClientState | undefined; checkedAt: number }>();
 
-  async function current(clientId: string): Promise<LiveClientState | undefined> {
+  /** The cached answer while it is fresh; undefined when the database must be read. */
+  function fresh(clientId: string): { state: LiveClientState | undefined } | undefined {
     const now = deps.clock.now().getTime();
     const cached = cache.get(clientId);
     // A clock that moved backwards (tests, NTP) also forces a fresh read.
-    if (cached !== undefined && now - cached.checkedAt < ttlMs && now >= cached.checkedAt) return cached.state;
+    return cached !== undefined && now - cached.checkedAt < ttlMs && now >= cached.checkedAt ? cached : undefined;
+  }
+
+  async function read(clientId: string): Promise<LiveClientState | undefined> {
+    const now = deps.clock.now().getTime();
     const state = await deps.find(clientId);
     if (cache.size >= MAX_ENTRIES) cache.clear();
     cache.set(clientId, { state, checkedAt: now });
     return state;
+  }
+
+  async function current(clientId: string): Promise<LiveClientState | undefined> {
+    const hit = fresh(clientId);
+    return hit !== undefined ? hit.state : read(clientId);
+  }
+
+  function refusalOf(state: LiveClientState | undefined, secretStamp: unknown): string | undefined {
+    if (state === undefined) return 'The access token\u2019s client has been deleted.';
+    if (typeof secretStamp === 'string' && secretStamp !== state.secretStamp) {
+      return 'The access token was issued before the client\u2019s secret was rotated.';
+    }
+    return undefined;
   }
 
   return {
@@ -44,14 +62,13 @@ export function createClientLiveness(deps: {
      * Why an access token of `clientId` is refused (revocation, docs/design.md §2.3), or undefined when
      * it is accepted. `secretStamp` is the token's `sst` claim: a token issued before the client's
      * secret was rotated carries the old stamp. Tokens without one (key clients) pass on liveness alone.
+     * A fresh cached answer is returned at once, not as a promise: every authenticated request asks, and
+     * most find one (docs/performance.md); only a database read answers through a promise.
      */
-    async refusal(clientId: string, secretStamp: unknown): Promise<string | undefined> {
-      const state = await current(clientId);
-      if (state === undefined) return 'The access token\u2019s client has been deleted.';
-      if (typeof secretStamp === 'string' && secretStamp !== state.secretStamp) {
-        return 'The access token was issued before the client\u2019s secret was rotated.';
-      }
-      return undefined;
+    refusal(clientId: string, secretStamp: unknown): string | undefined | Promise<string | undefined> {
+      const hit = fresh(clientId);
+      if (hit !== undefined) return refusalOf(hit.state, secretStamp);
+      return read(clientId).then((state) => refusalOf(state, secretStamp));
     },
 
     /** Drops a cached answer (this replica deleted the client or rotated its secret: no need to wait for the TTL). */

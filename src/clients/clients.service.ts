@@ -277,7 +277,7 @@ export function createClientService(deps: {
      * Why an access token of `clientId` with secret stamp `sst` is refused (deleted client, rotated
      * secret), or undefined when it is accepted; cached per replica for at most the liveness TTL.
      */
-    tokenRefusal: (clientId: string, sst: unknown): Promise<string | undefined> => liveness.refusal(clientId, sst),
+    tokenRefusal: (clientId: string, sst: unknown): string | undefined | Promise<string | undefined> => liveness.refusal(clientId, sst),
 
     async findLive(clientId: string): Promise<AuthenticatedClient | undefined> {
       const row = await repo.findLive(clientId);

@@ -1,11 +1,12 @@
-import { type CompiledQuery, type ExpressionBuilder, type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
 
-export type CredentialRow = Selectable<CredentialsTable>;
+/** A credential's own columns; its vehicle count is the vehicles' (kept by vehicles.repo.ts), read as CredentialRowWithCount. */
+export type CredentialRow = Omit<Selectable<CredentialsTable>, 'vehicle_count'>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
 /** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
@@ -22,8 +23,9 @@ const viewColumns = [
   'secret_updated_at',
   'status',
   'status_checked_at',
+  'vehicle_count',
 ] as const;
-export type CredentialViewRow = Pick<CredentialRow, (typeof viewColumns)[number]> & { vehicle_count: number };
+export type CredentialViewRow = Pick<Selectable<CredentialsTable>, (typeof viewColumns)[number]>;
 
 type RotationUpdate = Pick<
   CredentialRow,
@@ -113,27 +115,77 @@ const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', '
     .where('secret_version', '=', v.expectedVersion),
 );
 
-export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
-  const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
-    eb
-      .selectFrom('vehicles')
-      .select(eb.fn.countAll<number>().as('n'))
-      .whereRef('vehicles.credentials_id', '=', 'credentials.id')
-      .as('vehicle_count');
-  const selectWithCount = () => db.selectFrom('credentials').selectAll('credentials').select(vehicleCount);
+/** What one list page's statement depends on; `pattern` is the LIKE pattern of `q`, already escaped. */
+interface ListValues {
+  fleetId: string;
+  brand?: string | undefined;
+  nameKey?: string | undefined;
+  pattern?: string | undefined;
+  after?: CredentialListKey | undefined;
+  limit: number;
+  restriction?: CredentialRestriction | undefined;
+}
 
-  const withNumericCount = <R extends { vehicle_count: number | string | bigint | null }>(row: R): R & { vehicle_count: number } => ({
-    ...row,
-    vehicle_count: Number(row.vehicle_count ?? 0),
-  });
+/** A list page, in the list's order: (name missing, name key, id). */
+function listSelect(db: Kysely<DB>, v: ListValues) {
+  let query = db
+    .selectFrom('credentials')
+    .select(viewColumns.map((column) => `credentials.${column}` as const))
+    .where('credentials.fleet_id', '=', v.fleetId);
+  if (v.brand !== undefined) query = query.where('credentials.brand', '=', v.brand);
+  if (v.restriction !== undefined) {
+    query = query.where(withinRestriction(v.restriction, v.fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+  }
+  if (v.nameKey !== undefined) query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', v.nameKey);
+  if (v.pattern !== undefined) {
+    // A search over names: an unnamed credential matches no `q`, not even an empty one. The escape character
+    // must be declared for the escaping to hold on both engines.
+    query = query
+      .where('credentials.name_missing', '=', 0)
+      .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${v.pattern} ESCAPE '\\'`);
+  }
+  if (v.after !== undefined) {
+    const [missing, key, id] = v.after;
+    query = query.where((eb) =>
+      eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
+    );
+  }
+  return query.orderBy('credentials.name_missing').orderBy('credentials.name_key').orderBy('credentials.id').limit(v.limit);
+}
+
+/** The compiled statement of one unrestricted filter shape: which of brand, name, q and cursor it has. */
+function compiledList(brand: unknown, nameKey: unknown, pattern: unknown, after: unknown) {
+  const has = (value: unknown, ...names: string[]) => (value === undefined ? [] : names);
+  const names = [
+    'fleetId',
+    'limit',
+    ...has(brand, 'brand'),
+    ...has(nameKey, 'nameKey'),
+    ...has(pattern, 'pattern'),
+    ...has(after, 'missing', 'key', 'id'),
+  ];
+  return compiledQuery(names, (db, v: Record<string, never>) =>
+    listSelect(db, {
+      fleetId: v.fleetId!,
+      limit: v.limit!,
+      brand: brand === undefined ? undefined : v.brand,
+      nameKey: nameKey === undefined ? undefined : v.nameKey,
+      pattern: pattern === undefined ? undefined : v.pattern,
+      after: after === undefined ? undefined : [v.missing!, v.key!, v.id!],
+    }),
+  );
+}
+
+export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
+  const listByShape = new Map<string, ReturnType<typeof compiledList>>();
+  const selectRow = () => db.selectFrom('credentials').selectAll('credentials');
 
   // GET by id, the hottest query: built and compiled once (kysely's builder and compiler cost about as much as
   // SQLite's execution of it), then run with this call's parameters. The parameter order is asserted here.
-  type FoundRow = CredentialRow & { vehicle_count: number | string | bigint | null };
-  let findByIdCompiled: CompiledQuery<FoundRow> | undefined;
+  let findByIdCompiled: CompiledQuery<CredentialRowWithCount> | undefined;
   const findByIdQuery = () => {
     if (findByIdCompiled === undefined) {
-      const compiled = selectWithCount().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
+      const compiled = selectRow().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
       if (compiled.parameters.join() !== '$fleet,$id') throw new TypeError('credentials.findById: unexpected parameter order');
       findByIdCompiled = compiled;
     }
@@ -155,15 +207,15 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
     /** The credential, if it is the fleet's and inside `restriction` (when given). */
     async findById(fleetId: string, id: string, restriction?: CredentialRestriction): Promise<CredentialRowWithCount | undefined> {
       if (restriction !== undefined) {
-        const row = await selectWithCount()
+        const row = await selectRow()
           .where('credentials.fleet_id', '=', fleetId)
           .where('credentials.id', '=', id)
           .where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }))
           .executeTakeFirst();
-        return row && withNumericCount(row);
+        return row;
       }
-      const { rows } = await db.executeQuery<FoundRow>({ ...findByIdQuery(), parameters: [fleetId, id] });
-      return rows[0] && withNumericCount(rows[0]);
+      const { rows } = await db.executeQuery<CredentialRowWithCount>({ ...findByIdQuery(), parameters: [fleetId, id] });
+      return rows[0];
     },
 
     async countByBrand(fleetId: string, brand: string): Promise<number> {
@@ -177,39 +229,19 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
     },
 
     async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialViewRow[]> {
-      let query = db
-        .selectFrom('credentials')
-        .select(viewColumns.map((column) => `credentials.${column}` as const))
-        .select(vehicleCount)
-        .where('credentials.fleet_id', '=', fleetId);
-      if (filter.brand !== undefined) query = query.where('credentials.brand', '=', filter.brand);
-      if (filter.restriction !== undefined) {
-        query = query.where(withinRestriction(filter.restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
+      const { brand, nameKey, q, after, limit, restriction } = filter;
+      const pattern = q === undefined ? undefined : `%${escapeLike(q)}%`;
+      if (restriction !== undefined) {
+        const rows = await listSelect(db, { fleetId, brand, nameKey, pattern, after, limit, restriction }).execute();
+        return rows as CredentialViewRow[];
       }
-      if (filter.nameKey !== undefined) {
-        query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', filter.nameKey);
-      }
-      if (filter.q !== undefined) {
-        // The escape character must be declared for the escaping to hold on both engines.
-        const pattern = `%${escapeLike(filter.q)}%`;
-        // A search over names: an unnamed credential matches no `q`, not even an empty one.
-        query = query
-          .where('credentials.name_missing', '=', 0)
-          .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${pattern} ESCAPE '\\'`);
-      }
-      if (filter.after !== undefined) {
-        const [missing, key, id] = filter.after;
-        query = query.where((eb) =>
-          eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
-        );
-      }
-      const rows = await query
-        .orderBy('credentials.name_missing')
-        .orderBy('credentials.name_key')
-        .orderBy('credentials.id')
-        .limit(filter.limit)
-        .execute();
-      return rows.map(withNumericCount);
+      // Unrestricted pages (most): the statement of this filter shape, built and compiled once (docs/performance.md).
+      const shape = `${+(brand !== undefined)}${+(nameKey !== undefined)}${+(pattern !== undefined)}${+(after !== undefined)}`;
+      let run = listByShape.get(shape);
+      if (run === undefined) listByShape.set(shape, (run = compiledList(brand, nameKey, pattern, after)));
+      const [missing, key, id] = after ?? [];
+      const { rows } = await run(db, engine, { fleetId, limit, brand, nameKey, pattern, missing, key, id });
+      return rows as CredentialViewRow[];
     },
 
     /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */

@@ -60,6 +60,8 @@ export interface CredentialsTable {
   status_checked_at: string | null;
   /** The data key sealed_secrets is under (migration 0006); null once that key is destroyed. */
   data_key_id: string | null;
+  /** How many vehicles reference it (migration 0013), kept by the vehicles' own transactions (vehicles.repo.ts). */
+  vehicle_count: Generated<number>;
 }
 
 export interface VehiclesTable {

@@ -33,9 +33,10 @@ export type VerifyAccessToken = (token: string) => Record<string, unknown>;
 /**
  * Why a validly signed token is refused all the same (its client deleted, or its secret rotated
  * since the token's `sst`, docs/design.md §2.3; a person's sign-in rule deleted, §2.11), or undefined when
- * it is accepted. `claims` are the verified token's.
+ * it is accepted. `claims` are the verified token's. A promise only when it had to read the database: a cached
+ * answer comes back at once.
  */
-export type TokenRefusal = (subject: string, claims: Readonly<Record<string, unknown>>) => Promise<string | undefined>;
+export type TokenRefusal = (subject: string, claims: Readonly<Record<string, unknown>>) => string | undefined | Promise<string | undefined>;
 
 /**
  * Bearer authentication and scope checks (docs/design.md §2.3), run on `onRequest` so an
@@ -43,27 +44,36 @@ export type TokenRefusal = (subject: string, claims: Readonly<Record<string, unk
  */
 export function registerAuth(app: FastifyInstance, verify: VerifyAccessToken, refusal: TokenRefusal) {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request) => {
+  // Callback style, and synchronous when the revocation check is answered from its cache (most requests): no
+  // promise and no microtask turn of its own per request (docs/performance.md).
+  app.addHook('onRequest', (request, _reply, done) => {
     const scope = request.routeOptions.config?.scope;
-    if (scope === undefined) return;
+    if (scope === undefined) return done();
+    // The source address has spent its budget of unauthenticated requests (rate-limit.ts): 429, not 401.
+    const fail = (error: unknown) => done((request.unauthenticatedRefusal?.() ?? error) as Error);
+    const accept = (principal: Principal, refused: string | undefined) => {
+      if (refused !== undefined) return fail(new AppError('invalid-token', refused));
+      // Authenticated, even if refused for its scope: the per-address limit does not count it (rate-limit.ts).
+      request.principal = principal;
+      const admitting = typeof scope === 'string' ? [scope] : scope;
+      if (!admitting.some((s) => principal.scopes.includes(s))) {
+        const needs = admitting.length === 1 ? `the scope ${admitting[0]}` : `one of the scopes ${admitting.join(', ')}`;
+        return done(new AppError('insufficient-scope', `This route needs ${needs}.`, { required_scope: admitting[0] }));
+      }
+      done();
+    };
     let principal: Principal;
+    let refused: ReturnType<TokenRefusal>;
     try {
       let claims: Record<string, unknown>;
       ({ principal, claims } = authenticate(request, verify));
       // Revocation: a valid signature is not enough once the client is deleted or its secret rotated (or a person's rule deleted).
-      const refused = await refusal(principal.clientId, claims);
-      if (refused !== undefined) throw new AppError('invalid-token', refused);
+      refused = refusal(principal.clientId, claims);
     } catch (error) {
-      // The source address has spent its budget of unauthenticated requests (rate-limit.ts): 429, not 401.
-      throw request.unauthenticatedRefusal?.() ?? error;
+      return fail(error);
     }
-    // Authenticated, even if refused for its scope: the per-address limit does not count it (rate-limit.ts).
-    request.principal = principal;
-    const admitting = typeof scope === 'string' ? [scope] : scope;
-    if (!admitting.some((s) => principal.scopes.includes(s))) {
-      const needs = admitting.length === 1 ? `the scope ${admitting[0]}` : `one of the scopes ${admitting.join(', ')}`;
-      throw new AppError('insufficient-scope', `This route needs ${needs}.`, { required_scope: admitting[0] });
-    }
+    if (typeof refused === 'object') refused.then((answer) => accept(principal, answer), fail);
+    else accept(principal, refused);
   });
 }
 

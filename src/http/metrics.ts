@@ -50,7 +50,8 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, options:
     const reason = error instanceof AppError ? authFailureReasons[error.code] : undefined;
     if (reason !== undefined) metrics.authenticationFailures.inc({ reason });
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // Callback style: no promise per request (docs/performance.md).
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.requestDuration.observe(
       {
         method: request.method,
@@ -60,6 +61,7 @@ export function registerMetrics(app: FastifyInstance, metrics: Metrics, options:
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
   if (options.serveMetrics) {
     app.get('/metrics', {

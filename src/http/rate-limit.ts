@@ -100,43 +100,54 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
 
   app.decorateRequest('unauthenticatedRefusal', null);
   app.decorateRequest('spendRevealBudget', async () => {});
+  // The hooks are callback style: the usual case (nothing to count, or a counter in memory) costs no promise of its own
+  // and no microtask turn per hook (docs/performance.md); a counter in Redis answers asynchronously all the same.
   // Before authentication the address's counter is only read: authenticated requests never count.
-  app.addHook('onRequest', async (request, reply) => {
-    if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return;
-    const outcome = await address.check(request, { increment: false });
-    if (outcome.isAllowed || outcome.remaining > 0 || !Number.isFinite(outcome.max)) return;
-    const refuse = () => refusal(request, reply, { ...outcome, isExceeded: true });
-    // A bearer token on a protected route may still authenticate: authentication decides (auth.ts).
-    if (request.routeOptions.config?.scope !== undefined && request.headers.authorization !== undefined) {
-      request.unauthenticatedRefusal = refuse;
-      return;
-    }
-    throw refuse();
+  app.addHook('onRequest', (request, reply, done) => {
+    if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return done();
+    address.check(request, { increment: false }).then((outcome) => {
+      if (outcome.isAllowed || outcome.remaining > 0 || !Number.isFinite(outcome.max)) return done();
+      const refuse = () => refusal(request, reply, { ...outcome, isExceeded: true });
+      // A bearer token on a protected route may still authenticate: authentication decides (auth.ts).
+      if (request.routeOptions.config?.scope !== undefined && request.headers.authorization !== undefined) {
+        request.unauthenticatedRefusal = refuse;
+        return done();
+      }
+      done(refuse());
+    }, done);
   });
   // Counted once answered, before the response leaves (so the next request sees it). Unmatched paths count
   // too: a scanner's 404s come from one address like a forged token's 401s. Successful token requests do not.
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     const limitClass = request.routeOptions.config?.rateLimitClass;
-    if (address === undefined || limitClass === 'none' || request.principal !== null || reply.statusCode === 429) return payload;
-    if (limitClass === 'token' && reply.statusCode < 400) return payload;
-    await address.check(request);
-    return payload;
+    if (address === undefined || limitClass === 'none' || request.principal !== null || reply.statusCode === 429)
+      return done(null, payload);
+    if (limitClass === 'token' && reply.statusCode < 400) return done(null, payload);
+    address.check(request).then(() => done(null, payload), done);
   });
 
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('preHandler', (request, reply, done) => {
     const config = request.routeOptions.config;
-    if (request.routeOptions.url === undefined || config?.rateLimitClass === 'none') return;
+    if (request.routeOptions.url === undefined || config?.rateLimitClass === 'none') return done();
     const limiters = config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : [global];
     if (config?.callsBrand?.(request) === true) limiters.push(verify);
-    const outcomes: Outcome[] = [];
-    for (const l of limiters) {
-      if (l === undefined || !l.applies(request)) continue;
-      outcomes.push(await l.check(request));
-    }
-    applyOutcomes(request, reply, outcomes);
-    if (config?.rateLimitClass === 'reveal' && reveal !== undefined && reveal.applies(request)) {
-      request.spendRevealBudget = async () => applyOutcomes(request, reply, [...outcomes, await reveal.check(request)]);
-    }
+    const checks: Promise<Outcome>[] = [];
+    for (const l of limiters) if (l !== undefined && l.applies(request)) checks.push(l.check(request));
+    const apply = (outcomes: Outcome[]) => {
+      applyOutcomes(request, reply, outcomes);
+      if (config?.rateLimitClass === 'reveal' && reveal !== undefined && reveal.applies(request)) {
+        request.spendRevealBudget = async () => applyOutcomes(request, reply, [...outcomes, await reveal.check(request)]);
+      }
+    };
+    const settled = checks.length === 1 ? checks[0]!.then((outcome) => [outcome]) : Promise.all(checks);
+    settled.then((outcomes) => {
+      try {
+        apply(outcomes);
+      } catch (error) {
+        return done(error as Error);
+      }
+      done();
+    }, done);
   });
 }
 

@@ -7,7 +7,7 @@ import { clientRequestId } from './client-request-id.js';
  * string may carry anything a client typed, secrets included, and templates keep lines greppable.
  */
 export function registerRequestLog(app: FastifyInstance) {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     const principal = request.principal;
     const callerId = clientRequestId(request);
@@ -25,5 +25,6 @@ export function registerRequestLog(app: FastifyInstance) {
       },
       'request completed',
     );
+    done();
   });
 }

@@ -7,6 +7,6 @@ import type { SignInRuleService } from './sign-in-rules.service.js';
  * when the client is deleted or its secret rotated; a person's when one of the rules it was issued for is deleted.
  */
 export function tokenRefusal(deps: { clients: Pick<ClientService, 'tokenRefusal'>; rules: Pick<SignInRuleService, 'tokenRefusal'> }) {
-  return (subject: string, claims: Readonly<Record<string, unknown>>): Promise<string | undefined> =>
+  return (subject: string, claims: Readonly<Record<string, unknown>>): string | undefined | Promise<string | undefined> =>
     subject.startsWith(PERSON_SUBJECT_PREFIX) ? deps.rules.tokenRefusal(claims.rls) : deps.clients.tokenRefusal(subject, claims.sst);
 }

@@ -1,5 +1,5 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { createSigner, createVerifier } from 'fast-jwt';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
+import { createVerifier } from 'fast-jwt';
 import type { VaultKey } from '../crypto/vault-keys.js';
 
 /** The vault's access-token signing key: ES256 (P-256), its kid the vault key's id. */
@@ -25,14 +25,25 @@ export function signingKeyFrom(vaultKey: VaultKey): SigningKey {
   return { kid: vaultKey.id, privateKeyPem, publicKeyPem, publicJwk: vaultKey.publicJwk ?? {} };
 }
 
-/** Signs access-token claims with the vault's key (ES256, RFC 7518 §3.4); the claims carry their own iat and exp. */
+/**
+ * Signs access-token claims with the vault's key (ES256, RFC 7518 §3.4) as a JWS Compact Serialization (RFC 7515
+ * §3.1, §7.1); the claims carry their own iat and exp. The private key is parsed once here: fast-jwt's signer hands
+ * node:crypto the PEM text, which parses it again on every token (~10x the signature itself; docs/performance.md).
+ */
 export function accessTokenSigner(key: SigningKey): (claims: Record<string, unknown>) => string {
-  return createSigner({ key: key.privateKeyPem, algorithm: 'ES256', kid: key.kid });
+  const privateKey = createPrivateKey(key.privateKeyPem);
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'JWT', kid: key.kid }), 'utf8').toString('base64url');
+  return (claims) => {
+    const signingInput = `${header}.${Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url')}`;
+    // RFC 7518 §3.4: the signature is R || S, 32 octets each (IEEE P1363), not the DER that node:crypto gives by default.
+    const signature = sign('sha256', Buffer.from(signingInput, 'utf8'), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${signingInput}.${signature.toString('base64url')}`;
+  };
 }
 
 /**
  * Verifies an access token: ES256 by our key, issued by and for `issuer`, with every claim the
- * routes rely on. Verified tokens are cached (fast-jwt): ES256 verification costs ~4x a cache hit.
+ * routes rely on. No cache here: `createSigningKeys` keeps the verified tokens (signing-keys.ts).
  * Throws fast-jwt's TokenError (code `FAST_JWT_EXPIRED` for an expired token).
  */
 export function accessTokenVerifier(key: SigningKey, issuer: string): (token: string) => Record<string, unknown> {
@@ -42,6 +53,6 @@ export function accessTokenVerifier(key: SigningKey, issuer: string): (token: st
     allowedIss: issuer,
     allowedAud: issuer,
     requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
-    cache: true,
+    cache: false,
   });
 }

@@ -21,6 +21,9 @@ export function retirementOf(rotatedAt: Date): Date {
   return new Date(rotatedAt.getTime() + (2 * SIGNING_KEY_REFRESH_SECONDS + MAX_TOKEN_TTL_SECONDS) * 1000);
 }
 
+/** Verified tokens remembered at most (about 1 KiB each); all are forgotten when full, as the client liveness cache does. */
+const MAX_VERIFIED_TOKENS = 10_000;
+
 interface LoadedKey {
   key: SigningKey;
   signsFrom: number;
@@ -47,6 +50,7 @@ function kidOf(token: string): string | undefined {
 export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyring; clock: Clock; issuer: string }) {
   const { vaultKeys, keyring, clock, issuer } = deps;
   let loaded = new Map<string, LoadedKey>();
+  const verified = new Map<string, { claims: Readonly<Record<string, unknown>>; expiresAtMs: number }>();
   let signer: { key: SigningKey; sign: (claims: Record<string, unknown>) => string } | undefined;
   let refreshedAt = -Infinity;
   let refreshing: Promise<void> | undefined;
@@ -71,6 +75,8 @@ export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyr
     // Rows come newest first: sign with the newest key whose publication delay has passed (or the only one).
     const keys = [...next.values()];
     const chosen = keys.find((k) => k.signsFrom <= now.getTime()) ?? keys[keys.length - 1]!;
+    // A key that left (retired) must stop verifying at once: the tokens it verified are forgotten.
+    if ([...loaded.keys()].some((kid) => !next.has(kid))) verified.clear();
     loaded = next;
     if (signer?.key.kid !== chosen.key.kid) signer = { key: chosen.key, sign: accessTokenSigner(chosen.key) };
     refreshedAt = now.getTime();
@@ -98,12 +104,24 @@ export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyr
       return signer.sign(claims);
     },
 
-    /** Verifies with the key its header names; an unknown or retired kid does not verify. */
+    /**
+     * Verifies with the key its header names; an unknown or retired kid does not verify. A token that verified
+     * is remembered by its own text until its `exp` (ES256 verification costs ~4x a hit): a Map lookup compares
+     * the whole string, so only that very token hits, with no per-request hash of it (fast-jwt's own cache keys
+     * by a SHA-256 of the token; docs/performance.md). A refresh that drops a key forgets them all.
+     */
     verify(token: string): Record<string, unknown> {
+      const hit = verified.get(token);
+      // fast-jwt's clock (Date.now), so a hit expires exactly when a fresh verification would refuse the token.
+      if (hit !== undefined && Date.now() <= hit.expiresAtMs) return hit.claims;
       const kid = kidOf(token);
       const key = kid === undefined ? undefined : loaded.get(kid);
       if (key === undefined) throw Object.assign(new Error('unknown signing key'), { code: 'FLEETVAULT_UNKNOWN_KID' });
-      return key.verify(token);
+      const claims = Object.freeze(key.verify(token));
+      if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
+      // `exp` is a required claim (signing-key.ts), a NumericDate in seconds (RFC 7519 §4.1.4).
+      verified.set(token, { claims, expiresAtMs: Number(claims.exp) * 1000 });
+      return claims;
     },
 
     /** The public keys (RFC 7517 §5), newest first: what `/.well-known/jwks.json` serves. */
