@@ -10,6 +10,7 @@ import { createCredentialSecretService } from './credentials/credential-secrets.
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, DATA_KEY_RECHECK_MS, type Keyring } from './crypto/keyring.js';
+import { fileMasterKey } from './crypto/master-key-provider.js';
 import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
@@ -106,7 +107,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   let dataKeysTimer: NodeJS.Timeout | undefined;
   try {
     const store = createStore(database);
-    const keyring = createKeyring({ masterKeys, repos: store.repos });
+    const keyring = createKeyring({ masterKeys: masterKeys.map(fileMasterKey), repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
       await migrate(database);
