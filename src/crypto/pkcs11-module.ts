@@ -16,6 +16,39 @@ export function pkcs11Name(error: unknown): string {
   return error instanceof pkcs11js.Pkcs11Error ? error.message : (error as Error).message;
 }
 
+/** A session or login lost with the token (restart, network HSM failover): reconnect, then retry once. */
+export const lostCodes = new Set([
+  pkcs11js.CKR_SESSION_HANDLE_INVALID,
+  pkcs11js.CKR_SESSION_CLOSED,
+  pkcs11js.CKR_USER_NOT_LOGGED_IN,
+  pkcs11js.CKR_DEVICE_REMOVED,
+  pkcs11js.CKR_DEVICE_ERROR,
+  pkcs11js.CKR_TOKEN_NOT_PRESENT,
+  pkcs11js.CKR_TOKEN_NOT_RECOGNIZED,
+  pkcs11js.CKR_KEY_HANDLE_INVALID,
+  pkcs11js.CKR_OBJECT_HANDLE_INVALID,
+  pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
+]);
+
+/**
+ * GCM's tag does not verify: CKR_ENCRYPTED_DATA_INVALID (PKCS#11 v2.40 §5.2), or CKR_GENERAL_ERROR,
+ * which is what SoftHSM2 2.6 answers for a wrong tag or associated data.
+ */
+export const integrityCodes = new Set([
+  pkcs11js.CKR_ENCRYPTED_DATA_INVALID,
+  pkcs11js.CKR_ENCRYPTED_DATA_LEN_RANGE,
+  pkcs11js.CKR_GENERAL_ERROR,
+]);
+
+/** The token refused the PIN itself (PKCS#11 v2.40 §5.6 C_Login). */
+export const pinCodes = new Set([
+  pkcs11js.CKR_PIN_INCORRECT,
+  pkcs11js.CKR_PIN_INVALID,
+  pkcs11js.CKR_PIN_LEN_RANGE,
+  pkcs11js.CKR_PIN_EXPIRED,
+  pkcs11js.CKR_PIN_LOCKED,
+]);
+
 const loaded = new Map<string, { library: Pkcs11Library; users: number }>();
 
 /**

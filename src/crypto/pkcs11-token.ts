@@ -9,6 +9,9 @@ import {
   pkcs11Code,
   pkcs11js,
   pkcs11Name,
+  integrityCodes,
+  lostCodes,
+  pinCodes,
   reinitializePkcs11Module,
   releasePkcs11Module,
 } from './pkcs11-module.js';
@@ -17,26 +20,6 @@ import type { Pkcs11Settings } from './pkcs11-settings.js';
 /** NIST SP 800-38D §8.2.2: a random 96-bit IV per wrapping; far below 2^32 wrappings per key. */
 const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
-
-/** A session or login lost with the token (restart, network HSM failover): reconnect, then retry once. */
-const lostCodes = new Set([
-  pkcs11js.CKR_SESSION_HANDLE_INVALID,
-  pkcs11js.CKR_SESSION_CLOSED,
-  pkcs11js.CKR_USER_NOT_LOGGED_IN,
-  pkcs11js.CKR_DEVICE_REMOVED,
-  pkcs11js.CKR_DEVICE_ERROR,
-  pkcs11js.CKR_TOKEN_NOT_PRESENT,
-  pkcs11js.CKR_TOKEN_NOT_RECOGNIZED,
-  pkcs11js.CKR_KEY_HANDLE_INVALID,
-  pkcs11js.CKR_OBJECT_HANDLE_INVALID,
-  pkcs11js.CKR_CRYPTOKI_NOT_INITIALIZED,
-]);
-
-/**
- * GCM's tag does not verify: CKR_ENCRYPTED_DATA_INVALID (PKCS#11 v2.40 §5.2), or CKR_GENERAL_ERROR,
- * which is what SoftHSM2 2.6 answers for a wrong tag or associated data.
- */
-const integrityCodes = new Set([pkcs11js.CKR_ENCRYPTED_DATA_INVALID, pkcs11js.CKR_ENCRYPTED_DATA_LEN_RANGE, pkcs11js.CKR_GENERAL_ERROR]);
 
 export interface KeyAttributes {
   sensitive: boolean;
@@ -104,8 +87,10 @@ export function openPkcs11Token(settings: Pkcs11Settings) {
     try {
       library.C_Login(s, pkcs11js.CKU_USER, settings.pin());
     } catch (error) {
-      if (pkcs11Code(error) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
+      const code = pkcs11Code(error);
+      if (code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {
         library.C_CloseSession(s);
+        if (code === undefined || !pinCodes.has(code)) throw new MasterKeyError(`the PKCS#11 login failed (${pkcs11Name(error)})`);
         const setting = settings.pinFile === undefined ? 'FLEETVAULT_PKCS11_PIN' : `FLEETVAULT_PKCS11_PIN_FILE (${settings.pinFile})`;
         throw new MasterKeyError(`${setting}: the token refused the PIN (${pkcs11Name(error)})`);
       }
@@ -136,22 +121,41 @@ export function openPkcs11Token(settings: Pkcs11Settings) {
     }
   }
 
-  /** Runs `call` in the session; a lost session is regained once, else the key is unavailable. */
+  /** Forgets the session after a failure, so the next call opens a new one (the token may be back by then). */
+  function dropSession(): void {
+    try {
+      if (session !== undefined) library.C_CloseSession(session);
+    } catch {
+      // Already gone with the token.
+    }
+    session = undefined;
+  }
+
+  /**
+   * Runs `call` in the session. A lost session (PKCS#11 v2.40 §5.6: the token restarted, a failover) is
+   * regained once at once; any other failure but an integrity one drops the session, so the next call
+   * (the readiness probe's, at the latest) reconnects. While none succeeds, the key is unavailable.
+   */
   function inSession<T>(call: (s: Handle) => T): T {
     if (closed) throw new MasterKeyUnavailableError('the PKCS#11 token is closed');
     try {
       if (session === undefined) reconnect();
       return call(session!);
     } catch (error) {
+      if (error instanceof IntegrityError) throw error;
       const code = pkcs11Code(error);
-      if (code === undefined || !lostCodes.has(code)) throw unavailableUnlessOurs(error);
-      try {
-        reconnect();
-        return call(session!);
-      } catch (again) {
-        session = undefined;
-        throw unavailableUnlessOurs(again);
+      if (code !== undefined && lostCodes.has(code)) {
+        try {
+          reconnect();
+          return call(session!);
+        } catch (again) {
+          if (again instanceof IntegrityError) throw again;
+          dropSession();
+          throw unavailable(again);
+        }
       }
+      dropSession();
+      throw unavailable(error);
     }
   }
 
@@ -260,9 +264,9 @@ export function openPkcs11Token(settings: Pkcs11Settings) {
 
 export type Pkcs11Token = ReturnType<typeof openPkcs11Token>;
 
-/** A configuration mistake (named setting) or an integrity failure passes; any other failure makes the key unavailable. */
-function unavailableUnlessOurs(error: unknown): Error {
-  if (error instanceof IntegrityError || error instanceof MasterKeyUnavailableError) return error;
+/** Any failure of the token, as the key being unavailable (the message names the setting or the CKR_ code, never the PIN). */
+function unavailable(error: unknown): Error {
+  if (error instanceof MasterKeyUnavailableError) return error;
   if (error instanceof MasterKeyError) return new MasterKeyUnavailableError(error.message);
   return new MasterKeyUnavailableError(`the PKCS#11 token cannot be used (${pkcs11Name(error)})`);
 }
