@@ -83,9 +83,10 @@ export function openPkcs11Token(settings: Pkcs11Settings) {
     if (!library.C_GetMechanismList(slot).includes(pkcs11js.CKM_AES_GCM)) {
       throw new MasterKeyError(`FLEETVAULT_PKCS11_MODULE: the token "${settings.tokenLabel ?? settings.slot}" does not offer CKM_AES_GCM`);
     }
+    const pin = settings.pin();
     const s = library.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
     try {
-      library.C_Login(s, pkcs11js.CKU_USER, settings.pin());
+      library.C_Login(s, pkcs11js.CKU_USER, pin);
     } catch (error) {
       const code = pkcs11Code(error);
       if (code !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
+import { acquirePkcs11Module, releasePkcs11Module } from '../../src/crypto/pkcs11-module.js';
 import type { Pkcs11Settings } from '../../src/crypto/pkcs11-settings.js';
 
 /** Debian's SoftHSM2 (`apt-get install softhsm2`; .ci/run installs it). */
@@ -31,6 +32,8 @@ export interface TestToken {
   pin: string;
   /** The settings of an app (or CLI) using this token's key `keyLabel` (comma list: the first active). */
   env(keyLabel?: string, provider?: 'pkcs11' | 'file'): Record<string, string>;
+  /** The same with SOFTHSM2_CONF, for a child process (the CLI). */
+  processEnv(keyLabel?: string): Record<string, string>;
   settings(keyLabel?: string): Pkcs11Settings;
 }
 
@@ -52,8 +55,29 @@ export function initTestToken(label = `fv-${randomBytes(4).toString('hex')}`): T
     FLEETVAULT_PKCS11_PIN: pin,
     FLEETVAULT_PKCS11_KEY_LABEL: keyLabel,
   });
-  return { label, pin, env, settings: (keyLabel) => loadConfig(env(keyLabel)).pkcs11! };
+  return {
+    label,
+    pin,
+    env,
+    processEnv: (keyLabel) => ({ ...env(keyLabel), SOFTHSM2_CONF: process.env.SOFTHSM2_CONF! }),
+    settings: (keyLabel) => loadConfig(env(keyLabel)).pkcs11!,
+  };
 }
 
 /** The token directory of this process (to take a token away and bring it back). */
 export const softHsmTokenDir = () => softHsmHome();
+
+/**
+ * What a token restart does to this process: every session on the token closed (and so its login gone),
+ * through the process's one handle on the library, as C_CloseAllSessions from another thread would.
+ */
+export function dropAllSessions(label: string): void {
+  const library = acquirePkcs11Module(SOFTHSM_MODULE);
+  try {
+    const slot = library.C_GetSlotList(true).find((s) => library.C_GetTokenInfo(s).label.trim() === label);
+    if (slot === undefined) throw new Error(`no token ${label}`);
+    library.C_CloseAllSessions(slot);
+  } finally {
+    releasePkcs11Module(SOFTHSM_MODULE);
+  }
+}
