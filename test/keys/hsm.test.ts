@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createPkcs11MasterKey, openPkcs11Token } from '../../src/crypto/pkcs11-token.js';
+import { cliFleetlessContext } from '../../src/core/context.js';
+import { runTsScript } from '../helpers/run-process.js';
 import { buildTestApp, niuExample } from '../helpers/test-app.js';
 import { initTestToken, type TestToken } from '../helpers/softhsm.js';
 
@@ -45,6 +47,44 @@ describe('the master key in a PKCS#11 token', () => {
       expect((await again.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
     } finally {
       await again.close();
+    }
+  });
+
+  it('a data-key rotation wraps the new data key in the token; the secrets still open', async () => {
+    const t = await buildTestApp({ masterKeys: [], env: token.env() });
+    try {
+      const { fleetId, token: bearer } = await t.newFleet();
+      const id = (await t.call(bearer, 'POST', '/niu/credentials', niuExample)).json().id as string;
+      const result = await t.deps.services.dataKeyRotation.rotateFleet(cliFleetlessContext, fleetId, () => undefined);
+      expect(result.resealed).toBeGreaterThanOrEqual(1);
+      const keys = await t.deps.database.db
+        .selectFrom('fleet_data_keys')
+        .select(['id', 'kek_id'])
+        .where('fleet_id', '=', fleetId)
+        .execute();
+      expect(keys).toEqual([{ id: result.data_key_id, kek_id: 'pkcs11:root-1' }]);
+      for (const dataKeyId of t.deps.keyring.cachedDataKeyIds()) t.deps.keyring.forgetDataKey(dataKeyId);
+      expect((await t.call(bearer, 'GET', `/niu/credentials/${id}/secrets`)).json().secrets).toEqual({
+        client_secret: niuExample.client_secret,
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('fleetvault keys hsm-init creates the key once, then says it exists', async () => {
+    const fresh = initTestToken();
+    const env = { ...fresh.processEnv('made-by-cli'), NODE_ENV: 'test' };
+    const first = await runTsScript('src/cli.ts', ['keys', 'hsm-init', '--json'], env);
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toEqual({ key_label: 'made-by-cli', kek_id: 'pkcs11:made-by-cli', created: true });
+    const again = await runTsScript('src/cli.ts', ['keys', 'hsm-init'], env);
+    expect(again.stdout).toBe('the token already holds a key labelled "made-by-cli"; nothing changed\n');
+    const opened = openPkcs11Token(fresh.settings('made-by-cli'));
+    try {
+      expect(opened.attributes('made-by-cli')).toMatchObject({ sensitive: true, extractable: false, valueBytes: 32 });
+    } finally {
+      opened.close();
     }
   });
 
