@@ -97,4 +97,20 @@ describe('the master key in a PKCS#11 token', () => {
     );
     await first.storage.drop();
   });
+
+  it('a wrapping copied to another data key id of the same fleet does not open (the id is associated data)', async () => {
+    const first = await buildTestApp({ masterKeys: [], env: token.env() });
+    const { fleetId } = await first.newFleet();
+    const db = first.deps.database.db;
+    const row = await db.selectFrom('fleet_data_keys').selectAll().where('fleet_id', '=', fleetId).executeTakeFirstOrThrow();
+    await db
+      .insertInto('fleet_data_keys')
+      .values({ ...row, id: `${row.id.slice(0, -1)}${row.id.endsWith('0') ? '1' : '0'}`, created_at: '2000-01-01T00:00:00.000Z' })
+      .execute();
+    await first.close({ keepData: true });
+    await expect(buildTestApp({ reuse: first, masterKeys: [], env: token.env() })).rejects.toThrow(
+      `master key "pkcs11:root-1" does not open the data key of fleet ${fleetId}`,
+    );
+    await first.storage.drop();
+  });
 });
