@@ -1,6 +1,6 @@
 import { type ChainReport, SYSTEM_CHAIN, verifyChain } from '../audit/audit-chain.js';
 import { toAuditEvent } from '../audit/audit.repo.js';
-import { IntegrityError, open } from '../crypto/aead.js';
+import { IntegrityError, open, sodiumReady } from '../crypto/aead.js';
 import { secretsAad } from '../crypto/associated-data.js';
 import type { MasterKeyWrapper, WrapBinding } from '../crypto/master-key-provider.js';
 import type { AuditEventsTable } from '../db/schema.js';
@@ -44,6 +44,9 @@ export async function verifyBackup(
   masterKeys: readonly MasterKeyWrapper[],
   options: { newestSchemaVersion: number; progress: Progress },
 ): Promise<VerifySummary> {
+  // The CLI's backup commands build no deps (which await it): without this, an early open races libsodium's
+  // asynchronous start and fails as if the key were wrong.
+  await sodiumReady();
   const manifest = await checkBackupFile(file);
   if (manifest.schema_version > options.newestSchemaVersion) {
     throw new BackupFileError(
