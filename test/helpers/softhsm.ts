@@ -30,6 +30,8 @@ function softHsmHome(): string {
 export interface TestToken {
   label: string;
   pin: string;
+  /** The slot softhsm2-util put it in. */
+  slot: number;
   /** The settings of an app (or CLI) using this token's key `keyLabel` (comma list: the first active). */
   env(keyLabel?: string, provider?: 'pkcs11' | 'file'): Record<string, string>;
   /** The same with SOFTHSM2_CONF, for a child process (the CLI). */
@@ -44,10 +46,12 @@ export interface TestToken {
 export function initTestToken(label = `fv-${randomBytes(4).toString('hex')}`): TestToken {
   softHsmHome();
   const pin = `pin-${randomBytes(6).toString('hex')}`;
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
+  const output = execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', `so-${pin}`], {
     env: process.env,
     stdio: 'pipe',
-  });
+  }).toString();
+  // "The token has been initialized and is reassigned to slot 1234567"
+  const slot = Number(/slot (\d+)\s*$/.exec(output.trim())?.[1]);
   const env = (keyLabel = 'root-1', provider: 'pkcs11' | 'file' = 'pkcs11') => ({
     FLEETVAULT_MASTER_KEY_PROVIDER: provider,
     FLEETVAULT_PKCS11_MODULE: SOFTHSM_MODULE,
@@ -58,6 +62,7 @@ export function initTestToken(label = `fv-${randomBytes(4).toString('hex')}`): T
   return {
     label,
     pin,
+    slot,
     env,
     processEnv: (keyLabel) => ({ ...env(keyLabel), SOFTHSM2_CONF: process.env.SOFTHSM2_CONF! }),
     settings: (keyLabel) => loadConfig(env(keyLabel)).pkcs11!,

@@ -70,6 +70,16 @@ describe('start-up refusals name the setting, never the PIN', () => {
     );
   });
 
+  it('the token found by its slot instead of its label; a slot without it refused', async () => {
+    const bySlot = { ...token.env(), FLEETVAULT_PKCS11_TOKEN_LABEL: '', FLEETVAULT_PKCS11_SLOT: String(token.slot) };
+    const app = await buildTestApp({ masterKeys: [], env: bySlot });
+    await app.close();
+    const wrongSlot = token.slot === 1 ? 2 : 1;
+    expect(await refusal({ ...bySlot, FLEETVAULT_PKCS11_SLOT: String(wrongSlot) })).toMatch(
+      new RegExp(`^FLEETVAULT_PKCS11_SLOT: no token in slot ${wrongSlot} \\(tokens present: `),
+    );
+  });
+
   it('an incomplete configuration stops before anything opens', () => {
     expect(() => loadConfig({ FLEETVAULT_MASTER_KEY_PROVIDER: 'pkcs11' })).toThrow(
       'FLEETVAULT_MASTER_KEY_PROVIDER=pkcs11 needs FLEETVAULT_PKCS11_MODULE',
