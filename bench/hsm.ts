@@ -14,7 +14,7 @@ import { fileMasterKey, type MasterKeyWrapper } from '../src/crypto/master-key-p
 import { pkcs11MasterKey } from '../src/crypto/pkcs11-master-key.js';
 import { createPkcs11MasterKey, openPkcs11Token } from '../src/crypto/pkcs11-token.js';
 import { createDeps } from '../src/deps.js';
-import { initTestToken } from '../test/helpers/softhsm.js';
+import { initTestToken, removeTestTokens } from '../test/helpers/softhsm.js';
 
 const fleets = Number(process.env.BENCH_HSM_FLEETS ?? 1000);
 const unwraps = 2000;
@@ -57,4 +57,5 @@ const results = {
   startup_seconds: { fleets, file: Number(fileStart.toFixed(2)), pkcs11_softhsm2: Number(pkcs11Start.toFixed(2)) },
   load: os.loadavg().map((n) => Number(n.toFixed(2))),
 };
+removeTestTokens();
 process.stdout.write(JSON.stringify(results, null, 2) + '\n');

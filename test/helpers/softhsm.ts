@@ -11,6 +11,7 @@ import type { Pkcs11Settings } from '../../src/crypto/pkcs11-settings.js';
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 
 let tokenDir: string | undefined;
+let homeDir: string | undefined;
 
 /**
  * This test process's SoftHSM2 configuration: a token directory of its own in a temporary directory,
@@ -19,6 +20,7 @@ let tokenDir: string | undefined;
 function softHsmHome(): string {
   if (tokenDir !== undefined) return tokenDir;
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-softhsm-'));
+  homeDir = home;
   tokenDir = path.join(home, 'tokens');
   fs.mkdirSync(tokenDir);
   const conf = path.join(home, 'softhsm2.conf');
@@ -85,4 +87,9 @@ export function dropAllSessions(label: string): void {
   } finally {
     releasePkcs11Module(SOFTHSM_MODULE);
   }
+}
+
+/** Removes this process's tokens (a test file's afterAll, once every app has closed). */
+export function removeTestTokens(): void {
+  if (homeDir !== undefined) fs.rmSync(homeDir, { recursive: true, force: true });
 }

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackupCommand } from '../../src/backup/backup.cli.js';
 import { loadConfig } from '../../src/config.js';
 import { cliFleetlessContext } from '../../src/core/context.js';
 import { createPkcs11MasterKey } from '../../src/crypto/pkcs11-token.js';
 import { tempDir } from '../helpers/backup-vault.js';
 import { urlWithSchema } from '../helpers/server-process.js';
-import { initTestToken, type TestToken } from '../helpers/softhsm.js';
+import { initTestToken, removeTestTokens, type TestToken } from '../helpers/softhsm.js';
 import { buildTestApp, newMasterKey, niuExample, type TestApp } from '../helpers/test-app.js';
 import { createTestStorage, type TestStorage } from '../helpers/test-database.js';
 
@@ -58,6 +58,8 @@ async function command(config: ReturnType<typeof loadConfig>, args: [command: 'b
   await runBackupCommand(config, args[0], args[1], args[2], { json: true, ...io }, { stdout, stderr: process.stderr });
   return JSON.parse(out) as Record<string, unknown>;
 }
+
+afterAll(removeTestTokens);
 
 describe('keys rotate between the file provider and the token', () => {
   it('moves every key from the file into the token while writes go on, to a new label, and back; backups follow', async () => {

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFleetlessContext } from '../../src/core/context.js';
 import { loadConfig } from '../../src/config.js';
 import { createPkcs11MasterKey } from '../../src/crypto/pkcs11-token.js';
 import { runTsScript } from '../helpers/run-process.js';
-import { dropAllSessions, initTestToken, softHsmTokenDir, type TestToken } from '../helpers/softhsm.js';
+import { dropAllSessions, initTestToken, removeTestTokens, softHsmTokenDir, type TestToken } from '../helpers/softhsm.js';
 import { buildTestApp, expectProblem, niuExample } from '../helpers/test-app.js';
 
 /** What stops the start-up with the key in a PKCS#11 token (docs/hsm.md), what the PIN never reaches, and reconnecting. */
@@ -35,6 +35,8 @@ async function refusal(env: Record<string, string>): Promise<string> {
   refusals.push(error.message);
   return error.message;
 }
+
+afterAll(removeTestTokens);
 
 describe('start-up refusals name the setting, never the PIN', () => {
   it('a wrong PIN', async () => {

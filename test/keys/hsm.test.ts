@@ -1,9 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPkcs11MasterKey, openPkcs11Token } from '../../src/crypto/pkcs11-token.js';
 import { cliFleetlessContext } from '../../src/core/context.js';
 import { runTsScript } from '../helpers/run-process.js';
 import { buildTestApp, niuExample } from '../helpers/test-app.js';
-import { initTestToken, type TestToken } from '../helpers/softhsm.js';
+import { initTestToken, removeTestTokens, type TestToken } from '../helpers/softhsm.js';
 
 /** The root key in a PKCS#11 token (docs/hsm.md), against a real SoftHSM2 token initialized for this run. */
 let token: TestToken;
@@ -15,6 +15,8 @@ beforeAll(() => {
   expect(createPkcs11MasterKey(token.settings(), 'root-1')).toEqual({ created: true });
   expect(createPkcs11MasterKey(other.settings(), 'root-1')).toEqual({ created: true });
 });
+
+afterAll(removeTestTokens);
 
 describe('the master key in a PKCS#11 token', () => {
   it('hsm-init creates an AES-256 token key, sensitive and not extractable, once', () => {
