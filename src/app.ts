@@ -122,7 +122,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerAuth(app, deps.verifyAccessToken, deps.tokenRefusal);
 
   // The whole API, on one screen.
-  registerHealthRoutes(app, deps.database);
+  registerHealthRoutes(app, deps.database, deps.keyring.checkMasterKeys);
   registerProblemRoutes(app);
   registerBrandRoutes(app);
   registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures);

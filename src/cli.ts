@@ -11,6 +11,7 @@ import { migrate } from './db/migrate.js';
 import { defaultScopes } from './core/scopes.js';
 import { deleteFleet } from './fleets/fleet-delete.cli.js';
 import { runRekey } from './keys/rekey.cli.js';
+import { hsmInitUsage, runHsmInit } from './keys/hsm-init.cli.js';
 import { AppError } from './core/app-error.js';
 import { runSignInRuleCommand, SignInRuleUsageError, signInRuleUsage } from './people/sign-in-rule.cli.js';
 
@@ -30,6 +31,7 @@ const usage = `usage: fleetvault <command> [options]
                               re-sealed under it online, then the old key destroyed (resumable: run it again)
   keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${signInRuleUsage}
+  keys hsm-init [--json]      create the master key in the PKCS#11 token (FLEETVAULT_PKCS11_*; docs/hsm.md) unless it exists
 ${auditUsage}
 ${backupUsage}
 
@@ -159,6 +161,7 @@ async function run(argv: string[]): Promise<void> {
     'keys rotate',
     'keys rotate-signing',
     'keys rotate-data-key',
+    'keys hsm-init',
     'fleet create',
     'fleet delete',
     'client create',
@@ -183,6 +186,12 @@ async function run(argv: string[]): Promise<void> {
     } finally {
       await database.close();
     }
+    return;
+  }
+
+  if (command === 'keys' && sub === 'hsm-init') {
+    if (config.pkcs11 === undefined) throw new UsageError(hsmInitUsage);
+    runHsmInit(config.pkcs11, values.json, process.stdout);
     return;
   }
 

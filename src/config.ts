@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { findBrand } from './brands/brand-registry.js';
+import { keyLabelsSchema, type Pkcs11Settings, pkcs11SettingsFrom } from './crypto/pkcs11-settings.js';
 import { adapters } from './exchange/adapters/index.js';
 
 /**
@@ -49,6 +50,9 @@ export interface Config {
   /** `id:base64` pairs, first active; undefined when not configured. */
   readonly masterKeys: string | undefined;
   readonly masterKeyFile: string | undefined;
+  /** Which provider's key wraps (docs/hsm.md); `pkcs11` settings undefined unless FLEETVAULT_PKCS11_MODULE is set. */
+  readonly masterKeyProvider: 'file' | 'pkcs11';
+  readonly pkcs11: Pkcs11Settings | undefined;
   /** Serve /metrics on this port only (not on PORT); undefined: /metrics on PORT. */
   readonly metricsPort: number | undefined;
   /** Browser origins allowed by CORS; empty: CORS off (no Access-Control-* headers). */
@@ -155,6 +159,13 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')),
   FLEETVAULT_MASTER_KEYS: z.preprocess(emptyAsUndefined, z.string().max(65_536).optional()),
   FLEETVAULT_MASTER_KEY_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
+  FLEETVAULT_MASTER_KEY_PROVIDER: z.preprocess(emptyAsUndefined, z.enum(['file', 'pkcs11']).default('file')),
+  FLEETVAULT_PKCS11_MODULE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
+  FLEETVAULT_PKCS11_TOKEN_LABEL: z.preprocess(emptyAsUndefined, z.string().max(32).optional()),
+  FLEETVAULT_PKCS11_SLOT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(4_294_967_295).optional()),
+  FLEETVAULT_PKCS11_PIN: z.preprocess(emptyAsUndefined, z.string().max(256).optional()),
+  FLEETVAULT_PKCS11_PIN_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
+  FLEETVAULT_PKCS11_KEY_LABEL: z.preprocess(emptyAsUndefined, keyLabelsSchema.default('fleetvault-root')),
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(65535).optional()),
   FLEETVAULT_TRUST_PROXY: z.preprocess(
     emptyAsUndefined,
@@ -264,6 +275,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  const pkcs11 = pkcs11SettingsFrom(e);
+  if (pkcs11.problems.length > 0) throw new ConfigError(`invalid configuration: ${pkcs11.problems.join('; ')}`);
   const dataDir = path.resolve(e.FLEETVAULT_DATA_DIR);
   const publicUrl = (e.FLEETVAULT_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return Object.freeze({
@@ -292,6 +305,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     masterKeys: e.FLEETVAULT_MASTER_KEYS,
     masterKeyFile: e.FLEETVAULT_MASTER_KEY_FILE,
+    masterKeyProvider: e.FLEETVAULT_MASTER_KEY_PROVIDER,
+    pkcs11: pkcs11.settings,
     metricsPort: e.METRICS_PORT,
     corsOrigins: Object.freeze(e.FLEETVAULT_CORS_ORIGINS),
     trustProxy: e.FLEETVAULT_TRUST_PROXY,

@@ -10,7 +10,8 @@ import { createCredentialSecretService } from './credentials/credential-secrets.
 import { createCredentialService } from './credentials/credentials.service.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, DATA_KEY_RECHECK_MS, type Keyring } from './crypto/keyring.js';
-import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
+import { loadConfiguredMasterKeys } from './crypto/master-key-config.js';
+import type { MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -82,7 +83,7 @@ export interface Deps {
 export interface CreateDepsOptions {
   clock?: Clock;
   ids?: IdGenerator;
-  /** Master keys given directly (tests); otherwise loaded from the config's sources. */
+  /** File master keys given directly (tests); otherwise loaded from the config's sources (the token's keys always are). */
   masterKeys?: MasterKey[];
   logger?: Pick<Logger, 'warn' | 'info'>;
   database?: OpenDatabaseOptions;
@@ -100,19 +101,22 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? ulidGenerator(clock);
   await sodiumReady();
-  let masterKeys = options.masterKeys;
-  if (masterKeys === undefined) {
-    const loaded = loadMasterKeys(config);
-    masterKeys = loaded.keys;
-    if (loaded.createdDevelopmentKeyFile) {
-      options.logger?.warn(
-        { file: loaded.createdDevelopmentKeyFile },
-        'created a development master key: losing this file loses every secret; set FLEETVAULT_MASTER_KEYS or ' +
-          'FLEETVAULT_MASTER_KEY_FILE in production',
-      );
-    }
+  // The file keys and, with FLEETVAULT_PKCS11_MODULE, the token's: a wrong PIN or a missing key stops here (docs/hsm.md).
+  const masterKeys = loadConfiguredMasterKeys(config, options.masterKeys);
+  if (masterKeys.createdDevelopmentKeyFile) {
+    options.logger?.warn(
+      { file: masterKeys.createdDevelopmentKeyFile },
+      'created a development master key: losing this file loses every secret; set FLEETVAULT_MASTER_KEYS or ' +
+        'FLEETVAULT_MASTER_KEY_FILE in production',
+    );
   }
-  const database = openDatabase(config.databaseUrl, options.database);
+  let database: Database;
+  try {
+    database = openDatabase(config.databaseUrl, options.database);
+  } catch (error) {
+    masterKeys.close();
+    throw error;
+  }
   let pruneTimer: NodeJS.Timeout | undefined;
   let signingKeysTimer: NodeJS.Timeout | undefined;
   let dataKeysTimer: NodeJS.Timeout | undefined;
@@ -120,7 +124,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     // The watch stream's readers wake when this process commits an event of their fleet (bound below, once they exist).
     let wakeWatchers = (_chains: ReadonlySet<string>): void => {};
     const store = createStore(database, { afterAuditCommit: (chains) => wakeWatchers(chains) });
-    const keyring = createKeyring({ masterKeys, repos: store.repos });
+    const keyring = createKeyring({ masterKeys: masterKeys.keys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
       await migrate(database);
@@ -274,6 +278,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         clearInterval(signingKeysTimer);
         clearInterval(dataKeysTimer);
         await database.close();
+        masterKeys.close();
       },
     };
   } catch (error) {
@@ -281,6 +286,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     clearInterval(signingKeysTimer);
     clearInterval(dataKeysTimer);
     await database.close();
+    masterKeys.close();
     throw error;
   }
 }

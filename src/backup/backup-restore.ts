@@ -1,4 +1,4 @@
-import type { MasterKey } from '../crypto/master-keys.js';
+import type { MasterKeyWrapper } from '../crypto/master-key-provider.js';
 import type { Database } from '../db/database.js';
 import { type Migration, migrateWithin, readMigrations } from '../db/migrate.js';
 import { BackupFileError, readBackupRecords } from './backup-reader.js';
@@ -39,7 +39,7 @@ async function refuseUnlessEmpty(repo: SnapshotRepo, tables: readonly BackupTabl
 export async function restoreBackup(
   database: Database,
   file: string,
-  masterKeys: readonly MasterKey[],
+  masterKeys: readonly MasterKeyWrapper[],
   progress: Progress,
   options: { migrations?: readonly Migration[] } = {},
 ): Promise<VerifySummary & { restored: Record<string, number> }> {

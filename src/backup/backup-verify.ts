@@ -1,8 +1,8 @@
 import { type ChainReport, SYSTEM_CHAIN, verifyChain } from '../audit/audit-chain.js';
 import { toAuditEvent } from '../audit/audit.repo.js';
 import { IntegrityError, open, sodiumReady } from '../crypto/aead.js';
-import { dataKeyAad, secretsAad, vaultKeyAad } from '../crypto/associated-data.js';
-import type { MasterKey } from '../crypto/master-keys.js';
+import { secretsAad } from '../crypto/associated-data.js';
+import type { MasterKeyWrapper, WrapBinding } from '../crypto/master-key-provider.js';
 import type { AuditEventsTable } from '../db/schema.js';
 import { type BackupManifest, BackupFileError, type BackupRecord, checkBackupFile, readBackupRecords, rowObject } from './backup-reader.js';
 import type { Progress } from './progress.js';
@@ -34,15 +34,18 @@ function peekable(source: AsyncGenerator<BackupRecord>) {
 
 /**
  * `fleetvault backup verify`: the file's format and checksum (first pass), then, reading it again, that the given
- * master keys unwrap every data key and vault key, that every sealed secret and kept version opens, that every audit
- * chain holds (`verifyChain`, as `audit verify`) and ends at the head the backup recorded, and that every table has the
- * rows the manifest counts. Reads the file only. Throws a `BackupFileError` naming the first problem.
+ * master keys (through their providers: a file key, or a key in a PKCS#11 token) unwrap every data key and vault key,
+ * that every sealed secret and kept version opens, that every audit chain holds (`verifyChain`, as `audit verify`) and
+ * ends at the head the backup recorded, and that every table has the rows the manifest counts. Reads the file only.
+ * Throws a `BackupFileError` naming the first problem.
  */
 export async function verifyBackup(
   file: string,
-  masterKeys: readonly MasterKey[],
+  masterKeys: readonly MasterKeyWrapper[],
   options: { newestSchemaVersion: number; progress: Progress },
 ): Promise<VerifySummary> {
+  // The CLI's backup commands build no deps (which await it): without this, an early open races libsodium's
+  // asynchronous start and fails as if the key were wrong.
   await sodiumReady();
   const manifest = await checkBackupFile(file);
   if (manifest.schema_version > options.newestSchemaVersion) {
@@ -51,11 +54,20 @@ export async function verifyBackup(
         'use the fleetvault release that wrote it, or a newer one',
     );
   }
-  const keks = new Map(masterKeys.map((key) => [key.id, key.key]));
-  const kek = (id: unknown, what: string): Buffer => {
+  const keks = new Map(masterKeys.map((key) => [key.id, key]));
+  const kek = (id: unknown, what: string): MasterKeyWrapper => {
     const key = keks.get(String(id));
     if (key === undefined) throw new BackupFileError(`${what} is wrapped by master key "${String(id)}", which is not configured`);
     return key;
+  };
+  const unwrapOr = (wrapped: unknown, wrapper: MasterKeyWrapper, binding: WrapBinding, failure: string): Uint8Array => {
+    try {
+      if (!Buffer.isBuffer(wrapped)) throw new IntegrityError('not bytes');
+      return wrapper.unwrap(wrapped, binding);
+    } catch (error) {
+      if (error instanceof IntegrityError) throw new BackupFileError(failure);
+      throw error;
+    }
   };
   const openOr = (sealed: unknown, key: Buffer, aad: string, failure: string): Uint8Array => {
     try {
@@ -90,10 +102,10 @@ export async function verifyBackup(
   const checkRow = (table: string, row: Row) => {
     if (table === 'vault_keys') {
       const what = `vault key ${String(row.id)} (${String(row.purpose)})`;
-      const material = openOr(
+      const material = unwrapOr(
         row.sealed_key,
         kek(row.kek_id, what),
-        vaultKeyAad(String(row.id), String(row.purpose)),
+        { kind: 'vault-key', keyId: String(row.id), purpose: String(row.purpose) },
         `master key "${String(row.kek_id)}" does not open ${what}: is it the master key of the vault that wrote the backup?`,
       );
       const newer = auditKey === undefined || `${String(row.created_at)} ${String(row.id)}` > `${auditKey.createdAt} ${auditKey.id}`;
@@ -102,10 +114,10 @@ export async function verifyBackup(
       }
     } else if (table === 'fleet_data_keys') {
       const what = `the data key of fleet ${String(row.fleet_id)}`;
-      const key = openOr(
+      const key = unwrapOr(
         row.wrapped_key,
         kek(row.kek_id, what),
-        dataKeyAad(String(row.fleet_id)),
+        { kind: 'data-key', fleetId: String(row.fleet_id), dataKeyId: String(row.id) },
         `master key "${String(row.kek_id)}" does not open ${what}: is it the master key of the vault that wrote the backup?`,
       );
       dataKeys.set(String(row.id), { fleetId: String(row.fleet_id), key: Buffer.from(key) });

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { loadMasterKeys, MasterKeyError, type MasterKey } from '../crypto/master-keys.js';
+import { type ConfiguredMasterKeys, loadConfiguredMasterKeys } from '../crypto/master-key-config.js';
+import { loadMasterKeys, MasterKeyError } from '../crypto/master-keys.js';
 import { openDatabase } from '../db/database.js';
 import { readMigrations } from '../db/migrate.js';
 import { restoreBackup } from './backup-restore.js';
@@ -30,18 +31,19 @@ interface Streams {
 }
 
 /**
- * The master keys of the configuration as they are: unlike a server's first start, verify and restore never create a
- * development key, which could not open the backup anyway.
+ * The master keys of the configuration as they are, file keys and a PKCS#11 token's (docs/hsm.md): unlike a server's
+ * first start, verify and restore never create a development key, which could not open the backup anyway.
  */
-function configuredMasterKeys(config: Config): MasterKey[] {
+function configuredMasterKeys(config: Config): ConfiguredMasterKeys {
   const devFile = path.join(config.dataDir, 'master.key');
-  if (config.masterKeys === undefined && config.masterKeyFile === undefined && !fs.existsSync(devFile)) {
+  const fileKeys = config.masterKeys !== undefined || config.masterKeyFile !== undefined || fs.existsSync(devFile);
+  if (!fileKeys && config.pkcs11 === undefined) {
     throw new MasterKeyError(
-      'no master key is configured: set FLEETVAULT_MASTER_KEYS or FLEETVAULT_MASTER_KEY_FILE to the master key of the vault ' +
-        'that wrote the backup',
+      'no master key is configured: set FLEETVAULT_MASTER_KEYS or FLEETVAULT_MASTER_KEY_FILE (or the FLEETVAULT_PKCS11_* ' +
+        'settings) to the master key of the vault that wrote the backup',
     );
   }
-  return loadMasterKeys(config).keys;
+  return loadConfiguredMasterKeys(config, fileKeys ? loadMasterKeys(config).keys : []);
 }
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -62,7 +64,8 @@ export async function runBackupCommand(
   if (command === 'backup' && sub === 'verify') {
     if (file === undefined) throw new BackupUsageError('backup verify needs the backup file');
     const newestSchemaVersion = readMigrations('sqlite').at(-1)?.version ?? 0;
-    const verified = await verifyBackup(file, configuredMasterKeys(config), { newestSchemaVersion, progress });
+    const masterKeys = configuredMasterKeys(config);
+    const verified = await verifyBackup(file, masterKeys.keys, { newestSchemaVersion, progress }).finally(() => masterKeys.close());
     const { manifest } = verified;
     print(
       {
@@ -98,10 +101,16 @@ export async function runBackupCommand(
   }
   if (options.in === undefined) throw new BackupUsageError('restore needs --in <file>');
   const masterKeys = configuredMasterKeys(config);
-  const database = openDatabase(config.databaseUrl);
+  let database;
+  try {
+    database = openDatabase(config.databaseUrl);
+  } catch (error) {
+    masterKeys.close();
+    throw error;
+  }
   try {
     const started = Date.now();
-    const done = await restoreBackup(database, options.in, masterKeys, progress);
+    const done = await restoreBackup(database, options.in, masterKeys.keys, progress);
     print(
       {
         ok: true,
@@ -117,5 +126,6 @@ export async function runBackupCommand(
     );
   } finally {
     await database.close();
+    masterKeys.close();
   }
 }

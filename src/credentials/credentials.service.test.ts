@@ -6,6 +6,7 @@ import { cliContext } from '../core/context.js';
 import { sodiumReady } from '../crypto/aead.js';
 import type { DataKeyRow } from '../crypto/data-keys.repo.js';
 import { createKeyring } from '../crypto/keyring.js';
+import { fileMasterKey } from '../crypto/master-key-provider.js';
 import { AppError } from '../core/app-error.js';
 import type { CredentialRow } from './credentials.repo.js';
 import { createCredentialChanges } from './credential-changes.js';
@@ -43,7 +44,7 @@ function setup() {
       },
     },
   });
-  const keyring = createKeyring({ masterKeys: [{ id: 'unit', key: randomBytes(32) }], repos: store.repos });
+  const keyring = createKeyring({ masterKeys: [fileMasterKey({ id: 'unit', key: randomBytes(32) })], repos: store.repos });
   dataKey.row = keyring.newWrappedDataKey(FLEET, clock.now().toISOString(), ulidGenerator(clock).next());
   const service = createCredentialService({
     store,

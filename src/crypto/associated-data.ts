@@ -7,3 +7,8 @@ export const dataKeyAad = (fleetId: string) => `fleetvault:dek:v1:${fleetId}`;
 export const vaultKeyAad = (keyId: string, purpose: string) => `fleetvault:vault-key:v1:${purpose}:${keyId}`;
 export const secretsAad = (fleetId: string, credentialId: string, secretVersion: number) =>
   `fleetvault:credential-secrets:v1:${fleetId}:${credentialId}:${secretVersion}`;
+/**
+ * A data key wrapped in a PKCS#11 token (docs/hsm.md) is bound to its own id as well as its fleet: the
+ * file provider's version 1 stays as it is so that existing rows open unchanged.
+ */
+export const tokenDataKeyAad = (fleetId: string, dataKeyId: string) => `fleetvault:dek:v2:${fleetId}:${dataKeyId}`;

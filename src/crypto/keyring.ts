@@ -1,7 +1,7 @@
 import { IntegrityError, open, randomKey, seal } from './aead.js';
-import { dataKeyAad, secretsAad, vaultKeyAad } from './associated-data.js';
+import { secretsAad } from './associated-data.js';
 import type { DataKeyRepo, DataKeyRow, StoredDataKey } from './data-keys.repo.js';
-import type { MasterKey } from './master-keys.js';
+import type { MasterKeyWrapper, WrapBinding } from './master-key-provider.js';
 import type { VaultKeyRepo } from './vault-keys.repo.js';
 
 /** Stops the start-up: the configured master keys cannot open what the database holds. */
@@ -16,20 +16,31 @@ export class MasterKeyMismatchError extends Error {
  */
 export const DATA_KEY_RECHECK_MS = 10_000;
 
+const dataKeyBinding = (row: Pick<StoredDataKey, 'id' | 'fleet_id'>): WrapBinding => ({
+  kind: 'data-key',
+  fleetId: row.fleet_id,
+  dataKeyId: row.id,
+});
+const vaultKeyBinding = (row: { id: string; purpose: string }): WrapBinding => ({ kind: 'vault-key', keyId: row.id, purpose: row.purpose });
+
 /**
  * Envelope encryption (docs/design.md §3): master keys (KEKs) wrap one data key (DEK) per fleet;
- * DEKs seal credential secrets. Unwrapped DEKs are cached in memory until `evictDestroyed`
- * finds their row gone (deps.ts runs it every DATA_KEY_RECHECK_MS).
+ * DEKs seal credential secrets. The master keys are providers' wrappers (src/crypto/master-key-provider.ts):
+ * the keyring asks them to wrap and unwrap and never sees a token's key. Unwrapped DEKs are cached in
+ * memory until `evictDestroyed` finds their row gone (deps.ts runs it every DATA_KEY_RECHECK_MS).
  */
-export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: { dataKeys: DataKeyRepo; vaultKeys: VaultKeyRepo } }) {
+export function createKeyring(deps: {
+  masterKeys: readonly MasterKeyWrapper[];
+  repos: { dataKeys: DataKeyRepo; vaultKeys: VaultKeyRepo };
+}) {
   const { masterKeys, repos } = deps;
   const active = masterKeys[0];
   if (active === undefined) throw new TypeError('keyring: at least one master key is required');
-  const byId = new Map(masterKeys.map((k) => [k.id, k.key]));
+  const byId = new Map(masterKeys.map((k) => [k.id, k]));
   /** Unwrapped DEKs by key id. A key's bytes never change (re-wrapping changes only its wrapping). */
   const dataKeys = new Map<string, Buffer>();
 
-  function kek(id: string): Buffer {
+  function kek(id: string): MasterKeyWrapper {
     const key = byId.get(id);
     if (key === undefined) {
       throw new MasterKeyMismatchError(`the database holds keys wrapped by master key "${id}", which is not configured`);
@@ -40,13 +51,13 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
   /** A fresh DEK, wrapped by the active master key: insert the row in the same transaction as its fleet (or rotation). */
   function newWrappedDataKey(fleetId: string, createdAt: string, id: string): DataKeyRow {
     const dek = randomKey();
-    const wrapped = seal(dek, active!.key, dataKeyAad(fleetId));
+    const wrapped = active!.wrap(dek, { kind: 'data-key', fleetId, dataKeyId: id });
     dataKeys.set(id, dek);
     return { id, fleet_id: fleetId, kek_id: active!.id, wrapped_key: wrapped, created_at: createdAt };
   }
 
   function unwrap(row: StoredDataKey): Buffer {
-    return Buffer.from(open(row.wrapped_key, kek(row.kek_id), dataKeyAad(row.fleet_id)));
+    return kek(row.kek_id).unwrap(row.wrapped_key, dataKeyBinding(row));
   }
 
   function cached(row: StoredDataKey): Buffer {
@@ -148,18 +159,26 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
       return gone;
     },
 
+    /**
+     * Throws a `MasterKeyUnavailableError` while a configured master key cannot be used (a token away):
+     * the readiness probe, so a replica that cannot unwrap leaves the load balancer (docs/hsm.md).
+     */
+    checkMasterKeys(): void {
+      for (const key of masterKeys) key.check();
+    },
+
     /** The ids of the data keys this process holds unwrapped (for inspection; never the bytes). */
     cachedDataKeyIds(): string[] {
       return [...dataKeys.keys()];
     },
 
     sealVaultKey(keyId: string, purpose: string, material: Uint8Array) {
-      return { kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(keyId, purpose)) };
+      return { kek_id: active.id, sealed_key: active.wrap(material, { kind: 'vault-key', keyId, purpose }) };
     },
 
     openVaultKey(row: { id: string; purpose: string; kek_id: string; sealed_key: Buffer }): Buffer {
       try {
-        return Buffer.from(open(row.sealed_key, kek(row.kek_id), vaultKeyAad(row.id, row.purpose)));
+        return kek(row.kek_id).unwrap(row.sealed_key, vaultKeyBinding(row));
       } catch (error) {
         if (error instanceof IntegrityError) {
           throw new MasterKeyMismatchError(`master key "${row.kek_id}" does not open the database's vault keys: wrong master key?`);
@@ -177,13 +196,13 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     async rewrapToActive(): Promise<{ dataKeys: number; vaultKeys: number }> {
       let dataKeysDone = 0;
       for (const row of await repos.dataKeys.wrappedByOtherThan(active.id)) {
-        const wrapped = seal(unwrap(row), active.key, dataKeyAad(row.fleet_id));
+        const wrapped = active.wrap(unwrap(row), dataKeyBinding(row));
         if (await repos.dataKeys.rewrap(row.id, row.kek_id, { kek_id: active.id, wrapped_key: wrapped })) dataKeysDone++;
       }
       let vaultKeysDone = 0;
       for (const row of await repos.vaultKeys.sealedByOtherThan(active.id)) {
-        const material = Buffer.from(open(row.sealed_key, kek(row.kek_id), vaultKeyAad(row.id, row.purpose)));
-        const resealed = { kek_id: active.id, sealed_key: seal(material, active.key, vaultKeyAad(row.id, row.purpose)) };
+        const material = kek(row.kek_id).unwrap(row.sealed_key, vaultKeyBinding(row));
+        const resealed = { kek_id: active.id, sealed_key: active.wrap(material, vaultKeyBinding(row)) };
         if (await repos.vaultKeys.reseal(row.id, row.kek_id, resealed)) vaultKeysDone++;
       }
       return { dataKeys: dataKeysDone, vaultKeys: vaultKeysDone };

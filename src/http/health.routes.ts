@@ -5,7 +5,11 @@ import { type App, problemResponses } from './route-types.js';
 
 const statusSchema = z.object({ status: z.string() });
 
-export function registerHealthRoutes(app: App, database: Database) {
+/**
+ * `checkMasterKeys` throws while a master key cannot be used (a PKCS#11 token away, docs/hsm.md): the
+ * replica is then not ready, since it could not open a data key it has not cached yet.
+ */
+export function registerHealthRoutes(app: App, database: Database, checkMasterKeys: () => void) {
   // Probes are never rate limited: a limited probe would take a healthy replica out of service.
   app.get('/healthz', {
     config: { rateLimitClass: 'none' },
@@ -25,7 +29,9 @@ export function registerHealthRoutes(app: App, database: Database) {
       tags: ['operations'],
       operationId: 'getReadiness',
       summary: 'The database answers and the keys are loaded',
-      description: 'Readiness probe: 503 `service-unavailable` while the database does not answer; never rate limited.',
+      description:
+        'Readiness probe: 503 `service-unavailable` while the database does not answer or a master key cannot be used ' +
+        '(an HSM away); never rate limited.',
       response: { 200: statusSchema.describe('`{"status":"ready"}`'), ...problemResponses('service-unavailable') },
     },
     handler: async (request) => {
@@ -34,6 +40,12 @@ export function registerHealthRoutes(app: App, database: Database) {
       } catch (error) {
         request.log.warn({ err: error }, 'readiness: database unreachable');
         throw new AppError('service-unavailable', 'The database does not answer.');
+      }
+      try {
+        checkMasterKeys();
+      } catch (error) {
+        request.log.warn({ reason: (error as Error).message }, 'readiness: a master key cannot be used');
+        throw new AppError('service-unavailable', 'A master key cannot be used (the HSM does not answer).');
       }
       return { status: 'ready' };
     },

@@ -10,6 +10,7 @@ import { type Migration, readMigrations } from '../../src/db/migrate.js';
 import { cli, cliEnv, expectVaultRestored, openRestored, populateVault, tempDir } from '../helpers/backup-vault.js';
 import { buildTestApp } from '../helpers/test-app.js';
 import { createTestStorage, type TestStorage } from '../helpers/test-database.js';
+import { fileMasterKey } from '../../src/crypto/master-key-provider.js';
 
 /**
  * A backup written at an older schema than the restoring release knows (docs/backup.md, "Restoring"): the target is
@@ -58,12 +59,14 @@ describe('restoring a backup of an older schema', { timeout: 120_000 }, () => {
     try {
       // A release that knows only older migrations refuses the newer backup, and changes nothing.
       const older = readMigrations(target.engine).slice(0, -1);
-      await expect(restoreBackup(database, file, [key], silentProgress, { migrations: older })).rejects.toThrow(BackupFileError);
-      await expect(restoreBackup(database, file, [key], silentProgress, { migrations: older })).rejects.toThrow(
+      await expect(restoreBackup(database, file, [fileMasterKey(key)], silentProgress, { migrations: older })).rejects.toThrow(
+        BackupFileError,
+      );
+      await expect(restoreBackup(database, file, [fileMasterKey(key)], silentProgress, { migrations: older })).rejects.toThrow(
         `schema version ${current}, newer than this fleetvault knows`,
       );
 
-      const done = await restoreBackup(database, file, [key], silentProgress, {
+      const done = await restoreBackup(database, file, [fileMasterKey(key)], silentProgress, {
         migrations: [...readMigrations(target.engine), later],
       });
       expect(done.restored.credentials).toBe(1);

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeyring } from '../../src/crypto/keyring.js';
+import { fileMasterKey } from '../../src/crypto/master-key-provider.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from '../helpers/test-app.js';
 
 const newP256 = () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
@@ -33,7 +34,7 @@ const create = async (brand = 'niu', body: Record<string, unknown> = { client_id
 /** The stored secrets, opened the way the vault opens them: proves what a rotation kept. */
 async function storedSecrets(id: string): Promise<Record<string, string>> {
   const row = await t.deps.database.db.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-  const keyring = createKeyring({ masterKeys: t.masterKeys, repos: t.deps.store.repos });
+  const keyring = createKeyring({ masterKeys: t.masterKeys.map(fileMasterKey), repos: t.deps.store.repos });
   return keyring.openSecrets(fleetId, id, row.secret_version, row.sealed_secrets, row.data_key_id);
 }
 

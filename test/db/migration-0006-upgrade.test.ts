@@ -11,6 +11,7 @@ import { allScopes } from '../../src/core/scopes.js';
 import { randomKey, sodiumReady } from '../../src/crypto/aead.js';
 import type { DataKeyRepo, DataKeyRow } from '../../src/crypto/data-keys.repo.js';
 import { createKeyring } from '../../src/crypto/keyring.js';
+import { fileMasterKey } from '../../src/crypto/master-key-provider.js';
 import { loadOrCreateVaultKey } from '../../src/crypto/vault-keys.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
@@ -117,7 +118,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
     // Sealing through the app's keyring: at 0005 a fleet had exactly one key, found by fleet id.
     const dataKeyRows = new Map<string, DataKeyRow>();
     const dataKeys = { active: async (fleetId: string) => dataKeyRows.get(fleetId) } as unknown as DataKeyRepo;
-    const keyring = createKeyring({ masterKeys: [masterKey], repos: { dataKeys, vaultKeys: store.repos.vaultKeys } });
+    const keyring = createKeyring({ masterKeys: [fileMasterKey(masterKey)], repos: { dataKeys, vaultKeys: store.repos.vaultKeys } });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     await loadOrCreateVaultKey(keyDeps, 'token-signing', generateSigningKey);
     const hashKey = (await loadOrCreateVaultKey(keyDeps, 'client-secret-hash', () => ({ material: randomKey() }))).material;

@@ -90,7 +90,7 @@ export interface paths {
         };
         /**
          * The database answers and the keys are loaded
-         * @description Readiness probe: 503 `service-unavailable` while the database does not answer; never rate limited.
+         * @description Readiness probe: 503 `service-unavailable` while the database does not answer or a master key cannot be used (an HSM away); never rate limited.
          */
         get: operations["getReadiness"];
         put?: never;
