@@ -27,6 +27,7 @@ import { zodValidatorCompiler } from './http/zod-validator.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
 import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.js';
 
 /**
  * Deliberate HTTP limits (README "Operations"). The largest legitimate body is a credential
@@ -130,6 +131,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
+  registerWebhookRoutes(app, services.webhooks);
   await registerConsole(app);
 
   await app.ready();

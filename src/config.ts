@@ -3,6 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { findBrand } from './brands/brand-registry.js';
 import { adapters } from './exchange/adapters/index.js';
+import { parseAllowHosts } from './webhooks/webhook-address.js';
+import { allowHostsText, parseRetrySchedule, retryScheduleText, type WebhookSettings } from './webhooks/webhook-settings.js';
 
 /**
  * Everything fleetvault reads from the environment, parsed once at start-up.
@@ -62,6 +64,8 @@ export interface Config {
   readonly brandUrls: Readonly<Record<string, string>>;
   /** `FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true`: production may send secrets to an `http:` brand override (docs/brands.md). */
   readonly allowHttpBrandUrls: boolean;
+  /** Webhooks (docs/webhooks.md). */
+  readonly webhooks: WebhookSettings;
 }
 
 /**
@@ -175,6 +179,10 @@ const envSchema = z.object({
       .transform((v) => v === 'true')
       .default(false),
   ),
+  FLEETVAULT_WEBHOOK_ALLOW_HOSTS: z.preprocess(emptyAsUndefined, allowHostsText.optional()),
+  FLEETVAULT_WEBHOOK_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, retryScheduleText.default('5,300,1800,7200,18000,36000')),
+  FLEETVAULT_WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(10_000)),
+  FLEETVAULT_WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).default(8)),
 });
 
 const BRAND_URL_PREFIX = 'FLEETVAULT_BRAND_URL_';
@@ -278,5 +286,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brandTimeoutMs: e.FLEETVAULT_BRAND_TIMEOUT_MS,
     brandUrls: Object.freeze(brandUrlsFrom(env, e.NODE_ENV === 'production', e.FLEETVAULT_ALLOW_HTTP_BRAND_URLS)),
     allowHttpBrandUrls: e.FLEETVAULT_ALLOW_HTTP_BRAND_URLS,
+    webhooks: Object.freeze({
+      allowHosts: Object.freeze(parseAllowHosts(e.FLEETVAULT_WEBHOOK_ALLOW_HOSTS ?? '')),
+      retryScheduleSeconds: Object.freeze(parseRetrySchedule(e.FLEETVAULT_WEBHOOK_RETRY_SCHEDULE)),
+      timeoutMs: e.FLEETVAULT_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.FLEETVAULT_WEBHOOK_CONCURRENCY,
+    }),
   });
 }

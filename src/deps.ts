@@ -28,6 +28,8 @@ import { createSigningKeys, SIGNING_KEY_REFRESH_SECONDS, type SigningKeys } from
 import { countTokens } from './tokens/token.metrics.js';
 import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
+import { systemResolve, type ResolveHost } from './webhooks/webhook-url.js';
+import { createWebhookService } from './webhooks/webhooks.service.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
 export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -61,6 +63,7 @@ export interface Deps {
     exchange: ReturnType<typeof createBrandExchange>;
     keys: ReturnType<typeof createKeyService>;
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
+    webhooks: ReturnType<typeof createWebhookService>;
   };
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
@@ -78,6 +81,8 @@ export interface CreateDepsOptions {
   exchange?: ExchangeOptions;
   /** How often destroyed data keys are dropped from memory (default DATA_KEY_RECHECK_MS; shorter in tests). */
   dataKeyRecheckMs?: number;
+  /** How webhook hosts resolve (tests: a name that resolves to a private address). */
+  resolveHost?: ResolveHost;
 }
 
 /**
@@ -193,6 +198,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     pruneTimer.unref();
 
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
+    const urlRules = { allowHosts: config.webhooks.allowHosts, resolve: options.resolveHost ?? systemResolve };
     const keys = createKeyService({ store, keyring, clock, ids, audit });
     return {
       config,
@@ -226,6 +232,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         exchange,
         keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
+        webhooks: createWebhookService({ store, keyring, clock, ids, audit, urlRules }),
       },
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {

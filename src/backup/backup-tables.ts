@@ -16,6 +16,8 @@ export const backupTables = [
   'idempotency_keys',
   'audit_events',
   'audit_heads',
+  'webhooks',
+  'webhook_secrets',
 ] as const;
 
 export type BackupTable = (typeof backupTables)[number];
@@ -36,6 +38,8 @@ export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> =
   idempotency_keys: ['fleet_id', 'idempotency_key'],
   audit_events: ['chain', 'seq'],
   audit_heads: ['chain'],
+  webhooks: ['id'],
+  webhook_secrets: ['webhook_id', 'version'],
 };
 
 /**
@@ -45,4 +49,6 @@ export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> =
  */
 export const excludedTables: Readonly<Record<string, string>> = {
   schema_migrations: 'the target applies its own migrations; the backup records the schema version in its trailer',
+  webhook_deliveries:
+    'delivery attempts, not changes: a restored vault does not send its past events again (docs/webhooks.md); the subscriptions are kept',
 };

@@ -7,3 +7,5 @@ export const dataKeyAad = (fleetId: string) => `fleetvault:dek:v1:${fleetId}`;
 export const vaultKeyAad = (keyId: string, purpose: string) => `fleetvault:vault-key:v1:${purpose}:${keyId}`;
 export const secretsAad = (fleetId: string, credentialId: string, secretVersion: number) =>
   `fleetvault:credential-secrets:v1:${fleetId}:${credentialId}:${secretVersion}`;
+export const webhookSecretAad = (fleetId: string, webhookId: string, version: number) =>
+  `fleetvault:webhook-secret:v1:${fleetId}:${webhookId}:${version}`;

@@ -1,5 +1,5 @@
 import { IntegrityError, open, randomKey, seal } from './aead.js';
-import { dataKeyAad, secretsAad, vaultKeyAad } from './associated-data.js';
+import { dataKeyAad, secretsAad, vaultKeyAad, webhookSecretAad } from './associated-data.js';
 import type { DataKeyRepo, DataKeyRow, StoredDataKey } from './data-keys.repo.js';
 import type { MasterKey } from './master-keys.js';
 import type { VaultKeyRepo } from './vault-keys.repo.js';
@@ -129,6 +129,24 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
     ): Promise<Buffer> {
       const plaintext = openWith(await dataKey(fleetId, from), fleetId, credentialId, secretVersion, sealed);
       return seal(plaintext, await dataKey(fleetId, to), secretsAad(fleetId, credentialId, secretVersion));
+    },
+
+    /** A webhook's signing secret, sealed like credential secrets under the fleet's newest data key (docs/webhooks.md). */
+    async sealWebhookSecret(fleetId: string, webhookId: string, version: number, secret: string) {
+      const dek = await activeDataKey(fleetId);
+      const sealed = seal(Buffer.from(secret, 'utf8'), dek.key, webhookSecretAad(fleetId, webhookId, version));
+      return { sealed, dataKeyId: dek.id };
+    },
+
+    async openWebhookSecret(
+      fleetId: string,
+      webhookId: string,
+      version: number,
+      sealed: Buffer,
+      dataKeyId: string | null,
+    ): Promise<string> {
+      const plaintext = open(sealed, await dataKey(fleetId, dataKeyId), webhookSecretAad(fleetId, webhookId, version));
+      return Buffer.from(plaintext).toString('utf8');
     },
 
     /** Forgets a destroyed data key's bytes in this process. */

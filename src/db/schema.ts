@@ -131,6 +131,47 @@ export interface CredentialSecretVersionsTable {
   data_key_id: string | null;
 }
 
+/** A fleet's webhook subscription (migration 0010, docs/webhooks.md); `events` is JSON: actions or ["*"]. */
+export interface WebhooksTable {
+  id: string;
+  fleet_id: string;
+  url: string;
+  events: string;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A webhook's signing secrets, sealed (migration 0010); `expires_at` null: the current one. */
+export interface WebhookSecretsTable {
+  webhook_id: string;
+  fleet_id: string;
+  version: number;
+  sealed_secret: Buffer;
+  data_key_id: string | null;
+  created_at: string;
+  expires_at: string | null;
+}
+
+/** The outbox: one delivery of one audit event to one webhook (migration 0010). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  fleet_id: string;
+  webhook_id: string;
+  event_id: string;
+  type: string;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -150,4 +191,7 @@ export interface DB {
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
   credential_secret_versions: CredentialSecretVersionsTable;
+  webhooks: WebhooksTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -11,6 +11,8 @@ import { createFleetRepo } from '../fleets/fleets.repo.js';
 import { createDataKeyRotationRepo } from '../keys/data-key-rotation.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
+import { createWebhookDeliveryRepo } from '../webhooks/webhook-deliveries.repo.js';
+import { createWebhookRepo } from '../webhooks/webhooks.repo.js';
 import type { Database, Engine } from './database.js';
 import type { DB } from './schema.js';
 
@@ -32,6 +34,8 @@ const repoFactories = {
   secretVersions: createSecretVersionRepo,
   fleetOffboarding: createFleetOffboardingRepo,
   dataKeyRotation: createDataKeyRotationRepo,
+  webhooks: createWebhookRepo,
+  webhookDeliveries: createWebhookDeliveryRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

@@ -25,6 +25,7 @@ export const openapiDocument = {
     { name: 'credentials', description: 'A fleet\u2019s credentials per brand (INVERS style); secrets are never returned.' },
     { name: 'vehicles', description: 'Vehicles and the credentials they are reached with.' },
     { name: 'audit', description: 'The fleet\u2019s audit trail: a hash chain of every change and every use of a secret.' },
+    { name: 'webhooks', description: 'Signed change events pushed to subscribers (Standard Webhooks), and their deliveries.' },
     { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
     { name: 'brands', description: 'The brand catalogue.' },

@@ -11,7 +11,7 @@ import { OAUTH2_SCHEME } from '../../src/http/route-types.js';
  */
 let t: TestApp;
 let fixture: MatrixFixture;
-const ids = { credential: '', vehicle: '', client: '' };
+const ids = { credential: '', vehicle: '', client: '', webhook: '' };
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -27,6 +27,8 @@ beforeAll(async () => {
   ids.vehicle = vehicle.json().id;
   // Holds only clients:manage, so the control token (the route's scope alone) may rotate and delete it.
   ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['clients:manage'] })).json().id;
+  // A literal public (documentation) address: the URL rules need no DNS, and nothing is delivered here.
+  ids.webhook = (await t.call(victim.token, 'POST', '/webhooks', { url: 'https://203.0.113.10/hook', events: ['*'] })).json().id;
   const doomed = await t.deps.services.clients.createSecretClient(cliContext(victim.fleetId), 'doomed');
   const doomedToken = (
     await t.app.inject({
@@ -187,6 +189,18 @@ const groups: Record<string, () => MatrixRoute[]> = {
     { method: 'GET', template: '/audit', path: '/audit', scope: 'audit:read' },
     { method: 'GET', template: '/audit/head', path: '/audit/head', scope: 'audit:read' },
   ],
+  webhooks: () => {
+    const path = `/webhooks/${ids.webhook}`;
+    const scope = 'webhooks:manage';
+    return [
+      { method: 'POST', template: '/webhooks', path: '/webhooks', scope, body: { url: 'https://203.0.113.11/hook', events: ['*'] } },
+      { method: 'GET', template: '/webhooks', path: '/webhooks', scope },
+      { method: 'GET', template: '/webhooks/{id}', path, scope, ownsResource: true },
+      { method: 'PATCH', template: '/webhooks/{id}', path, scope, ownsResource: true, body: { description: 'changed' } },
+      { method: 'POST', template: '/webhooks/{id}/secret', path: `${path}/secret`, scope, ownsResource: true },
+      { method: 'DELETE', template: '/webhooks/{id}', path, scope, ownsResource: true },
+    ];
+  },
 };
 
 for (const [group, routes] of Object.entries(groups)) {
