@@ -30,6 +30,7 @@ import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 import { systemResolve, type ResolveHost } from './webhooks/webhook-url.js';
 import { createWebhookService } from './webhooks/webhooks.service.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
 export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -65,6 +66,8 @@ export interface Deps {
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
     webhooks: ReturnType<typeof createWebhookService>;
   };
+  /** Sends the webhook outbox; server.ts starts it (tests drive it with `tick`). docs/webhooks.md. */
+  webhookDispatcher: WebhookDispatcher;
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
   close(): Promise<void>;
@@ -75,7 +78,7 @@ export interface CreateDepsOptions {
   ids?: IdGenerator;
   /** Master keys given directly (tests); otherwise loaded from the config's sources. */
   masterKeys?: MasterKey[];
-  logger?: Pick<Logger, 'warn' | 'info'>;
+  logger?: Pick<Logger, 'warn' | 'info'> | undefined;
   database?: OpenDatabaseOptions;
   /** Brand exchange: fetch, sleep, jitter and the audit event writer, swapped in tests. */
   exchange?: ExchangeOptions;
@@ -199,6 +202,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
 
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
     const urlRules = { allowHosts: config.webhooks.allowHosts, resolve: options.resolveHost ?? systemResolve };
+    const webhookDispatcher = createWebhookDispatcher({
+      ...{ store, keyring, clock, urlRules, registry: metrics.registry, logger: options.logger },
+      settings: config.webhooks,
+    });
     const keys = createKeyService({ store, keyring, clock, ids, audit });
     return {
       config,
@@ -234,8 +241,10 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
         webhooks: createWebhookService({ store, keyring, clock, ids, audit, urlRules }),
       },
+      webhookDispatcher,
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
+        await webhookDispatcher.stop();
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);
         clearInterval(dataKeysTimer);

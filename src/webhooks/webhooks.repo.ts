@@ -43,6 +43,40 @@ export function createWebhookRepo(db: Kysely<DB>) {
       return Number(result.numDeletedRows) === 1;
     },
 
+    /** A delivery succeeded: the endpoint is no longer failing (a write only when it was). */
+    async markHealthy(fleetId: string, id: string): Promise<void> {
+      await db
+        .updateTable('webhooks')
+        .set({ failing_since: null })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('failing_since', 'is not', null)
+        .execute();
+    },
+
+    /**
+     * An attempt failed: the endpoint is failing since now unless it already was; failing since before `disableBefore`
+     * disables it with `reason`. Returns true when this call disabled it.
+     */
+    async markFailing(fleetId: string, id: string, now: string, disableBefore: string, reason: string): Promise<boolean> {
+      await db
+        .updateTable('webhooks')
+        .set({ failing_since: now })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('failing_since', 'is', null)
+        .execute();
+      const disabled = await db
+        .updateTable('webhooks')
+        .set({ enabled: 0, disabled_reason: reason, updated_at: now })
+        .where('fleet_id', '=', fleetId)
+        .where('id', '=', id)
+        .where('enabled', '=', 1)
+        .where('failing_since', '<=', disableBefore)
+        .executeTakeFirst();
+      return Number(disabled.numUpdatedRows) === 1;
+    },
+
     /** The secrets that sign now: the current one and, for 24 h after a rotation, the previous one. Newest first. */
     async liveSecrets(fleetId: string, webhookId: string, now: string): Promise<WebhookSecretRow[]> {
       return db
