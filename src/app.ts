@@ -131,7 +131,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);
   registerAuditRoutes(app, services.audit);
-  registerWebhookRoutes(app, services.webhooks);
+  registerWebhookRoutes(app, services.webhooks, services.webhookDeliveries);
   await registerConsole(app);
 
   await app.ready();

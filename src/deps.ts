@@ -30,6 +30,7 @@ import { createTokenService } from './tokens/token.service.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 import { systemResolve, type ResolveHost } from './webhooks/webhook-url.js';
 import { createWebhookService } from './webhooks/webhooks.service.js';
+import { createWebhookDeliveryService } from './webhooks/webhook-deliveries.service.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
@@ -65,6 +66,7 @@ export interface Deps {
     keys: ReturnType<typeof createKeyService>;
     dataKeyRotation: ReturnType<typeof createDataKeyRotation>;
     webhooks: ReturnType<typeof createWebhookService>;
+    webhookDeliveries: ReturnType<typeof createWebhookDeliveryService>;
   };
   /** Sends the webhook outbox; server.ts starts it (tests drive it with `tick`). docs/webhooks.md. */
   webhookDispatcher: WebhookDispatcher;
@@ -240,6 +242,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         keys,
         dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
         webhooks: createWebhookService({ store, keyring, clock, ids, audit, urlRules }),
+        webhookDeliveries: createWebhookDeliveryService({ store, clock }),
       },
       webhookDispatcher,
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),

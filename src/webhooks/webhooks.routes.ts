@@ -4,6 +4,10 @@ import { cursorParam } from '../http/pagination-params.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import { WEBHOOK_LIST_KEY } from './webhooks.repo.js';
 import {
+  deliveryListQuerySchema,
+  deliveryListSchema,
+  deliveryParamsSchema,
+  deliveryViewSchema,
   webhookCreatedSchema,
   webhookCreateSchema,
   webhookListQuerySchema,
@@ -14,6 +18,8 @@ import {
   webhookViewSchema,
 } from './webhooks.schemas.js';
 import type { WebhookService } from './webhooks.service.js';
+import type { WebhookDeliveryService } from './webhook-deliveries.service.js';
+import { DELIVERY_LIST_KEY } from './webhook-deliveries.repo.js';
 
 const tags = ['webhooks'];
 const config = { scope: 'webhooks:manage' } as const;
@@ -22,7 +28,7 @@ const urlRules =
   '(422 at `/url`), unless the operator allow-listed the host (docs/webhooks.md).';
 
 /** `/webhooks` (docs/design.md §2.13): the fleet's subscriptions to its change events. */
-export function registerWebhookRoutes(app: App, service: WebhookService) {
+export function registerWebhookRoutes(app: App, service: WebhookService, deliveries: WebhookDeliveryService) {
   app.post('/webhooks', {
     config,
     schema: {
@@ -121,5 +127,44 @@ export function registerWebhookRoutes(app: App, service: WebhookService) {
       },
     },
     handler: async (request) => service.rotateSecret(actorContext(request), request.params.id),
+  });
+
+  app.get('/webhooks/:id/deliveries', {
+    config,
+    schema: {
+      tags,
+      operationId: 'listWebhookDeliveries',
+      summary: 'List a webhook’s deliveries, newest first',
+      description: 'Filtered by `state` (`pending`, `succeeded`, `failed`), keyset paged with `limit` and `cursor`. Never a body.',
+      security: bearerSecurity,
+      params: webhookParamsSchema,
+      querystring: deliveryListQuerySchema,
+      response: {
+        200: deliveryListSchema.describe('A page of deliveries; `next_cursor` is null on the last page'),
+        ...problemResponses('not-found'),
+      },
+    },
+    handler: async (request) => {
+      const { cursor, ...query } = request.query;
+      return deliveries.list(grantOf(request), request.params.id, { ...query, after: cursorParam(cursor, DELIVERY_LIST_KEY) });
+    },
+  });
+
+  app.post('/webhooks/:id/deliveries/:deliveryId/retry', {
+    config,
+    schema: {
+      tags,
+      operationId: 'retryWebhookDelivery',
+      summary: 'Send a failed delivery again',
+      description:
+        'The delivery is pending again at once, with the whole retry schedule ahead of it; the same `webhook-id`. 409 unless it is `failed`.',
+      security: bearerSecurity,
+      params: deliveryParamsSchema,
+      response: {
+        200: deliveryViewSchema.describe('The delivery, pending again'),
+        ...problemResponses('not-found', 'conflicting-resource'),
+      },
+    },
+    handler: async (request) => deliveries.retry(grantOf(request), request.params.id, request.params.deliveryId),
   });
 }

@@ -64,3 +64,25 @@ export const webhookListQuerySchema = z.strictObject({
 
 // A malformed id is 404 like an unknown one, never 422.
 export const webhookParamsSchema = z.strictObject({ id: z.string().max(256) });
+
+export const deliveryViewSchema = z.object({
+  id: z.string(),
+  event_id: z.string().describe('The audit event delivered: the `webhook-id` header of every attempt'),
+  type: z.string().describe('The audit action'),
+  state: z.enum(['pending', 'succeeded', 'failed']),
+  attempts: z.number().int(),
+  last_status: z.number().int().nullable().describe('The receiver\u2019s last HTTP status; null when none came (timeout, refused, …)'),
+  last_error: z.string().nullable().describe('Why the last attempt failed, in the vault\u2019s words; never the receiver\u2019s body'),
+  next_attempt_at: z.string().nullable().describe('When a pending delivery is tried next; null once it is done'),
+  delivered_at: z.string().nullable(),
+});
+
+export const deliveryListSchema = z.object({ items: z.array(deliveryViewSchema), next_cursor: z.string().nullable() });
+
+export const deliveryListQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(1024).optional(),
+  state: z.enum(['pending', 'succeeded', 'failed']).optional(),
+});
+
+export const deliveryParamsSchema = z.strictObject({ id: z.string().max(256), deliveryId: z.string().max(256) });

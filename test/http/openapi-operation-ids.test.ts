@@ -39,6 +39,8 @@ const operationIds: Record<string, string> = {
   'PATCH /webhooks/{id}': 'updateWebhook',
   'DELETE /webhooks/{id}': 'deleteWebhook',
   'POST /webhooks/{id}/secret': 'rotateWebhookSecret',
+  'GET /webhooks/{id}/deliveries': 'listWebhookDeliveries',
+  'POST /webhooks/{id}/deliveries/{deliveryId}/retry': 'retryWebhookDelivery',
   'POST /oauth/token': 'issueToken',
   'POST /v1/auth_tokens': 'issueAuthToken',
   'GET /.well-known/jwks.json': 'getJwks',

@@ -174,3 +174,49 @@ describe('the dispatcher', () => {
     }
   });
 });
+
+describe('GET /webhooks/{id}/deliveries and POST …/retry', () => {
+  it('lists deliveries newest first, filtered by state, and sends a failed one again with the same webhook-id', async () => {
+    const hook = await subscribe(['credential.created']);
+    receiver.answer((_r, res) => res.writeHead(500).end('x'.repeat(10_000)));
+    await newCredential();
+    await until(async () => (await deliveriesOf(hook.id))[0]?.state === 'failed', deliver);
+    await newCredential();
+    const list = await t.call(token, 'GET', `/webhooks/${hook.id}/deliveries?limit=1`);
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items).toHaveLength(1);
+    expect(list.json().items[0]).toMatchObject({ state: 'pending', attempts: 0 });
+    const failed = (await t.call(token, 'GET', `/webhooks/${hook.id}/deliveries?state=failed`)).json().items;
+    expect(failed).toEqual([
+      {
+        id: expect.any(String),
+        event_id: expect.any(String),
+        type: 'credential.created',
+        state: 'failed',
+        attempts: 4,
+        last_status: 500,
+        last_error: 'HTTP 500',
+        next_attempt_at: null,
+        delivered_at: null,
+      },
+    ]);
+    // The receiver's answer is read up to 4 KiB and never stored.
+    expect(JSON.stringify(await deliveriesOf(hook.id))).not.toContain('xxxx');
+    receiver.answer((_r, res) => res.writeHead(200).end());
+    receiver.received.length = 0;
+    const retried = await t.call(token, 'POST', `/webhooks/${hook.id}/deliveries/${failed[0].id}/retry`);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json()).toMatchObject({ state: 'pending', attempts: 0 });
+    await until(async () => (await deliveriesOf(hook.id)).every((d) => d.state === 'succeeded'), deliver);
+    expect(receiver.received.map((r) => r.headers['webhook-id'])).toContain(failed[0].event_id);
+    const again = await t.call(token, 'POST', `/webhooks/${hook.id}/deliveries/${failed[0].id}/retry`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().type).toBe('/problems/conflicting-resource');
+    expect((await t.call(token, 'GET', `/webhooks/${hook.id}/deliveries/${failed[0].id}/retry`)).statusCode).toBe(404);
+    expect((await t.call(token, 'POST', `/webhooks/${hook.id}/deliveries/01J00000000000000000000000/retry`)).json().type).toBe(
+      '/problems/not-found',
+    );
+    expect((await t.call(token, 'GET', `/webhooks/${hook.id}/deliveries?state=lost`)).json().type).toBe('/problems/validation-failed');
+    await t.call(token, 'DELETE', `/webhooks/${hook.id}`);
+  });
+});

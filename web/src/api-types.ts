@@ -565,6 +565,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook’s deliveries, newest first
+         * @description Filtered by `state` (`pending`, `succeeded`, `failed`), keyset paged with `limit` and `cursor`. Never a body.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed delivery again
+         * @description The delivery is pending again at once, with the whole retry schedule ahead of it; the same `webhook-id`. 409 unless it is `failed`.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oauth/token": {
         parameters: {
             query?: never;
@@ -4952,6 +4992,270 @@ export interface operations {
                         secret: string;
                         /** @description Until then deliveries carry two signatures, the new secret’s and the old one’s */
                         previous_secret_expires_at: string;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/conflicting-resource`](/problems/conflicting-resource) (Conflicting resource) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflicting-resource";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                state?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries; `next_cursor` is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @description The audit event delivered: the `webhook-id` header of every attempt */
+                            event_id: string;
+                            /** @description The audit action */
+                            type: string;
+                            /** @enum {string} */
+                            state: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            /** @description The receiver’s last HTTP status; null when none came (timeout, refused, …) */
+                            last_status: number | null;
+                            /** @description Why the last attempt failed, in the vault’s words; never the receiver’s body */
+                            last_error: string | null;
+                            /** @description When a pending delivery is tried next; null once it is done */
+                            next_attempt_at: string | null;
+                            delivered_at: string | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description The audit event delivered: the `webhook-id` header of every attempt */
+                        event_id: string;
+                        /** @description The audit action */
+                        type: string;
+                        /** @enum {string} */
+                        state: "pending" | "succeeded" | "failed";
+                        attempts: number;
+                        /** @description The receiver’s last HTTP status; null when none came (timeout, refused, …) */
+                        last_status: number | null;
+                        /** @description Why the last attempt failed, in the vault’s words; never the receiver’s body */
+                        last_error: string | null;
+                        /** @description When a pending delivery is tried next; null once it is done */
+                        next_attempt_at: string | null;
+                        delivered_at: string | null;
                     };
                 };
             };
