@@ -157,7 +157,8 @@ export function registerWebhookRoutes(app: App, service: WebhookService, deliver
       operationId: 'retryWebhookDelivery',
       summary: 'Send a failed delivery again',
       description:
-        'The delivery is pending again at once, with the whole retry schedule ahead of it; the same `webhook-id`. 409 unless it is `failed`.',
+        'The delivery is pending again at once, with the whole retry schedule ahead of it; the same `webhook-id`. ' +
+        '409 unless it is `failed`.',
       security: bearerSecurity,
       params: deliveryParamsSchema,
       response: {
