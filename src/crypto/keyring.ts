@@ -149,6 +149,19 @@ export function createKeyring(deps: { masterKeys: readonly MasterKey[]; repos: {
       return Buffer.from(plaintext).toString('utf8');
     },
 
+    /** Re-seals a webhook secret under another of the fleet's keys (a data-key rotation), same place and version. */
+    async resealWebhookSecret(
+      fleetId: string,
+      webhookId: string,
+      version: number,
+      sealed: Buffer,
+      from: string,
+      to: string,
+    ): Promise<Buffer> {
+      const aad = webhookSecretAad(fleetId, webhookId, version);
+      return seal(open(sealed, await dataKey(fleetId, from), aad), await dataKey(fleetId, to), aad);
+    },
+
     /** Forgets a destroyed data key's bytes in this process. */
     forgetDataKey,
 

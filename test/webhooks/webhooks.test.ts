@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliFleetlessContext } from '../../src/core/context.js';
 import { restrictedClient } from '../helpers/grants.js';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/test-app.js';
 
@@ -167,6 +168,21 @@ describe('POST /webhooks/{id}/secret', () => {
       live.map((s) => t.deps.keyring.openWebhookSecret(fleetId, created.id, s.version, s.sealed_secret, s.data_key_id)),
     );
     expect(opened).toEqual([second.secret, rotated.secret]);
+  });
+});
+
+describe('a data-key rotation', () => {
+  it('re-seals the webhook secrets under the new key, so they still open once the old key is destroyed', async () => {
+    const { id, secret } = (await create()).json();
+    const rotated = (await t.call(token, 'POST', `/webhooks/${id}/secret`)).json();
+    const result = await t.deps.services.dataKeyRotation.rotateFleet(cliFleetlessContext, fleetId, () => {});
+    expect(result.destroyed_data_key_ids).toHaveLength(1);
+    const live = await t.deps.store.repos.webhooks.liveSecrets(fleetId, id, new Date().toISOString());
+    expect(live.map((s) => s.data_key_id)).toEqual([result.data_key_id, result.data_key_id]);
+    const opened = await Promise.all(
+      live.map((s) => t.deps.keyring.openWebhookSecret(fleetId, id, s.version, s.sealed_secret, s.data_key_id)),
+    );
+    expect(opened).toEqual([rotated.secret, secret]);
   });
 });
 
