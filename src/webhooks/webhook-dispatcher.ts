@@ -14,8 +14,11 @@ import { checkWebhookUrl, type WebhookUrlRules } from './webhook-url.js';
 export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 /** How often an idle dispatcher looks for due deliveries. */
 export const POLL_MS = 250;
-/** A claim lasts the attempt's timeout and this margin; a process killed mid-send leaves it to the next claim after that. */
-const LEASE_MARGIN_MS = 30_000;
+/**
+ * A claim lasts twice the attempt's timeout and this margin (an attempt ends by its timeout, then records): a
+ * process killed mid-send leaves its claims to the next claim after that.
+ */
+const LEASE_MARGIN_MS = 5_000;
 
 export type DeliveryOutcome = 'succeeded' | 'retried' | 'failed';
 
@@ -150,7 +153,7 @@ export function createWebhookDispatcher(deps: {
     const free = settings.concurrency - inFlight;
     if (free <= 0) return 0;
     const now = clock.now();
-    const lease = new Date(now.getTime() + settings.timeoutMs + LEASE_MARGIN_MS).toISOString();
+    const lease = new Date(now.getTime() + 2 * settings.timeoutMs + LEASE_MARGIN_MS).toISOString();
     const claimed = await deliveries.claimDue(now.toISOString(), lease, free);
     if (claimed.length === 0) return 0;
     const events = await deliveries.events(claimed.map((d) => d.event_id));
