@@ -13,7 +13,7 @@ import { checkWebhookUrl, type WebhookUrlRules } from './webhook-url.js';
 /** An endpoint whose attempts have all failed this long is disabled (docs/design.md §2.13). */
 export const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 /** How often an idle dispatcher looks for due deliveries. */
-export const POLL_MS = 250;
+export const POLL_MS = 100;
 /**
  * A claim lasts twice the attempt's timeout and this margin (an attempt ends by its timeout, then records): a
  * process killed mid-send leaves its claims to the next claim after that.
@@ -116,13 +116,16 @@ export function createWebhookDispatcher(deps: {
           : result.status >= 300 && result.status < 400
             ? `HTTP ${result.status} (redirect not followed)`
             : `HTTP ${result.status}`;
-    await deliveries.record(delivery.id, {
-      state: outcome === 'retried' ? 'pending' : outcome,
-      next_attempt_at: new Date(now.getTime() + (delay ?? 0) * 1000).toISOString(),
-      last_status: result.status,
-      last_error: error,
-      delivered_at: ok ? now.toISOString() : null,
-    });
+    // Through the unit of work: on SQLite concurrent outcomes share one group commit (one fsync), not one each.
+    await store.transaction((repos) =>
+      repos.webhookDeliveries.record(delivery.id, {
+        state: outcome === 'retried' ? 'pending' : outcome,
+        next_attempt_at: new Date(now.getTime() + (delay ?? 0) * 1000).toISOString(),
+        last_status: result.status,
+        last_error: error,
+        delivered_at: ok ? now.toISOString() : null,
+      }),
+    );
     outcomes.inc({ outcome });
     if (ok) {
       await webhooks.markHealthy(delivery.fleet_id, delivery.webhook_id);
@@ -167,6 +170,8 @@ export function createWebhookDispatcher(deps: {
         .finally(() => {
           inFlight--;
           running.delete(job);
+          // A slot is free: claim again now rather than at the next poll.
+          wake();
         });
       running.add(job);
     }
@@ -175,17 +180,28 @@ export function createWebhookDispatcher(deps: {
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
+  let looping = false;
+  const schedule = (ms: number) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void loop(), ms);
+  };
   const loop = async () => {
-    if (stopped) return;
+    if (stopped || looping) return;
+    looping = true;
     try {
-      // A full claim means more may be due: look again at once (bounded by the free slots), else after POLL_MS.
+      // Something claimed means more may be due: look again at once (bounded by the free slots), else after POLL_MS.
       const claimed = await tick();
-      timer = setTimeout(() => void loop(), claimed > 0 && inFlight < settings.concurrency ? 0 : POLL_MS);
+      schedule(claimed > 0 && inFlight < settings.concurrency ? 0 : POLL_MS);
     } catch (error) {
       logger?.warn({ reason: (error as Error).message }, 'claiming webhook deliveries failed; retried at the next tick');
-      timer = setTimeout(() => void loop(), POLL_MS);
+      schedule(POLL_MS);
+    } finally {
+      looping = false;
     }
   };
+  function wake(): void {
+    if (!stopped && !looping) schedule(0);
+  }
 
   return {
     tick,
