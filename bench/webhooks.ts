@@ -15,6 +15,10 @@ const patches = Number(process.env.BENCH_WEBHOOK_PATCHES ?? 2000);
 const deliveries = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 2000);
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
+function expect201(res: { statusCode: number; body: string }): void {
+  if (res.statusCode !== 201) throw new Error(`POST /webhooks answered ${res.statusCode}: ${res.body}`);
+}
+
 async function patchRate(t: TestApp, token: string, ids: string[]): Promise<{ perSecond: number; meanMs: number }> {
   let next = 0;
   const started = performance.now();
@@ -49,7 +53,7 @@ async function main() {
     // 1. PATCH without, then with, one subscription ('*': every event queues a delivery). Dispatcher stopped.
     await patchRate(t, token, ids); // warm-up
     const before = await patchRate(t, token, ids);
-    const hook = (await t.call(token, 'POST', '/webhooks', { url: receiver.url(), events: ['*'] })).json();
+    expect201(await t.call(token, 'POST', '/webhooks', { url: receiver.url(), events: ['*'] }));
     const after = await patchRate(t, token, ids);
     console.log(
       `PATCH ×${patches}, 10 in flight: no subscription ${before.perSecond.toFixed(0)}/s (${before.meanMs.toFixed(2)} ms), ` +
@@ -106,9 +110,9 @@ async function main() {
     await t.deps.webhookDispatcher.stop();
     latencies.sort((x, y) => x - y);
     console.log(
-      `latency commit → receiver, 200 changes one at a time: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
+      `latency commit → receiver, 200 changes one at a time: ` +
+        `p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
     );
-    void hook;
   } finally {
     await t.close();
     await receiver.close();
