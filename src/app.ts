@@ -29,6 +29,7 @@ import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
 import { registerPeopleRoutes } from './people/people.routes.js';
 import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
+import { registerWebhookRoutes } from './webhooks/webhooks.routes.js';
 
 /**
  * Deliberate HTTP limits (README "Operations"). The largest legitimate body is a credential
@@ -135,6 +136,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerAuditRoutes(app, services.audit);
   registerEventRoutes(app, services.watch);
   registerPeopleRoutes(app, services.signInRules, services.personSignIn);
+  registerWebhookRoutes(app, services.webhooks, services.webhookDeliveries);
   await registerConsole(app);
 
   await app.ready();

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { findBrand } from './brands/brand-registry.js';
 import { keyLabelsSchema, type Pkcs11Settings, pkcs11SettingsFrom } from './crypto/pkcs11-settings.js';
 import { adapters } from './exchange/adapters/index.js';
+import { parseAllowHosts } from './webhooks/webhook-address.js';
+import { allowHostsText, parseRetrySchedule, retryScheduleText, type WebhookSettings } from './webhooks/webhook-settings.js';
 
 /**
  * Everything fleetvault reads from the environment, parsed once at start-up.
@@ -77,6 +79,8 @@ export interface Config {
     /** Streams one client may hold open on one replica; one more is 429. */
     readonly maxStreamsPerClient: number;
   };
+  /** Webhooks (docs/webhooks.md). */
+  readonly webhooks: WebhookSettings;
 }
 
 /**
@@ -205,6 +209,10 @@ const envSchema = z.object({
       .transform((v) => v === 'true')
       .default(false),
   ),
+  FLEETVAULT_WEBHOOK_ALLOW_HOSTS: z.preprocess(emptyAsUndefined, allowHostsText.optional()),
+  FLEETVAULT_WEBHOOK_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, retryScheduleText.default('5,300,1800,7200,18000,36000')),
+  FLEETVAULT_WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(10_000)),
+  FLEETVAULT_WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).default(8)),
 });
 
 const BRAND_URL_PREFIX = 'FLEETVAULT_BRAND_URL_';
@@ -317,6 +325,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatMs: e.FLEETVAULT_EVENTS_HEARTBEAT_MS,
       pollMs: e.FLEETVAULT_EVENTS_POLL_MS,
       maxStreamsPerClient: e.FLEETVAULT_EVENTS_MAX_STREAMS_PER_CLIENT,
+    }),
+    webhooks: Object.freeze({
+      allowHosts: Object.freeze(parseAllowHosts(e.FLEETVAULT_WEBHOOK_ALLOW_HOSTS ?? '')),
+      retryScheduleSeconds: Object.freeze(parseRetrySchedule(e.FLEETVAULT_WEBHOOK_RETRY_SCHEDULE)),
+      timeoutMs: e.FLEETVAULT_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.FLEETVAULT_WEBHOOK_CONCURRENCY,
     }),
   });
 }

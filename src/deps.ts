@@ -35,6 +35,10 @@ import { createPersonSignIn } from './people/person-sign-in.service.js';
 import { createSignInRuleService } from './people/sign-in-rules.service.js';
 import { tokenRefusal } from './people/token-refusal.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
+import { systemResolve, type ResolveHost } from './webhooks/webhook-url.js';
+import { createWebhookService } from './webhooks/webhooks.service.js';
+import { createWebhookDeliveryService } from './webhooks/webhook-deliveries.service.js';
+import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
 /** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
 export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -74,7 +78,11 @@ export interface Deps {
     watch: WatchService;
     signInRules: ReturnType<typeof createSignInRuleService>;
     personSignIn: ReturnType<typeof createPersonSignIn>;
+    webhooks: ReturnType<typeof createWebhookService>;
+    webhookDeliveries: ReturnType<typeof createWebhookDeliveryService>;
   };
+  /** Sends the webhook outbox; server.ts starts it (tests drive it with `tick`). docs/webhooks.md. */
+  webhookDispatcher: WebhookDispatcher;
   /** The data-key rotation with other settings (the CLI's --batch-rows). */
   dataKeyRotationWith(options: { batchRows: number }): ReturnType<typeof createDataKeyRotation>;
   close(): Promise<void>;
@@ -85,12 +93,14 @@ export interface CreateDepsOptions {
   ids?: IdGenerator;
   /** File master keys given directly (tests); otherwise loaded from the config's sources (the token's keys always are). */
   masterKeys?: MasterKey[];
-  logger?: Pick<Logger, 'warn' | 'info'>;
+  logger?: Pick<Logger, 'warn' | 'info'> | undefined;
   database?: OpenDatabaseOptions;
   /** Brand exchange: fetch, sleep, jitter and the audit event writer, swapped in tests. */
   exchange?: ExchangeOptions;
   /** How often destroyed data keys are dropped from memory (default DATA_KEY_RECHECK_MS; shorter in tests). */
   dataKeyRecheckMs?: number;
+  /** How webhook hosts resolve (tests: a name that resolves to a private address). */
+  resolveHost?: ResolveHost;
 }
 
 /**
@@ -224,6 +234,11 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     registerWatchMetrics(watch, feeds, metrics.registry);
 
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
+    const urlRules = { allowHosts: config.webhooks.allowHosts, resolve: options.resolveHost ?? systemResolve };
+    const webhookDispatcher = createWebhookDispatcher({
+      ...{ store, keyring, clock, urlRules, registry: metrics.registry, logger: options.logger },
+      settings: config.webhooks,
+    });
     const keys = createKeyService({ store, keyring, clock, ids, audit });
     return {
       config,
@@ -270,10 +285,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
           issuer: config.publicUrl,
           ttlSeconds: config.personTokenTtlSeconds,
         }),
+        webhooks: createWebhookService({ store, keyring, clock, ids, audit, urlRules }),
+        webhookDeliveries: createWebhookDeliveryService({ store, clock }),
       },
+      webhookDispatcher,
       dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
       close: async () => {
         watch.closeAll();
+        await webhookDispatcher.stop();
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);
         clearInterval(dataKeysTimer);

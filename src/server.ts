@@ -89,6 +89,8 @@ async function start(config: Config, logger: ReturnType<typeof createLogger>, op
     logger.info({ port: config.metricsPort }, `metrics served on port ${config.metricsPort} only`);
   }
   signals.throwIfReceived();
+  // The outbox is sent from every replica (claims never overlap); deps.close() stops it before the database closes.
+  deps.webhookDispatcher.start();
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');

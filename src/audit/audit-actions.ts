@@ -75,6 +75,14 @@ export const auditActions = {
     target: 'fleet',
     details: z.strictObject({ purged: z.boolean(), last_seq: z.number().int().min(0), last_hash: z.string().max(64) }),
   },
+  // Webhook subscriptions (docs/design.md §2.13): the URL's host only, never the secret; deliveries are not events.
+  'webhook.created': {
+    target: 'webhook',
+    details: z.strictObject({ host: z.string().max(255), events: z.array(z.string().max(64)).max(64) }),
+  },
+  'webhook.updated': { target: 'webhook', details: z.strictObject({ fields: fieldNames, enabled: z.boolean() }) },
+  'webhook.deleted': { target: 'webhook', details: z.strictObject({}) },
+  'webhook.secret_rotated': { target: 'webhook', details: z.strictObject({ previous_expires_at: z.string().max(32) }) },
   'keys.master_rotated': {
     target: 'key',
     details: z.strictObject({ kek_id: z.string().max(64), data_keys_rewrapped: z.number().int(), vault_keys_resealed: z.number().int() }),

@@ -3,6 +3,7 @@ import { AppError } from '../core/app-error.js';
 import { type AuditAction, type AuditActor, type AuditDetails, type AuditTarget, auditActions } from './audit-actions.js';
 import { type AuditEvent, type ChainHead, type ChainReport, eventHash, GENESIS_HASH, SYSTEM_CHAIN, verifyChain } from './audit-chain.js';
 import type { AuditListFilter, AuditRepo } from './audit.repo.js';
+import type { WebhookDeliveryRepo } from '../webhooks/webhook-deliveries.repo.js';
 
 /** One event to append; the writer adds id, seq, time and the chain's hashes. */
 export interface AuditRecord<A extends AuditAction = AuditAction> {
@@ -20,6 +21,7 @@ export interface AuditRecord<A extends AuditAction = AuditAction> {
 
 interface AuditRepos {
   audit: AuditRepo;
+  webhookDeliveries: WebhookDeliveryRepo;
 }
 
 /** Verify and export read a chain in pages of this many events. */
@@ -71,6 +73,9 @@ export function createAuditTrail(deps: { key: Buffer; clock: Clock; ids: IdGener
         };
         const event = { ...unhashed, hash: eventHash(key, unhashed) };
         await trx.audit.insert(chain, event);
+        // The outbox (docs/design.md §2.13): the event's deliveries commit with it, or not at all. Here, the one
+        // place every event is written, so no path that changes something can forget them.
+        await trx.webhookDeliveries.enqueue(event, () => ids.next());
         return event;
       } catch (error) {
         const unavailable = new AppError('service-unavailable', 'The audit trail could not be written, so nothing was done; retry later.');

@@ -19,6 +19,8 @@ export const backupTables = [
   'sign_in_rules',
   'people',
   'fleet_people',
+  'webhooks',
+  'webhook_secrets',
 ] as const;
 
 export type BackupTable = (typeof backupTables)[number];
@@ -42,6 +44,8 @@ export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> =
   sign_in_rules: ['id'],
   people: ['id'],
   fleet_people: ['fleet_id', 'person_id'],
+  webhooks: ['id'],
+  webhook_secrets: ['webhook_id', 'version'],
 };
 
 /**
@@ -51,4 +55,6 @@ export const backupTableKeys: Readonly<Record<BackupTable, readonly string[]>> =
  */
 export const excludedTables: Readonly<Record<string, string>> = {
   schema_migrations: 'the target applies its own migrations; the backup records the schema version in its trailer',
+  webhook_deliveries:
+    'delivery attempts, not changes: a restored vault does not send its past events again (docs/webhooks.md); the subscriptions are kept',
 };

@@ -22,7 +22,7 @@ export const restrictViewSchema = z
 
 /**
  * A client's restriction from its `restrict` input (null or undefined: none). Unknown brands, empty
- * lists and a restricted client holding `clients:manage` or `audit:read` are 422.
+ * lists and a restricted client holding `clients:manage`, `audit:read` or `webhooks:manage` are 422.
  */
 export function parseRestriction(raw: unknown, scopes: readonly Scope[]): CredentialRestriction | undefined {
   if (raw === undefined || raw === null) return undefined;
@@ -37,7 +37,7 @@ export function parseRestriction(raw: unknown, scopes: readonly Scope[]): Creden
   if (refused.length > 0) {
     throw validationFailed(
       [{ pointer: '/scopes', detail: `a restricted client cannot hold ${refused.join(' ')}` }],
-      'A restricted client cannot hold clients:manage or audit:read: they reach beyond its credentials.',
+      'A restricted client cannot hold clients:manage, audit:read or webhooks:manage: they reach beyond its credentials.',
     );
   }
   return {

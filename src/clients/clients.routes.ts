@@ -31,7 +31,7 @@ export function registerClientRoutes(app: App, service: ClientService, options: 
         'generates a P-256 pair and returns the private key once, in High Mobility\u2019s key-file shape (`id`, `private_key`, ' +
         '`token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks ' +
         '(403 insufficient-scope). `restrict` narrows the client to credentials of some brands and/or ids (docs/grants.md); ' +
-        'a restricted client cannot hold clients:manage or audit:read (422).',
+        'a restricted client cannot hold clients:manage, audit:read or webhooks:manage (422).',
       security: bearerSecurity,
       body: clientCreateSchema,
       response: { 201: createdClientSchema.describe('Created: the client, with its secret or generated private key this once') },

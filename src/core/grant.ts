@@ -26,8 +26,8 @@ export function allowsBrand(restriction: CredentialRestriction | undefined, bran
   return restriction?.brands === undefined || restriction.brands.includes(brand);
 }
 
-/** Scopes a restricted client cannot hold: they reach beyond credentials (other clients, the fleet's whole trail). */
-export const unrestrictableScopes = ['clients:manage', 'audit:read'] as const;
+/** Scopes a restricted client cannot hold: they reach beyond credentials (other clients, the fleet's whole trail, its events). */
+export const unrestrictableScopes = ['clients:manage', 'audit:read', 'webhooks:manage'] as const;
 
 /** The `rst` claim of an access token: short keys, as the token travels with every request. */
 const claimSchema = z.strictObject({

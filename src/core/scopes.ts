@@ -10,13 +10,14 @@ export const allScopes = [
   'vehicles:write',
   'clients:manage',
   'audit:read',
+  'webhooks:manage',
 ] as const;
 
 export type Scope = (typeof allScopes)[number];
 
 /**
- * What a client gets when no scopes are given: read only. Revealing or exchanging a secret and
- * managing clients are granted only when named (least privilege).
+ * What a client gets when no scopes are given: read only. Revealing or exchanging a secret,
+ * managing clients and managing webhooks are granted only when named (least privilege).
  */
 export const defaultScopes: readonly Scope[] = ['credentials:read', 'vehicles:read'];
 /** What each scope allows, as the OpenAPI document's oauth2 scheme shows it (Swagger UI's Authorize dialog). */
@@ -29,6 +30,7 @@ export const scopeMeanings: Record<Scope, string> = {
   'vehicles:write': 'Add, reassign, rename and delete vehicles',
   'clients:manage': 'Create, list, rotate and delete the fleet\u2019s API clients',
   'audit:read': 'Read the fleet\u2019s audit trail and its head',
+  'webhooks:manage': 'Create, list, change and delete the fleet\u2019s webhooks, see and retry their deliveries; implied by no other scope',
 };
 
 export const scopeSchema = z.enum(allScopes);

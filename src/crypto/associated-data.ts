@@ -12,3 +12,5 @@ export const secretsAad = (fleetId: string, credentialId: string, secretVersion:
  * file provider's version 1 stays as it is so that existing rows open unchanged.
  */
 export const tokenDataKeyAad = (fleetId: string, dataKeyId: string) => `fleetvault:dek:v2:${fleetId}:${dataKeyId}`;
+export const webhookSecretAad = (fleetId: string, webhookId: string, version: number) =>
+  `fleetvault:webhook-secret:v1:${fleetId}:${webhookId}:${version}`;

@@ -1,5 +1,5 @@
 import { IntegrityError, open, randomKey, seal } from './aead.js';
-import { secretsAad } from './associated-data.js';
+import { secretsAad, webhookSecretAad } from './associated-data.js';
 import type { DataKeyRepo, DataKeyRow, StoredDataKey } from './data-keys.repo.js';
 import type { MasterKeyWrapper, WrapBinding } from './master-key-provider.js';
 import type { VaultKeyRepo } from './vault-keys.repo.js';
@@ -140,6 +140,37 @@ export function createKeyring(deps: {
     ): Promise<Buffer> {
       const plaintext = openWith(await dataKey(fleetId, from), fleetId, credentialId, secretVersion, sealed);
       return seal(plaintext, await dataKey(fleetId, to), secretsAad(fleetId, credentialId, secretVersion));
+    },
+
+    /** A webhook's signing secret, sealed like credential secrets under the fleet's newest data key (docs/webhooks.md). */
+    async sealWebhookSecret(fleetId: string, webhookId: string, version: number, secret: string) {
+      const dek = await activeDataKey(fleetId);
+      const sealed = seal(Buffer.from(secret, 'utf8'), dek.key, webhookSecretAad(fleetId, webhookId, version));
+      return { sealed, dataKeyId: dek.id };
+    },
+
+    async openWebhookSecret(
+      fleetId: string,
+      webhookId: string,
+      version: number,
+      sealed: Buffer,
+      dataKeyId: string | null,
+    ): Promise<string> {
+      const plaintext = open(sealed, await dataKey(fleetId, dataKeyId), webhookSecretAad(fleetId, webhookId, version));
+      return Buffer.from(plaintext).toString('utf8');
+    },
+
+    /** Re-seals a webhook secret under another of the fleet's keys (a data-key rotation), same place and version. */
+    async resealWebhookSecret(
+      fleetId: string,
+      webhookId: string,
+      version: number,
+      sealed: Buffer,
+      from: string,
+      to: string,
+    ): Promise<Buffer> {
+      const aad = webhookSecretAad(fleetId, webhookId, version);
+      return seal(open(sealed, await dataKey(fleetId, from), aad), await dataKey(fleetId, to), aad);
     },
 
     /** Forgets a destroyed data key's bytes in this process. */

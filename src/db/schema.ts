@@ -167,6 +167,47 @@ export interface FleetPeopleTable {
   last_signed_in_at: string;
 }
 
+/** A fleet's webhook subscription (migration 0010, docs/webhooks.md); `events` is JSON: actions or ["*"]. */
+export interface WebhooksTable {
+  id: string;
+  fleet_id: string;
+  url: string;
+  events: string;
+  description: string | null;
+  enabled: number;
+  disabled_reason: string | null;
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A webhook's signing secrets, sealed (migration 0010); `expires_at` null: the current one. */
+export interface WebhookSecretsTable {
+  webhook_id: string;
+  fleet_id: string;
+  version: number;
+  sealed_secret: Buffer;
+  data_key_id: string | null;
+  created_at: string;
+  expires_at: string | null;
+}
+
+/** The outbox: one delivery of one audit event to one webhook (migration 0010). */
+export interface WebhookDeliveriesTable {
+  id: string;
+  fleet_id: string;
+  webhook_id: string;
+  event_id: string;
+  type: string;
+  state: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -189,4 +230,7 @@ export interface DB {
   sign_in_rules: SignInRulesTable;
   people: PeopleTable;
   fleet_people: FleetPeopleTable;
+  webhooks: WebhooksTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -13,6 +13,8 @@ import { createPeopleRepo } from '../people/people.repo.js';
 import { createSignInRuleRepo } from '../people/sign-in-rules.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
+import { createWebhookDeliveryRepo } from '../webhooks/webhook-deliveries.repo.js';
+import { createWebhookRepo } from '../webhooks/webhooks.repo.js';
 import type { Database, Engine } from './database.js';
 import type { DB } from './schema.js';
 
@@ -36,6 +38,8 @@ const repoFactories = {
   dataKeyRotation: createDataKeyRotationRepo,
   signInRules: createSignInRuleRepo,
   people: createPeopleRepo,
+  webhooks: createWebhookRepo,
+  webhookDeliveries: createWebhookDeliveryRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

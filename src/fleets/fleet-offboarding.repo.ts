@@ -45,6 +45,9 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
      * `withHistory: false` keeps the audit chain (a plain delete: the history outlives the fleet).
      */
     async deleteRows(fleetId: string, options: { withHistory: boolean }): Promise<void> {
+      await db.deleteFrom('webhook_deliveries').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('webhook_secrets').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('webhooks').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('credential_secret_versions').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('vehicles').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();

@@ -26,6 +26,7 @@ export const openapiDocument = {
     { name: 'vehicles', description: 'Vehicles and the credentials they are reached with.' },
     { name: 'audit', description: 'The fleet\u2019s audit trail: a hash chain of every change and every use of a secret.' },
     { name: 'events', description: 'The watch stream: the fleet\u2019s audit events as Server-Sent Events, live and resumable.' },
+    { name: 'webhooks', description: 'Signed change events pushed to subscribers (Standard Webhooks), and their deliveries.' },
     { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
     { name: 'people', description: 'People who sign in through the organisation\u2019s identity provider, and the rules that let them.' },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },

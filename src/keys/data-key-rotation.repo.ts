@@ -9,6 +9,14 @@ export interface SealedRow {
   data_key_id: string;
 }
 
+/** A webhook's sealed signing secret to move to another data key (docs/webhooks.md). */
+export interface SealedWebhookSecret {
+  webhook_id: string;
+  version: number;
+  sealed_secret: Buffer;
+  data_key_id: string;
+}
+
 /**
  * SQL of data-key re-encryption (docs/design.md §3): the fleet's sealed values still under old keys, in
  * batches, and the conditional re-seal of each. Every method takes the fleet id first.
@@ -44,7 +52,38 @@ export function createDataKeyRotationRepo(db: Kysely<DB>) {
       return rows as SealedRow[];
     },
 
-    /** How many sealed values (current and kept) of the fleet are under one of `keyIds`. */
+    /** Up to `limit` webhook signing secrets of the fleet sealed under one of `keyIds`. */
+    async webhookSecretsUnder(fleetId: string, keyIds: readonly string[], limit: number): Promise<SealedWebhookSecret[]> {
+      const rows = await db
+        .selectFrom('webhook_secrets')
+        .select(['webhook_id', 'version', 'sealed_secret', 'data_key_id'])
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .orderBy('webhook_id')
+        .orderBy('version')
+        .limit(limit)
+        .execute();
+      return rows as SealedWebhookSecret[];
+    },
+
+    /** Replaces a webhook secret's sealed value if it is still under the key it was read under. */
+    async resealWebhookSecret(
+      fleetId: string,
+      row: SealedWebhookSecret,
+      to: { data_key_id: string; sealed_secret: Buffer },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('webhook_secrets')
+        .set(to)
+        .where('fleet_id', '=', fleetId)
+        .where('webhook_id', '=', row.webhook_id)
+        .where('version', '=', row.version)
+        .where('data_key_id', '=', row.data_key_id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** How many sealed values (current and kept secrets, webhook secrets) of the fleet are under one of `keyIds`. */
     async countUnder(fleetId: string, keyIds: readonly string[]): Promise<number> {
       const current = await db
         .selectFrom('credentials')
@@ -58,7 +97,13 @@ export function createDataKeyRotationRepo(db: Kysely<DB>) {
         .where('fleet_id', '=', fleetId)
         .where('data_key_id', 'in', keyIds)
         .executeTakeFirstOrThrow();
-      return Number(current.n) + Number(kept.n);
+      const webhookSecrets = await db
+        .selectFrom('webhook_secrets')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .where('data_key_id', 'in', keyIds)
+        .executeTakeFirstOrThrow();
+      return Number(current.n) + Number(kept.n) + Number(webhookSecrets.n);
     },
 
     /**

@@ -60,15 +60,35 @@ export function createDataKeyRotation(deps: {
         ),
       },
     });
+    const room = batchRows - current.length - kept.length;
+    // Webhook signing secrets are sealed under the same key (docs/webhooks.md): moved like the rest, or they would not open.
+    const hooks = room > 0 ? await store.repos.dataKeyRotation.webhookSecretsUnder(fleetId, old, room) : [];
     const currentDone = await Promise.all(current.map(reseal));
     const keptDone = await Promise.all(kept.map(reseal));
+    const hooksDone = await Promise.all(
+      hooks.map(async (row) => ({
+        row,
+        to: {
+          data_key_id: target,
+          sealed_secret: await keyring.resealWebhookSecret(
+            fleetId,
+            row.webhook_id,
+            row.version,
+            row.sealed_secret,
+            row.data_key_id,
+            target,
+          ),
+        },
+      })),
+    );
     const moved = await store.transaction(async (repos) => {
       let n = 0;
       for (const { row, to } of currentDone) if (await repos.dataKeyRotation.resealCurrent(fleetId, row, to)) n++;
       for (const { row, to } of keptDone) if (await repos.dataKeyRotation.resealKept(fleetId, row, to)) n++;
+      for (const { row, to } of hooksDone) if (await repos.dataKeyRotation.resealWebhookSecret(fleetId, row, to)) n++;
       return n;
     });
-    return { read: current.length + kept.length, moved };
+    return { read: current.length + kept.length + hooks.length, moved };
   }
 
   async function rotateFleet(

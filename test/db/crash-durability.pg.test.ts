@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crashUnderLoad, expectNoAcknowledgedWriteLost, summarize } from '../helpers/crash-durability.js';
 import { urlWithSchema } from '../helpers/server-process.js';
 import { createTestStorage, type TestStorage } from '../helpers/test-database.js';
@@ -20,8 +20,13 @@ afterAll(async () => {
 
 describe('kill -9 under concurrent writes (PostgreSQL)', { timeout: 180_000 }, () => {
   it('loses no acknowledged create or rotation, and the audit trail verifies clean', async ({ annotate }) => {
-    const run = await crashUnderLoad({ databaseEnv: { DATABASE_URL: urlWithSchema(storage.databaseUrl!, storage.pgSchema!) } });
+    const run = await crashUnderLoad({
+      databaseEnv: { DATABASE_URL: urlWithSchema(storage.databaseUrl!, storage.pgSchema!) },
+      webhooks: true,
+    });
     await annotate(summarize(run));
     expectNoAcknowledgedWriteLost(run);
+    expect(run.webhooks?.missing).toEqual([]);
+    expect(run.webhooks?.expected).toBeGreaterThan(0);
   });
 });

@@ -125,6 +125,8 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
     const auditKey = (await loadOrCreateVaultKey(keyDeps, 'audit-hmac', () => ({ material: randomKey() }))).material;
     const audit = createAuditTrail({ key: auditKey, clock, ids, repos: store.repos });
     const cli = { type: 'cli' as const, id: 'cli' };
+    // Schema 0005 has no webhook outbox (migration 0010): the events of that time had no deliveries to write.
+    const repos = { ...store.repos, webhookDeliveries: { ...store.repos.webhookDeliveries, enqueue: async () => 0 } };
 
     for (const [fleetId, name] of [
       [fleetA, 'Fleet A'],
@@ -136,7 +138,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
       before.wrappedKeys.set(fleetId, key.wrapped_key);
       // The 0005 table: keyed by the fleet, no id of its own.
       await insertRow(db, 'fleet_data_keys', { fleet_id: fleetId, kek_id: key.kek_id, wrapped_key: key.wrapped_key, created_at: at(0) });
-      await audit.append(store.repos, {
+      await audit.append(repos, {
         fleetId: null,
         actor: cli,
         action: 'fleet.created',
@@ -157,7 +159,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
       created_at: at(1),
       deleted_at: null,
     });
-    await audit.append(store.repos, {
+    await audit.append(repos, {
       fleetId: fleetA,
       actor: cli,
       action: 'client.created',
@@ -203,9 +205,9 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
       if (c.fleetId === fleetA) {
         const event = { fleetId: fleetA, actor: { type: 'client' as const, id: clientId }, requestId: null };
         const target = { type: 'credential', id: c.id, brand: c.brand };
-        await audit.append(store.repos, { ...event, action: 'credential.created', target, details: { secret_version: 1 } });
+        await audit.append(repos, { ...event, action: 'credential.created', target, details: { secret_version: 1 } });
         for (let v = 2; v <= current; v++) {
-          await audit.append(store.repos, {
+          await audit.append(repos, {
             ...event,
             action: 'credential.rotated',
             target,
@@ -226,7 +228,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
       created_at: at(10),
       updated_at: at(10),
     });
-    await audit.append(store.repos, {
+    await audit.append(repos, {
       fleetId: fleetA,
       actor: { type: 'client', id: clientId },
       action: 'vehicle.created',

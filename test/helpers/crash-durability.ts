@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import { runTsScript } from './run-process.js';
 import { bootstrapToken, type ServerProcess, startServer } from './server-process.js';
+import { type Receiver, startReceiver } from './webhook-receiver.js';
 
 /**
  * docs/design.md §5: "An acknowledged write survives `kill -9`". This drives the real server process
@@ -28,6 +29,20 @@ export interface CrashOptions {
   rounds?: number;
   /** Acknowledged writes per round after which the server is killed (the others still in flight). */
   killAfter?: number;
+  /** Subscribe a loopback receiver to credential.created and .rotated before the load (docs/webhooks.md). */
+  webhooks?: boolean;
+}
+
+/** What the receiver got, against the subscribed events the restarted server's trail holds. */
+export interface WebhookTally {
+  expected: number;
+  /** Distinct webhook-ids received. */
+  received: number;
+  /** Requests beyond the first per webhook-id (at least once: a kill mid-send resends). */
+  duplicates: number;
+  /** Subscribed events in the trail that never reached the receiver. */
+  missing: string[];
+  waitedMs: number;
 }
 
 interface Reply {
@@ -70,10 +85,11 @@ export interface CrashRun {
   /** secret_version of each acknowledged create after the restart. */
   versions: Map<string, number>;
   /** The fleet's audit events after the restart, oldest first. */
-  events: { seq: number; action: string; target: { id: string | null }; details: Record<string, unknown> }[];
+  events: { id: string; seq: number; action: string; target: { id: string | null }; details: Record<string, unknown> }[];
   verify: { code: number | null; report: { intact: boolean; chains: { fleet_id: string | null; events: number; problem?: unknown }[] } };
   fleetId: string;
   totalMs: number;
+  webhooks?: WebhookTally;
 }
 
 /**
@@ -180,6 +196,22 @@ async function writeUntilKilled(server: ServerProcess, token: string, acked: Ack
   return round;
 }
 
+/** Waits (at most 60 s) until every subscribed event of the trail reached the receiver, then counts. */
+async function tallyWebhooks(receiver: Receiver, events: CrashRun['events']): Promise<WebhookTally> {
+  const started = Date.now();
+  const expected = events.filter((e) => e.action === 'credential.created' || e.action === 'credential.rotated').map((e) => e.id);
+  const ids = () => new Set(receiver.received.map((r) => r.headers['webhook-id']));
+  while (Date.now() - started < 60_000 && expected.some((id) => !ids().has(id))) await new Promise((resolve) => setTimeout(resolve, 100));
+  const got = ids();
+  return {
+    expected: expected.length,
+    received: got.size,
+    duplicates: receiver.received.length - got.size,
+    missing: expected.filter((id) => !got.has(id)),
+    waitedMs: Date.now() - started,
+  };
+}
+
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
 }
@@ -190,8 +222,14 @@ export async function crashUnderLoad(options: CrashOptions): Promise<CrashRun> {
   const killAfter = options.killAfter ?? 150;
   const started = Date.now();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-crash-'));
+  const receiver: Receiver | undefined = options.webhooks ? await startReceiver() : undefined;
   const env = {
     ...options.databaseEnv,
+    ...(receiver && {
+      FLEETVAULT_WEBHOOK_ALLOW_HOSTS: `127.0.0.1:${receiver.port}`,
+      FLEETVAULT_WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
+      FLEETVAULT_WEBHOOK_TIMEOUT_MS: '1000',
+    }),
     FLEETVAULT_DATA_DIR: dataDir,
     FLEETVAULT_MASTER_KEYS: `crash:${randomBytes(32).toString('base64')}`,
   };
@@ -204,6 +242,13 @@ export async function crashUnderLoad(options: CrashOptions): Promise<CrashRun> {
   try {
     let server = await start();
     const { token, fleetId } = await bootstrapToken(server.baseUrl, dataDir);
+    if (receiver) {
+      const agent = new http.Agent();
+      const hook = { url: receiver.url(), events: ['credential.created', 'credential.rotated'] };
+      const reply = await send(agent, server.baseUrl, token, 'POST', '/webhooks', hook);
+      agent.destroy();
+      if (reply.status !== 201) throw new Error(`POST /webhooks answers ${reply.status}: ${reply.text}`);
+    }
     const acknowledged: Acknowledged = { created: new Map(), rotations: [], unexpected: [], sent: 0 };
     const rounds: Round[] = [];
     for (let i = 0; i < (options.rounds ?? 2) && acknowledged.unexpected.length === 0; i++) {
@@ -241,6 +286,7 @@ export async function crashUnderLoad(options: CrashOptions): Promise<CrashRun> {
     } while (cursor !== null);
     events.reverse();
     agent.destroy();
+    const webhooks = receiver && (await tallyWebhooks(receiver, events));
 
     const result = await runTsScript('src/cli.ts', ['audit', 'verify', '--json'], env, 60_000);
     let report: CrashRun['verify']['report'];
@@ -259,9 +305,11 @@ export async function crashUnderLoad(options: CrashOptions): Promise<CrashRun> {
       verify: { code: result.code, report },
       fleetId,
       totalMs: Date.now() - started,
+      ...(webhooks && { webhooks }),
     };
   } finally {
     for (const server of servers) await server.stop();
+    await receiver?.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -274,7 +322,11 @@ export function summarize(run: CrashRun): string {
   );
   return (
     `${a.created.size + a.rotations.length} acknowledged writes (${a.created.size} creates, ${a.rotations.length} rotations) ` +
-    `of ${a.sent} sent, ${run.events.length} audit events, ${run.totalMs} ms in all; ${kills.join('; ')}`
+    `of ${a.sent} sent, ${run.events.length} audit events, ${run.totalMs} ms in all; ${kills.join('; ')}` +
+    (run.webhooks === undefined
+      ? ''
+      : `; webhooks: ${run.webhooks.received}/${run.webhooks.expected} events received, ${run.webhooks.duplicates} duplicates, ` +
+        `all in ${run.webhooks.waitedMs} ms after the last restart`)
   );
 }
 

@@ -12,6 +12,7 @@ import { allScopes, type Scope } from '../../src/core/scopes.js';
 import type { ExchangeOptions } from '../../src/exchange/create-exchange.js';
 import { createTestStorage, type TestStorage } from './test-database.js';
 import { cliContext, cliFleetlessContext } from '../../src/core/context.js';
+import type { ResolveHost } from '../../src/webhooks/webhook-url.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -44,6 +45,8 @@ export interface TestAppOptions {
   exchange?: ExchangeOptions;
   /** How often the app drops destroyed data keys from memory (createDeps' dataKeyRecheckMs). */
   dataKeyRecheckMs?: number;
+  /** How webhook hosts resolve (createDeps' resolveHost). */
+  resolveHost?: ResolveHost;
   logger?: Parameters<typeof buildApp>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
 }
 
@@ -66,6 +69,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       ...(options.clock && { clock: options.clock }),
       ...(options.exchange && { exchange: options.exchange }),
       ...(options.dataKeyRecheckMs !== undefined && { dataKeyRecheckMs: options.dataKeyRecheckMs }),
+      ...(options.resolveHost && { resolveHost: options.resolveHost }),
       ...(storage.pgSchema && { database: { pgSchema: storage.pgSchema, pgPoolSize: 4 } }),
     });
   } catch (error) {

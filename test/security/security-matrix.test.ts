@@ -13,7 +13,7 @@ import { OAUTH2_SCHEME } from '../../src/http/route-types.js';
  */
 let t: TestApp;
 let fixture: MatrixFixture;
-const ids = { credential: '', vehicle: '', client: '', rule: '' };
+const ids = { credential: '', vehicle: '', client: '', rule: '', webhook: '', delivery: '' };
 
 beforeAll(async () => {
   t = await buildTestApp();
@@ -29,6 +29,10 @@ beforeAll(async () => {
   ids.vehicle = vehicle.json().id;
   // Holds only clients:manage, so the control token (the route's scope alone) may rotate and delete it.
   ids.client = (await t.call(victim.token, 'POST', '/clients', { name: 'victim client', scopes: ['clients:manage'] })).json().id;
+  // A literal public (documentation) address: the URL rules need no DNS, and nothing is delivered here.
+  ids.webhook = (await t.call(victim.token, 'POST', '/webhooks', { url: 'https://203.0.113.10/hook', events: ['*'] })).json().id;
+  // Its own webhook.created event is its first delivery.
+  ids.delivery = (await t.call(victim.token, 'GET', `/webhooks/${ids.webhook}/deliveries`)).json().items[0].id;
   const doomed = await t.deps.services.clients.createSecretClient(cliContext(victim.fleetId), 'doomed');
   const doomedToken = (
     await t.app.inject({
@@ -225,6 +229,26 @@ const groups: Record<string, () => MatrixRoute[]> = {
       orScopes: ['audit:read'],
     },
   ],
+  webhooks: () => {
+    const path = `/webhooks/${ids.webhook}`;
+    const scope = 'webhooks:manage';
+    return [
+      { method: 'POST', template: '/webhooks', path: '/webhooks', scope, body: { url: 'https://203.0.113.11/hook', events: ['*'] } },
+      { method: 'GET', template: '/webhooks', path: '/webhooks', scope },
+      { method: 'GET', template: '/webhooks/{id}', path, scope, ownsResource: true },
+      { method: 'PATCH', template: '/webhooks/{id}', path, scope, ownsResource: true, body: { description: 'changed' } },
+      { method: 'POST', template: '/webhooks/{id}/secret', path: `${path}/secret`, scope, ownsResource: true },
+      { method: 'GET', template: '/webhooks/{id}/deliveries', path: `${path}/deliveries`, scope, ownsResource: true },
+      {
+        method: 'POST',
+        template: '/webhooks/{id}/deliveries/{deliveryId}/retry',
+        path: `${path}/deliveries/${ids.delivery}/retry`,
+        scope,
+        ownsResource: true,
+      },
+      { method: 'DELETE', template: '/webhooks/{id}', path, scope, ownsResource: true },
+    ];
+  },
 };
 
 for (const [group, routes] of Object.entries(groups)) {

@@ -176,7 +176,7 @@ export interface paths {
         put?: never;
         /**
          * Create a secret client or a key client (service account)
-         * @description A secret client’s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility’s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope). `restrict` narrows the client to credentials of some brands and/or ids (docs/grants.md); a restricted client cannot hold clients:manage or audit:read (422).
+         * @description A secret client’s `client_secret` is shown once. A key client stores the given public key; without one, the vault generates a P-256 pair and returns the private key once, in High Mobility’s key-file shape (`id`, `private_key`, `token_uri`, `instance_uri`, `inserted_at`, `fleet_id`, `scopes`). A client cannot hold scopes its creator lacks (403 insufficient-scope). `restrict` narrows the client to credentials of some brands and/or ids (docs/grants.md); a restricted client cannot hold clients:manage, audit:read or webhooks:manage (422).
          */
         post: operations["createClient"];
         delete?: never;
@@ -571,6 +571,118 @@ export interface paths {
         get: operations["listPeople"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the fleet’s webhooks
+         * @description Keyset paged with `limit` and `cursor` like credentials. Never a secret.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to the fleet’s change events
+         * @description `events` lists audit actions (`credential.rotated`, …) or `["*"]`. Each matching audit event of the fleet is POSTed to `url` as a Standard Webhooks delivery signed with `secret`, which is shown this once. `url` must be `https://` and its host must not resolve to a loopback, private, link-local or multicast address (422 at `/url`), unless the operator allow-listed the host (docs/webhooks.md).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a webhook
+         * @description Another fleet’s webhook is 404. Never the secret.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Its secrets and its deliveries, pending ones included, go with it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook’s URL, events or description, or enable or disable it
+         * @description Enabling a webhook the vault disabled clears `disabled_reason`; its pending deliveries resume. `url` must be `https://` and its host must not resolve to a loopback, private, link-local or multicast address (422 at `/url`), unless the operator allow-listed the host (docs/webhooks.md).
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook’s signing secret
+         * @description The new secret is shown this once. For 24 hours deliveries carry two signatures, the new secret’s and the previous one’s, so receivers can switch without losing a delivery.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook’s deliveries, newest first
+         * @description Filtered by `state` (`pending`, `succeeded`, `failed`), keyset paged with `limit` and `cursor`. Never a body.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a failed delivery again
+         * @description The delivery is pending again at once, with the whole retry schedule ahead of it; the same `webhook-id`. 409 unless it is `failed`.
+         */
+        post: operations["retryWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1055,7 +1167,7 @@ export interface operations {
                             kind: "secret" | "key";
                             name: string;
                             fleet_id: string;
-                            scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                            scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                             /** @description A key client’s public key (ES256); null for a secret client */
                             public_jwk: {
                                 /** @enum {string} */
@@ -1167,7 +1279,7 @@ export interface operations {
                     kind?: "secret" | "key";
                     name: string;
                     /** @description At most the scopes the calling client holds */
-                    scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                    scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                     /** @description Key clients: a P-256 public key as PEM (SPKI) or JWK. Omit it to have the vault generate the pair. */
                     public_key?: string | {
                         [key: string]: unknown;
@@ -1194,7 +1306,7 @@ export interface operations {
                         kind: "secret" | "key";
                         name: string;
                         fleet_id: string;
-                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                         /** @description A key client’s public key (ES256); null for a secret client */
                         public_jwk: {
                             /** @enum {string} */
@@ -1353,7 +1465,7 @@ export interface operations {
                         kind: "secret" | "key";
                         name: string;
                         fleet_id: string;
-                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                         /** @description A key client’s public key (ES256); null for a secret client */
                         public_jwk: {
                             /** @enum {string} */
@@ -1585,7 +1697,7 @@ export interface operations {
                         kind: "secret" | "key";
                         name: string;
                         fleet_id: string;
-                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                         /** @description A key client’s public key (ES256); null for a secret client */
                         public_jwk: {
                             /** @enum {string} */
@@ -4096,7 +4208,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
-                action?: "credential.created" | "credential.rotated" | "credential.restored" | "credential.deleted" | "credential.revealed" | "credential.exchanged" | "credential.verified" | "vehicle.created" | "vehicle.updated" | "vehicle.deleted" | "client.created" | "client.deleted" | "client.secret_rotated" | "token.issued" | "person.signed_in" | "sign_in_rule.created" | "sign_in_rule.deleted" | "fleet.created" | "fleet.deleted" | "keys.master_rotated" | "keys.data_key_rotated" | "keys.signing_rotated";
+                action?: "credential.created" | "credential.rotated" | "credential.restored" | "credential.deleted" | "credential.revealed" | "credential.exchanged" | "credential.verified" | "vehicle.created" | "vehicle.updated" | "vehicle.deleted" | "client.created" | "client.deleted" | "client.secret_rotated" | "token.issued" | "person.signed_in" | "sign_in_rule.created" | "sign_in_rule.deleted" | "fleet.created" | "fleet.deleted" | "webhook.created" | "webhook.updated" | "webhook.deleted" | "webhook.secret_rotated" | "keys.master_rotated" | "keys.data_key_rotated" | "keys.signing_rotated";
                 target_id?: string;
                 actor_id?: string;
                 since?: string;
@@ -4432,7 +4544,7 @@ export interface operations {
                             claim: string;
                             /** @description The value the claim must equal (or, for an array, hold) */
                             equals: string;
-                            scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                            scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                             /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
                             restrict: {
                                 brands?: string[];
@@ -4532,7 +4644,7 @@ export interface operations {
                     claim: string;
                     equals: string;
                     /** @description At most the scopes the caller holds; default credentials:read vehicles:read (reveal, exchange and clients:manage only by name) */
-                    scopes?: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                    scopes?: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                     restrict?: {
                         /** @description Brand slugs (see GET /brands) */
                         brands?: string[];
@@ -4556,7 +4668,7 @@ export interface operations {
                         claim: string;
                         /** @description The value the claim must equal (or, for an array, hold) */
                         equals: string;
-                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read")[];
+                        scopes: ("credentials:read" | "credentials:write" | "credentials:reveal" | "credentials:exchange" | "vehicles:read" | "vehicles:write" | "clients:manage" | "audit:read" | "webhooks:manage")[];
                         /** @description The credentials this client may reach (docs/grants.md); null: the whole fleet */
                         restrict: {
                             brands?: string[];
@@ -4837,6 +4949,1031 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks; `next_cursor` is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            url: string;
+                            events: string[];
+                            description: string | null;
+                            enabled: boolean;
+                            /** @description Why the vault disabled it (5 days of failed deliveries); null otherwise */
+                            disabled_reason: string | null;
+                            created_at: string;
+                            updated_at: string;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    events: string[];
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created: the webhook, with its signing secret this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: string[];
+                        description: string | null;
+                        enabled: boolean;
+                        /** @description Why the vault disabled it (5 days of failed deliveries); null otherwise */
+                        disabled_reason: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        /** @description `whsec_` + base64 of 32 random bytes: shown this once, store it now */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description [`/problems/malformed-request`](/problems/malformed-request) (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/malformed-request";
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/payload-too-large`](/problems/payload-too-large) (Payload too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                    };
+                };
+            };
+            /** @description [`/problems/unsupported-media-type`](/problems/unsupported-media-type) (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: string[];
+                        description: string | null;
+                        enabled: boolean;
+                        /** @description Why the vault disabled it (5 days of failed deliveries); null otherwise */
+                        disabled_reason: string | null;
+                        created_at: string;
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url?: string;
+                    events?: string[];
+                    description?: string | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The updated webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        url: string;
+                        events: string[];
+                        description: string | null;
+                        enabled: boolean;
+                        /** @description Why the vault disabled it (5 days of failed deliveries); null otherwise */
+                        disabled_reason: string | null;
+                        created_at: string;
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description [`/problems/malformed-request`](/problems/malformed-request) (Malformed request) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/malformed-request";
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/payload-too-large`](/problems/payload-too-large) (Payload too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                    };
+                };
+            };
+            /** @description [`/problems/unsupported-media-type`](/problems/unsupported-media-type) (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rotated: the new secret this once */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description `whsec_` + base64 of 32 random bytes: shown this once, store it now */
+                        secret: string;
+                        /** @description Until then deliveries carry two signatures, the new secret’s and the old one’s */
+                        previous_secret_expires_at: string;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/conflicting-resource`](/problems/conflicting-resource) (Conflicting resource) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflicting-resource";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+                state?: "pending" | "succeeded" | "failed";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries; `next_cursor` is null on the last page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @description The audit event delivered: the `webhook-id` header of every attempt */
+                            event_id: string;
+                            /** @description The audit action */
+                            type: string;
+                            /** @enum {string} */
+                            state: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            /** @description The receiver’s last HTTP status; null when none came (timeout, refused, …) */
+                            last_status: number | null;
+                            /** @description Why the last attempt failed, in the vault’s words; never the receiver’s body */
+                            last_error: string | null;
+                            /** @description When a pending delivery is tried next; null once it is done */
+                            next_attempt_at: string | null;
+                            delivered_at: string | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description [`/problems/service-unavailable`](/problems/service-unavailable) (Service unavailable) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description The audit event delivered: the `webhook-id` header of every attempt */
+                        event_id: string;
+                        /** @description The audit action */
+                        type: string;
+                        /** @enum {string} */
+                        state: "pending" | "succeeded" | "failed";
+                        attempts: number;
+                        /** @description The receiver’s last HTTP status; null when none came (timeout, refused, …) */
+                        last_status: number | null;
+                        /** @description Why the last attempt failed, in the vault’s words; never the receiver’s body */
+                        last_error: string | null;
+                        /** @description When a pending delivery is tried next; null once it is done */
+                        next_attempt_at: string | null;
+                        delivered_at: string | null;
+                    };
+                };
+            };
+            /** @description [`/problems/missing-token`](/problems/missing-token) (Missing bearer token), [`/problems/invalid-token`](/problems/invalid-token) (Invalid bearer token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/missing-token" | "/problems/invalid-token";
+                    };
+                };
+            };
+            /** @description [`/problems/insufficient-scope`](/problems/insufficient-scope) (Insufficient scope) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/insufficient-scope";
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/conflicting-resource`](/problems/conflicting-resource) (Conflicting resource) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/conflicting-resource";
                     };
                 };
             };
