@@ -8,6 +8,7 @@ import { createCredentialChanges } from './credentials/credential-changes.js';
 import { countCredentialChanges } from './credentials/credentials.metrics.js';
 import { createCredentialSecretService } from './credentials/credential-secrets.service.js';
 import { createCredentialService } from './credentials/credentials.service.js';
+import { createSealedSecrets } from './credentials/sealed-secrets.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, DATA_KEY_RECHECK_MS, type Keyring } from './crypto/keyring.js';
 import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
@@ -137,14 +138,21 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
     // Announced by every path that changes a credential's secrets; the cache and the counters subscribe below.
     const credentialChanges = createCredentialChanges();
+    const secrets = createSealedSecrets({
+      store,
+      keyring,
+      clock,
+      audit,
+      secretVersionsKept: config.secretVersionsKept,
+      changes: credentialChanges,
+    });
     const credentials = createCredentialService({
       store,
       changes: credentialChanges,
-      keyring,
+      secrets,
       clock,
       ids,
       audit,
-      secretVersionsKept: config.secretVersionsKept,
       // Domain-separated from client-secret hashes, which use the same vault key.
       fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
     });
@@ -213,21 +221,14 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         fleetPurge: createFleetPurge({ store, database, keyring, fleets, keys }),
         clients,
         credentials,
-        credentialSecrets: createCredentialSecretService({
-          store,
-          keyring,
-          clock,
-          audit,
-          secretVersionsKept: config.secretVersionsKept,
-          changes: credentialChanges,
-        }),
+        credentialSecrets: createCredentialSecretService({ store, audit, secrets }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,
         keys,
-        dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
+        dataKeyRotation: createDataKeyRotation({ store, keyring, secrets, clock, ids, audit }),
       },
-      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
+      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, secrets, clock, ids, audit, batchRows }),
       close: async () => {
         clearInterval(pruneTimer);
         clearInterval(signingKeysTimer);

@@ -4,6 +4,8 @@ import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
+import { createSealedRowsRepo } from './sealed-rows.repo.js';
+import { createSecretVersionRepo } from './secret-versions.repo.js';
 
 export type CredentialRow = Selectable<CredentialsTable>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
@@ -57,7 +59,6 @@ export interface CredentialListFilter {
 /** `%`, `_` and `\` are wildcards for LIKE: escape them so `q` is a plain substring. */
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
-/** SQL of the credentials table. Every method takes the fleet id first. */
 const credentialColumns = [
   'id',
   'fleet_id',
@@ -113,6 +114,11 @@ const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', '
     .where('secret_version', '=', v.expectedVersion),
 );
 
+/**
+ * SQL of both credential tables: `credentials` here, their kept earlier versions in `versions`
+ * (secret-versions.repo.ts) and the data-key re-seal over both in `sealed` (sealed-rows.repo.ts).
+ * Every method takes the fleet id first.
+ */
 export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const vehicleCount = (eb: ExpressionBuilder<DB, 'credentials'>) =>
     eb
@@ -254,6 +260,25 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       const rows = await idsQuery.orderBy('id').limit(limit).execute();
       return { count, ids: rows.map((r) => r.id) };
     },
+
+    /** How many credentials the fleet holds. */
+    async countOfFleet(fleetId: string): Promise<number> {
+      const row = await db
+        .selectFrom('credentials')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    /** Deletes every credential of the fleet and their kept versions (its offboarding: its vehicles are gone first). */
+    async deleteOfFleet(fleetId: string): Promise<void> {
+      await db.deleteFrom('credential_secret_versions').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();
+    },
+
+    versions: createSecretVersionRepo(db, engine),
+    sealed: createSealedRowsRepo(db),
 
     /** Deletes the credential, only at `expectedVersion` when one is given. */
     async delete(fleetId: string, id: string, expectedVersion?: number): Promise<boolean> {

@@ -3,12 +3,10 @@ import { createAuditRepo } from '../audit/audit.repo.js';
 import { createClientRepo } from '../clients/clients.repo.js';
 import { createCredentialRepo } from '../credentials/credentials.repo.js';
 import { createIdempotencyRepo } from '../credentials/idempotency.repo.js';
-import { createSecretVersionRepo } from '../credentials/secret-versions.repo.js';
 import { createDataKeyRepo } from '../crypto/data-keys.repo.js';
 import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
 import { createFleetOffboardingRepo } from '../fleets/fleet-offboarding.repo.js';
 import { createFleetRepo } from '../fleets/fleets.repo.js';
-import { createDataKeyRotationRepo } from '../keys/data-key-rotation.repo.js';
 import { createJtiRepo } from '../tokens/jtis.repo.js';
 import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
 import type { Database, Engine } from './database.js';
@@ -29,9 +27,7 @@ const repoFactories = {
   dataKeys: createDataKeyRepo,
   jtis: createJtiRepo,
   audit: createAuditRepo,
-  secretVersions: createSecretVersionRepo,
   fleetOffboarding: createFleetOffboardingRepo,
-  dataKeyRotation: createDataKeyRotationRepo,
 } satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
 
 export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };

@@ -60,6 +60,12 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
       fleetId: string,
       options: { purge: boolean; requireFreshMasterKey?: boolean },
     ): Promise<{ lastSeq: number; lastHash: string } | null> {
+      // Children before parents (foreign keys): vehicles reference credentials; the rest references the fleet.
+      const deleteFleetRows = async (repos: Repos, withHistory: boolean) => {
+        await repos.fleetOffboarding.deleteVehicles(fleetId);
+        await repos.credentials.deleteOfFleet(fleetId);
+        await repos.fleetOffboarding.deleteRows(fleetId, { withHistory });
+      };
       const recordDeletion = async (repos: Repos, purged: boolean) => {
         const head = await repos.audit.head(fleetId);
         const last = { lastSeq: head?.seq ?? 0, lastHash: head?.hash ?? GENESIS_HASH };
@@ -78,7 +84,10 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         return store.transaction(async (repos) => {
           await repos.fleets.lockForWrite(fleetId);
           if (!(await repos.fleets.exists(fleetId))) throw notFound('Fleet');
-          const held = await repos.fleetOffboarding.holdings(fleetId);
+          const held = {
+            credentials: await repos.credentials.countOfFleet(fleetId),
+            vehicles: await repos.fleetOffboarding.countVehicles(fleetId),
+          };
           if (held.credentials > 0 || held.vehicles > 0) {
             throw new AppError(
               'conflicting-resource',
@@ -88,7 +97,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
             );
           }
           const last = await recordDeletion(repos, false);
-          await repos.fleetOffboarding.deleteRows(fleetId, { withHistory: false });
+          await deleteFleetRows(repos, false);
           return last;
         });
       }
@@ -107,7 +116,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         }
         return recordDeletion(repos, true);
       });
-      await store.transaction((repos) => repos.fleetOffboarding.deleteRows(fleetId, { withHistory: true }));
+      await store.transaction((repos) => deleteFleetRows(repos, true));
       return last;
     },
 

@@ -1,10 +1,10 @@
 import type { AuditTrail } from '../audit/audit.service.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
+import type { SealedSecrets } from '../credentials/sealed-secrets.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
 import { notFound } from '../core/app-error.js';
-import type { SealedRow } from './data-key-rotation.repo.js';
 
 /** Rows re-sealed per transaction: small enough that a SQLite writer waits milliseconds, big enough to amortise the commit. */
 export const REKEY_BATCH_ROWS = 500;
@@ -34,42 +34,15 @@ export interface RekeyResult extends RekeyProgress {
 export function createDataKeyRotation(deps: {
   store: Store;
   keyring: Keyring;
+  /** The credentials' one writer of sealed secrets: the re-seal goes through it. */
+  secrets: SealedSecrets;
   clock: Clock;
   ids: IdGenerator;
   audit: AuditTrail;
   batchRows?: number;
 }) {
-  const { store, keyring, clock, ids, audit } = deps;
+  const { store, keyring, secrets, clock, ids, audit } = deps;
   const batchRows = deps.batchRows ?? REKEY_BATCH_ROWS;
-
-  /** Re-seals one batch (sealing outside the transaction); returns how many rows it read and how many it moved. */
-  async function resealBatch(fleetId: string, target: string, old: string[]): Promise<{ read: number; moved: number }> {
-    const current = await store.repos.dataKeyRotation.currentUnder(fleetId, old, batchRows);
-    const kept = current.length < batchRows ? await store.repos.dataKeyRotation.keptUnder(fleetId, old, batchRows - current.length) : [];
-    const reseal = async (row: SealedRow) => ({
-      row,
-      to: {
-        data_key_id: target,
-        sealed_secrets: await keyring.resealSecrets(
-          fleetId,
-          row.credential_id,
-          row.secret_version,
-          row.sealed_secrets,
-          row.data_key_id,
-          target,
-        ),
-      },
-    });
-    const currentDone = await Promise.all(current.map(reseal));
-    const keptDone = await Promise.all(kept.map(reseal));
-    const moved = await store.transaction(async (repos) => {
-      let n = 0;
-      for (const { row, to } of currentDone) if (await repos.dataKeyRotation.resealCurrent(fleetId, row, to)) n++;
-      for (const { row, to } of keptDone) if (await repos.dataKeyRotation.resealKept(fleetId, row, to)) n++;
-      return n;
-    });
-    return { read: current.length + kept.length, moved };
-  }
 
   async function rotateFleet(
     context: FleetlessContext,
@@ -90,11 +63,11 @@ export function createDataKeyRotation(deps: {
       fleet_id: fleetId,
       data_key_id: target,
       resealed: 0,
-      total: await store.repos.dataKeyRotation.countUnder(fleetId, old),
+      total: await store.repos.credentials.sealed.countUnder(fleetId, old),
     };
     onProgress({ ...progress });
     for (;;) {
-      const batch = await resealBatch(fleetId, target, old);
+      const batch = await secrets.resealBatch(fleetId, target, old, batchRows);
       progress.resealed += batch.moved;
       // A row written meanwhile under an old key (a replica that read the old key just before) adds to the work.
       progress.total = Math.max(progress.total, progress.resealed);
@@ -106,7 +79,7 @@ export function createDataKeyRotation(deps: {
       // that raced the last batch is not left behind (and a later one fails on the foreign key instead).
       const destroyed = await store.transaction(async (repos) => {
         await repos.fleets.lockForWrite(fleetId);
-        if ((await repos.dataKeyRotation.countUnder(fleetId, old)) > 0) return undefined;
+        if ((await repos.credentials.sealed.countUnder(fleetId, old)) > 0) return undefined;
         for (const id of old) await repos.dataKeys.destroy(fleetId, id);
         await audit.append(repos, {
           fleetId: null,
