@@ -15,7 +15,8 @@ import { loadMasterKeys, type MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { createStore, type Store } from './db/store.js';
+import type { Store } from './db/store.js';
+import { createRepoStore, type Repos } from './repos.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import { createFleetPurge } from './fleets/fleet-purge.js';
@@ -37,7 +38,7 @@ export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 export interface Deps {
   config: Config;
   database: Database;
-  store: Store;
+  store: Store<Repos>;
   clock: Clock;
   ids: IdGenerator;
   /** Request ids (X-Request-Id when the caller sends none): on the system clock, whatever clock the tests inject. */
@@ -106,7 +107,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   let signingKeysTimer: NodeJS.Timeout | undefined;
   let dataKeysTimer: NodeJS.Timeout | undefined;
   try {
-    const store = createStore(database);
+    const store = createRepoStore(database);
     const keyring = createKeyring({ masterKeys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { secretHashKey, auditKey } = await database.withStartupLock(async () => {

@@ -2,7 +2,9 @@ import type { AuditTrail } from '../audit/audit.service.js';
 import { requireBrand } from '../brands/brand-registry.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
+import type { CredentialRepo } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { eventOf, loadCredential } from './credential-view.js';
 import { envFileName, toEnvFile } from './env-file.js';
@@ -42,8 +44,14 @@ export interface SecretVersionView {
  * Handing secrets out (docs/design.md §2.7) and their kept versions (§2.8). A reveal is committed to the
  * audit trail before the secrets are returned: when the event cannot be written, nothing leaves.
  */
+/** The repositories (and methods) the secrets service uses: its store and unit of work are typed over them. */
+export interface CredentialSecretServiceRepos {
+  credentials: Pick<CredentialRepo, 'findById' | 'versions'>;
+  audit: AuditRepo;
+}
+
 export function createCredentialSecretService(deps: {
-  store: Store;
+  store: Store<CredentialSecretServiceRepos>;
   audit: AuditTrail;
   /** The one writer of sealed secrets: reveal opens, restore replaces through it. */
   secrets: SealedSecrets;

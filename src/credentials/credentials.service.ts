@@ -4,8 +4,11 @@ import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
-import type { Repos, Store } from '../db/store.js';
-import type { CredentialListKey } from './credentials.repo.js';
+import type { Store } from '../db/store.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
+import type { CredentialListKey, CredentialRepo } from './credentials.repo.js';
+import type { IdempotencyRepo } from './idempotency.repo.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { pageOf } from '../core/pagination.js';
@@ -39,8 +42,16 @@ export type VerifySecrets = (input: {
   secrets: Record<string, string>;
 }) => Promise<void>;
 
+/** The repositories (and methods) the credential service uses: its store and unit of work are typed over them. */
+export interface CredentialServiceRepos {
+  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete' | 'setStatus'>;
+  idempotency: IdempotencyRepo;
+  fleets: Pick<FleetRepo, 'lockForWrite'>;
+  audit: AuditRepo;
+}
+
 export function createCredentialService(deps: {
-  store: Store;
+  store: Store<CredentialServiceRepos>;
   audit: AuditTrail;
   /** The one writer of sealed secrets: create seals, rotate replaces, the exchange opens through it. */
   secrets: SealedSecrets;
@@ -225,7 +236,7 @@ export function createCredentialService(deps: {
       const brand = requireBrand(brandSlug);
       const current = await load(context, brand, id);
       requireIfMatch(ifMatch, toCredentialView(current));
-      const stillReferenced = async (repos: Repos) => {
+      const stillReferenced = async (repos: CredentialServiceRepos) => {
         const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS, context.restriction);
         if (refs.count === 0) return undefined;
         const detail = `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`;

@@ -5,10 +5,11 @@ import type { Clock } from '../core/clock.js';
 import type { Actor, ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Repos, Store } from '../db/store.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { Store } from '../db/store.js';
 import type { CredentialChanges } from './credential-changes.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
-import type { CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
+import type { CredentialRepo, CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { requireIfMatch } from './etag.js';
 import { LOST_RACE, retrySecretWrite } from './secret-write-retry.js';
@@ -39,8 +40,14 @@ export function parseCreatedBy(text: string | null): Actor | null {
  * re-seals through it. It alone calls the keyring for secrets and writes the sealed columns of both credential
  * tables, and every write it makes follows one retry policy (`secret-write-retry.ts`).
  */
+/** The repositories (and methods) the writer uses: its store and unit of work are typed over them. */
+export interface SealedSecretsRepos {
+  credentials: Pick<CredentialRepo, 'findById' | 'rotateSecrets' | 'versions' | 'sealed'>;
+  audit: AuditRepo;
+}
+
 export function createSealedSecrets(deps: {
-  store: Store;
+  store: Store<SealedSecretsRepos>;
   keyring: Keyring;
   clock: Clock;
   audit: AuditTrail;
@@ -57,7 +64,7 @@ export function createSealedSecrets(deps: {
    * of the last `kept` versions (docs/design.md §2.8). False when a concurrent change got there first.
    */
   async function replaceCurrent(
-    repos: Repos,
+    repos: SealedSecretsRepos,
     current: CredentialRow,
     next: { sealed: Buffer; dataKeyId: string; version: number; now: string; createdBy: Actor; verified: boolean },
   ): Promise<boolean> {

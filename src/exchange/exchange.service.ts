@@ -4,7 +4,9 @@ import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
 import type { RequestContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
-import type { Repos, Store } from '../db/store.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { CredentialRepo } from '../credentials/credentials.repo.js';
+import type { Store } from '../db/store.js';
 import { adapters } from './adapters/index.js';
 import type { BrandAdapter, BrandToken } from './brand-adapter.js';
 import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
@@ -27,7 +29,13 @@ export interface ExchangeAuditEvent {
  * Writes one audit event into the unit of work `repos` is bound to (the audit trail's `append`; a test's
  * recorder). A rejection rolls that unit back and makes the exchange 503 with no token (docs/design.md §2.6).
  */
-export type AppendExchangeEvent = (repos: Repos, context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
+/** The exchange's unit of work: an answer's audit event and the credential status it implies. */
+export interface ExchangeRepos {
+  audit: AuditRepo;
+  credentials: Pick<CredentialRepo, 'setStatus'>;
+}
+
+export type AppendExchangeEvent = (repos: ExchangeRepos, context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
 
 export type CredentialStatus = 'unknown' | 'authorized' | 'rejected' | 'unreachable';
 
@@ -51,7 +59,7 @@ export interface ExchangeServiceDeps {
   /** The credential inside the grant (its fleet and restriction), or 404. */
   findCredential(grant: Grant, brandSlug: string, id: string): Promise<ExchangeableCredential>;
   /** Each answer's event and the status it implies commit in one `store.transaction` (docs/architecture.md). */
-  store: Pick<Store, 'transaction'>;
+  store: Pick<Store<ExchangeRepos>, 'transaction'>;
   appendEvent: AppendExchangeEvent;
   http: BrandHttpClient;
   cache: TokenCache;

@@ -3,7 +3,11 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { SealedSecrets } from '../credentials/sealed-secrets.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { CredentialRepo } from '../credentials/credentials.repo.js';
+import type { DataKeyRepo } from '../crypto/data-keys.repo.js';
 import type { Store } from '../db/store.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
 import { notFound } from '../core/app-error.js';
 
 /** Rows re-sealed per transaction: small enough that a SQLite writer waits milliseconds, big enough to amortise the commit. */
@@ -31,8 +35,17 @@ export interface RekeyResult extends RekeyProgress {
  * rows (each names its key), so a run killed anywhere is finished by running it again: a fleet with
  * more than one key is mid-rotation, its newest key the target; rows already under it are not touched.
  */
+/** The repositories (and methods) a data-key rotation uses: its store and unit of work are typed over them. */
+export interface DataKeyRotationRepos {
+  dataKeys: Pick<DataKeyRepo, 'ofFleet' | 'insert' | 'destroy' | 'all'>;
+  /** Only to count what is left under the old keys: the re-seal itself is the credentials' writer's. */
+  credentials: Pick<CredentialRepo, 'sealed'>;
+  fleets: Pick<FleetRepo, 'lockForWrite'>;
+  audit: AuditRepo;
+}
+
 export function createDataKeyRotation(deps: {
-  store: Store;
+  store: Store<DataKeyRotationRepos>;
   keyring: Keyring;
   /** The credentials' one writer of sealed secrets: the re-seal goes through it. */
   secrets: SealedSecrets;

@@ -71,3 +71,5 @@ export function createVehicleRepo(db: Kysely<DB>) {
     },
   };
 }
+
+export type VehicleRepo = ReturnType<typeof createVehicleRepo>;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/scopes.js';
 import type { Store } from '../../src/db/store.js';
+import type { Repos } from '../../src/repos.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from '../helpers/test-app.js';
 
 /** Secret versions (docs/design.md §2.8): rotations keep the earlier sealed secrets, the last N of them, restorable. */
@@ -106,7 +107,7 @@ describe('secret versions', () => {
 
   /** Runs a rotation of `id` just before the next write's first transaction: the write read the version before it. */
   function rotateBeforeNextTransaction(id: string, secret: string): void {
-    const store = t.deps.store as { transaction: Store['transaction'] };
+    const store = t.deps.store as { transaction: Store<Repos>['transaction'] };
     const original = store.transaction;
     store.transaction = async (fn) => {
       store.transaction = original;
