@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { findBrand } from './brands/brand-registry.js';
-import { adapters } from './exchange/adapters/index.js';
+import { exchangeAdapters as adapters } from './brands/brand-registry.js';
 
 /**
  * Everything fleetvault reads from the environment, parsed once at start-up.

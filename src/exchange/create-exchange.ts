@@ -4,7 +4,7 @@ import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../db/store.js';
-import type { BrandAdapter } from './brand-adapter.js';
+import type { BrandAdapter } from '../brands/brand-adapter.js';
 import { createBrandHttpClient } from './brand-http-client.js';
 import { createCircuitBreakers } from './circuit-breaker.js';
 import { createExchangeMetrics } from './exchange-metrics.js';

@@ -7,8 +7,8 @@ import type { Grant } from '../core/grant.js';
 import type { AuditRepo } from '../audit/audit.repo.js';
 import type { CredentialRepo } from '../credentials/credentials.repo.js';
 import type { Store } from '../db/store.js';
-import { adapters } from './adapters/index.js';
-import type { BrandAdapter, BrandToken } from './brand-adapter.js';
+import { exchangeAdapters, findBrand, requireBrand } from '../brands/brand-registry.js';
+import type { BrandAdapter, BrandToken } from '../brands/brand-adapter.js';
 import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
 import { BrandProblem, safeBrandError } from './brand-problem.js';
 import type { ExchangeMetrics } from './exchange-metrics.js';
@@ -66,7 +66,7 @@ export interface ExchangeServiceDeps {
   clock: Clock;
   metrics: ExchangeMetrics;
   logger?: { warn(object: object, message: string): void } | undefined;
-  /** The brand flows by slug; the catalogue's (`adapters/index.ts`) unless a test brings its own. */
+  /** The brand flows by slug; each catalogue entry's `exchange` unless a test brings its own. */
   adapters?: ReadonlyMap<string, BrandAdapter> | undefined;
 }
 
@@ -98,13 +98,16 @@ const statusAfter: Record<BrandProblem['kind'], CredentialStatus> = {
 /** Brand token exchange (docs/design.md §2.9): the secret stays in the vault, only the brand's token leaves. */
 export function createExchangeService(deps: ExchangeServiceDeps) {
   const { clock, cache, metrics } = deps;
-  const flows = deps.adapters ?? adapters;
+  const flows = deps.adapters ?? exchangeAdapters;
 
   function adapterFor(brand: string): BrandAdapter {
     const adapter = flows.get(brand);
     if (adapter === undefined) {
-      const hint = brand === 'samsara' ? ' The Samsara API token is the credential: reveal it.' : '';
-      throw new AppError('exchange-not-supported', `The vault knows no token exchange for ${brand}.${hint}`);
+      const hint = findBrand(brand)?.noExchangeHint;
+      throw new AppError(
+        'exchange-not-supported',
+        `The vault knows no token exchange for ${brand}.${hint === undefined ? '' : ` ${hint}`}`,
+      );
     }
     return adapter;
   }
@@ -262,11 +265,13 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       cache.forget(credentialId);
     },
 
-    /** `GET /tesla/credentials/{id}/public-key`: the PEM public key of the stored private key. */
-    async publicKey(grant: Grant, id: string): Promise<string> {
-      const credential = await deps.findCredential(grant, 'tesla', id);
-      const { private_key: pem } = await credential.openSecrets();
-      if (pem === undefined) throw notFound('Public key (this credential holds no private_key)');
+    /** `GET /<slug>/credentials/{id}/public-key` (a brand whose entry declares `publicKey`): the PEM public key of its private key. */
+    async publicKey(grant: Grant, brandSlug: string, id: string): Promise<string> {
+      const brand = requireBrand(brandSlug);
+      if (brand.publicKey === undefined) throw notFound('Public key');
+      const credential = await deps.findCredential(grant, brand.slug, id);
+      const pem = (await credential.openSecrets())[brand.publicKey.field];
+      if (pem === undefined) throw notFound(`Public key (this credential holds no ${brand.publicKey.field})`);
       return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
     },
   };

@@ -8,4 +8,6 @@ export const niu = defineBrand({
     client_secret: { kind: 'secret', schema: secretField(), rotatable: true, description: 'NIU fleet API client secret.' },
   },
   tokenExchange: 'none known',
+  // No documented token flow the vault could run for it: 409 exchange-not-supported.
+  exchange: null,
 });
