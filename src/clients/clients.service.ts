@@ -280,11 +280,6 @@ export function createClientService(deps: {
      * secret), or undefined when it is accepted; cached per replica for at most the liveness TTL.
      */
     tokenRefusal: (clientId: string, sst: unknown): Promise<string | undefined> => liveness.refusal(clientId, sst),
-
-    async findLive(clientId: string): Promise<AuthenticatedClient | undefined> {
-      const row = await repo.findLive(clientId);
-      return row && toAuthenticated(row);
-    },
   };
 }
 

@@ -44,7 +44,7 @@ export type VerifySecrets = (input: {
 
 /** The repositories (and methods) the credential service uses: its store and unit of work are typed over them. */
 export interface CredentialServiceRepos {
-  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete' | 'setStatus'>;
+  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete'>;
   idempotency: IdempotencyRepo;
   fleets: Pick<FleetRepo, 'lockForWrite'>;
   audit: AuditRepo;
@@ -227,8 +227,6 @@ export function createCredentialService(deps: {
         openSecrets: () => sealedSecrets.open(row),
       };
     },
-
-    recordStatus: repo.setStatus,
 
     /** Deletes unless vehicles reference it; the check and the delete are one transaction (docs/design.md §2.1). */
     async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
