@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actorContext, grantOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
-import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
+import { bearerSecurity, problemResponses, problemSchema, withProblemTypes } from '../http/route-types.js';
 import { brands, exchangeAdapters } from '../brands/brand-registry.js';
 import { credentialParamsSchema } from '../credentials/credentials.schemas.js';
 import type { ExchangeService } from './exchange.service.js';
@@ -48,11 +48,13 @@ export const exchangeAnswerSchema = z.object({
 });
 
 /** 503: the brand's breaker is open or the brand asked to come back later (both with Retry-After), or the vault's own outage. */
-const unavailable503 = {
-  description: '/problems/brand-unavailable (with Retry-After), /problems/service-unavailable',
-  content: { 'application/problem+json': { schema: problemSchema } },
-};
-declaredProblemTypes.set(unavailable503, ['brand-unavailable']);
+const unavailable503 = withProblemTypes(
+  {
+    description: '/problems/brand-unavailable (with Retry-After), /problems/service-unavailable',
+    content: { 'application/problem+json': { schema: problemSchema } },
+  },
+  ['brand-unavailable'],
+);
 
 const exampleAnswer = {
   access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9…',
