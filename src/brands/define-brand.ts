@@ -29,6 +29,8 @@ export interface BrandInput {
   exchange: BrandAdapter | null;
   /** For a brand with no exchange: what to do instead, said in its 409 exchange-not-supported. */
   noExchangeHint?: string;
+  /** A credential of this brand to show in the API document: its name and its field values. */
+  example?: { name: string; values: Record<string, string> };
   /**
    * A secret field holding a private key whose public key the brand fetches from the partner's own host, served
    * at `GET /<slug>/credentials/{id}/public-key` (Tesla's vehicle-command key); absent for other brands.
@@ -39,10 +41,11 @@ export interface BrandInput {
 }
 
 export interface Brand extends Required<
-  Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables' | 'publicKey' | 'noExchangeHint'>
+  Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables' | 'publicKey' | 'noExchangeHint' | 'example'>
 > {
   publicKey: BrandInput['publicKey'];
   noExchangeHint: string | undefined;
+  example: BrandInput['example'];
   maxPerFleet: number | undefined;
   envVariables: Record<string, string> | undefined;
   identityFields: string[];
@@ -112,6 +115,7 @@ export function defineBrand(input: BrandInput): Brand {
     exchange: input.exchange,
     publicKey: input.publicKey,
     noExchangeHint: input.noExchangeHint,
+    example: input.example,
     maxPerFleet: input.maxPerFleet,
     envVariables: input.envVariables,
     identityFields: ofKind('identity'),
