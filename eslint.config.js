@@ -27,6 +27,29 @@ export default tseslint.config(
           patterns: [
             { regex: '(^|/)http/', message: 'The domain does not speak HTTP: errors, cursors and validation live in src/core/.' },
             { regex: '\\.routes\\.js$', message: "Import a module's service or schemas, never its routes." },
+            {
+              regex: '(^|/)repos\\.js$',
+              message: 'The list of every repository is wiring (src/deps.ts): a service declares the repositories it uses in its Store<…>.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The database layer knows no domain: the store is generic over the repositories src/repos.ts lists.
+    files: ['src/db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)http/', message: 'The domain does not speak HTTP: errors, cursors and validation live in src/core/.' },
+            {
+              regex: '^\\.\\./(audit|backup|brands|clients|console|credentials|crypto|events|exchange|fleets|keys|tokens|vehicles)/',
+              message: 'src/db/ is the database layer only: no domain imports (docs/architecture.md).',
+            },
+            { regex: '^\\.\\./(repos|deps|app)\\.js$', message: 'src/db/ knows no wiring: it is handed the repository factories.' },
           ],
         },
       ],

@@ -78,8 +78,13 @@ export function brandsTable(): string {
   return table(['slug', 'aliases', 'maker', 'identity', 'settings', 'secrets', 'rotatable', 'per fleet', 'token exchange'], rows);
 }
 
-/** The variables `src/config.ts` reads, with the default written on the same line, where there is one. */
-export function configVariables(source = fs.readFileSync(path.join(root, 'src/config.ts'), 'utf8')): Map<string, string | undefined> {
+/**
+ * The variables `src/config.ts` reads (with its brand-origin overrides, src/config-brand-urls.ts), with the default
+ * written on the same line, where there is one.
+ */
+export function configVariables(
+  source = ['src/config.ts', 'src/config-brand-urls.ts'].map((file) => fs.readFileSync(path.join(root, file), 'utf8')).join('\n'),
+): Map<string, string | undefined> {
   const variables = new Map<string, string | undefined>();
   for (const match of source.matchAll(/^ {2}([A-Z][A-Z0-9_]*): z\.(.*)$/gm)) {
     const fallback = /\.default\(([^()]*)\)/.exec(match[2]!)?.[1];

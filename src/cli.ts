@@ -13,6 +13,7 @@ import { deleteFleet } from './fleets/fleet-delete.cli.js';
 import { runRekey } from './keys/rekey.cli.js';
 import { hsmInitUsage, runHsmInit } from './keys/hsm-init.cli.js';
 import { AppError } from './core/app-error.js';
+import { commaList, restrictOption, restrictText } from './clients/client-cli-options.js';
 import { runSignInRuleCommand, SignInRuleUsageError, signInRuleUsage } from './people/sign-in-rule.cli.js';
 
 const usage = `usage: fleetvault <command> [options]
@@ -41,27 +42,6 @@ to those credentials of its fleet (both: a credential must match both; docs/gran
 Reads the same environment as the server (DATABASE_URL, FLEETVAULT_DATA_DIR, master keys).`;
 
 class UsageError extends Error {}
-
-const commaList = (text: string | undefined) =>
-  text
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-/** `--restrict-brands` and `--restrict-credentials` as the API's `restrict` (undefined: the whole fleet). */
-function restrictOption(values: { 'restrict-brands'?: string | undefined; 'restrict-credentials'?: string | undefined }) {
-  const brands = commaList(values['restrict-brands']);
-  const credentialIds = commaList(values['restrict-credentials']);
-  if (brands === undefined && credentialIds === undefined) return undefined;
-  return { ...(brands !== undefined && { brands }), ...(credentialIds !== undefined && { credential_ids: credentialIds }) };
-}
-
-/** The restriction line of a created client's text output. */
-const restrictText = (restrict: { brands?: string[]; credential_ids?: string[] } | null) =>
-  restrict === null
-    ? ''
-    : `
-restricted to: ${JSON.stringify(restrict)}`;
 
 function print(json: boolean, value: Record<string, unknown>, text: string) {
   process.stdout.write(json ? JSON.stringify(value) + '\n' : text + '\n');

@@ -1,11 +1,12 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import { findBrand } from './brands/brand-registry.js';
 import { keyLabelsSchema, type Pkcs11Settings, pkcs11SettingsFrom } from './crypto/pkcs11-settings.js';
-import { adapters } from './exchange/adapters/index.js';
+import { brandUrlsFrom, ConfigError, isOrigin } from './config-brand-urls.js';
 import { parseAllowHosts } from './webhooks/webhook-address.js';
 import { allowHostsText, parseRetrySchedule, retryScheduleText, type WebhookSettings } from './webhooks/webhook-settings.js';
+
+export { brandUrlVariable, brandUrlWarnings, ConfigError } from './config-brand-urls.js';
 
 /**
  * Everything fleetvault reads from the environment, parsed once at start-up.
@@ -99,15 +100,6 @@ function isTrustProxy(value: string): boolean {
     if (family === 0 || rest.length > 0) return false;
     return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
   });
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return /^https?:$/.test(url.protocol) && url.origin === value;
-  } catch {
-    return false;
-  }
 }
 
 const envSchema = z.object({
@@ -214,67 +206,6 @@ const envSchema = z.object({
   FLEETVAULT_WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(10_000)),
   FLEETVAULT_WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).default(8)),
 });
-
-const BRAND_URL_PREFIX = 'FLEETVAULT_BRAND_URL_';
-
-/** The variable that overrides a brand's origin: `high-mobility` → `FLEETVAULT_BRAND_URL_HIGH_MOBILITY`. */
-export const brandUrlVariable = (slug: string) => `${BRAND_URL_PREFIX}${slug.toUpperCase().replaceAll('-', '_')}`;
-
-/** Why a `FLEETVAULT_BRAND_URL_*` name names no brand with a token exchange, or undefined when it does. */
-function unknownBrandUrlVariable(name: string, slug: string): string | undefined {
-  if (adapters.has(slug) && name === brandUrlVariable(slug)) return undefined;
-  const brand = findBrand(slug);
-  if (brand !== undefined && adapters.has(brand.slug)) return `names no brand: use ${brandUrlVariable(brand.slug)}`;
-  const known = [...adapters.keys()].map(brandUrlVariable).join(', ');
-  const why = brand === undefined ? 'names no brand' : `${brand.slug} has no token exchange`;
-  return `${why}; the brand overrides are ${known}`;
-}
-
-/**
- * `FLEETVAULT_BRAND_URL_HIGH_MOBILITY=http://127.0.0.1:9403` → `{ 'high-mobility': 'http://127.0.0.1:9403' }`:
- * origins only, one variable per brand with a token exchange, spelt exactly (an alias or a typo would
- * otherwise be ignored and the vault would call the real brand). In production an `http:` origin would
- * carry the stored secrets in clear: refused unless `FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true`.
- */
-function brandUrlsFrom(env: NodeJS.ProcessEnv, production: boolean, allowHttp: boolean): Record<string, string> {
-  const urls: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(BRAND_URL_PREFIX) || value === undefined || value === '') continue;
-    const slug = name.slice(BRAND_URL_PREFIX.length).toLowerCase().replaceAll('_', '-');
-    const unknown = unknownBrandUrlVariable(name, slug);
-    if (unknown !== undefined) throw new ConfigError(`invalid configuration: ${name}: ${unknown}`);
-    if (!isOrigin(value)) {
-      throw new ConfigError(`invalid configuration: ${name}: must be an origin such as http://127.0.0.1:9401 (no path)`);
-    }
-    if (production && !allowHttp && new URL(value).protocol === 'http:') {
-      throw new ConfigError(
-        `invalid configuration: ${name}: an http: brand URL in production sends the stored secrets in clear; ` +
-          'use https:, or set FLEETVAULT_ALLOW_HTTP_BRAND_URLS=true to accept it',
-      );
-    }
-    urls[slug] = value;
-  }
-  return urls;
-}
-
-/**
- * The start-up warnings of a production config: every brand override (docs/brands.md), since it sends the
- * stored secrets somewhere other than the brand's documented host. None outside production.
- */
-export function brandUrlWarnings(config: Pick<Config, 'nodeEnv' | 'brandUrls'>): { variable: string; origin: string; message: string }[] {
-  if (config.nodeEnv !== 'production') return [];
-  return Object.entries(config.brandUrls).map(([slug, origin]) => ({
-    variable: brandUrlVariable(slug),
-    origin,
-    message:
-      `${brandUrlVariable(slug)} is set: ${slug} token exchanges send the stored secrets to ${origin}, ` +
-      "not to the brand's documented host. Unset it unless this is a staging install.",
-  }));
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);

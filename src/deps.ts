@@ -8,6 +8,7 @@ import { createCredentialChanges } from './credentials/credential-changes.js';
 import { countCredentialChanges } from './credentials/credentials.metrics.js';
 import { createCredentialSecretService } from './credentials/credential-secrets.service.js';
 import { createCredentialService } from './credentials/credentials.service.js';
+import { createSealedSecrets } from './credentials/sealed-secrets.js';
 import { randomKey, sodiumReady } from './crypto/aead.js';
 import { createKeyring, DATA_KEY_RECHECK_MS, type Keyring } from './crypto/keyring.js';
 import { loadConfiguredMasterKeys } from './crypto/master-key-config.js';
@@ -15,10 +16,11 @@ import type { MasterKey } from './crypto/master-keys.js';
 import { loadOrCreateVaultKey } from './crypto/vault-keys.js';
 import { type Database, openDatabase, type OpenDatabaseOptions } from './db/database.js';
 import { migrate } from './db/migrate.js';
-import { createStore, type Store } from './db/store.js';
-import { createFleetFeeds } from './events/fleet-feeds.js';
-import { registerWatchMetrics } from './events/watch.metrics.js';
-import { createWatchService, type WatchService } from './events/watch.service.js';
+import { startIdempotencyPruning } from './credentials/idempotency-pruning.js';
+import { createWatch } from './events/watch-setup.js';
+import type { WatchService } from './events/watch.service.js';
+import type { Store } from './db/store.js';
+import { createRepoStore, type Repos } from './repos.js';
 import { createBrandExchange, type ExchangeOptions } from './exchange/create-exchange.js';
 import { forgetTokensOnChange } from './exchange/forget-on-change.js';
 import { createFleetPurge } from './fleets/fleet-purge.js';
@@ -40,14 +42,11 @@ import { createWebhookService } from './webhooks/webhooks.service.js';
 import { createWebhookDeliveryService } from './webhooks/webhook-deliveries.service.js';
 import { createWebhookDispatcher, type WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 
-/** Idempotency records outlive their 24 h window by at most this (docs/design.md §2.1). */
-export const IDEMPOTENCY_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
-
 /** Everything `buildApp` needs, built once per process (or per test). The one place a dependency is wired. */
 export interface Deps {
   config: Config;
   database: Database;
-  store: Store;
+  store: Store<Repos>;
   clock: Clock;
   ids: IdGenerator;
   /** Request ids (X-Request-Id when the caller sends none): on the system clock, whatever clock the tests inject. */
@@ -133,7 +132,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   try {
     // The watch stream's readers wake when this process commits an event of their fleet (bound below, once they exist).
     let wakeWatchers = (_chains: ReadonlySet<string>): void => {};
-    const store = createStore(database, { afterAuditCommit: (chains) => wakeWatchers(chains) });
+    const store = createRepoStore(database, { afterAuditCommit: (chains) => wakeWatchers(chains) });
     const keyring = createKeyring({ masterKeys: masterKeys.keys, repos: store.repos });
     const keyDeps = { vaultKeys: store.repos.vaultKeys, keyring, clock, ids };
     const { secretHashKey, auditKey } = await database.withStartupLock(async () => {
@@ -165,14 +164,21 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     const clients = createClientService({ store, clock, ids, secretHashKey, audit });
     // Announced by every path that changes a credential's secrets; the cache and the counters subscribe below.
     const credentialChanges = createCredentialChanges();
+    const secrets = createSealedSecrets({
+      store,
+      keyring,
+      clock,
+      audit,
+      secretVersionsKept: config.secretVersionsKept,
+      changes: credentialChanges,
+    });
     const credentials = createCredentialService({
       store,
       changes: credentialChanges,
-      keyring,
+      secrets,
       clock,
       ids,
       audit,
-      secretVersionsKept: config.secretVersionsKept,
       // Domain-separated from client-secret hashes, which use the same vault key.
       fingerprint: (text) => createHmac('sha256', secretHashKey).update('fleetvault:idempotency:v1\n').update(text).digest('base64url'),
     });
@@ -213,25 +219,15 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
     forgetTokensOnChange(credentialChanges, exchange);
     countCredentialChanges(credentialChanges, metrics.registry);
 
-    // Expired idempotency records go at start-up and every hour (a failure is retried at the next tick).
-    await credentials.pruneIdempotencyKeys();
-    pruneTimer = setInterval(() => {
-      credentials.pruneIdempotencyKeys().catch((error: unknown) => {
-        options.logger?.warn({ reason: (error as Error).message }, 'pruning expired idempotency records failed');
-      });
-    }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
-    pruneTimer.unref();
+    pruneTimer = await startIdempotencyPruning(credentials, options.logger);
 
-    const feeds = createFleetFeeds({
+    const { watch, wake } = createWatch({
       audit: store.repos.audit,
-      pollMs: config.events.pollMs,
-      heartbeatMs: config.events.heartbeatMs,
-      onReadError: (fleetId, error) =>
-        options.logger?.warn({ fleet_id: fleetId, reason: (error as Error).message }, 'reading audit events for the watch stream failed'),
+      settings: config.events,
+      registry: metrics.registry,
+      logger: options.logger,
     });
-    wakeWatchers = (chains) => feeds.wake(chains);
-    const watch = createWatchService({ feeds, audit: store.repos.audit, maxStreamsPerClient: config.events.maxStreamsPerClient });
-    registerWatchMetrics(watch, feeds, metrics.registry);
+    wakeWatchers = wake;
 
     const fleets = createFleetService({ store, keyring, clock, ids, audit });
     const urlRules = { allowHosts: config.webhooks.allowHosts, resolve: options.resolveHost ?? systemResolve };
@@ -260,19 +256,12 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         fleetPurge: createFleetPurge({ store, database, keyring, fleets, keys }),
         clients,
         credentials,
-        credentialSecrets: createCredentialSecretService({
-          store,
-          keyring,
-          clock,
-          audit,
-          secretVersionsKept: config.secretVersionsKept,
-          changes: credentialChanges,
-        }),
+        credentialSecrets: createCredentialSecretService({ store, audit, secrets }),
         vehicles: createVehicleService({ store, clock, ids, audit }),
         tokens: countTokens(tokens, metrics.registry),
         exchange,
         keys,
-        dataKeyRotation: createDataKeyRotation({ store, keyring, clock, ids, audit }),
+        dataKeyRotation: createDataKeyRotation({ store, keyring, secrets, clock, ids, audit }),
         watch,
         signInRules,
         personSignIn: createPersonSignIn({
@@ -289,7 +278,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         webhookDeliveries: createWebhookDeliveryService({ store, clock }),
       },
       webhookDispatcher,
-      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, clock, ids, audit, batchRows }),
+      dataKeyRotationWith: ({ batchRows }) => createDataKeyRotation({ store, keyring, secrets, clock, ids, audit, batchRows }),
       close: async () => {
         watch.closeAll();
         await webhookDispatcher.stop();

@@ -1,6 +1,7 @@
 import { validationFailed } from '../core/app-error.js';
 import { principalOf } from '../http/auth.js';
-import { decodeCursor, pageOf } from '../core/pagination.js';
+import { pageOf } from '../core/pagination.js';
+import { cursorParam } from '../http/pagination-params.js';
 import { type App, bearerSecurity } from '../http/route-types.js';
 import type { AuditTrail } from './audit.service.js';
 import { auditHeadSchema, auditListQuerySchema, auditListSchema } from './audit.schemas.js';
@@ -25,7 +26,8 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
     },
     handler: async (request) => {
       const { limit, cursor, action, target_id, actor_id, since, until } = request.query;
-      const beforeSeq = cursor === undefined ? undefined : seqCursor(cursor);
+      const after = cursorParam(cursor, ['number'] as const);
+      const beforeSeq = after === undefined ? undefined : positiveSeq(after[0]);
       const events = await audit.list(principalOf(request).fleetId, {
         action,
         targetId: target_id,
@@ -61,8 +63,7 @@ export function registerAuditRoutes(app: App, audit: AuditTrail) {
 }
 
 /** The cursor is the seq of the page's last event: a positive integer, else 422 like any foreign cursor. */
-function seqCursor(cursor: string): number {
-  const [seq] = decodeCursor(cursor, ['number'] as const);
+function positiveSeq(seq: number): number {
   if (!Number.isSafeInteger(seq) || seq < 1)
     throw validationFailed([{ pointer: '/query/cursor', detail: 'is not a cursor this API returned' }]);
   return seq;

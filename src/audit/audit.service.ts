@@ -19,9 +19,13 @@ export interface AuditRecord<A extends AuditAction = AuditAction> {
   details: AuditDetails<A>;
 }
 
-interface AuditRepos {
+/** The outbox an appended event writes its webhook deliveries to (docs/design.md §2.13). */
+export type AuditOutbox = Pick<WebhookDeliveryRepo, 'enqueue'>;
+
+/** What an append needs of a unit of work: every service that audits declares both. */
+export interface AuditRepos {
   audit: AuditRepo;
-  webhookDeliveries: WebhookDeliveryRepo;
+  webhookDeliveries: AuditOutbox;
 }
 
 /** Verify and export read a chain in pages of this many events. */

@@ -1,4 +1,5 @@
 import { AppError } from '../core/app-error.js';
+import type { BrandAdapter } from './brand-adapter.js';
 import type { Brand } from './define-brand.js';
 import { enode } from './catalogue/enode.js';
 import { geotab } from './catalogue/geotab.js';
@@ -37,6 +38,11 @@ export function requireBrand(raw: string): Brand {
   }
   return brand;
 }
+
+/** The brands whose token the vault can obtain, by slug: each catalogue entry's `exchange` (docs/design.md §2.9). */
+export const exchangeAdapters: ReadonlyMap<string, BrandAdapter> = new Map(
+  brands.flatMap((brand) => (brand.exchange === null ? [] : [[brand.slug, brand.exchange] as const])),
+);
 
 /** Every identity and setting field of every brand: the credential view may carry these, never a secret. */
 export const publicFieldNames: readonly string[] = [...new Set(brands.flatMap((b) => [...b.identityFields, ...b.settingFields]))];

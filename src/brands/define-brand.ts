@@ -1,5 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
+import type { BrandAdapter } from './brand-adapter.js';
 
 export type FieldKind = 'identity' | 'setting' | 'secret';
 
@@ -24,11 +25,27 @@ export interface BrandInput {
   checkSecrets?: (secrets: Record<string, string>) => { pointer: string; detail: string } | undefined;
   maxPerFleet?: number;
   tokenExchange: string;
+  /** The brand's token flow (adapters/<slug>.ts), or null: the vault cannot obtain a token for it (409 exchange-not-supported). */
+  exchange: BrandAdapter | null;
+  /** For a brand with no exchange: what to do instead, said in its 409 exchange-not-supported. */
+  noExchangeHint?: string;
+  /** A credential of this brand to show in the API document: its name and its field values. */
+  example?: { name: string; values: Record<string, string> };
+  /**
+   * A secret field holding a private key whose public key the brand fetches from the partner's own host, served
+   * at `GET /<slug>/credentials/{id}/public-key` (Tesla's vehicle-command key); absent for other brands.
+   */
+  publicKey?: { field: string; operationId: string; summary: string; description: string };
   /** Env-file variable per field, in file order, where the maker's clients read fixed names (openOBD); else `<SLUG>_<FIELD>`. */
   envVariables?: Record<string, string>;
 }
 
-export interface Brand extends Required<Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables'>> {
+export interface Brand extends Required<
+  Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables' | 'publicKey' | 'noExchangeHint' | 'example'>
+> {
+  publicKey: BrandInput['publicKey'];
+  noExchangeHint: string | undefined;
+  example: BrandInput['example'];
   maxPerFleet: number | undefined;
   envVariables: Record<string, string> | undefined;
   identityFields: string[];
@@ -75,6 +92,12 @@ function isP256PrivateKeyPem(pem: string): boolean {
 }
 
 export function defineBrand(input: BrandInput): Brand {
+  if (input.exchange !== null && input.exchange.brand !== input.slug) {
+    throw new TypeError(`brand ${input.slug}: its exchange adapter is ${input.exchange.brand}'s`);
+  }
+  if (input.publicKey !== undefined && input.fields[input.publicKey.field]?.kind !== 'secret') {
+    throw new TypeError(`brand ${input.slug}: publicKey.field must name a secret field`);
+  }
   const names = Object.keys(input.fields);
   const ofKind = (kind: FieldKind) => names.filter((n) => input.fields[n]!.kind === kind);
   const shape = Object.fromEntries(names.map((n) => [n, input.fields[n]!.schema]));
@@ -89,6 +112,10 @@ export function defineBrand(input: BrandInput): Brand {
     displayName: input.displayName,
     fields: input.fields,
     tokenExchange: input.tokenExchange,
+    exchange: input.exchange,
+    publicKey: input.publicKey,
+    noExchangeHint: input.noExchangeHint,
+    example: input.example,
     maxPerFleet: input.maxPerFleet,
     envVariables: input.envVariables,
     identityFields: ofKind('identity'),

@@ -71,3 +71,5 @@ export function createClientRepo(db: Kysely<DB>, engine: Engine) {
     },
   };
 }
+
+export type ClientRepo = ReturnType<typeof createClientRepo>;

@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import type { ActorContext } from '../core/context.js';
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
 import { AppError, notFound } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { pageOf } from '../core/pagination.js';
 import { parseOrThrow } from '../core/validation.js';
 import { clientSecretMatches, generateClientSecret, hashClientSecret, secretStamp } from './client-secrets.js';
 import { createClientLiveness } from './client-liveness.js';
-import type { ClientListKey, ClientRow } from './clients.repo.js';
+import type { ClientListKey, ClientRepo, ClientRow } from './clients.repo.js';
 import { generateKeyClientPair, parsePublicKey, type PublicJwk } from './key-clients.js';
 import { type Scope, allScopes, defaultScopes, scopeSchema } from '../core/scopes.js';
 import { type CredentialRestriction, parseStoredRestriction, restrictionView, storedRestriction } from '../core/grant.js';
@@ -53,8 +55,8 @@ export interface ClientListQuery {
 
 export function createClientService(deps: {
   audit: AuditTrail;
-
-  store: Store;
+  /** Its unit of work: the clients, whether a fleet exists, and the audit events. */
+  store: Store<{ clients: ClientRepo; fleets: Pick<FleetRepo, 'exists'>; audit: AuditRepo; webhookDeliveries: AuditOutbox }>;
   clock: Clock;
   ids: IdGenerator;
   secretHashKey: Buffer;
@@ -278,11 +280,6 @@ export function createClientService(deps: {
      * secret), or undefined when it is accepted; cached per replica for at most the liveness TTL.
      */
     tokenRefusal: (clientId: string, sst: unknown): string | undefined | Promise<string | undefined> => liveness.refusal(clientId, sst),
-
-    async findLive(clientId: string): Promise<AuthenticatedClient | undefined> {
-      const row = await repo.findLive(clientId);
-      return row && toAuthenticated(row);
-    },
   };
 }
 

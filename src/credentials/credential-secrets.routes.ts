@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { brands } from '../brands/brand-registry.js';
 import { AppError } from '../core/app-error.js';
 import { actorContext, grantOf } from '../http/auth.js';
 import { type App, bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { CredentialSecretService } from './credential-secrets.service.js';
 import { revealedSecretsSchema, revealQuerySchema, secretVersionListSchema, versionParamsSchema } from './credential-secrets.schemas.js';
 import { credentialParamsSchema, credentialViewSchema } from './credentials.schemas.js';
+import { envFileName } from './env-file.js';
 import { credentialEtag } from './etag.js';
 
 const tags = ['credentials'];
@@ -25,6 +27,12 @@ function versionNumber(text: string): number {
 }
 
 /** Reveal (docs/design.md §2.7) and secret versions (§2.8) of `/{brand}/credentials/{id}`. */
+/** The brands whose makers' clients read fixed variable names (their catalogue entry's `envVariables`), for the description. */
+const fixedEnvFiles = brands
+  .filter((brand) => brand.envVariables !== undefined)
+  .map((brand) => `\`${envFileName(brand)}\` for ${brand.slug}`)
+  .join(', ');
+
 export function registerCredentialSecretRoutes(app: App, service: CredentialSecretService) {
   app.get('/:brand/credentials/:id/secrets', {
     config: { scope: 'credentials:reveal', rateLimitClass: 'reveal' },
@@ -35,7 +43,7 @@ export function registerCredentialSecretRoutes(app: App, service: CredentialSecr
       description:
         'The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer ' +
         '(503 and no secret when it cannot be written). ' +
-        '`?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` ' +
+        `\`?format=env\` or \`Accept: text/plain\` answers a dotenv file (${fixedEnvFiles}, \`<SLUG>_<FIELD>=\` ` +
         'lines for other brands); a value no env file carries exactly is 422 naming its field, neither recorded nor counted ' +
         'against the reveal rate limit (docs/reveal.md).',
       security: bearerSecurity,

@@ -1,19 +1,14 @@
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import { requireBrand } from '../brands/brand-registry.js';
-import type { Clock } from '../core/clock.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
-import type { Keyring } from '../crypto/keyring.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
-import { AppError, notFound } from '../core/app-error.js';
-import type { CredentialRowWithCount } from './credentials.repo.js';
-import type { CredentialChanges } from './credential-changes.js';
+import type { CredentialRepo } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
-import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
-import { requireIfMatch } from './etag.js';
+import { eventOf, loadCredential } from './credential-view.js';
 import { envFileName, toEnvFile } from './env-file.js';
-import { withLiveDataKey } from './live-data-key.js';
-import { parseCreatedBy, replaceCurrentSecrets } from './secret-versions.js';
+import { parseCreatedBy, type SealedSecrets } from './sealed-secrets.js';
 
 export interface RevealedSecrets {
   id: string;
@@ -49,26 +44,20 @@ export interface SecretVersionView {
  * Handing secrets out (docs/design.md §2.7) and their kept versions (§2.8). A reveal is committed to the
  * audit trail before the secrets are returned: when the event cannot be written, nothing leaves.
  */
-export function createCredentialSecretService(deps: {
-  store: Store;
-  keyring: Keyring;
-  clock: Clock;
-  audit: AuditTrail;
-  secretVersionsKept: number;
-  /** Where each committed change of a credential's secrets is announced. */
-  changes: CredentialChanges;
-}) {
-  const { store, keyring, clock, audit, secretVersionsKept, changes } = deps;
+/** The repositories (and methods) the secrets service uses: its store and unit of work are typed over them. */
+export interface CredentialSecretServiceRepos {
+  credentials: Pick<CredentialRepo, 'findById' | 'versions'>;
+  audit: AuditRepo;
+  webhookDeliveries: AuditOutbox;
+}
 
-  /** The secrets of `version` (the current one, or a kept earlier one), opened with the data key its row names; 404 once destroyed. */
-  async function openVersion(grant: Grant, row: CredentialRowWithCount, version: number): Promise<Record<string, string>> {
-    const kept =
-      version < row.secret_version ? await store.repos.secretVersions.find(row.fleet_id, row.id, version, grant.restriction) : undefined;
-    const sealed = version === row.secret_version ? row : kept;
-    if (sealed === undefined)
-      throw new AppError('not-found', `Secret version ${version} of this credential does not exist or has been destroyed.`);
-    return keyring.openSecrets(row.fleet_id, row.id, version, sealed.sealed_secrets, sealed.data_key_id);
-  }
+export function createCredentialSecretService(deps: {
+  store: Store<CredentialSecretServiceRepos>;
+  audit: AuditTrail;
+  /** The one writer of sealed secrets: reveal opens, restore replaces through it. */
+  secrets: SealedSecrets;
+}) {
+  const { store, audit, secrets: sealedSecrets } = deps;
 
   return {
     /**
@@ -80,7 +69,7 @@ export function createCredentialSecretService(deps: {
       const brand = requireBrand(brandSlug);
       const row = await loadCredential(store.repos.credentials, context, brand, id);
       const version = options.version ?? row.secret_version;
-      const secrets = await openVersion(context, row, version);
+      const secrets = await sealedSecrets.openVersion(context, row, version);
       const fields = JSON.parse(row.fields) as Record<string, string>;
       const answer: Revealed =
         options.format === 'env'
@@ -99,7 +88,7 @@ export function createCredentialSecretService(deps: {
 
     async versions(grant: Grant, brandSlug: string, id: string): Promise<{ items: SecretVersionView[] }> {
       const row = await loadCredential(store.repos.credentials, grant, requireBrand(brandSlug), id);
-      const earlier = await store.repos.secretVersions.list(grant.fleetId, row.id, grant.restriction);
+      const earlier = await store.repos.credentials.versions.list(grant.fleetId, row.id, grant.restriction);
       const current: SecretVersionView = {
         secret_version: row.secret_version,
         created_at: row.secret_updated_at,
@@ -121,30 +110,12 @@ export function createCredentialSecretService(deps: {
 
     /** A new current version (N+1) holding version n's secrets (docs/design.md §2.8); `If-Match` as for PATCH. */
     async restore(context: ActorContext, brandSlug: string, id: string, restoredFrom: number, ifMatch?: string): Promise<CredentialView> {
-      const brand = requireBrand(brandSlug);
-      return withLiveDataKey(async () => {
-        const row = await loadCredential(store.repos.credentials, context, brand, id);
-        requireIfMatch(ifMatch, toCredentialView(row));
-        const secrets = await openVersion(context, row, restoredFrom);
-        const version = row.secret_version + 1;
-        const now = clock.now().toISOString();
-        const { sealed, dataKeyId } = await keyring.sealSecrets(row.fleet_id, row.id, version, secrets);
-        const won = await store.transaction(async (repos) => {
-          const next = { sealed, dataKeyId, version, now, createdBy: context.actor };
-          if (!(await replaceCurrentSecrets(repos, row, next, secretVersionsKept))) return false;
-          await audit.append(repos, {
-            ...eventOf(context, row),
-            action: 'credential.restored',
-            details: { secret_version: version, restored_from: restoredFrom },
-          });
-          return true;
-        });
-        if (!won) throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
-        changes.announce({ kind: 'restored', fleetId: context.fleetId, credentialId: row.id, brand: brand.slug });
-        const updated = await store.repos.credentials.findById(context.fleetId, row.id);
-        if (updated === undefined) throw notFound('Credential');
-        return toCredentialView(updated);
-      });
+      // Restoring n onto whatever is current when the write commits: a concurrent rotation is retried like a PATCH's.
+      return sealedSecrets.replace(context, requireBrand(brandSlug), id, ifMatch, async (current) => ({
+        kind: 'restored',
+        secrets: await sealedSecrets.openVersion(context, current, restoredFrom),
+        restoredFrom,
+      }));
     },
   };
 }

@@ -1,9 +1,8 @@
 import type { Brand } from '../brands/define-brand.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
-import type { Repos } from '../db/store.js';
 import { notFound } from '../core/app-error.js';
-import type { CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
+import type { CredentialRepo, CredentialRow, CredentialRowWithCount, CredentialViewRow } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 
 /** The credential view (docs/design.md §2.1) of a row: identity and setting fields, never a secret. */
@@ -28,7 +27,12 @@ export function toCredentialView(row: CredentialViewRow): CredentialView {
  * The row of a credential of this brand in the grant's fleet and restriction, or 404 (another
  * fleet's, another brand's or one outside the restriction is not found alike).
  */
-export async function loadCredential(repo: Repos['credentials'], grant: Grant, brand: Brand, id: string): Promise<CredentialRowWithCount> {
+export async function loadCredential(
+  repo: Pick<CredentialRepo, 'findById'>,
+  grant: Grant,
+  brand: Brand,
+  id: string,
+): Promise<CredentialRowWithCount> {
   const row = await repo.findById(grant.fleetId, id.toUpperCase(), grant.restriction);
   if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
   return row;

@@ -1,30 +1,17 @@
-import { type CompiledQuery, type Kysely, type Selectable, sql } from 'kysely';
+import { type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
+import { compiledList, listSelect, viewColumns } from './credential-list.query.js';
+import { createSealedRowsRepo } from './sealed-rows.repo.js';
+import { createSecretVersionRepo } from './secret-versions.repo.js';
 
 /** A credential's own columns; its vehicle count is the vehicles' (kept by vehicles.repo.ts), read as CredentialRowWithCount. */
 export type CredentialRow = Omit<Selectable<CredentialsTable>, 'vehicle_count'>;
 export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
-/** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
-const viewColumns = [
-  'id',
-  'brand',
-  'name',
-  'name_key',
-  'name_missing',
-  'fields',
-  'secret_version',
-  'created_at',
-  'updated_at',
-  'secret_updated_at',
-  'status',
-  'status_checked_at',
-  'vehicle_count',
-] as const;
 export type CredentialViewRow = Pick<Selectable<CredentialsTable>, (typeof viewColumns)[number]>;
 
 type RotationUpdate = Pick<
@@ -59,7 +46,6 @@ export interface CredentialListFilter {
 /** `%`, `_` and `\` are wildcards for LIKE: escape them so `q` is a plain substring. */
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
-/** SQL of the credentials table. Every method takes the fleet id first. */
 const credentialColumns = [
   'id',
   'fleet_id',
@@ -115,67 +101,11 @@ const rotateSecretsQuery = compiledQuery([...rotationColumns, 'fleetId', 'id', '
     .where('secret_version', '=', v.expectedVersion),
 );
 
-/** What one list page's statement depends on; `pattern` is the LIKE pattern of `q`, already escaped. */
-interface ListValues {
-  fleetId: string;
-  brand?: string | undefined;
-  nameKey?: string | undefined;
-  pattern?: string | undefined;
-  after?: CredentialListKey | undefined;
-  limit: number;
-  restriction?: CredentialRestriction | undefined;
-}
-
-/** A list page, in the list's order: (name missing, name key, id). */
-function listSelect(db: Kysely<DB>, v: ListValues) {
-  let query = db
-    .selectFrom('credentials')
-    .select(viewColumns.map((column) => `credentials.${column}` as const))
-    .where('credentials.fleet_id', '=', v.fleetId);
-  if (v.brand !== undefined) query = query.where('credentials.brand', '=', v.brand);
-  if (v.restriction !== undefined) {
-    query = query.where(withinRestriction(v.restriction, v.fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }));
-  }
-  if (v.nameKey !== undefined) query = query.where('credentials.name_missing', '=', 0).where('credentials.name_key', '=', v.nameKey);
-  if (v.pattern !== undefined) {
-    // A search over names: an unnamed credential matches no `q`, not even an empty one. The escape character
-    // must be declared for the escaping to hold on both engines.
-    query = query
-      .where('credentials.name_missing', '=', 0)
-      .where(sql<boolean>`${sql.ref('credentials.name_key')} LIKE ${v.pattern} ESCAPE '\\'`);
-  }
-  if (v.after !== undefined) {
-    const [missing, key, id] = v.after;
-    query = query.where((eb) =>
-      eb(eb.refTuple('credentials.name_missing', 'credentials.name_key', 'credentials.id'), '>', eb.tuple(missing, key, id)),
-    );
-  }
-  return query.orderBy('credentials.name_missing').orderBy('credentials.name_key').orderBy('credentials.id').limit(v.limit);
-}
-
-/** The compiled statement of one unrestricted filter shape: which of brand, name, q and cursor it has. */
-function compiledList(brand: unknown, nameKey: unknown, pattern: unknown, after: unknown) {
-  const has = (value: unknown, ...names: string[]) => (value === undefined ? [] : names);
-  const names = [
-    'fleetId',
-    'limit',
-    ...has(brand, 'brand'),
-    ...has(nameKey, 'nameKey'),
-    ...has(pattern, 'pattern'),
-    ...has(after, 'missing', 'key', 'id'),
-  ];
-  return compiledQuery(names, (db, v: Record<string, never>) =>
-    listSelect(db, {
-      fleetId: v.fleetId!,
-      limit: v.limit!,
-      brand: brand === undefined ? undefined : v.brand,
-      nameKey: nameKey === undefined ? undefined : v.nameKey,
-      pattern: pattern === undefined ? undefined : v.pattern,
-      after: after === undefined ? undefined : [v.missing!, v.key!, v.id!],
-    }),
-  );
-}
-
+/**
+ * SQL of both credential tables: `credentials` here, their kept earlier versions in `versions`
+ * (secret-versions.repo.ts) and the data-key re-seal over both in `sealed` (sealed-rows.repo.ts).
+ * Every method takes the fleet id first.
+ */
 export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const listByShape = new Map<string, ReturnType<typeof compiledList>>();
   const selectRow = () => db.selectFrom('credentials').selectAll('credentials');
@@ -286,6 +216,25 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       const rows = await idsQuery.orderBy('id').limit(limit).execute();
       return { count, ids: rows.map((r) => r.id) };
     },
+
+    /** How many credentials the fleet holds. */
+    async countOfFleet(fleetId: string): Promise<number> {
+      const row = await db
+        .selectFrom('credentials')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('fleet_id', '=', fleetId)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    /** Deletes every credential of the fleet and their kept versions (its offboarding: its vehicles are gone first). */
+    async deleteOfFleet(fleetId: string): Promise<void> {
+      await db.deleteFrom('credential_secret_versions').where('fleet_id', '=', fleetId).execute();
+      await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();
+    },
+
+    versions: createSecretVersionRepo(db, engine),
+    sealed: createSealedRowsRepo(db),
 
     /** Deletes the credential, only at `expectedVersion` when one is given. */
     async delete(fleetId: string, id: string, expectedVersion?: number): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
 import type { ExchangeService } from '../exchange/exchange.service.js';
 import type { CredentialListQuery, CredentialService } from './credentials.service.js';
-import { requireBrand } from '../brands/brand-registry.js';
+import { brands, requireBrand } from '../brands/brand-registry.js';
 import { cursorParam } from '../http/pagination-params.js';
 import { CREDENTIAL_LIST_KEY } from './credentials.repo.js';
 import { idempotencyKeySchema } from './idempotency.js';
@@ -29,13 +29,16 @@ const verifyProblems = ['credentials-rejected-by-brand', 'exchange-not-supported
 const ifMatchHeaders = z.object({ 'if-match': z.string().max(200).optional() }).loose();
 const brandListQuery = credentialListQuerySchema.omit({ brand: true });
 const tags = ['credentials'];
-// The INVERS example of docs/design.md §2.1, shown in the OpenAPI document.
-const niuExample = { name: 'NIU fleet Berlin', client_id: 'client1', client_secret: 'supersecret' };
-const niuView = {
+// The credential the OpenAPI document shows: the first catalogue entry that gives an example.
+const exampleBrand = brands.find((brand) => brand.example !== undefined);
+const example = exampleBrand?.example ?? { name: 'Depot', values: {} };
+const bodyExample = { name: example.name, ...example.values };
+const viewExample = {
   id: '01F6Z8N4V2Q3R5T7W9X1Y3Z5A7',
-  brand: 'niu',
-  name: 'NIU fleet Berlin',
-  client_id: 'client1',
+  brand: exampleBrand?.slug,
+  name: example.name,
+  // The view shows identity and setting fields, never a secret.
+  ...Object.fromEntries(Object.entries(example.values).filter(([field]) => !exampleBrand?.secretFields.includes(field))),
   secret_version: 1,
   vehicle_count: 0,
   created_at: '2026-11-23T10:00:00.000Z',
@@ -74,9 +77,9 @@ export function registerCredentialRoutes(app: App, service: CredentialService, e
             ),
         })
         .loose(),
-      body: brandBodySchema.meta({ examples: [niuExample] }),
+      body: brandBodySchema.meta({ examples: [bodyExample] }),
       response: {
-        201: credentialViewSchema.meta({ description: 'Stored: the credential view (no secret)', examples: [niuView] }),
+        201: credentialViewSchema.meta({ description: 'Stored: the credential view (no secret)', examples: [viewExample] }),
         ...problemResponses(
           'unknown-brand',
           'not-found',

@@ -11,6 +11,7 @@ import { AppError } from '../core/app-error.js';
 import type { CredentialRow } from './credentials.repo.js';
 import { createCredentialChanges } from './credential-changes.js';
 import { createCredentialService } from './credentials.service.js';
+import { createSealedSecrets } from './sealed-secrets.js';
 
 /** The credential rules (names, the openOBD cap, PATCH fields) on stub repositories: no app, no database. */
 const FLEET = '01HZX0000000000000000FLEET';
@@ -46,15 +47,16 @@ function setup() {
   });
   const keyring = createKeyring({ masterKeys: [fileMasterKey({ id: 'unit', key: randomBytes(32) })], repos: store.repos });
   dataKey.row = keyring.newWrappedDataKey(FLEET, clock.now().toISOString(), ulidGenerator(clock).next());
+  const audit = recordingAudit().audit;
+  const changes = createCredentialChanges();
   const service = createCredentialService({
     store,
-    keyring,
+    secrets: createSealedSecrets({ store, keyring, clock, audit, secretVersionsKept: 10, changes }),
     clock,
     ids: ulidGenerator(clock),
     fingerprint: (text) => text,
-    audit: recordingAudit().audit,
-    secretVersionsKept: 10,
-    changes: createCredentialChanges(),
+    audit,
+    changes,
   });
   return { service, rows, calls, store };
 }

@@ -1,22 +1,24 @@
 import type { Brand } from '../brands/define-brand.js';
 import { requireBrand } from '../brands/brand-registry.js';
-import type { Keyring } from '../crypto/keyring.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
-import type { Repos, Store } from '../db/store.js';
-import type { CredentialListKey } from './credentials.repo.js';
+import type { Store } from '../db/store.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
+import type { CredentialListKey, CredentialRepo } from './credentials.repo.js';
+import type { IdempotencyRepo } from './idempotency.repo.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { pageOf } from '../core/pagination.js';
 import { fieldErrorsFromIssues, parseOrThrow } from '../core/validation.js';
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import { nameClash, patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
-import { replaceCurrentSecrets } from './secret-versions.js';
 import { createIdempotency } from './idempotency.js';
-import { withLiveDataKey } from './live-data-key.js';
+import type { SealedSecrets } from './sealed-secrets.js';
+import { retrySecretWrite } from './secret-write-retry.js';
 import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { requireIfMatch } from './etag.js';
@@ -40,12 +42,20 @@ export type VerifySecrets = (input: {
   secrets: Record<string, string>;
 }) => Promise<void>;
 
+/** The repositories (and methods) the credential service uses: its store and unit of work are typed over them. */
+export interface CredentialServiceRepos {
+  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete'>;
+  idempotency: IdempotencyRepo;
+  fleets: Pick<FleetRepo, 'lockForWrite'>;
+  audit: AuditRepo;
+  webhookDeliveries: AuditOutbox;
+}
+
 export function createCredentialService(deps: {
-  store: Store;
+  store: Store<CredentialServiceRepos>;
   audit: AuditTrail;
-  /** Secret versions kept per credential, the current one included (docs/design.md §2.8). */
-  secretVersionsKept: number;
-  keyring: Keyring;
+  /** The one writer of sealed secrets: create seals, rotate replaces, the exchange opens through it. */
+  secrets: SealedSecrets;
   clock: Clock;
   ids: IdGenerator;
   /** Keyed hash for Idempotency-Key requests: bodies hold secrets, so no plain digest is stored. */
@@ -53,7 +63,7 @@ export function createCredentialService(deps: {
   /** Where each committed change of a credential's secrets is announced. */
   changes: CredentialChanges;
 }) {
-  const { store, audit, secretVersionsKept, keyring, clock, ids, fingerprint, changes } = deps;
+  const { store, audit, secrets: sealedSecrets, clock, ids, fingerprint, changes } = deps;
   const idempotency = createIdempotency({ clock });
   const repo = store.repos.credentials;
 
@@ -99,10 +109,11 @@ export function createCredentialService(deps: {
 
       const id = ids.next();
       const key = name === null ? '' : nameKey(name);
-      return withLiveDataKey(async () => {
+      // Nothing to race on a version yet: only a data-key rotation can refuse the commit (secret-write-retry.ts).
+      return retrySecretWrite(false, async () => {
         // Seal before the transaction opens: slow work never holds the write lock.
         const now = clock.now().toISOString();
-        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, secrets);
+        const { sealed, dataKeyId } = await sealedSecrets.seal(fleetId, id, 1, secrets);
         const row = {
           id,
           fleet_id: fleetId,
@@ -179,7 +190,6 @@ export function createCredentialService(deps: {
       ifMatch?: string,
       verify?: VerifySecrets,
     ): Promise<CredentialView> {
-      const { fleetId } = context;
       const brand = requireBrand(brandSlug);
       const refused = Object.keys(body).filter((field) => !brand.rotatableFields.includes(field));
       if (refused.length > 0) {
@@ -193,50 +203,16 @@ export function createCredentialService(deps: {
       }
       const update = parseOrThrow(rotationSchema(brand), body) as Record<string, string | undefined>;
 
-      for (let attempt = 0; ; attempt++) {
-        const current = await load(context, brand, id);
-        requireIfMatch(ifMatch, toCredentialView(current));
-        const secrets = await keyring.openSecrets(fleetId, current.id, current.secret_version, current.sealed_secrets, current.data_key_id);
+      return sealedSecrets.replace(context, brand, id, ifMatch, async (current) => {
+        const secrets = await sealedSecrets.open(current);
         for (const [field, value] of Object.entries(update)) if (value !== undefined) secrets[field] = value;
         const secretProblem = brand.checkSecrets(secrets);
         if (secretProblem) throw validationFailed([secretProblem]);
         // Each attempt verifies what it would store: a concurrent rotation changes the merged secrets.
         if (verify) await verify({ brand, credentialId: current.id, fields: JSON.parse(current.fields), secrets });
-        const version = current.secret_version + 1;
-        const now = clock.now().toISOString();
-        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, secrets);
-        const won = await store
-          .transaction(async (repos) => {
-            // New secrets, no verdict yet (docs/design.md §2.9), unless they were just verified.
-            const status = verify
-              ? { status: 'authorized' as const, status_checked_at: now }
-              : { status: 'unknown' as const, status_checked_at: null };
-            const next = { sealed, dataKeyId, version, now, createdBy: context.actor, ...status };
-            if (!(await replaceCurrentSecrets(repos, current, next, secretVersionsKept))) return false;
-            const fields = Object.keys(update).filter((field) => update[field] !== undefined);
-            await audit.append(repos, {
-              ...eventOf(context, current),
-              action: 'credential.rotated',
-              details: { secret_version: version, fields },
-            });
-            return true;
-          })
-          .catch((error: unknown) => {
-            // A data-key rotation destroyed the key the replaced version is sealed under between this read and
-            // this write, so keeping that version fails its foreign key: read again, now under the new key.
-            if (isForeignKeyViolation(error) && attempt < 4) return 'reread' as const;
-            throw error;
-          });
-        if (won === 'reread') continue;
-        if (won) {
-          changes.announce({ kind: 'rotated', fleetId, credentialId: current.id, brand: brand.slug });
-          return toCredentialView((await repo.findById(fleetId, current.id))!);
-        }
-        // A concurrent rotation got there first: merge onto its result, unless the caller pinned a version.
-        if (ifMatch !== undefined || attempt >= 4) {
-          throw new AppError('precondition-failed', 'The credential was rotated concurrently; read it again and retry.');
-        }
-      }
+        const fields = Object.keys(update).filter((field) => update[field] !== undefined);
+        return { kind: 'rotated', secrets, fields, verified: verify !== undefined };
+      });
     },
 
     /** Deletes the idempotency records whose 24 h window is over (docs/design.md §2.1): they keep a view of the credential. */
@@ -249,11 +225,9 @@ export function createCredentialService(deps: {
         brand: row.brand,
         secret_version: row.secret_version,
         fields: JSON.parse(row.fields) as Record<string, string>,
-        openSecrets: () => keyring.openSecrets(row.fleet_id, row.id, row.secret_version, row.sealed_secrets, row.data_key_id),
+        openSecrets: () => sealedSecrets.open(row),
       };
     },
-
-    recordStatus: repo.setStatus,
 
     /** Deletes unless vehicles reference it; the check and the delete are one transaction (docs/design.md §2.1). */
     async delete(context: ActorContext, brandSlug: string, id: string, ifMatch?: string): Promise<void> {
@@ -261,7 +235,7 @@ export function createCredentialService(deps: {
       const brand = requireBrand(brandSlug);
       const current = await load(context, brand, id);
       requireIfMatch(ifMatch, toCredentialView(current));
-      const stillReferenced = async (repos: Repos) => {
+      const stillReferenced = async (repos: CredentialServiceRepos) => {
         const refs = await repos.credentials.referencingVehicles(fleetId, current.id, MAX_REFERENCING_IDS, context.restriction);
         if (refs.count === 0) return undefined;
         const detail = `${refs.count} vehicle(s) still reference this credential; reassign or delete them first.`;

@@ -27,7 +27,10 @@ const destroyBeforeQuery = compiledQuery(['fleetId', 'credentialId', 'oldestKept
     .where('secret_version', '<', v.oldestKept),
 );
 
-/** SQL of a credential's earlier sealed secret versions (docs/design.md §2.8). Every method takes the fleet id first. */
+/**
+ * SQL of a credential's earlier sealed secret versions (docs/design.md §2.8): part of the credentials repository
+ * (`repos.credentials.versions`). Every method takes the fleet id first.
+ */
 export function createSecretVersionRepo(db: Kysely<DB>, engine: Engine) {
   return {
     async insert(row: SecretVersionRow): Promise<void> {

@@ -1,52 +1,23 @@
 import type { Kysely } from 'kysely';
-import { createAuditRepo } from '../audit/audit.repo.js';
-import { createClientRepo } from '../clients/clients.repo.js';
-import { createCredentialRepo } from '../credentials/credentials.repo.js';
-import { createIdempotencyRepo } from '../credentials/idempotency.repo.js';
-import { createSecretVersionRepo } from '../credentials/secret-versions.repo.js';
-import { createDataKeyRepo } from '../crypto/data-keys.repo.js';
-import { createVaultKeyRepo } from '../crypto/vault-keys.repo.js';
-import { createFleetOffboardingRepo } from '../fleets/fleet-offboarding.repo.js';
-import { createFleetRepo } from '../fleets/fleets.repo.js';
-import { createDataKeyRotationRepo } from '../keys/data-key-rotation.repo.js';
-import { createPeopleRepo } from '../people/people.repo.js';
-import { createSignInRuleRepo } from '../people/sign-in-rules.repo.js';
-import { createJtiRepo } from '../tokens/jtis.repo.js';
-import { createVehicleRepo } from '../vehicles/vehicles.repo.js';
-import { createWebhookDeliveryRepo } from '../webhooks/webhook-deliveries.repo.js';
-import { createWebhookRepo } from '../webhooks/webhooks.repo.js';
 import type { Database, Engine } from './database.js';
 import type { DB } from './schema.js';
 
 /**
- * Every repository, by name. Adding one is one line here: `Repos` and both the shared and the
- * transaction-bound sets follow from this list. A factory takes the executor (the pool, or an
- * open transaction) and the engine, for the rare statement that differs between engines.
+ * Builds one repository on an executor (the pool, or an open transaction) and the engine, for the rare
+ * statement that differs between engines.
  */
-const repoFactories = {
-  fleets: createFleetRepo,
-  clients: createClientRepo,
-  credentials: createCredentialRepo,
-  vehicles: createVehicleRepo,
-  idempotency: createIdempotencyRepo,
-  vaultKeys: createVaultKeyRepo,
-  dataKeys: createDataKeyRepo,
-  jtis: createJtiRepo,
-  audit: createAuditRepo,
-  secretVersions: createSecretVersionRepo,
-  fleetOffboarding: createFleetOffboardingRepo,
-  dataKeyRotation: createDataKeyRotationRepo,
-  signInRules: createSignInRuleRepo,
-  people: createPeopleRepo,
-  webhooks: createWebhookRepo,
-  webhookDeliveries: createWebhookDeliveryRepo,
-} satisfies Record<string, (db: Kysely<DB>, engine: Engine) => object>;
+export type RepoFactory = (db: Kysely<DB>, engine: Engine) => object;
 
-export type Repos = { readonly [K in keyof typeof repoFactories]: ReturnType<(typeof repoFactories)[K]> };
+/** The repositories a list of factories builds, by name. */
+export type ReposOf<F extends Record<string, RepoFactory>> = { readonly [K in keyof F]: ReturnType<F[K]> };
 
-export interface Store {
+/**
+ * The unit of work over the repositories `R`. A service declares the `R` it uses (the repositories, and with
+ * `Pick<>` the methods); the one store built in src/deps.ts, over every repository, satisfies each of them.
+ */
+export interface Store<R> {
   /** Repositories on the shared connection/pool: reads and single-statement writes. */
-  readonly repos: Repos;
+  readonly repos: R;
   /**
    * Runs fn in ONE unit of work with every repository bound to it: a change, its idempotency record and
    * its audit event commit together or not at all, and the promise resolves only once they are durable.
@@ -54,56 +25,48 @@ export interface Store {
    * `store.repos` (the one connection is busy with the batch) nor start another transaction. Seal and hash before
    * calling (better-sqlite3 is synchronous: a long transaction stalls every request).
    */
-  transaction<T>(fn: (repos: Repos) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (repos: R) => Promise<T>): Promise<T>;
 }
 
-function reposOn(db: Kysely<DB>, engine: Engine): Repos {
-  return Object.fromEntries(Object.entries(repoFactories).map(([name, create]) => [name, create(db, engine)])) as unknown as Repos;
+function reposOn<F extends Record<string, RepoFactory>>(factories: F, db: Kysely<DB>, engine: Engine): ReposOf<F> {
+  return Object.fromEntries(Object.entries(factories).map(([name, create]) => [name, create(db, engine)])) as ReposOf<F>;
 }
 
-export interface StoreOptions {
-  /**
-   * Called once a unit of work that appended audit events has committed, with the chains it appended to (fleet
-   * ids, or 'system'): the watch stream's readers wake on it instead of waiting for their next poll
-   * (docs/design.md §2.13). Never called for a unit that rolled back.
-   */
-  afterAuditCommit?: (chains: ReadonlySet<string>) => void;
+/**
+ * Lets the wiring watch what a unit of work did, without this layer knowing any repository: `observe` wraps the
+ * unit's repositories and notes into `noted`; `committed` runs once the unit is durable, with what was noted (never
+ * for a unit that rolled back). The watch stream wakes its readers this way (src/repos.ts, docs/design.md §2.13).
+ */
+export interface UnitObserver<R> {
+  observe(repos: R, noted: Set<string>): R;
+  committed(noted: ReadonlySet<string>): void;
 }
 
-/** The repositories of one unit of work, with the chains its audit appends name noted in `appended`. */
-function notingAppends(repos: Repos, appended: Set<string>): Repos {
-  const { audit } = repos;
-  return {
-    ...repos,
-    audit: {
-      ...audit,
-      insert: (chain, event) => {
-        appended.add(chain);
-        return audit.insert(chain, event);
-      },
-    },
-  };
-}
-
-/** The unit of work over an open database; the only place repositories are bound to an executor. */
-export function createStore(database: Database, options: StoreOptions = {}): Store {
-  const { afterAuditCommit } = options;
+/**
+ * The unit of work over an open database and the repositories `factories` builds (the list is src/repos.ts:
+ * this layer knows no domain); the only place repositories are bound to an executor.
+ */
+export function createStore<F extends Record<string, RepoFactory>>(
+  database: Database,
+  factories: F,
+  observer?: UnitObserver<ReposOf<F>>,
+): Store<ReposOf<F>> {
   const { db, engine } = database;
   // On SQLite the units of one group commit share an executor: bind the repositories once per batch.
-  const boundRepos = new WeakMap<Kysely<DB>, Repos>();
+  const boundRepos = new WeakMap<Kysely<DB>, ReposOf<F>>();
   const reposFor = (executor: Kysely<DB>) => {
     let repos = boundRepos.get(executor);
-    if (repos === undefined) boundRepos.set(executor, (repos = reposOn(executor, engine)));
+    if (repos === undefined) boundRepos.set(executor, (repos = reposOn(factories, executor, engine)));
     return repos;
   };
   return {
-    repos: reposOn(db, engine),
+    repos: reposOn(factories, db, engine),
     transaction: async (fn) => {
-      if (afterAuditCommit === undefined) return database.transaction((trx) => fn(reposFor(trx)));
-      const appended = new Set<string>();
-      const result = await database.transaction((trx) => fn(notingAppends(reposFor(trx), appended)));
-      // Resolved: committed and durable, so a reader woken now sees the events.
-      if (appended.size > 0) afterAuditCommit(appended);
+      if (observer === undefined) return database.transaction((trx) => fn(reposFor(trx)));
+      const noted = new Set<string>();
+      const result = await database.transaction((trx) => fn(observer.observe(reposFor(trx), noted)));
+      // Resolved: committed and durable, so a reader woken now sees what the unit wrote.
+      if (noted.size > 0) observer.committed(noted);
       return result;
     },
   };

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { UpstreamRequest } from './brand-adapter.js';
+import type { UpstreamRequest } from '../brands/brand-adapter.js';
 import type { BreakerSubject, CircuitBreakers } from './circuit-breaker.js';
 
 /** Why no usable answer came back; the service turns each into its problem type (docs/design.md §2.9). */

@@ -4,11 +4,11 @@ import { brandUrlWarnings, type Config } from '../config.js';
 import type { CredentialService } from '../credentials/credentials.service.js';
 import type { Clock } from '../core/clock.js';
 import type { Store } from '../db/store.js';
-import type { BrandAdapter } from './brand-adapter.js';
+import type { BrandAdapter } from '../brands/brand-adapter.js';
 import { createBrandHttpClient } from './brand-http-client.js';
 import { createCircuitBreakers } from './circuit-breaker.js';
 import { createExchangeMetrics } from './exchange-metrics.js';
-import { type AppendExchangeEvent, createExchangeService } from './exchange.service.js';
+import { type AppendExchangeEvent, createExchangeService, type ExchangeRepos } from './exchange.service.js';
 import { createTokenCache } from './token-cache.js';
 
 /** What tests may swap; everything else comes from the config. */
@@ -32,7 +32,7 @@ const BREAKER = { failureThreshold: 5, openMs: 30_000, hostFleetThreshold: 3, ho
 export function createBrandExchange(deps: {
   config: Config;
   clock: Clock;
-  store: Pick<Store, 'transaction'>;
+  store: Pick<Store<ExchangeRepos>, 'transaction'>;
   audit: Pick<AuditTrail, 'append'>;
   credentials: Pick<CredentialService, 'openForExchange'>;
   options?: ExchangeOptions | undefined;

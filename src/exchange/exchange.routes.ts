@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { actorContext, grantOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
-import { bearerSecurity, declaredProblemTypes, problemResponses, problemSchema } from '../http/route-types.js';
+import { bearerSecurity, problemResponses, problemSchema, withProblemTypes } from '../http/route-types.js';
+import { brands, exchangeAdapters } from '../brands/brand-registry.js';
 import { credentialParamsSchema } from '../credentials/credentials.schemas.js';
 import type { ExchangeService } from './exchange.service.js';
 
@@ -14,8 +15,23 @@ const scopeSchema = z
   .max(1000)
   .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'must be space-separated scope tokens (RFC 6749 §3.3)');
 
+/** "a, b and c": the brands a description names, from the catalogue. */
+const named = (slugs: string[]) => (slugs.length < 2 ? slugs.join('') : `${slugs.slice(0, -1).join(', ')} and ${slugs.at(-1)}`);
+const scoped = [...exchangeAdapters.values()].filter((adapter) => adapter.takesScope).map((adapter) => adapter.brand);
+const withoutExchange = brands.filter((brand) => brand.exchange === null).map((brand) => brand.slug);
+
+/** The fields brands add to their answers (Geotab's session), declared by their adapters. */
+const answerExtras = Object.fromEntries(
+  [...exchangeAdapters.values()].flatMap((adapter) =>
+    Object.entries(adapter.answerExtras ?? {}).map(([field, description]) => [
+      field,
+      z.string().optional().describe(`${adapter.brand}: ${description}`),
+    ]),
+  ),
+);
+
 const exchangeBodySchema = z
-  .strictObject({ scope: scopeSchema.optional().describe('Only where the brand takes scopes (tesla)') })
+  .strictObject({ scope: scopeSchema.optional().describe(`Only where the brand takes scopes (${scoped.join(', ')})`) })
   // No body at all reaches the handler as null.
   .nullish()
   .describe('Empty, or {"scope": "…"} for brands that take scopes');
@@ -28,18 +44,17 @@ export const exchangeAnswerSchema = z.object({
   scope: z.string().optional(),
   secret_version: z.number().int().describe('The secret version the token was obtained with'),
   cached: z.boolean().describe('True when served from the vault\u2019s cache without calling the brand'),
-  database: z.string().optional().describe('geotab: the database'),
-  user_name: z.string().optional().describe('geotab: the user name'),
-  server: z.string().optional().describe('geotab: the server to call with this session'),
-  path: z.string().optional().describe('geotab: LoginResult.path'),
+  ...answerExtras,
 });
 
 /** 503: the brand's breaker is open or the brand asked to come back later (both with Retry-After), or the vault's own outage. */
-const unavailable503 = {
-  description: '/problems/brand-unavailable (with Retry-After), /problems/service-unavailable',
-  content: { 'application/problem+json': { schema: problemSchema } },
-};
-declaredProblemTypes.set(unavailable503, ['brand-unavailable']);
+const unavailable503 = withProblemTypes(
+  {
+    description: '/problems/brand-unavailable (with Retry-After), /problems/service-unavailable',
+    content: { 'application/problem+json': { schema: problemSchema } },
+  },
+  ['brand-unavailable'],
+);
 
 const exampleAnswer = {
   access_token: 'eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9…',
@@ -51,7 +66,7 @@ const exampleAnswer = {
   cached: false,
 };
 
-/** Brand token exchange and Tesla's public key (docs/design.md §2.9). */
+/** Brand token exchange and, for brands whose entry declares one, the public-key route (docs/design.md §2.9). */
 export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
   app.post('/:brand/credentials/:id/token', {
     config: { scope: 'credentials:exchange' },
@@ -62,7 +77,7 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
       description:
         'The vault sends the brand\u2019s documented token request with the stored secrets and answers only the token, cached per ' +
         'credential and secret version. Each answer is a `credential.exchanged` audit event committed before it is sent. ' +
-        'niu, mercedes-benz and samsara have no exchange (409 exchange-not-supported).',
+        `${named(withoutExchange)} have no exchange (409 exchange-not-supported).`,
       security: bearerSecurity,
       params: credentialParamsSchema,
       body: exchangeBodySchema,
@@ -89,25 +104,27 @@ export function registerExchangeRoutes(app: App, exchange: ExchangeService) {
     },
   });
 
-  app.get('/tesla/credentials/:id/public-key', {
-    config: { scope: 'credentials:read' },
-    schema: {
-      tags,
-      operationId: 'getTeslaPublicKey',
-      summary: 'The PEM public key of a Tesla credential\u2019s private key',
-      description:
-        'Tesla\u2019s Fleet API reads the partner\u2019s public key at /.well-known/appspecific/com.tesla.3p.public-key.pem on its ' +
-        'app_domain: host this there. 404 when the credential holds no private_key.',
-      security: bearerSecurity,
-      params: z.strictObject({ id: z.string().max(256) }),
-      response: {
-        200: { description: 'PEM (SubjectPublicKeyInfo)', content: { 'application/x-pem-file': { schema: z.string() } } },
-        ...problemResponses('not-found'),
+  for (const brand of brands) {
+    if (brand.publicKey === undefined) continue;
+    const { operationId, summary, description } = brand.publicKey;
+    app.get(`/${brand.slug}/credentials/:id/public-key`, {
+      config: { scope: 'credentials:read' },
+      schema: {
+        tags,
+        operationId,
+        summary,
+        description,
+        security: bearerSecurity,
+        params: z.strictObject({ id: z.string().max(256) }),
+        response: {
+          200: { description: 'PEM (SubjectPublicKeyInfo)', content: { 'application/x-pem-file': { schema: z.string() } } },
+          ...problemResponses('not-found'),
+        },
       },
-    },
-    handler: async (request, reply) => {
-      const pem = await exchange.publicKey(grantOf(request), request.params.id);
-      return reply.type('application/x-pem-file').send(pem);
-    },
-  });
+      handler: async (request, reply) => {
+        const pem = await exchange.publicKey(grantOf(request), brand.slug, request.params.id);
+        return reply.type('application/x-pem-file').send(pem);
+      },
+    });
+  }
 }

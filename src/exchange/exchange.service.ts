@@ -1,12 +1,15 @@
+import type { AuditOutbox } from '../audit/audit.service.js';
 import { createPublicKey, randomUUID } from 'node:crypto';
 import type { Brand } from '../brands/define-brand.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
 import type { RequestContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
-import type { Repos, Store } from '../db/store.js';
-import { adapters } from './adapters/index.js';
-import type { BrandAdapter, BrandToken } from './brand-adapter.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { CredentialRepo } from '../credentials/credentials.repo.js';
+import type { Store } from '../db/store.js';
+import { exchangeAdapters, findBrand, requireBrand } from '../brands/brand-registry.js';
+import type { BrandAdapter, BrandToken } from '../brands/brand-adapter.js';
 import { type BrandHttpClient, UpstreamFailure } from './brand-http-client.js';
 import { BrandProblem, safeBrandError } from './brand-problem.js';
 import type { ExchangeMetrics } from './exchange-metrics.js';
@@ -27,7 +30,14 @@ export interface ExchangeAuditEvent {
  * Writes one audit event into the unit of work `repos` is bound to (the audit trail's `append`; a test's
  * recorder). A rejection rolls that unit back and makes the exchange 503 with no token (docs/design.md §2.6).
  */
-export type AppendExchangeEvent = (repos: Repos, context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
+/** The exchange's unit of work: an answer's audit event and the credential status it implies. */
+export interface ExchangeRepos {
+  audit: AuditRepo;
+  webhookDeliveries: AuditOutbox;
+  credentials: Pick<CredentialRepo, 'setStatus'>;
+}
+
+export type AppendExchangeEvent = (repos: ExchangeRepos, context: ExchangeContext, event: ExchangeAuditEvent) => Promise<void>;
 
 export type CredentialStatus = 'unknown' | 'authorized' | 'rejected' | 'unreachable';
 
@@ -51,14 +61,14 @@ export interface ExchangeServiceDeps {
   /** The credential inside the grant (its fleet and restriction), or 404. */
   findCredential(grant: Grant, brandSlug: string, id: string): Promise<ExchangeableCredential>;
   /** Each answer's event and the status it implies commit in one `store.transaction` (docs/architecture.md). */
-  store: Pick<Store, 'transaction'>;
+  store: Pick<Store<ExchangeRepos>, 'transaction'>;
   appendEvent: AppendExchangeEvent;
   http: BrandHttpClient;
   cache: TokenCache;
   clock: Clock;
   metrics: ExchangeMetrics;
   logger?: { warn(object: object, message: string): void } | undefined;
-  /** The brand flows by slug; the catalogue's (`adapters/index.ts`) unless a test brings its own. */
+  /** The brand flows by slug; each catalogue entry's `exchange` unless a test brings its own. */
   adapters?: ReadonlyMap<string, BrandAdapter> | undefined;
 }
 
@@ -90,13 +100,16 @@ const statusAfter: Record<BrandProblem['kind'], CredentialStatus> = {
 /** Brand token exchange (docs/design.md §2.9): the secret stays in the vault, only the brand's token leaves. */
 export function createExchangeService(deps: ExchangeServiceDeps) {
   const { clock, cache, metrics } = deps;
-  const flows = deps.adapters ?? adapters;
+  const flows = deps.adapters ?? exchangeAdapters;
 
   function adapterFor(brand: string): BrandAdapter {
     const adapter = flows.get(brand);
     if (adapter === undefined) {
-      const hint = brand === 'samsara' ? ' The Samsara API token is the credential: reveal it.' : '';
-      throw new AppError('exchange-not-supported', `The vault knows no token exchange for ${brand}.${hint}`);
+      const hint = findBrand(brand)?.noExchangeHint;
+      throw new AppError(
+        'exchange-not-supported',
+        `The vault knows no token exchange for ${brand}.${hint === undefined ? '' : ` ${hint}`}`,
+      );
     }
     return adapter;
   }
@@ -254,11 +267,13 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       cache.forget(credentialId);
     },
 
-    /** `GET /tesla/credentials/{id}/public-key`: the PEM public key of the stored private key. */
-    async publicKey(grant: Grant, id: string): Promise<string> {
-      const credential = await deps.findCredential(grant, 'tesla', id);
-      const { private_key: pem } = await credential.openSecrets();
-      if (pem === undefined) throw notFound('Public key (this credential holds no private_key)');
+    /** `GET /<slug>/credentials/{id}/public-key` (a brand whose entry declares `publicKey`): the PEM public key of its private key. */
+    async publicKey(grant: Grant, brandSlug: string, id: string): Promise<string> {
+      const brand = requireBrand(brandSlug);
+      if (brand.publicKey === undefined) throw notFound('Public key');
+      const credential = await deps.findCredential(grant, brand.slug, id);
+      const pem = (await credential.openSecrets())[brand.publicKey.field];
+      if (pem === undefined) throw notFound(`Public key (this credential holds no ${brand.publicKey.field})`);
       return createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
     },
   };

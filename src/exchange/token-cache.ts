@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js';
-import type { BrandToken } from './brand-adapter.js';
+import type { BrandToken } from '../brands/brand-adapter.js';
 
 export interface CachedToken {
   token: BrandToken;

@@ -2,13 +2,14 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 
 /**
- * SQL of fleet offboarding (docs/design.md §3): what a fleet still holds, and deleting every row of it.
- * One repository for the whole sweep, so the list of a fleet's tables lives in one place.
+ * SQL of fleet offboarding (docs/design.md §3): what a fleet still holds, and deleting its rows. The two
+ * credential tables are the credentials repository's (`countOfFleet`, `deleteOfFleet`); the order of the
+ * whole sweep is fleets.service's `delete`.
  */
 export function createFleetOffboardingRepo(db: Kysely<DB>) {
-  async function count(table: 'credentials' | 'vehicles', fleetId: string): Promise<number> {
+  async function countVehicles(fleetId: string): Promise<number> {
     const row = await db
-      .selectFrom(table)
+      .selectFrom('vehicles')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('fleet_id', '=', fleetId)
       .executeTakeFirst();
@@ -16,9 +17,7 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
   }
 
   return {
-    async holdings(fleetId: string): Promise<{ credentials: number; vehicles: number }> {
-      return { credentials: await count('credentials', fleetId), vehicles: await count('vehicles', fleetId) };
-    },
+    countVehicles,
 
     /**
      * Destroys the fleet's data keys (crypto-shredding): from here on no sealed value of the fleet opens.
@@ -38,19 +37,22 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
       await db.deleteFrom('sign_in_rules').where('fleet_id', '=', fleetId).execute();
     },
 
+    /** Deletes the fleet's vehicles: first, since they reference its credentials. */
+    async deleteVehicles(fleetId: string): Promise<void> {
+      await db.deleteFrom('vehicles').where('fleet_id', '=', fleetId).execute();
+    },
+
     /**
-     * Deletes every row of the fleet, children before parents (foreign keys): kept secret versions,
-     * vehicles, credentials, clients, sign-in rules, its people links (and people of no other fleet),
-     * idempotency records, its audit chain and head, the fleet itself.
-     * `withHistory: false` keeps the audit chain (a plain delete: the history outlives the fleet).
+     * Deletes the rest of the fleet once its vehicles and credentials are gone (`deleteVehicles`, then the
+     * credentials repository's `deleteOfFleet`), children before parents: webhooks with their secrets and
+     * deliveries, clients, sign-in rules, its people links (and people of no other fleet), idempotency records,
+     * its audit chain and head, its data keys, the fleet itself. `withHistory: false` keeps the audit chain (a
+     * plain delete: the history outlives the fleet).
      */
     async deleteRows(fleetId: string, options: { withHistory: boolean }): Promise<void> {
       await db.deleteFrom('webhook_deliveries').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('webhook_secrets').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('webhooks').where('fleet_id', '=', fleetId).execute();
-      await db.deleteFrom('credential_secret_versions').where('fleet_id', '=', fleetId).execute();
-      await db.deleteFrom('vehicles').where('fleet_id', '=', fleetId).execute();
-      await db.deleteFrom('credentials').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('sign_in_rules').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('fleet_people').where('fleet_id', '=', fleetId).execute();

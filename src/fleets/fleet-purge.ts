@@ -1,6 +1,8 @@
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Database } from '../db/database.js';
+import type { DataKeyRepo } from '../crypto/data-keys.repo.js';
+import type { VaultKeyRepo } from '../crypto/vault-keys.repo.js';
 import type { Store } from '../db/store.js';
 import type { KeyService } from '../keys/keys.service.js';
 import type { FleetService } from './fleets.service.js';
@@ -62,7 +64,11 @@ function noticeFor(engine: Database['engine'], shred: ShredGuarantee, retire: re
  * deleted rows survive there; on SQLite it then falls back to erasing in place.
  */
 export function createFleetPurge(deps: {
-  store: Store;
+  /** Reads only: the deletion is the fleet service's, the re-wrap the key service's. */
+  store: Pick<
+    Store<{ dataKeys: Pick<DataKeyRepo, 'ofFleet' | 'wrappedByOtherThan'>; vaultKeys: Pick<VaultKeyRepo, 'sealedByOtherThan'> }>,
+    'repos'
+  >;
   database: Pick<Database, 'engine' | 'checkpoint'>;
   keyring: Keyring;
   fleets: FleetService;

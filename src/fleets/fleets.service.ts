@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { GENESIS_HASH } from '../audit/audit-chain.js';
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
-import type { Repos, Store } from '../db/store.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { CredentialRepo } from '../credentials/credentials.repo.js';
+import type { DataKeyRepo } from '../crypto/data-keys.repo.js';
+import type { Store } from '../db/store.js';
+import type { FleetOffboardingRepo } from './fleet-offboarding.repo.js';
 import { AppError, notFound } from '../core/app-error.js';
 import { parseOrThrow } from '../core/validation.js';
-import type { FleetRow } from './fleets.repo.js';
+import type { FleetRepo, FleetRow } from './fleets.repo.js';
 
 export const fleetNameSchema = z.string().trim().min(1).max(100);
 
@@ -20,7 +24,23 @@ const staleMasterKeyDetail = (fleetId: string, activeKeyId: string) =>
   `again: the purge re-wraps every other key under it and names the master keys to destroy.`;
 
 /** A fleet is born with its data key: both rows in one transaction, so no fleet lacks one. */
-export function createFleetService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
+/** The repositories (and methods) the fleet service uses: its store and unit of work are typed over them. */
+export interface FleetServiceRepos {
+  fleets: FleetRepo;
+  dataKeys: Pick<DataKeyRepo, 'insert'>;
+  credentials: Pick<CredentialRepo, 'countOfFleet' | 'deleteOfFleet'>;
+  fleetOffboarding: FleetOffboardingRepo;
+  audit: AuditRepo;
+  webhookDeliveries: AuditOutbox;
+}
+
+export function createFleetService(deps: {
+  store: Store<FleetServiceRepos>;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditTrail;
+}) {
   const { store, keyring, clock, ids, audit } = deps;
   return {
     async create(context: FleetlessContext, rawName: string): Promise<Fleet> {
@@ -60,7 +80,13 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
       fleetId: string,
       options: { purge: boolean; requireFreshMasterKey?: boolean },
     ): Promise<{ lastSeq: number; lastHash: string } | null> {
-      const recordDeletion = async (repos: Repos, purged: boolean) => {
+      // Children before parents (foreign keys): vehicles reference credentials; the rest references the fleet.
+      const deleteFleetRows = async (repos: FleetServiceRepos, withHistory: boolean) => {
+        await repos.fleetOffboarding.deleteVehicles(fleetId);
+        await repos.credentials.deleteOfFleet(fleetId);
+        await repos.fleetOffboarding.deleteRows(fleetId, { withHistory });
+      };
+      const recordDeletion = async (repos: FleetServiceRepos, purged: boolean) => {
         const head = await repos.audit.head(fleetId);
         const last = { lastSeq: head?.seq ?? 0, lastHash: head?.hash ?? GENESIS_HASH };
         await audit.append(repos, {
@@ -78,7 +104,10 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         return store.transaction(async (repos) => {
           await repos.fleets.lockForWrite(fleetId);
           if (!(await repos.fleets.exists(fleetId))) throw notFound('Fleet');
-          const held = await repos.fleetOffboarding.holdings(fleetId);
+          const held = {
+            credentials: await repos.credentials.countOfFleet(fleetId),
+            vehicles: await repos.fleetOffboarding.countVehicles(fleetId),
+          };
           if (held.credentials > 0 || held.vehicles > 0) {
             throw new AppError(
               'conflicting-resource',
@@ -88,7 +117,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
             );
           }
           const last = await recordDeletion(repos, false);
-          await repos.fleetOffboarding.deleteRows(fleetId, { withHistory: false });
+          await deleteFleetRows(repos, false);
           return last;
         });
       }
@@ -107,7 +136,7 @@ export function createFleetService(deps: { store: Store; keyring: Keyring; clock
         }
         return recordDeletion(repos, true);
       });
-      await store.transaction((repos) => repos.fleetOffboarding.deleteRows(fleetId, { withHistory: true }));
+      await store.transaction((repos) => deleteFleetRows(repos, true));
       return last;
     },
 

@@ -3,7 +3,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { allScopes, scopeMeanings } from '../core/scopes.js';
 import { type ProblemCode, problemTypes } from '../core/app-error.js';
-import { declaredProblemTypes, OAUTH2_SCHEME, problemSchema } from './route-types.js';
+import { OAUTH2_SCHEME, problemSchema, problemTypesOf } from './route-types.js';
 
 const PROBLEM_REF = '#/components/schemas/Problem';
 
@@ -106,7 +106,7 @@ export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
   const declared = new Map<number, ProblemCode[]>();
   const response: Record<string, unknown> = {};
   for (const [status, entry] of Object.entries(doc.schema.response ?? {})) {
-    const codes = typeof entry === 'object' && entry !== null ? declaredProblemTypes.get(entry) : undefined;
+    const codes = problemTypesOf(entry);
     if (codes) declared.set(Number(status), codes);
     else response[status] = entry;
   }

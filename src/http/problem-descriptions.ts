@@ -30,7 +30,9 @@ export const problemDescriptions: Record<ProblemCode, string> = {
   'conflicting-resource':
     'The resource is in a state that refuses the change: a credential still referenced by vehicles (vehicle_count and vehicle_ids say ' +
     'which; delete or reassign them first), or a secret rotation asked of a key client.',
-  'limit-exceeded': 'The brand caps the number of credentials per fleet (openOBD: 5) and your fleet has reached it. Delete one first.',
+  'limit-exceeded':
+    'The brand caps the number of credentials per fleet (as its maker does; GET /brands shows each cap) and your fleet has reached ' +
+    'it. Delete one first.',
   'precondition-failed':
     'The If-Match header names an ETag that is no longer current: someone changed the resource since you read it. Read it again and ' +
     'retry with its new ETag.',
@@ -58,8 +60,8 @@ export const problemDescriptions: Record<ProblemCode, string> = {
     'connection was closed. Send the whole request promptly.',
   'request-header-fields-too-large': 'The request\u2019s headers are larger than the server accepts. Send fewer or smaller headers.',
   'exchange-not-supported':
-    'This brand has no token exchange (niu, mercedes-benz, samsara): the vault cannot obtain a token for it. Reveal the secret instead ' +
-    'where that is allowed (samsara\u2019s API token is the credential).',
+    'This brand has no token exchange (GET /brands: its token_exchange): the vault cannot obtain a token for it. Reveal the secret ' +
+    'instead where that is allowed (for some brands the API token is the credential).',
   'brand-rejected-credentials':
     'The brand refused the stored secrets (brand_status and the brand\u2019s error code say how; its body is never shown). Rotate the ' +
     'secret with PATCH, then retry.',

@@ -41,8 +41,21 @@ export const bearerSecurity = [{ [OAUTH2_SCHEME]: [] }];
  */
 export const tokenEndpointSecurity: { [scheme: string]: string[] }[] = [{ clientSecretBasic: [] }, {}];
 
-/** Problem types each declared problem response stands for (read by the OpenAPI transform). */
-export const declaredProblemTypes = new WeakMap<object, ProblemCode[]>();
+/**
+ * The problem types a declared problem response stands for, carried by the response object itself (a symbol key:
+ * invisible to the serializer and to the document) rather than in a registry filled at import time.
+ */
+const PROBLEM_TYPES = Symbol('problem types');
+
+/** Marks `response` as standing for `codes`: the OpenAPI transform lists them as its `type` enum. */
+export function withProblemTypes<R extends object>(response: R, codes: ProblemCode[]): R {
+  return Object.assign(response, { [PROBLEM_TYPES]: codes });
+}
+
+/** The problem types a response entry was declared with (`withProblemTypes`), if any: read by the OpenAPI transform. */
+export function problemTypesOf(entry: unknown): ProblemCode[] | undefined {
+  return typeof entry === 'object' && entry !== null ? (entry as { [PROBLEM_TYPES]?: ProblemCode[] })[PROBLEM_TYPES] : undefined;
+}
 
 /**
  * Response schemas for the problem types a route answers with beyond the common ones
@@ -58,8 +71,7 @@ export function problemResponses(...codes: ProblemCode[]) {
         description: list.map((c) => `/problems/${c}`).join(', '),
         content: { 'application/problem+json': { schema: problemSchema } },
       };
-      declaredProblemTypes.set(response, list);
-      return [status, response];
+      return [status, withProblemTypes(response, list)];
     }),
   );
 }

@@ -1,10 +1,15 @@
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
+import type { SealedSecrets } from '../credentials/sealed-secrets.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { CredentialRepo } from '../credentials/credentials.repo.js';
+import type { DataKeyRepo } from '../crypto/data-keys.repo.js';
 import type { Store } from '../db/store.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
 import { notFound } from '../core/app-error.js';
-import type { SealedRow } from './data-key-rotation.repo.js';
+import type { WebhookSecretResealRepo } from '../webhooks/webhook-secret-reseal.repo.js';
 
 /** Rows re-sealed per transaction: small enough that a SQLite writer waits milliseconds, big enough to amortise the commit. */
 export const REKEY_BATCH_ROWS = 500;
@@ -31,42 +36,41 @@ export interface RekeyResult extends RekeyProgress {
  * rows (each names its key), so a run killed anywhere is finished by running it again: a fleet with
  * more than one key is mid-rotation, its newest key the target; rows already under it are not touched.
  */
+/** The repositories (and methods) a data-key rotation uses: its store and unit of work are typed over them. */
+export interface DataKeyRotationRepos {
+  dataKeys: Pick<DataKeyRepo, 'ofFleet' | 'insert' | 'destroy' | 'all'>;
+  /** Only to count what is left under the old keys: the re-seal itself is the credentials' writer's. */
+  credentials: Pick<CredentialRepo, 'sealed'>;
+  fleets: Pick<FleetRepo, 'lockForWrite'>;
+  /** Webhook signing secrets are sealed under the same data key (docs/webhooks.md): moved too, or they would not open. */
+  webhookSecretReseal: WebhookSecretResealRepo;
+  audit: AuditRepo;
+  webhookDeliveries: AuditOutbox;
+}
+
 export function createDataKeyRotation(deps: {
-  store: Store;
+  store: Store<DataKeyRotationRepos>;
   keyring: Keyring;
+  /** The credentials' one writer of sealed secrets: the re-seal goes through it. */
+  secrets: SealedSecrets;
   clock: Clock;
   ids: IdGenerator;
   audit: AuditTrail;
   batchRows?: number;
 }) {
-  const { store, keyring, clock, ids, audit } = deps;
+  const { store, keyring, secrets, clock, ids, audit } = deps;
   const batchRows = deps.batchRows ?? REKEY_BATCH_ROWS;
 
-  /** Re-seals one batch (sealing outside the transaction); returns how many rows it read and how many it moved. */
-  async function resealBatch(fleetId: string, target: string, old: string[]): Promise<{ read: number; moved: number }> {
-    const current = await store.repos.dataKeyRotation.currentUnder(fleetId, old, batchRows);
-    const kept = current.length < batchRows ? await store.repos.dataKeyRotation.keptUnder(fleetId, old, batchRows - current.length) : [];
-    const reseal = async (row: SealedRow) => ({
-      row,
-      to: {
-        data_key_id: target,
-        sealed_secrets: await keyring.resealSecrets(
-          fleetId,
-          row.credential_id,
-          row.secret_version,
-          row.sealed_secrets,
-          row.data_key_id,
-          target,
-        ),
-      },
-    });
-    const room = batchRows - current.length - kept.length;
-    // Webhook signing secrets are sealed under the same key (docs/webhooks.md): moved like the rest, or they would not open.
-    const hooks = room > 0 ? await store.repos.dataKeyRotation.webhookSecretsUnder(fleetId, old, room) : [];
-    const currentDone = await Promise.all(current.map(reseal));
-    const keptDone = await Promise.all(kept.map(reseal));
-    const hooksDone = await Promise.all(
-      hooks.map(async (row) => ({
+  /** Sealed values of the fleet still under one of `old`: credential secrets and webhook signing secrets. */
+  const countUnder = async (repos: DataKeyRotationRepos, fleetId: string, old: string[]) =>
+    (await repos.credentials.sealed.countUnder(fleetId, old)) + (await repos.webhookSecretReseal.countUnder(fleetId, old));
+
+  /** One batch of webhook signing secrets moved to `target` (sealed outside the transaction). */
+  async function resealWebhookSecrets(fleetId: string, target: string, old: string[]): Promise<{ read: number; moved: number }> {
+    const rows = await store.repos.webhookSecretReseal.under(fleetId, old, batchRows);
+    if (rows.length === 0) return { read: 0, moved: 0 };
+    const done = await Promise.all(
+      rows.map(async (row) => ({
         row,
         to: {
           data_key_id: target,
@@ -83,12 +87,10 @@ export function createDataKeyRotation(deps: {
     );
     const moved = await store.transaction(async (repos) => {
       let n = 0;
-      for (const { row, to } of currentDone) if (await repos.dataKeyRotation.resealCurrent(fleetId, row, to)) n++;
-      for (const { row, to } of keptDone) if (await repos.dataKeyRotation.resealKept(fleetId, row, to)) n++;
-      for (const { row, to } of hooksDone) if (await repos.dataKeyRotation.resealWebhookSecret(fleetId, row, to)) n++;
+      for (const { row, to } of done) if (await repos.webhookSecretReseal.reseal(fleetId, row, to)) n++;
       return n;
     });
-    return { read: current.length + kept.length + hooks.length, moved };
+    return { read: rows.length, moved };
   }
 
   async function rotateFleet(
@@ -110,11 +112,12 @@ export function createDataKeyRotation(deps: {
       fleet_id: fleetId,
       data_key_id: target,
       resealed: 0,
-      total: await store.repos.dataKeyRotation.countUnder(fleetId, old),
+      total: await countUnder(store.repos, fleetId, old),
     };
     onProgress({ ...progress });
     for (;;) {
-      const batch = await resealBatch(fleetId, target, old);
+      const secretBatch = await secrets.resealBatch(fleetId, target, old, batchRows);
+      const batch = secretBatch.read > 0 ? secretBatch : await resealWebhookSecrets(fleetId, target, old);
       progress.resealed += batch.moved;
       // A row written meanwhile under an old key (a replica that read the old key just before) adds to the work.
       progress.total = Math.max(progress.total, progress.resealed);
@@ -126,7 +129,7 @@ export function createDataKeyRotation(deps: {
       // that raced the last batch is not left behind (and a later one fails on the foreign key instead).
       const destroyed = await store.transaction(async (repos) => {
         await repos.fleets.lockForWrite(fleetId);
-        if ((await repos.dataKeyRotation.countUnder(fleetId, old)) > 0) return undefined;
+        if ((await countUnder(repos, fleetId, old)) > 0) return undefined;
         for (const id of old) await repos.dataKeys.destroy(fleetId, id);
         await audit.append(repos, {
           fleetId: null,

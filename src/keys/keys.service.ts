@@ -1,7 +1,9 @@
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { FleetlessContext } from '../core/context.js';
 import type { Keyring } from '../crypto/keyring.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
+import type { VaultKeyRepo } from '../crypto/vault-keys.repo.js';
 import type { Store } from '../db/store.js';
 import { rotateSigningKey } from '../tokens/signing-keys.js';
 
@@ -9,7 +11,14 @@ import { rotateSigningKey } from '../tokens/signing-keys.js';
  * The vault-wide key operations of the fleetvault command (docs/design.md §3), each recorded in the
  * system audit chain: master-key rotation (re-wraps) and signing-key rotation.
  */
-export function createKeyService(deps: { store: Store; keyring: Keyring; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
+export function createKeyService(deps: {
+  /** Its unit of work: the audit events and the signing keys' rows. */
+  store: Store<{ audit: AuditRepo; webhookDeliveries: AuditOutbox; vaultKeys: VaultKeyRepo }>;
+  keyring: Keyring;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditTrail;
+}) {
   const { store, keyring, clock, ids, audit } = deps;
   return {
     /**

@@ -4,6 +4,8 @@ import { PERSON_SUBJECT_PREFIX } from '../core/context.js';
 import { restrictionClaim } from '../core/grant.js';
 import { pageOf } from '../core/pagination.js';
 import type { Store } from '../db/store.js';
+import type { AuditRepos } from '../audit/audit.service.js';
+import type { PeopleRepo } from './people.repo.js';
 import type { FleetPersonRow, PersonListKey } from './people.repo.js';
 import { grantOfRules, type PersonGrant, type SignInRule } from './rule-matching.js';
 import type { SignInRuleService } from './sign-in-rules.service.js';
@@ -56,7 +58,7 @@ const clip = (value: string | undefined) => (value === undefined || value === ''
  * leaves. No token of the identity provider reaches this service.
  */
 export function createPersonSignIn(deps: {
-  store: Store;
+  store: Store<{ people: PeopleRepo } & AuditRepos>;
   audit: AuditTrail;
   clock: Clock;
   ids: IdGenerator;

@@ -10,6 +10,9 @@ import { pageOf } from '../core/pagination.js';
 import { allScopes, defaultScopes, type Scope, scopeSchema } from '../core/scopes.js';
 import { parseOrThrow } from '../core/validation.js';
 import type { Store } from '../db/store.js';
+import type { AuditRepos } from '../audit/audit.service.js';
+import type { FleetRepo } from '../fleets/fleets.repo.js';
+import type { SignInRuleRepo } from './sign-in-rules.repo.js';
 import { ruleMatches, type SignInRule } from './rule-matching.js';
 import type { SignInRuleListKey, SignInRuleRow } from './sign-in-rules.repo.js';
 
@@ -59,7 +62,13 @@ export function toSignInRule(row: SignInRuleRow): SignInRule {
  * and the revocation check of person tokens, which name the rules they were issued for (`rls`): a deleted
  * rule's tokens are refused within the liveness TTL on every replica, as a deleted client's (§2.3).
  */
-export function createSignInRuleService(deps: { store: Store; audit: AuditTrail; clock: Clock; ids: IdGenerator; livenessTtlMs?: number }) {
+export function createSignInRuleService(deps: {
+  store: Store<{ fleets: Pick<FleetRepo, 'exists'>; signInRules: SignInRuleRepo } & AuditRepos>;
+  audit: AuditTrail;
+  clock: Clock;
+  ids: IdGenerator;
+  livenessTtlMs?: number;
+}) {
   const { store, audit, clock, ids } = deps;
   const repo = store.repos.signInRules;
   const liveness = createClientLiveness({

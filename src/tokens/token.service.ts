@@ -1,4 +1,5 @@
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { AuthenticatedClient, ClientService } from '../clients/clients.service.js';
@@ -34,7 +35,8 @@ export type SignAccessToken = (claims: Record<string, unknown>) => string;
 /** Grants are looked up by name so the assertion grants slot in beside client_credentials. */
 export function createTokenService(deps: {
   clients: ClientService;
-  store: Store;
+  /** Its unit of work writes only the issuance's audit event. */
+  store: Store<{ audit: AuditRepo; webhookDeliveries: AuditOutbox }>;
   audit: AuditTrail;
   clock: Clock;
   ids: IdGenerator;

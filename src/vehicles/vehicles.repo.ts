@@ -112,3 +112,5 @@ export function createVehicleRepo(db: Kysely<DB>, engine: Engine) {
     },
   };
 }
+
+export type VehicleRepo = ReturnType<typeof createVehicleRepo>;

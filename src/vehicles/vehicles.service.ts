@@ -3,12 +3,13 @@ import { findBrand } from '../brands/brand-registry.js';
 import type { ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../db/db-errors.js';
-import type { AuditTrail } from '../audit/audit.service.js';
+import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
+import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { pageOf } from '../core/pagination.js';
-import type { VehicleListKey, VehicleRow } from './vehicles.repo.js';
+import type { VehicleListKey, VehicleRepo, VehicleRow } from './vehicles.repo.js';
 import type { vehicleCreateSchema, vehicleListQuerySchema, vehiclePatchSchema, VehicleView } from './vehicles.schemas.js';
 
 function toVehicleView(row: VehicleRow): VehicleView {
@@ -36,7 +37,12 @@ const credentialMismatch = (brand: string) =>
 /** The list's filters and page; `after` is the sort key the route decoded from `?cursor=`. */
 export type VehicleListQuery = Omit<z.infer<typeof vehicleListQuerySchema>, 'cursor'> & { after?: VehicleListKey | undefined };
 
-export function createVehicleService(deps: { store: Store; clock: Clock; ids: IdGenerator; audit: AuditTrail }) {
+export function createVehicleService(deps: {
+  store: Store<{ vehicles: VehicleRepo; audit: AuditRepo; webhookDeliveries: AuditOutbox }>;
+  clock: Clock;
+  ids: IdGenerator;
+  audit: AuditTrail;
+}) {
   const { store, clock, ids, audit } = deps;
   const repo = store.repos.vehicles;
 

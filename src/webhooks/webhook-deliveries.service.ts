@@ -4,6 +4,8 @@ import type { Clock } from '../core/clock.js';
 import type { Grant } from '../core/grant.js';
 import { pageOf } from '../core/pagination.js';
 import type { Store } from '../db/store.js';
+import type { WebhookDeliveryRepo } from './webhook-deliveries.repo.js';
+import type { WebhookRepo } from './webhooks.repo.js';
 import type { DeliveryListKey, DeliveryRow } from './webhook-deliveries.repo.js';
 import type { deliveryListQuerySchema, deliveryViewSchema } from './webhooks.schemas.js';
 
@@ -24,7 +26,10 @@ function toDeliveryView(row: DeliveryRow): DeliveryView {
 }
 
 /** A webhook's deliveries (docs/design.md §2.13): newest first, and a failed one sent again on request. */
-export function createWebhookDeliveryService(deps: { store: Store; clock: Clock }) {
+export function createWebhookDeliveryService(deps: {
+  store: Store<{ webhooks: WebhookRepo; webhookDeliveries: WebhookDeliveryRepo }>;
+  clock: Clock;
+}) {
   const { store, clock } = deps;
   const { webhooks, webhookDeliveries } = store.repos;
 

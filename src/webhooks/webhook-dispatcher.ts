@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
+import type { WebhookDeliveryRepo } from './webhook-deliveries.repo.js';
+import type { WebhookRepo } from './webhooks.repo.js';
 import { changeEventBody } from '../events/change-event.js';
 import type { DeliveryRow } from './webhook-deliveries.repo.js';
 import { type AttemptResult, sendAttempt } from './webhook-sender.js';
@@ -30,7 +32,7 @@ export type DeliveryOutcome = 'succeeded' | 'retried' | 'failed';
  * event id, the same on every attempt. At most `concurrency` attempts are in flight.
  */
 export function createWebhookDispatcher(deps: {
-  store: Store;
+  store: Store<{ webhooks: WebhookRepo; webhookDeliveries: WebhookDeliveryRepo }>;
   keyring: Keyring;
   clock: Clock;
   settings: WebhookSettings;

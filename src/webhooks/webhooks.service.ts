@@ -4,9 +4,11 @@ import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import type { ActorContext } from '../core/context.js';
 import { pageOf } from '../core/pagination.js';
-import { withLiveDataKey } from '../credentials/live-data-key.js';
+import { retrySecretWrite } from '../credentials/secret-write-retry.js';
 import type { Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
+import type { AuditRepos } from '../audit/audit.service.js';
+import type { WebhookRepo } from './webhooks.repo.js';
 import { checkWebhookUrl, type WebhookUrlRules } from './webhook-url.js';
 import { newWebhookSecret, SECRET_OVERLAP_MS } from './webhook-secret.js';
 import type { WebhookListKey, WebhookRow } from './webhooks.repo.js';
@@ -31,7 +33,7 @@ export function toWebhookView(row: WebhookRow): WebhookView {
  * change's own transaction.
  */
 export function createWebhookService(deps: {
-  store: Store;
+  store: Store<{ webhooks: WebhookRepo } & AuditRepos>;
   keyring: Keyring;
   clock: Clock;
   ids: IdGenerator;
@@ -67,7 +69,7 @@ export function createWebhookService(deps: {
       const url = await admittedUrl(input.url);
       const secret = newWebhookSecret();
       const id = ids.next();
-      return withLiveDataKey(async () => {
+      return retrySecretWrite(false, async () => {
         const now = clock.now().toISOString();
         const { sealed, dataKeyId } = await keyring.sealWebhookSecret(context.fleetId, id, 1, secret);
         const row: WebhookRow = {
@@ -150,7 +152,7 @@ export function createWebhookService(deps: {
     async rotateSecret(context: ActorContext, id: string): Promise<{ id: string; secret: string; previous_secret_expires_at: string }> {
       const current = await load(context.fleetId, id);
       const secret = newWebhookSecret();
-      return withLiveDataKey(async () => {
+      return retrySecretWrite(false, async () => {
         const now = clock.now();
         const live = await repo.liveSecrets(context.fleetId, current.id, now.toISOString());
         const version = live.find((s) => s.expires_at === null)?.version ?? Math.max(0, ...live.map((s) => s.version));

@@ -8,8 +8,19 @@ import { niuExample } from '../helpers/test-app.js';
 let f: ConsoleFixture;
 let credentialId: string;
 
+/**
+ * Segway's token endpoint as the status column test needs it, by client_id: E-0's secrets work, E-1's are refused,
+ * E-2's answer is one the vault cannot use. The exchange then records each verdict as it does in production.
+ */
+const segwayFetch: typeof fetch = async (_url, init) => {
+  const clientId = new URLSearchParams(String(init?.body)).get('client_id');
+  if (clientId === 'E-0') return Response.json({ access_token: 'segway-token', token_type: 'bearer', expires_in: 3600 });
+  if (clientId === 'E-1') return Response.json({ error: 'invalid_client' }, { status: 401 });
+  return new Response('not a token endpoint', { status: 404 });
+};
+
 beforeAll(async () => {
-  f = await startConsoleFixture();
+  f = await startConsoleFixture({ exchange: { fetch: segwayFetch, sleep: async () => {} } });
   const created = await f.t.call(f.adminToken, 'POST', '/niu/credentials', niuExample);
   credentialId = created.json().id;
   const vehicle = { telematics_brand: 'niu', telematics_unit_id: 'unit-1', credentials_id: credentialId, name: 'Scooter 1' };
@@ -162,13 +173,24 @@ describe('console access', { timeout: 60_000 }, () => {
 
 describe('console status column', { timeout: 60_000 }, () => {
   it('shows each credential’s brand-exchange status (docs/design.md §2.9)', async () => {
-    const checkedAt = '2026-11-23T10:00:00.000Z';
-    for (const [i, status] of (['authorized', 'rejected', 'unreachable'] as const).entries()) {
+    const checkedAt: string[] = [];
+    for (const [i, [status, answered]] of (
+      [
+        ['authorized', 200],
+        ['rejected', 409],
+        ['unreachable', 502],
+      ] as const
+    ).entries()) {
       const body = { name: `Segway ${status}`, client_id: `E-${i}`, client_secret: `segway-${i}` };
       const created = await f.t.call(f.adminToken, 'POST', '/segway/credentials', body);
       expect(created.statusCode).toBe(201);
-      // What the brand exchange records after a token request or a verify (src/exchange/).
-      await f.t.deps.services.credentials.recordStatus(f.fleetId, created.json().id, 1, status, checkedAt);
+      // The real path: a token request, whose answer the exchange records as the credential's status.
+      const exchanged = await f.t.call(f.adminToken, 'POST', `/segway/credentials/${created.json().id}/token`);
+      expect(exchanged.statusCode, exchanged.body).toBe(answered);
+      const read = (await f.t.call(f.adminToken, 'GET', `/segway/credentials/${created.json().id}`)).json();
+      expect(read.status).toBe(status);
+      // As the console shows it: UTC, to the second.
+      checkedAt.push(read.status_checked_at.replace('T', ' ').slice(0, 19));
     }
     const { page, context } = await f.newPage();
     await signIn(page, f.baseUrl, await f.client());
@@ -178,9 +200,9 @@ describe('console status column', { timeout: 60_000 }, () => {
     const columns = ['Name', 'Brand', 'Identity', 'Secret version', 'Vehicles', 'Status'];
     expect(await page.getByRole('columnheader').allTextContents()).toEqual(columns);
     expect(await page.locator('td[data-label="Status"]').allTextContents()).toEqual([
-      'authorized (checked 2026-11-23 10:00:00 UTC)',
-      'rejected (checked 2026-11-23 10:00:00 UTC)',
-      'unreachable (checked 2026-11-23 10:00:00 UTC)',
+      `authorized (checked ${checkedAt[0]} UTC)`,
+      `rejected (checked ${checkedAt[1]} UTC)`,
+      `unreachable (checked ${checkedAt[2]} UTC)`,
     ]);
     // Never exchanged: unknown, with no check time.
     await page.getByLabel('Brand', { exact: true }).selectOption('niu');

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../src/core/scopes.js';
+import type { Store } from '../../src/db/store.js';
+import type { Repos } from '../../src/repos.js';
 import { buildTestApp, expectProblem, niuExample, type TestApp } from '../helpers/test-app.js';
 
 /** Secret versions (docs/design.md §2.8): rotations keep the earlier sealed secrets, the last N of them, restorable. */
@@ -102,6 +104,35 @@ describe('secret versions', () => {
       expect((await t.call(token, 'GET', `/niu/credentials/${id}`)).json().secret_version).toBe(3);
     },
   );
+
+  /** Runs a rotation of `id` just before the next write's first transaction: the write read the version before it. */
+  function rotateBeforeNextTransaction(id: string, secret: string): void {
+    const store = t.deps.store as { transaction: Store<Repos>['transaction'] };
+    const original = store.transaction;
+    store.transaction = async (fn) => {
+      store.transaction = original;
+      expect((await t.call(token, 'PATCH', `/niu/credentials/${id}`, { client_secret: secret })).statusCode).toBe(200);
+      return original(fn);
+    };
+  }
+
+  it('a restore that loses the race to a rotation retries on the new version, as a PATCH does; with If-Match it is 412', async () => {
+    const id = await credentialRotated(1);
+    rotateBeforeNextTransaction(id, 'v3-in-race');
+    const res = await t.call(token, 'POST', `/niu/credentials/${id}/versions/1/restore`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ id, secret_version: 4 });
+    expect((await reveal(id)).json()).toMatchObject({ secret_version: 4, secrets: { client_secret: 'v1' } });
+    expect((await reveal(id, 3)).json()).toMatchObject({ secrets: { client_secret: 'v3-in-race' } });
+    const events = (await t.call(token, 'GET', '/audit?limit=50&action=credential.restored')).json().items;
+    expect(events.filter((e: { target: { id: string } }) => e.target.id === id)).toHaveLength(1);
+
+    const etag = (await t.call(token, 'GET', `/niu/credentials/${id}`)).headers.etag as string;
+    rotateBeforeNextTransaction(id, 'v5-in-race');
+    const pinned = await t.call(token, 'POST', `/niu/credentials/${id}/versions/3/restore`, undefined, { 'if-match': etag });
+    expectProblem(pinned, 'precondition-failed', 412);
+    expect((await reveal(id)).json()).toMatchObject({ secret_version: 5, secrets: { client_secret: 'v5-in-race' } });
+  });
 
   it('destroys every kept version with its credential', async () => {
     const id = await credentialRotated(2);

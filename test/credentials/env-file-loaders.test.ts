@@ -24,6 +24,7 @@ const brand = defineBrand({
     Array.from({ length: FIELDS }, (_, i) => [`v${i}`, { kind: 'secret' as const, schema: secretField().optional(), description: 'test' }]),
   ),
   tokenExchange: 'none known',
+  exchange: null,
 });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetvault-envfile-'));
 const pwned = path.join(dir, 'pwned');

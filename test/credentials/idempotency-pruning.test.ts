@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IDEMPOTENCY_PRUNE_INTERVAL_MS } from '../../src/deps.js';
+import { IDEMPOTENCY_PRUNE_INTERVAL_MS } from '../../src/credentials/idempotency-pruning.js';
 import { buildTestApp, niuExample, type TestApp } from '../helpers/test-app.js';
 
 /**

@@ -16,7 +16,7 @@ import { loadOrCreateVaultKey } from '../../src/crypto/vault-keys.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrate, readMigrations } from '../../src/db/migrate.js';
 import type { DB } from '../../src/db/schema.js';
-import { createStore } from '../../src/db/store.js';
+import { createRepoStore } from '../../src/repos.js';
 import { generateSigningKey } from '../../src/tokens/signing-key.js';
 import { buildTestApp, expectProblem, newMasterKey, type TestApp } from '../helpers/test-app.js';
 import { createTestStorage } from '../helpers/test-database.js';
@@ -113,7 +113,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
     );
     expect(applied).toEqual([1, 2, 3, 4, 5]);
     const { db } = database;
-    const store = createStore(database);
+    const store = createRepoStore(database);
 
     // Sealing through the app's keyring: at 0005 a fleet had exactly one key, found by fleet id.
     const dataKeyRows = new Map<string, DataKeyRow>();

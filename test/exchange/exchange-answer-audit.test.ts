@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { adapters } from '../../src/exchange/adapters/index.js';
-import { readOAuthAnswer } from '../../src/exchange/adapters/oauth-client-credentials.js';
-import type { BrandAdapter } from '../../src/exchange/brand-adapter.js';
+import { exchangeAdapters as adapters } from '../../src/brands/brand-registry.js';
+import { readOAuthAnswer } from '../../src/brands/adapters/oauth-client-credentials.js';
+import type { BrandAdapter } from '../../src/brands/brand-adapter.js';
 import { buildExchangeApp, type ExchangeTestApp } from '../helpers/exchange-app.js';
 import { expectProblem } from '../helpers/test-app.js';
 

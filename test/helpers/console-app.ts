@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Scope } from '../../src/core/scopes.js';
 import { launchChromium } from './browser.js';
-import { buildTestApp, type TestApp } from './test-app.js';
+import { buildTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 
 /** A listening test app, a fleet with an admin token, and Chromium: what each console test file starts from. */
 export interface ConsoleFixture {
@@ -25,8 +25,9 @@ export interface ConsoleFixture {
  */
 export const operatorScopes: Scope[] = ['credentials:read', 'credentials:write', 'vehicles:read', 'vehicles:write', 'audit:read'];
 
-export async function startConsoleFixture(): Promise<ConsoleFixture> {
-  const t = await buildTestApp();
+/** `options` go to the test app (e.g. the brand exchange's fetch). */
+export async function startConsoleFixture(options: TestAppOptions = {}): Promise<ConsoleFixture> {
+  const t = await buildTestApp(options);
   const fleet = await t.newFleet();
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const browser = await launchChromium();

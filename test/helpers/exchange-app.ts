@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
-import type { BrandAdapter } from '../../src/exchange/brand-adapter.js';
+import type { BrandAdapter } from '../../src/brands/brand-adapter.js';
 import type { AppendExchangeEvent, ExchangeAuditEvent, ExchangeContext } from '../../src/exchange/exchange.service.js';
 import { createLogger } from '../../src/logging.js';
 import { type Emulators, startAllEmulators } from '../emulators/all.js';

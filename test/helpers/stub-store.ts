@@ -1,12 +1,13 @@
 import type { AuditTrail } from '../../src/audit/audit.service.js';
-import type { Repos, Store } from '../../src/db/store.js';
+import type { Store } from '../../src/db/store.js';
+import type { Repos } from '../../src/repos.js';
 
 /**
  * A Store over stub repositories, for service unit tests that need no database: give the
  * repositories (or the few methods) a test uses; any other call fails loudly, naming itself.
  * `transaction` runs fn on the same stubs and counts how often it was entered.
  */
-export function stubStore(repos: { [K in keyof Repos]?: Partial<Repos[K]> }): Store & { transactions: () => number } {
+export function stubStore(repos: { [K in keyof Repos]?: Partial<Repos[K]> }): Store<Repos> & { transactions: () => number } {
   const missing = (name: string) =>
     new Proxy({}, { get: (_target, method) => () => Promise.reject(new Error(`stub store: ${name}.${String(method)} is not stubbed`)) });
   const all = new Proxy(repos, {

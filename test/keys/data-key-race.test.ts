@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliFleetlessContext } from '../../src/core/context.js';
 import type { Store } from '../../src/db/store.js';
+import type { Repos } from '../../src/repos.js';
 import { buildTestApp, niuExample, type TestApp } from '../helpers/test-app.js';
 
 /**
@@ -27,7 +28,7 @@ const dataKeysOf = async () => (await t.deps.store.repos.dataKeys.ofFleet(fleetI
 
 /** Runs the next write's first transaction only after a complete data-key rotation of the fleet. */
 function rotateBeforeNextTransaction(): { rotations: () => number } {
-  const store = t.deps.store as { transaction: Store['transaction'] };
+  const store = t.deps.store as { transaction: Store<Repos>['transaction'] };
   const original = store.transaction;
   let rotations = 0;
   store.transaction = async (fn) => {

@@ -310,7 +310,7 @@ export interface paths {
         };
         /**
          * Reveal a credential's secrets (audited)
-         * @description The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer (503 and no secret when it cannot be written). `?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openOBD, `<SLUG>_<FIELD>=` lines for other brands); a value no env file carries exactly is 422 naming its field, neither recorded nor counted against the reveal rate limit (docs/reveal.md).
+         * @description The one route that hands secrets out. Each call is a `credential.revealed` audit event, committed before the answer (503 and no secret when it cannot be written). `?format=env` or `Accept: text/plain` answers a dotenv file (`openobd_credentials.env` for openobd, `<SLUG>_<FIELD>=` lines for other brands); a value no env file carries exactly is 422 naming its field, neither recorded nor counted against the reveal rate limit (docs/reveal.md).
          */
         get: operations["revealCredentialSecrets"];
         put?: never;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { enodeAdapter } from '../adapters/enode.js';
 import { defineBrand, plainField, secretField } from '../define-brand.js';
 
 export const enode = defineBrand({
@@ -14,4 +15,5 @@ export const enode = defineBrand({
     client_secret: { kind: 'secret', schema: secretField(), rotatable: true, description: 'Enode client secret.' },
   },
   tokenExchange: 'OAuth2 client credentials (HTTP Basic)',
+  exchange: enodeAdapter,
 });

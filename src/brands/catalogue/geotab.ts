@@ -1,3 +1,4 @@
+import { geotabAdapter } from '../adapters/geotab.js';
 import { defineBrand, plainField, secretField } from '../define-brand.js';
 
 /** `geotab.com` or `<label>.….geotab.com`, each label a DNS label (RFC 1035 §2.3.1). */
@@ -25,4 +26,5 @@ export const geotab = defineBrand({
     password: { kind: 'secret', schema: secretField(), rotatable: true, description: 'MyGeotab password.' },
   },
   tokenExchange: 'JSON-RPC Authenticate',
+  exchange: geotabAdapter,
 });

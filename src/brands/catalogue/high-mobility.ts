@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { highMobilityAdapter } from '../adapters/high-mobility.js';
 import { defineBrand, p256PrivateKeyPem, plainField, secretField } from '../define-brand.js';
 
 export const highMobility = defineBrand({
@@ -47,4 +48,5 @@ export const highMobility = defineBrand({
     return undefined;
   },
   tokenExchange: '/v1/access_tokens with the client secret or a client_assertion signed by the private key',
+  exchange: highMobilityAdapter,
 });

@@ -8,4 +8,6 @@ export const mercedesBenz = defineBrand({
     client_secret: { kind: 'secret', schema: secretField(), rotatable: true, description: 'Mercedes-Benz client secret.' },
   },
   tokenExchange: 'none known',
+  // No documented token flow the vault could run for it: 409 exchange-not-supported.
+  exchange: null,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openobdAdapter } from '../adapters/openobd.js';
 import { defineBrand, plainField, secretField } from '../define-brand.js';
 
 export const openobd = defineBrand({
@@ -38,4 +39,5 @@ export const openobd = defineBrand({
     grpc_host: 'OPENOBD_GRPC_HOST',
   },
   tokenExchange: 'Partner API client credentials; exports as openobd_credentials.env',
+  exchange: openobdAdapter,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { segwayAdapter } from '../adapters/segway.js';
 import { defineBrand, plainField, secretField } from '../define-brand.js';
 
 /** Segway encodes the account's region in the client id's first letter. */
@@ -38,4 +39,5 @@ export const segway = defineBrand({
   },
   derive: (values) => ({ ...values, region: values.region ?? regionByLetter[(values.client_id ?? '').charAt(0).toUpperCase()] }),
   tokenExchange: 'OAuth2 client credentials at the regional host',
+  exchange: segwayAdapter,
 });

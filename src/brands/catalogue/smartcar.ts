@@ -1,3 +1,4 @@
+import { smartcarAdapter } from '../adapters/smartcar.js';
 import { defineBrand, plainField, secretField } from '../define-brand.js';
 
 export const smartcar = defineBrand({
@@ -8,4 +9,5 @@ export const smartcar = defineBrand({
     client_secret: { kind: 'secret', schema: secretField(), rotatable: true, description: 'Smartcar client secret.' },
   },
   tokenExchange: 'OAuth2 client credentials',
+  exchange: smartcarAdapter,
 });

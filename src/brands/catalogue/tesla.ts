@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { teslaAdapter } from '../adapters/tesla.js';
 import { defineBrand, p256PrivateKeyPem, plainField, secretField } from '../define-brand.js';
 
 /**
@@ -7,7 +8,7 @@ import { defineBrand, p256PrivateKeyPem, plainField, secretField } from '../defi
  * `auth.tesla.com` the partner-tokens page (developer.tesla.com/docs/fleet-api/authentication/partner-tokens)
  * still shows: Tesla's July 2025 notice to Fleet API partners moved token calls to that host, and the
  * third-party-tokens page (developer.tesla.com/docs/fleet-api/authentication/third-party-tokens) uses it.
- * The request itself: src/exchange/adapters/tesla.ts; the decision: docs/brands.md.
+ * The request itself: src/brands/adapters/tesla.ts; the decision: docs/brands.md.
  */
 export const tesla = defineBrand({
   slug: 'tesla',
@@ -31,4 +32,13 @@ export const tesla = defineBrand({
     },
   },
   tokenExchange: 'partner token: OAuth2 client credentials with audience',
+  exchange: teslaAdapter,
+  publicKey: {
+    field: 'private_key',
+    operationId: 'getTeslaPublicKey',
+    summary: 'The PEM public key of a Tesla credential\u2019s private key',
+    description:
+      'Tesla\u2019s Fleet API reads the partner\u2019s public key at /.well-known/appspecific/com.tesla.3p.public-key.pem on its ' +
+      'app_domain: host this there. 404 when the credential holds no private_key.',
+  },
 });

@@ -18,10 +18,11 @@ export interface SealedWebhookSecret {
 }
 
 /**
- * SQL of data-key re-encryption (docs/design.md §3): the fleet's sealed values still under old keys, in
- * batches, and the conditional re-seal of each. Every method takes the fleet id first.
+ * SQL of a data key's re-encryption over both credential tables (docs/design.md §3): the fleet's sealed
+ * values still under old keys, in batches, and the conditional re-seal of each. Part of the credentials
+ * repository (`repos.credentials.sealed`); only the sealed-secrets writer re-seals. Every method takes the fleet id first.
  */
-export function createDataKeyRotationRepo(db: Kysely<DB>) {
+export function createSealedRowsRepo(db: Kysely<DB>) {
   return {
     /** Up to `limit` current secrets of the fleet sealed under one of `keyIds`. */
     async currentUnder(fleetId: string, keyIds: readonly string[], limit: number): Promise<SealedRow[]> {
@@ -137,4 +138,4 @@ export function createDataKeyRotationRepo(db: Kysely<DB>) {
   };
 }
 
-export type DataKeyRotationRepo = ReturnType<typeof createDataKeyRotationRepo>;
+export type SealedRowsRepo = ReturnType<typeof createSealedRowsRepo>;

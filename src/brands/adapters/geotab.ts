@@ -46,6 +46,12 @@ function readGeotabAnswer(status: number, body: unknown, server: string): BrandA
 export const geotabAdapter: BrandAdapter = {
   brand: 'geotab',
   takesScope: false,
+  answerExtras: {
+    database: 'the database',
+    user_name: 'the user name',
+    server: 'the server to call with this session',
+    path: 'LoginResult.path',
+  },
   buildRequest: ({ fields, secrets }) => ({
     // `server` was restricted to geotab.com and its subdomains at create (catalogue/geotab.ts).
     url: `https://${fields.server ?? 'my.geotab.com'}/apiv1`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExchangeInput } from '../brand-adapter.js';
-import { targetUrl } from '../brand-http-client.js';
-import { adapters } from './index.js';
+import { targetUrl } from '../../exchange/brand-http-client.js';
+import { exchangeAdapters as adapters } from '../brand-registry.js';
 import { MAX_LIFETIME_SECONDS } from './oauth-client-credentials.js';
 
 const input = (fields: Record<string, string>, secrets: Record<string, string> = { client_secret: 's', password: 'p' }): ExchangeInput => ({

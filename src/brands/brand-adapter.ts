@@ -42,6 +42,8 @@ export interface BrandAdapter {
   brand: string;
   /** Whether the brand's token request takes a `scope` (Tesla does); others refuse one with 422. */
   takesScope: boolean;
+  /** The fields its tokens add to the exchange answer (`BrandToken.extras`), each with its description for the API document. */
+  answerExtras?: Readonly<Record<string, string>>;
   buildRequest(input: ExchangeInput): UpstreamRequest;
   /** `body` is the parsed JSON, or undefined when the answer was not JSON; `fields` are the credential's. */
   readAnswer(status: number, body: unknown, fields: Readonly<Record<string, string>>): BrandAnswer;
