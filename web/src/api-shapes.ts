@@ -1,7 +1,15 @@
 import type { paths } from './api-types';
 
-/** Shapes of the versions and audit routes (docs/design.md §2.8, §2.6), from the generated API types. */
+/** Shapes of the versions, audit and webhook routes (docs/design.md §2.8, §2.6, §2.13), from the generated API types. */
 export type SecretVersion =
   paths['/{brand}/credentials/{id}/versions']['get']['responses'][200]['content']['application/json']['items'][number];
 export type AuditEvent = paths['/audit']['get']['responses'][200]['content']['application/json']['items'][number];
 export type AuditQuery = NonNullable<paths['/audit']['get']['parameters']['query']>;
+
+/** A subscription as `GET /webhooks` lists it: never its secret. */
+export type WebhookView = paths['/webhooks/{id}']['get']['responses'][200]['content']['application/json'];
+export type WebhookPage = paths['/webhooks']['get']['responses'][200]['content']['application/json'];
+/** One delivery of one audit event to one webhook: its state and its last attempt, never a body. */
+export type WebhookDelivery = paths['/webhooks/{id}/deliveries']['get']['responses'][200]['content']['application/json']['items'][number];
+export type WebhookDeliveryPage = paths['/webhooks/{id}/deliveries']['get']['responses'][200]['content']['application/json'];
+export type DeliveryState = WebhookDelivery['state'];

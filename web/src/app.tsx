@@ -7,8 +7,13 @@ import { CredentialList } from './credential-list';
 import { ProblemAlert } from './problem-alert';
 import { createSession, formatTime, type Session } from './session';
 import { SignIn } from './sign-in';
+import { WebhooksPanel } from './webhooks-panel';
 
-type View = { kind: 'list' } | { kind: 'create' } | { kind: 'credential'; brand: string; id: string } | { kind: 'audit' };
+type View =
+  { kind: 'list' } | { kind: 'create' } | { kind: 'credential'; brand: string; id: string } | { kind: 'audit' } | { kind: 'webhooks' };
+
+/** The views of the navigation's own tabs; the others belong to the Credentials tab. */
+const tabViews: readonly View['kind'][] = ['audit', 'webhooks'];
 
 /** The console: sign-in, then the credential screens of docs/design.md §2.10 over the public API. */
 export function App() {
@@ -65,7 +70,12 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
       <header class="topbar">
         <span class="product">fleetvault console</span>
         <nav aria-label="Main">
-          <button type="button" class="tab" aria-current={view.kind !== 'audit' ? 'page' : undefined} onClick={() => go({ kind: 'list' })}>
+          <button
+            type="button"
+            class="tab"
+            aria-current={!tabViews.includes(view.kind) ? 'page' : undefined}
+            onClick={() => go({ kind: 'list' })}
+          >
             Credentials
           </button>
           {/* GET /audit needs audit:read (docs/design.md §2.6): without it the screen would only show a 403. */}
@@ -77,6 +87,17 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
               onClick={() => go({ kind: 'audit' })}
             >
               Audit trail
+            </button>
+          )}
+          {/* /webhooks needs webhooks:manage, granted only by name (docs/webhooks.md). */}
+          {session.can('webhooks:manage') && (
+            <button
+              type="button"
+              class="tab"
+              aria-current={view.kind === 'webhooks' ? 'page' : undefined}
+              onClick={() => go({ kind: 'webhooks' })}
+            >
+              Webhooks
             </button>
           )}
         </nav>
@@ -122,6 +143,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
           />
         )}
         {view.kind === 'audit' && <AuditPanel session={session} title="Audit trail" level={1} />}
+        {view.kind === 'webhooks' && <WebhooksPanel session={session} />}
       </main>
     </div>
   );

@@ -9,7 +9,7 @@ export interface Session {
   can(scope: Scope): boolean;
 }
 
-export type Scope = 'credentials:read' | 'credentials:write' | 'vehicles:read' | 'vehicles:write' | 'audit:read';
+export type Scope = 'credentials:read' | 'credentials:write' | 'vehicles:read' | 'vehicles:write' | 'audit:read' | 'webhooks:manage';
 
 /** The scopes the token was granted (RFC 6749 §5.1 `scope`, space-separated). */
 export function createSession(clientId: string, token: TokenAnswer, onUnauthorized: (problem: Problem | undefined) => void): Session {
