@@ -160,6 +160,9 @@ describe('console access', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Audit trail', exact: true }).click();
     await heading(page, 'Audit trail').waitFor();
     await page.locator('h1:focus').waitFor();
+    // Every action the trail can hold is offered, the later ones (people, webhooks, fleets, keys) included.
+    const offered = await page.getByLabel('Action').locator('option').allTextContents();
+    expect(offered).toEqual(expect.arrayContaining(['person.signed_in', 'webhook.created', 'fleet.deleted', 'keys.master_rotated']));
     await page.getByLabel('Action').selectOption('credential.restored');
     await page.getByRole('button', { name: 'Filter' }).click();
     // Waits for the filtered page to replace the unfiltered one.
