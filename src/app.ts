@@ -7,6 +7,7 @@ import { registerBrandRoutes } from './brands/brands.routes.js';
 import { registerClientRoutes } from './clients/clients.routes.js';
 import { registerConsole } from './console/console.routes.js';
 import { registerCredentialRoutes } from './credentials/credentials.routes.js';
+import { registerCredentialWriteRoutes } from './credentials/credential-writes.routes.js';
 import { registerEventRoutes } from './events/events.routes.js';
 import { registerExchangeRoutes } from './exchange/exchange.routes.js';
 import type { Deps } from './deps.js';
@@ -129,7 +130,8 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
-  registerCredentialRoutes(app, services.credentials, services.exchange);
+  registerCredentialRoutes(app, services.credentials);
+  registerCredentialWriteRoutes(app, services.credentials, services.exchange);
   registerCredentialSecretRoutes(app, services.credentialSecrets);
   registerExchangeRoutes(app, services.exchange);
   registerVehicleRoutes(app, services.vehicles);

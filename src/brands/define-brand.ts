@@ -44,6 +44,9 @@ export interface Brand extends Required<
   Omit<BrandInput, 'refine' | 'derive' | 'checkSecrets' | 'maxPerFleet' | 'envVariables' | 'publicKey' | 'noExchangeHint' | 'example'>
 > {
   publicKey: BrandInput['publicKey'];
+  /** The entry's cross-field rules and derived values, for the bodies built from it (src/credentials/credential-bodies.ts). */
+  refine: BrandInput['refine'];
+  derive: BrandInput['derive'];
   noExchangeHint: string | undefined;
   example: BrandInput['example'];
   maxPerFleet: number | undefined;
@@ -57,14 +60,19 @@ export interface Brand extends Required<
   checkSecrets: NonNullable<BrandInput['checkSecrets']>;
 }
 
-/** Identity and setting strings: trimmed, 1-256 chars, no control characters. */
+/**
+ * Identity and setting strings: trimmed, 1-256 chars, no control characters. The class is Unicode's Cc (U+0000-U+001F,
+ * U+007F-U+009F) spelled as ranges, not `\p{Cc}`: the API document carries the pattern, and a validator that compiles
+ * it without the `u` flag (Spectral's) reads `\p{Cc}` as the letters p, {, C, c, }.
+ */
 export const plainField = () =>
   z
     .string()
     .trim()
     .min(1)
     .max(256)
-    .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters');
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters');
 
 const SECRET_TOO_LONG = 'must be at most 8 KiB (8192 bytes of UTF-8)';
 
@@ -114,6 +122,8 @@ export function defineBrand(input: BrandInput): Brand {
     tokenExchange: input.tokenExchange,
     exchange: input.exchange,
     publicKey: input.publicKey,
+    refine: input.refine,
+    derive: input.derive,
     noExchangeHint: input.noExchangeHint,
     example: input.example,
     maxPerFleet: input.maxPerFleet,

@@ -1,32 +1,23 @@
-import { z } from 'zod';
 import type { Brand } from '../brands/define-brand.js';
 import { AppError } from '../core/app-error.js';
 
 /** The rules over a brand's fields that create and PATCH apply (docs/design.md §2.1, §4). */
 
 /** Splits a parsed create body into the row's public fields and its secrets. */
-export function splitFields(brand: Brand, values: Record<string, string | undefined>) {
+export function splitFields(brand: Brand, values: Record<string, string | null | undefined>) {
   const fields: Record<string, string> = {};
   const secrets: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue;
     if (brand.secretFields.includes(key)) secrets[key] = value;
     else fields[key] = value;
   }
   return { fields, secrets };
 }
 
-const rotationSchemas = new Map<string, z.ZodType>();
-
-/** The PATCH body schema of a brand (its rotatable secrets, all optional), built once per brand, not per request. */
-export function rotationSchema(brand: Brand): z.ZodType {
-  let schema = rotationSchemas.get(brand.slug);
-  if (schema === undefined) {
-    const shape = Object.fromEntries(brand.rotatableFields.map((field) => [field, brand.fields[field]!.schema]));
-    schema = z.strictObject(shape).partial();
-    rotationSchemas.set(brand.slug, schema);
-  }
-  return schema;
+/** The detail of a PATCH refused for naming a field it cannot change: the brand's rotatable fields. */
+export function patchRefusalDetail(brand: Brand): string {
+  return `PATCH only rotates secrets. Rotatable fields for ${brand.slug}: ${brand.rotatableFields.join(', ')}.`;
 }
 
 /** Explains why a PATCH field cannot be changed (docs/design.md §2.1: PATCH only rotates secrets). */

@@ -12,14 +12,14 @@ import type { IdempotencyRepo } from './idempotency.repo.js';
 import { AppError, notFound, validationFailed } from '../core/app-error.js';
 import type { Clock, IdGenerator } from '../core/clock.js';
 import { pageOf } from '../core/pagination.js';
-import { fieldErrorsFromIssues, parseOrThrow } from '../core/validation.js';
+import { parseOrThrow } from '../core/validation.js';
 import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
-import { nameClash, patchFieldError, rotationSchema, splitFields } from './credential-fields.js';
+import { nameClash, patchFieldError, patchRefusalDetail, splitFields } from './credential-fields.js';
+import { bodiesOf } from './credential-bodies.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
 import { createIdempotency } from './idempotency.js';
 import type { SealedSecrets } from './sealed-secrets.js';
 import { retrySecretWrite } from './secret-write-retry.js';
-import { resourceNameSchema } from '../core/schemas.js';
 import { type CredentialView, nameKey } from './credentials.schemas.js';
 import { requireIfMatch } from './etag.js';
 import type { CredentialChanges } from './credential-changes.js';
@@ -92,16 +92,10 @@ export function createCredentialService(deps: {
         const replayed = await idempotency.replay(store.repos.idempotency, fleetId, request);
         if (replayed !== undefined) return replayed;
       }
-      const { name: rawName, ...rest } = body;
-      const nameResult = rawName === undefined || rawName === null ? undefined : resourceNameSchema.safeParse(rawName);
-      const fieldsResult = brand.fieldsSchema.safeParse(rest);
-      const errors = [
-        ...(nameResult && !nameResult.success ? fieldErrorsFromIssues(nameResult.error.issues, '/name', rawName) : []),
-        ...(fieldsResult.success ? [] : fieldErrorsFromIssues(fieldsResult.error.issues, '', rest)),
-      ];
-      if (errors.length > 0 || !fieldsResult.success) throw validationFailed(errors);
-      const name = nameResult?.success ? nameResult.data : null;
-      const { fields, secrets } = splitFields(brand, fieldsResult.data);
+      // The route has validated with this same schema (credential-bodies.ts); other callers are checked here.
+      const { name: parsedName, ...values } = parseOrThrow(bodiesOf(brand).create, body);
+      const name = parsedName ?? null;
+      const { fields, secrets } = splitFields(brand, values);
       const secretProblem = brand.checkSecrets(secrets);
       if (secretProblem) throw validationFailed([secretProblem]);
       // The brand call happens before any transaction opens; a refusal stores nothing.
@@ -195,13 +189,13 @@ export function createCredentialService(deps: {
       if (refused.length > 0) {
         throw validationFailed(
           refused.map((field) => ({ pointer: `/${field}`, detail: patchFieldError(brand, field) })),
-          `PATCH only rotates secrets. Rotatable fields for ${brand.slug}: ${brand.rotatableFields.join(', ')}.`,
+          patchRefusalDetail(brand),
         );
       }
       if (Object.keys(body).length === 0) {
         throw validationFailed([{ pointer: '', detail: `give at least one of: ${brand.rotatableFields.join(', ')}` }]);
       }
-      const update = parseOrThrow(rotationSchema(brand), body) as Record<string, string | undefined>;
+      const update = parseOrThrow(bodiesOf(brand).rotate, body);
 
       return sealedSecrets.replace(context, brand, id, ifMatch, async (current) => {
         const secrets = await sealedSecrets.open(current);

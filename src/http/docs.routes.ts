@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { z } from 'zod';
 import { AppError } from '../core/app-error.js';
 import { errorHandler } from './error-handler.js';
-import { openapiDocument, transformRoute } from './openapi.js';
+import { openapiDocument, transformDocument, transformRoute } from './openapi.js';
 
 /**
  * Swagger UI's assets are all served from /docs/static (no CDN, no inline script: @fastify/swagger-ui's csp.json lists
@@ -20,7 +20,11 @@ export const DOCS_CSP =
  * collected as routes are added.
  */
 export async function registerDocs(app: FastifyInstance) {
-  await app.register(fastifySwagger, { openapi: openapiDocument, transform: transformRoute as never });
+  await app.register(fastifySwagger, {
+    openapi: openapiDocument,
+    transform: transformRoute as never,
+    transformObject: transformDocument as never,
+  });
   // Its own scope: @fastify/static's refusals carry a `statusCode` the API's handler does not know.
   await app.register(async (scope) => {
     scope.setErrorHandler(staticFileErrorHandler);

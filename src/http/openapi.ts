@@ -6,6 +6,32 @@ import { type ProblemCode, problemTypes } from '../core/app-error.js';
 import { OAUTH2_SCHEME, problemSchema, problemTypesOf } from './route-types.js';
 
 const PROBLEM_REF = '#/components/schemas/Problem';
+const COMPONENTS = '#/components/schemas/';
+
+/**
+ * Request bodies the document shows once, under `components.schemas` by their `id`: a route whose body is registered
+ * here references it (`$ref`), with the `examples` given here beside the reference, and a schema registered here that
+ * uses another one references it too (a union of named bodies is an `anyOf` of references). Generators name their
+ * types after the ids.
+ */
+export const componentSchemas = z.registry<{ id: string; examples?: unknown[] }>();
+
+/** The registered schemas as JSON Schema (the input side: these are request bodies), by id. */
+function componentsOf(): Record<string, unknown> {
+  const { schemas } = z.toJSONSchema(componentSchemas, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `${COMPONENTS}${id}`,
+  });
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, $schema: _schema, ...schema }]) => [id, schema]));
+}
+
+/** The whole document: `openapiDocument` with the registered components beside `Problem` (@fastify/swagger's transformObject). */
+export function transformDocument({ openapiObject }: { openapiObject: Partial<typeof openapiDocument> }) {
+  const components = openapiObject.components ?? {};
+  return { ...openapiObject, components: { ...components, schemas: { ...components.schemas, ...componentsOf() } } };
+}
 
 /** The document around the paths: info, tags, the shared Problem schema and the security schemes. */
 export const openapiDocument = {
@@ -110,7 +136,9 @@ export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
     if (codes) declared.set(Number(status), codes);
     else response[status] = entry;
   }
-  const result = jsonSchemaTransform({ ...doc, schema: { ...doc.schema, response } } as Parameters<typeof jsonSchemaTransform>[0]);
+  const named = doc.schema.body instanceof z.ZodType ? componentSchemas.get(doc.schema.body) : undefined;
+  const body = named === undefined ? doc.schema.body : undefined;
+  const result = jsonSchemaTransform({ ...doc, schema: { ...doc.schema, body, response } } as Parameters<typeof jsonSchemaTransform>[0]);
   if (doc.schema.hide === true) return result;
   // Routes with their own error bodies (RFC 6749, High Mobility) keep only what they declare.
   const ownErrorFormat = doc.route.config?.errorFormat !== undefined;
@@ -121,6 +149,11 @@ export function transformRoute(doc: RouteDoc & { openapiObject: unknown }) {
   }
   const scope = doc.route.config?.scope;
   const schema = result.schema as Record<string, unknown> & { response?: Record<string, unknown> };
+  if (named !== undefined) {
+    const ref = { $ref: `${COMPONENTS}${named.id}` };
+    // @fastify/swagger drops the siblings of a `$ref` and lifts a body's `examples` into the media type's `example`.
+    schema.body = named.examples === undefined ? ref : { allOf: [ref], examples: named.examples };
+  }
   schema.response = { ...schema.response };
   for (const status of [...declared.keys()].sort()) schema.response[String(status)] = problemResponse(declared.get(status)!);
   // Several scopes are alternatives: one security requirement each (OpenAPI 3.1 §4.8.30: any one of them satisfies).

@@ -36,7 +36,19 @@ function exactJsonSchema(schema: z.ZodType): object | undefined {
 export const responseSerializerCompiler: FastifySerializerCompiler<z.ZodType> = (route) => {
   // fastify-type-provider-zod also accepts a schema wrapped as `{ properties: schema }`.
   const schema = route.schema instanceof z.ZodType ? route.schema : (route.schema as { properties?: unknown } | undefined)?.properties;
-  const jsonSchema = schema instanceof z.ZodType ? exactJsonSchema(schema) : undefined;
-  if (jsonSchema === undefined) return zodSerializerCompiler(route);
-  return fastJsonStringify(jsonSchema as Parameters<typeof fastJsonStringify>[0]);
+  if (!(schema instanceof z.ZodType)) return zodSerializerCompiler(route);
+  let serialize = compiled.get(schema);
+  if (serialize === undefined) {
+    const jsonSchema = exactJsonSchema(schema);
+    if (jsonSchema === undefined) return zodSerializerCompiler(route);
+    serialize = fastJsonStringify(jsonSchema as Parameters<typeof fastJsonStringify>[0]);
+    compiled.set(schema, serialize);
+  }
+  return serialize;
 };
+
+/**
+ * One compiled serializer per zod schema, whichever routes and statuses use it: the problem body of every route, the
+ * credential view of each brand's create and PATCH route (credential-writes.routes.ts) are compiled once.
+ */
+const compiled = new WeakMap<z.ZodType, (data: unknown) => string>();

@@ -1,5 +1,5 @@
 import type { FastifySchemaCompiler } from 'fastify';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { AppError, type FieldError, validationFailed } from '../core/app-error.js';
 import { fieldErrorsFromIssues, pointerFor } from '../core/validation.js';
 
@@ -26,6 +26,12 @@ function nulCharacterErrors(data: unknown, prefix: string): FieldError[] {
 }
 
 /**
+ * A schema's own `detail` for the 422 it refuses with, from its field errors (undefined: the default detail, which only
+ * says fields are invalid). Registered by the route that uses the schema; not part of the API document.
+ */
+export const refusalDetails = z.registry<{ detail: (errors: FieldError[]) => string | undefined }>();
+
+/**
  * Route schema validation through zod, failing as our own 422 problem with one
  * `{pointer, detail}` per issue (fastify passes an Error result through unchanged).
  */
@@ -40,5 +46,6 @@ export const zodValidatorCompiler: FastifySchemaCompiler<z.ZodType> =
     }
     const result = schema.safeParse(data);
     if (result.success) return { value: result.data };
-    return { error: validationFailed(fieldErrorsFromIssues(result.error.issues, prefix, data)) };
+    const errors = fieldErrorsFromIssues(result.error.issues, prefix, data);
+    return { error: validationFailed(errors, refusalDetails.get(schema)?.detail(errors)) };
   };

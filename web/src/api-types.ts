@@ -244,7 +244,7 @@ export interface paths {
         put?: never;
         /**
          * Store a credential of a brand
-         * @description The body holds `name` (optional) and the brand’s identity, setting and secret fields (see `GET /brands`); unknown fields are 422. The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`. A client restricted to other brands gets 404, one restricted to credential ids 403 (docs/grants.md).
+         * @description The body holds `name` (optional) and the brand’s identity, setting and secret fields: the schema named after the brand (`NiuCredentialCreate`, …; `GET /brands` describes the same fields); unknown fields are 422. The secrets are sealed at rest and never returned. Answers the credential view with its URL in `Location` and its `ETag`. A client restricted to other brands gets 404, one restricted to credential ids 403 (docs/grants.md).
          */
         post: operations["createCredential"];
         delete?: never;
@@ -296,7 +296,7 @@ export interface paths {
         head?: never;
         /**
          * Rotate a credential's secrets
-         * @description Accepts only the brand’s rotatable secret fields; any other field is 422 (a different client_id is a different credential). `secret_version` goes up by one and the earlier secrets are kept as a version. A stale `If-Match` is 412.
+         * @description Accepts only the brand’s rotatable secret fields (the schema named after the brand: `NiuSecretRotate`, …); any other field is 422 (a different client_id is a different credential). `secret_version` goes up by one and the earlier secrets are kept as a version. A stale `If-Match` is 412.
          */
         patch: operations["rotateCredentialSecret"];
         trace?: never;
@@ -750,6 +750,259 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description The body of POST /niu/credentials (NIU) */
+        NiuCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description NIU fleet API client id. */
+            client_id: string;
+            /** @description NIU fleet API client secret. */
+            client_secret: string;
+        };
+        /** @description The body of PATCH /niu/credentials/{id} (NIU): only rotatable secrets */
+        NiuSecretRotate: {
+            /** @description NIU fleet API client secret. */
+            client_secret?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /niu/credentials */
+            client_id?: unknown;
+        };
+        /** @description The body of POST /mercedes-benz/credentials (Mercedes-Benz) */
+        MercedesBenzCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Mercedes-Benz developer client id. */
+            client_id: string;
+            /** @description Mercedes-Benz client secret. */
+            client_secret: string;
+        };
+        /** @description The body of PATCH /mercedes-benz/credentials/{id} (Mercedes-Benz): only rotatable secrets */
+        MercedesBenzSecretRotate: {
+            /** @description Mercedes-Benz client secret. */
+            client_secret?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /mercedes-benz/credentials */
+            client_id?: unknown;
+        };
+        /** @description The body of POST /segway/credentials (Segway-Ninebot) */
+        SegwayCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Segway fleet client id; its first letter (A/E/U/C) names the region. */
+            client_id: string;
+            /**
+             * @description Region (asia, eu, us, cn); derived from the client id's first letter when omitted.
+             * @enum {string}
+             */
+            region?: "asia" | "eu" | "us" | "cn";
+            /** @description Segway client secret. */
+            client_secret: string;
+        };
+        /** @description The body of PATCH /segway/credentials/{id} (Segway-Ninebot): only rotatable secrets */
+        SegwaySecretRotate: {
+            /** @description Segway client secret. */
+            client_secret?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /segway/credentials */
+            client_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            region?: unknown;
+        };
+        /** @description The body of POST /tesla/credentials (Tesla Fleet API) */
+        TeslaCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Tesla application client id. */
+            client_id: string;
+            /**
+             * @description Fleet API region: na, eu or cn.
+             * @enum {string}
+             */
+            region: "na" | "eu" | "cn";
+            /** @description Domain registered with Tesla for the application (hosts the public key). */
+            app_domain?: string & (unknown & unknown);
+            /** @description Tesla client secret. */
+            client_secret: string;
+            /** @description Optional P-256 private key (PEM) for vehicle commands. */
+            private_key?: string;
+        };
+        /** @description The body of PATCH /tesla/credentials/{id} (Tesla Fleet API): only rotatable secrets */
+        TeslaSecretRotate: {
+            /** @description Tesla client secret. */
+            client_secret?: string;
+            /** @description Optional P-256 private key (PEM) for vehicle commands. */
+            private_key?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /tesla/credentials */
+            client_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            region?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            app_domain?: unknown;
+        };
+        /** @description The body of POST /high-mobility/credentials (High Mobility) */
+        HighMobilityCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description High Mobility OAuth client id. */
+            client_id: string;
+            /**
+             * @description High Mobility environment: sandbox or production.
+             * @enum {string}
+             */
+            environment: "sandbox" | "production";
+            /** @description OAuth client secret; give either this or private_key + key_id. */
+            client_secret?: string;
+            /** @description Service-account P-256 private key (PEM) for client assertions; needs key_id. */
+            private_key?: string;
+            /** @description Id of the service account's key, sent with the private key's assertions; rotates with private_key. */
+            key_id?: string;
+        };
+        /** @description The body of PATCH /high-mobility/credentials/{id} (High Mobility): only rotatable secrets */
+        HighMobilitySecretRotate: {
+            /** @description OAuth client secret; give either this or private_key + key_id. */
+            client_secret?: string;
+            /** @description Service-account P-256 private key (PEM) for client assertions; needs key_id. */
+            private_key?: string;
+            /** @description Id of the service account's key, sent with the private key's assertions; rotates with private_key. */
+            key_id?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /high-mobility/credentials */
+            client_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            environment?: unknown;
+        };
+        /** @description The body of POST /openobd/credentials (Jifeline openOBD) */
+        OpenobdCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description openOBD Partner API client id. */
+            client_id: string;
+            /**
+             * @description openOBD cluster: 001 (Europe) or 002 (United States).
+             * @enum {string}
+             */
+            cluster_id: "001" | "002";
+            /**
+             * @description openOBD gRPC host (default grpc.openobd.com).
+             * @default grpc.openobd.com
+             */
+            grpc_host?: string & (unknown & unknown);
+            /** @description openOBD Partner API client secret. */
+            client_secret: string;
+            /** @description Legacy Partner API key (optional). */
+            partner_api_key?: string;
+        };
+        /** @description The body of PATCH /openobd/credentials/{id} (Jifeline openOBD): only rotatable secrets */
+        OpenobdSecretRotate: {
+            /** @description openOBD Partner API client secret. */
+            client_secret?: string;
+            /** @description Legacy Partner API key (optional). */
+            partner_api_key?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /openobd/credentials */
+            client_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            cluster_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            grpc_host?: unknown;
+        };
+        /** @description The body of POST /smartcar/credentials (Smartcar) */
+        SmartcarCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Smartcar application client id. */
+            client_id: string;
+            /** @description Smartcar client secret. */
+            client_secret: string;
+        };
+        /** @description The body of PATCH /smartcar/credentials/{id} (Smartcar): only rotatable secrets */
+        SmartcarSecretRotate: {
+            /** @description Smartcar client secret. */
+            client_secret?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /smartcar/credentials */
+            client_id?: unknown;
+        };
+        /** @description The body of POST /enode/credentials (Enode) */
+        EnodeCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Enode client id. */
+            client_id: string;
+            /**
+             * @description Enode environment: sandbox or production.
+             * @enum {string}
+             */
+            environment: "sandbox" | "production";
+            /** @description Enode client secret. */
+            client_secret: string;
+        };
+        /** @description The body of PATCH /enode/credentials/{id} (Enode): only rotatable secrets */
+        EnodeSecretRotate: {
+            /** @description Enode client secret. */
+            client_secret?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different client_id is a different credential, create it with POST /enode/credentials */
+            client_id?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            environment?: unknown;
+        };
+        /** @description The body of POST /geotab/credentials (Geotab) */
+        GeotabCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description MyGeotab database name. */
+            database: string;
+            /** @description MyGeotab user name. */
+            username: string;
+            /**
+             * @description MyGeotab server host: geotab.com or a subdomain (default my.geotab.com).
+             * @default my.geotab.com
+             */
+            server?: string;
+            /** @description MyGeotab password. */
+            password: string;
+        };
+        /** @description The body of PATCH /geotab/credentials/{id} (Geotab): only rotatable secrets */
+        GeotabSecretRotate: {
+            /** @description MyGeotab password. */
+            password?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+            /** @description cannot be changed: a different database is a different credential, create it with POST /geotab/credentials */
+            database?: unknown;
+            /** @description cannot be changed: a different username is a different credential, create it with POST /geotab/credentials */
+            username?: unknown;
+            /** @description is a setting fixed at creation: create a new credential with POST */
+            server?: unknown;
+        };
+        /** @description The body of POST /samsara/credentials (Samsara) */
+        SamsaraCredentialCreate: {
+            /** @description Optional; unique in the fleet, compared case-insensitively */
+            name?: string | null;
+            /** @description Samsara API token; the token is the credential. */
+            api_token: string;
+        };
+        /** @description The body of PATCH /samsara/credentials/{id} (Samsara): only rotatable secrets */
+        SamsaraSecretRotate: {
+            /** @description Samsara API token; the token is the credential. */
+            api_token?: string;
+            /** @description cannot be changed: PATCH only rotates secrets */
+            name?: unknown;
+        };
+        /** @description The brand’s identity, setting and secret fields, and an optional `name`: the schema of the brand in the path (`<Brand>CredentialCreate`) */
+        CredentialCreate: components["schemas"]["NiuCredentialCreate"] | components["schemas"]["MercedesBenzCredentialCreate"] | components["schemas"]["SegwayCredentialCreate"] | components["schemas"]["TeslaCredentialCreate"] | components["schemas"]["HighMobilityCredentialCreate"] | components["schemas"]["OpenobdCredentialCreate"] | components["schemas"]["SmartcarCredentialCreate"] | components["schemas"]["EnodeCredentialCreate"] | components["schemas"]["GeotabCredentialCreate"] | components["schemas"]["SamsaraCredentialCreate"];
+        /** @description The brand’s rotatable secret fields, at least one: the schema of the brand in the path (`<Brand>SecretRotate`) */
+        SecretRotate: components["schemas"]["NiuSecretRotate"] | components["schemas"]["MercedesBenzSecretRotate"] | components["schemas"]["SegwaySecretRotate"] | components["schemas"]["TeslaSecretRotate"] | components["schemas"]["HighMobilitySecretRotate"] | components["schemas"]["OpenobdSecretRotate"] | components["schemas"]["SmartcarSecretRotate"] | components["schemas"]["EnodeSecretRotate"] | components["schemas"]["GeotabSecretRotate"] | components["schemas"]["SamsaraSecretRotate"];
     };
     responses: never;
     parameters: never;
@@ -1971,7 +2224,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Fields of the brand's catalogue entry (GET /brands) */
         requestBody: {
             content: {
                 /**
@@ -1981,9 +2233,7 @@ export interface operations {
                  *       "client_secret": "supersecret"
                  *     }
                  */
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["CredentialCreate"];
             };
         };
         responses: {
@@ -2616,7 +2866,6 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description Fields of the brand's catalogue entry (GET /brands) */
         requestBody: {
             content: {
                 /**
@@ -2624,9 +2873,7 @@ export interface operations {
                  *       "client_secret": "rotated-secret"
                  *     }
                  */
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["SecretRotate"];
             };
         };
         responses: {

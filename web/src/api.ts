@@ -9,6 +9,8 @@ export type TokenAnswer = paths['/oauth/token']['post']['responses'][200]['conte
 
 /** RFC 9457 problem details as the vault writes them (docs/design.md §2.5). */
 export type Problem = components['schemas']['Problem'];
+/** A create body of any brand (`NiuCredentialCreate`, …): the server checks it against the brand in the path. */
+export type CredentialCreate = components['schemas']['CredentialCreate'];
 
 /** The typed client of the vault's own API: the console's only network peer (same origin, CSP connect-src 'self'). */
 export type Api = ReturnType<typeof createApi>;

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { type Brand, type BrandField, call, type CredentialView, type Problem, problemSlug } from './api';
+import { type Brand, type BrandField, call, type CredentialCreate, type CredentialView, type Problem, problemSlug } from './api';
 import { BrandFieldInput } from './brand-field';
 import { ProblemAlert, splitFieldErrors, useFocusOnMount } from './problem-alert';
 import type { Session } from './session';
@@ -44,7 +44,8 @@ export function CredentialCreate({
     event.preventDefault();
     if (brand === undefined) return;
     setBusy(true);
-    const body = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== ''));
+    // The form is built from GET /brands at run time, so its body is typed as any brand's; the server checks it against this one.
+    const body = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')) as CredentialCreate;
     const res = await call(() => session.api.POST('/{brand}/credentials', { params: { path: { brand: brand.slug } }, body }));
     setBusy(false);
     if (!res.ok) return setProblem(res.problem);
