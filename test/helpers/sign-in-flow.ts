@@ -79,3 +79,48 @@ export function exchangeCode(t: TestApp, params: { code: string; verifier: strin
     },
   });
 }
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/** RFC 8628 §3.1: the command line's device authorization request (a form, as the RFC says). */
+export async function authorizeDevice(t: TestApp, fleet?: string) {
+  const form = new URLSearchParams({ client_id: 'fleetvault-cli', ...(fleet !== undefined && { fleet }) });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/oauth/device_authorization',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: form.toString(),
+  });
+  if (res.statusCode !== 200) throw new Error(`device authorization answered ${res.statusCode}: ${res.body}`);
+  return res.json() as { device_code: string; user_code: string; verification_uri_complete: string; interval: number; expires_in: number };
+}
+
+/** RFC 8628 §3.4: one poll of the token endpoint. */
+export function pollDevice(t: TestApp, deviceCode: string, clientId = 'fleetvault-cli') {
+  return t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: { grant_type: DEVICE_CODE_GRANT, client_id: clientId, device_code: deviceCode },
+  });
+}
+
+/** The person in the browser: the verification page, the provider, then the confirmation page (its form's fields). */
+export async function verifyDevice(t: TestApp, userCode: string) {
+  const start = await t.app.inject({ method: 'GET', url: `/auth/device?user_code=${encodeURIComponent(userCode)}` });
+  if (start.statusCode !== 302) return { page: start, confirm: undefined, fleets: [] as string[] };
+  const callbackUrl = await throughProvider(String(start.headers.location), t.config.publicUrl);
+  const page = await t.app.inject({ method: 'GET', url: `${callbackUrl.pathname}${callbackUrl.search}` });
+  const confirm = /name="confirm" value="([^"]+)"/.exec(page.body)?.[1];
+  const fleets = [...page.body.matchAll(/name="fleet" value="([^"]+)"/g)].map((m) => m[1]!);
+  return { page, confirm, fleets };
+}
+
+/** Submits the confirmation form (application/x-www-form-urlencoded, as the browser does). */
+export function decideDevice(t: TestApp, form: { user_code: string; confirm: string; decision: 'approve' | 'deny'; fleet?: string }) {
+  return t.app.inject({
+    method: 'POST',
+    url: '/auth/device/confirm',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams(form).toString(),
+  });
+}
