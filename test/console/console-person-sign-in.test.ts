@@ -1,9 +1,8 @@
-import net from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../helpers/browser.js';
 import { buildTestApp, niuExample, type TestApp } from '../helpers/test-app.js';
-import { startTestIdp, type TestIdp } from '../helpers/test-idp.js';
+import { freePort, startTestIdp, type TestIdp } from '../helpers/test-idp.js';
 
 /**
  * A person signs in to the console through a real OpenID provider (docs/sign-in.md), in Chromium: the button, the
@@ -15,14 +14,6 @@ let t: TestApp;
 let browser: Browser;
 let baseUrl: string;
 let credentialId: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -35,6 +35,15 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
+/** A loopback port nothing listens on right now (for a server whose URL must be known before it starts). */
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 function rsaKey(kid: string): { jwk: Record<string, unknown>; privateKey: KeyObject } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { jwk: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }, privateKey };
@@ -48,13 +57,13 @@ function signJwt(claims: Record<string, unknown>, kid: string, key: KeyObject): 
 }
 
 /**
- * Starts the provider on a free loopback port. Keys are ephemeral (made per start); `redirectUri` is the vault's
+ * Starts the provider on a free loopback port (or `port`). Keys are ephemeral (made per start); `redirectUri` is the vault's
  * `<public URL>/auth/oidc/callback`. Scopes `openid email profile groups`; ID tokens carry the scopes' claims
  * (conformIdTokenClaims off), `groups` included, as a Keycloak groups mapper with "Add to ID token" does.
  */
-export async function startTestIdp(accounts: TestAccount[], redirectUri: string): Promise<TestIdp> {
+export async function startTestIdp(accounts: TestAccount[], redirectUri: string, port = 0): Promise<TestIdp> {
   const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signing = rsaKey('idp-key-1');
   const foreign = rsaKey('idp-key-1');
