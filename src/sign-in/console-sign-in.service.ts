@@ -130,6 +130,11 @@ export function createConsoleSignIn(deps: {
       }
       const identity = identityOf(row.identity);
       const fleets = await people.fleets(identity);
+      if (fleets.length === 0) {
+        // The person's last rule was deleted since the callback.
+        await store.repos.signInFlows.takeCode(codeHash);
+        throw new InvalidGrant('no sign-in rule of any fleet matches you any more');
+      }
       if (fleet === undefined ? fleets.length > 1 : !fleets.includes(fleet)) {
         const why =
           fleet === undefined ? 'your sign-in rules match several fleets: send fleet' : 'no sign-in rule of that fleet matches you';

@@ -139,7 +139,14 @@ export function registerSignInRoutes(app: App, flows: SignInFlows | undefined) {
       step(request, reply, async (f) => {
         const typed = request.query.user_code;
         if (typed === undefined || typed.trim() === '') return sendPage(reply, 200, userCodePage(undefined));
-        return reply.redirect((await f.device.startVerification(typed)).href);
+        try {
+          return reply.redirect((await f.device.startVerification(typed)).href);
+        } catch (error) {
+          if (!(error instanceof SignInFailed && error.reason === 'invalid-user-code')) throw error;
+          // A mistyped code: the form again, saying so (counted like any refusal).
+          f.refused(error.reason);
+          return sendPage(reply, 404, userCodePage(error.message));
+        }
       }),
   });
 

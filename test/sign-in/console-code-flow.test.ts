@@ -19,6 +19,7 @@ const accounts = [
   { sub: 'ada', email: 'ada@fleetco.example', name: 'Ada Ops', groups: ['fleetco-ops'] },
   { sub: 'bob', email: 'bob@fleetco.example', name: 'Bob Nobody', groups: ['visitors'] },
   { sub: 'cyd', email: 'cyd@fleetco.example', name: 'Cyd Two-Fleets', groups: ['fleetco-ops', 'second-fleet'] },
+  { sub: 'dee', email: 'dee@fleetco.example', name: 'Dee Short', groups: ['short-lived'] },
 ];
 
 beforeAll(async () => {
@@ -106,6 +107,14 @@ describe('console sign-in (authorization code + PKCE through the provider)', () 
     expect(stolen.json()).toMatchObject({ error: 'invalid_grant' });
     const owner = await exchangeCode(t, { code: flow.code!, verifier: flow.verifier, redirectUri: flow.redirectUri });
     expect(owner.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('a code whose person lost their last rule since the callback is invalid_grant', async () => {
+    const rule = await t.call(admin, 'POST', '/sign-in-rules', { claim: 'groups', equals: 'short-lived' });
+    const flow = await signedIn('dee');
+    expect((await t.call(admin, 'DELETE', `/sign-in-rules/${rule.json().id}`)).statusCode).toBe(204);
+    const res = await exchangeCode(t, { code: flow.code!, verifier: flow.verifier, redirectUri: flow.redirectUri });
+    expect(res.json()).toEqual({ error: 'invalid_grant', error_description: 'no sign-in rule of any fleet matches you any more' });
   });
 
   it('a code is bound to its redirect_uri at the token endpoint', async () => {

@@ -146,6 +146,9 @@ describe('device authorization grant (RFC 8628)', () => {
     expect(form.statusCode).toBe(200);
     expect(form.body).toContain('<form method="get" action="/auth/device">');
     expect(form.headers['content-security-policy']).toContain('form-action');
-    expect((await t.app.inject({ method: 'GET', url: '/auth/device?user_code=AAAA-AAAA' })).statusCode).toBe(404);
+    const mistyped = await t.app.inject({ method: 'GET', url: '/auth/device?user_code=AAAA-AAAA' });
+    expect(mistyped.statusCode).toBe(404);
+    expect(mistyped.body).toContain('This code is unknown, expired or already used');
+    expect(mistyped.body).toContain('<form method="get" action="/auth/device">');
   });
 });
