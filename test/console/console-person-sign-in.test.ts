@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from '../helpers/browser.js';
+import { launchChromium, screenshot, seriousA11yViolations } from '../helpers/browser.js';
 import { buildTestApp, niuExample, type TestApp } from '../helpers/test-app.js';
 import { freePort, startTestIdp, type TestIdp } from '../helpers/test-idp.js';
 
@@ -14,6 +14,7 @@ let t: TestApp;
 let browser: Browser;
 let baseUrl: string;
 let credentialId: string;
+let secondFleetId: string;
 
 beforeAll(async () => {
   const port = await freePort();
@@ -22,6 +23,7 @@ beforeAll(async () => {
     [
       { sub: 'ada', email: 'ada@fleetco.example', name: 'Ada Ops', groups: ['fleetco-ops'] },
       { sub: 'bob', email: 'bob@fleetco.example', name: 'Bob Nobody', groups: ['visitors'] },
+      { sub: 'cyd', email: 'cyd@fleetco.example', name: 'Cyd Two-Fleets', groups: ['fleetco-ops', 'second-fleet'] },
     ],
     `${baseUrl}/auth/oidc/callback`,
   );
@@ -34,6 +36,9 @@ beforeAll(async () => {
     scopes: ['credentials:read', 'credentials:reveal', 'audit:read'],
   });
   expect(rule.statusCode).toBe(201);
+  const second = await t.newFleet();
+  expect((await t.call(second.token, 'POST', '/sign-in-rules', { claim: 'groups', equals: 'second-fleet' })).statusCode).toBe(201);
+  secondFleetId = second.fleetId;
   const created = await t.call(fleet.token, 'POST', '/niu/credentials', niuExample);
   credentialId = created.json().id;
   await t.app.listen({ port, host: '127.0.0.1' });
@@ -57,6 +62,8 @@ describe('console: signing in as a person', { timeout: 60_000 }, () => {
     idp.signInAs('ada');
     const page = await newPage();
     await page.goto(`${baseUrl}/console`);
+    await page.getByRole('button', { name: 'Sign in with Test IdP' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Sign in with Test IdP' }).click();
     await page.getByRole('heading', { name: 'Credentials', exact: true }).waitFor();
     await page.getByText('Ada Ops (ada@fleetco.example)').waitFor();
@@ -79,6 +86,21 @@ describe('console: signing in as a person', { timeout: 60_000 }, () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in with Test IdP' }).waitFor();
+  });
+
+  it('a person whose rules match two fleets picks one, and acts in that fleet only', async () => {
+    idp.signInAs('cyd');
+    const page = await newPage();
+    await page.goto(`${baseUrl}/console`);
+    await page.getByRole('button', { name: 'Sign in with Test IdP' }).click();
+    await page.getByRole('heading', { name: 'Choose a fleet' }).waitFor();
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await screenshot(page, 'person-fleet-picker');
+    await page.getByRole('listitem').filter({ hasText: secondFleetId }).getByRole('button').click();
+    await page.getByRole('heading', { name: 'Credentials', exact: true }).waitFor();
+    await page.getByText('Cyd Two-Fleets (cyd@fleetco.example)').waitFor();
+    // The second fleet holds no credential: the first fleet's NIU credential is not listed.
+    await page.getByText('No credentials yet.').waitFor();
   });
 
   it('a person no rule admits ends on a clear refusal page', async () => {

@@ -20,6 +20,9 @@ const actions = [
   'client.deleted',
   'client.secret_rotated',
   'token.issued',
+  'person.signed_in',
+  'sign_in_rule.created',
+  'sign_in_rule.deleted',
 ];
 
 const PAGE_SIZE = 20;
