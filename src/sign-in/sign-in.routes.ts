@@ -109,8 +109,9 @@ export function registerSignInRoutes(app: App, flows: SignInFlows | undefined) {
         302: redirect('To the console\u2019s redirect_uri with `code` and `state`'),
         400: html('Sign-in refused: the state is missing, unknown, expired or used'),
         403: html('Sign-in refused: no sign-in rule matches, the provider refused, or the ID token was rejected'),
+        404: html('The device\u2019s user code expired meanwhile (or, as problem+json, person sign-in is off)'),
+        409: html('The device\u2019s user code was used by another sign-in meanwhile'),
         503: html('The identity provider does not answer'),
-        ...problemResponses('not-found'),
       },
     },
     handler: (request, reply) =>

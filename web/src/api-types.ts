@@ -5309,16 +5309,22 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            /** @description The device’s user code expired meanwhile (or, as problem+json, person sign-in is off) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/problem+json": components["schemas"]["Problem"] & {
-                        /** @enum {unknown} */
-                        type?: "/problems/not-found";
-                    };
+                    "text/html": string;
+                };
+            };
+            /** @description The device’s user code was used by another sign-in meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
