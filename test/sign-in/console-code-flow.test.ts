@@ -203,6 +203,10 @@ describe('console sign-in (authorization code + PKCE through the provider)', () 
         .fleets.map((f: { id: string }) => f.id)
         .sort(),
     ).toEqual([fleetId, second.fleetId].sort());
+    // A fleet of none of their rules: the same list again, and the code still unspent.
+    const foreign = await exchangeCode(t, { ...params, fleet: (await t.newFleet()).fleetId });
+    expect(foreign.json()).toMatchObject({ error: 'invalid_request', error_description: 'no sign-in rule of that fleet matches you' });
+    expect(foreign.json().fleets).toHaveLength(2);
     const chosen = await exchangeCode(t, { ...params, fleet: second.fleetId });
     expect(chosen.statusCode).toBe(200);
     expect(chosen.json()).toMatchObject({ fleet_id: second.fleetId, scope: 'credentials:read vehicles:read' });
