@@ -29,6 +29,7 @@ import { zodValidatorCompiler } from './http/zod-validator.js';
 import { registerAuthTokenRoutes } from './tokens/auth-tokens.routes.js';
 import { registerTokenRoutes } from './tokens/token.routes.js';
 import { registerPeopleRoutes } from './people/people.routes.js';
+import { registerSignInRoutes } from './sign-in/sign-in.routes.js';
 import { registerVehicleRoutes } from './vehicles/vehicles.routes.js';
 import { registerWebhookRoutes } from './webhooks/webhooks.routes.js';
 
@@ -127,7 +128,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerHealthRoutes(app, deps.database, deps.keyring.checkMasterKeys);
   registerProblemRoutes(app);
   registerBrandRoutes(app);
-  registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures);
+  registerTokenRoutes(app, services.tokens, () => signingKeys.jwks(), metrics.authenticationFailures, services.signIn?.device);
   registerAuthTokenRoutes(app, services.tokens, metrics.authenticationFailures);
   registerClientRoutes(app, services.clients, { publicUrl: config.publicUrl });
   registerCredentialRoutes(app, services.credentials);
@@ -138,6 +139,7 @@ export async function buildApp(deps: Deps, options: BuildAppOptions = {}): Promi
   registerAuditRoutes(app, services.audit);
   registerEventRoutes(app, services.watch);
   registerPeopleRoutes(app, services.signInRules, services.personSignIn);
+  registerSignInRoutes(app, services.signIn);
   registerWebhookRoutes(app, services.webhooks, services.webhookDeliveries);
   await registerConsole(app);
 

@@ -15,6 +15,7 @@ import { hsmInitUsage, runHsmInit } from './keys/hsm-init.cli.js';
 import { AppError } from './core/app-error.js';
 import { commaList, restrictOption, restrictText } from './clients/client-cli-options.js';
 import { runSignInRuleCommand, SignInRuleUsageError, signInRuleUsage } from './people/sign-in-rule.cli.js';
+import { LoginUsageError, loginUsage, runLogin } from './sign-in/login.cli.js';
 
 const usage = `usage: fleetvault <command> [options]
 
@@ -32,6 +33,7 @@ const usage = `usage: fleetvault <command> [options]
                               re-sealed under it online, then the old key destroyed (resumable: run it again)
   keys rotate-signing [--json]  add a new token-signing key; the old one verifies until its last token expires
 ${signInRuleUsage}
+${loginUsage}
   keys hsm-init [--json]      create the master key in the PKCS#11 token (FLEETVAULT_PKCS11_*; docs/hsm.md) unless it exists
 ${auditUsage}
 ${backupUsage}
@@ -130,6 +132,8 @@ async function run(argv: string[]): Promise<void> {
       'batch-rows': { type: 'string' },
       out: { type: 'string' },
       in: { type: 'string' },
+      url: { type: 'string' },
+      export: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -152,11 +156,21 @@ async function run(argv: string[]): Promise<void> {
     'backup ',
     'backup verify',
     'restore ',
+    'login ',
   ];
   if (!known.includes(command === 'migrate' ? command : `${command} ${sub ?? ''}`)) {
     throw new UsageError(`unknown command: ${[command, sub].filter(Boolean).join(' ').slice(0, 80)}\n\n${usage}`);
   }
   const config = loadConfig();
+
+  if (command === 'login') {
+    if (values.export && values.json) throw new LoginUsageError('login takes --export or --json, not both');
+    const output = values.json ? 'json' : values.export ? 'export' : 'token';
+    const sleep = (seconds: number) => new Promise<void>((resolve) => setTimeout(resolve, seconds * 1000));
+    const io = { stdout: process.stdout, stderr: process.stderr, fetch, sleep };
+    process.exitCode = await runLogin({ url: values.url ?? config.publicUrl, fleet: values.fleet, output }, io);
+    return;
+  }
 
   if (command === 'migrate') {
     const database = openDatabase(config.databaseUrl);
@@ -261,7 +275,8 @@ try {
     error instanceof UsageError ||
     error instanceof AuditUsageError ||
     error instanceof BackupUsageError ||
-    error instanceof SignInRuleUsageError
+    error instanceof SignInRuleUsageError ||
+    error instanceof LoginUsageError
   ) {
     process.stderr.write(error.message + '\n');
     process.exit(2);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { keyLabelsSchema, type Pkcs11Settings, pkcs11SettingsFrom } from './crypto/pkcs11-settings.js';
 import { brandUrlsFrom, ConfigError, isOrigin } from './config-brand-urls.js';
+import { type OidcSettings, oidcSettingsFrom } from './config-oidc.js';
 import { parseAllowHosts } from './webhooks/webhook-address.js';
 import { allowHostsText, parseRetrySchedule, retryScheduleText, type WebhookSettings } from './webhooks/webhook-settings.js';
 
@@ -82,6 +83,8 @@ export interface Config {
   };
   /** Webhooks (docs/webhooks.md). */
   readonly webhooks: WebhookSettings;
+  /** Person sign-in at the organisation's identity provider (`FLEETVAULT_OIDC_*`, docs/sign-in.md); undefined: off. */
+  readonly oidc: OidcSettings | undefined;
 }
 
 /**
@@ -205,6 +208,19 @@ const envSchema = z.object({
   FLEETVAULT_WEBHOOK_RETRY_SCHEDULE: z.preprocess(emptyAsUndefined, retryScheduleText.default('5,300,1800,7200,18000,36000')),
   FLEETVAULT_WEBHOOK_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(100).max(60_000).default(10_000)),
   FLEETVAULT_WEBHOOK_CONCURRENCY: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(256).default(8)),
+  // Person sign-in (docs/sign-in.md); the rules between them are in config-oidc.ts.
+  FLEETVAULT_OIDC_ISSUER: z.preprocess(
+    emptyAsUndefined,
+    z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional(),
+  ),
+  FLEETVAULT_OIDC_CLIENT_ID: z.preprocess(emptyAsUndefined, z.string().trim().max(256).optional()),
+  FLEETVAULT_OIDC_CLIENT_SECRET: z.preprocess(emptyAsUndefined, z.string().max(1024).optional()),
+  FLEETVAULT_OIDC_CLIENT_SECRET_FILE: z.preprocess(emptyAsUndefined, z.string().max(4096).optional()),
+  FLEETVAULT_OIDC_SCOPES: z.preprocess(emptyAsUndefined, z.string().trim().max(1024).default('openid email profile')),
+  FLEETVAULT_OIDC_DISPLAY_NAME: z.preprocess(emptyAsUndefined, z.string().trim().max(64).optional()),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -263,5 +279,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.FLEETVAULT_WEBHOOK_TIMEOUT_MS,
       concurrency: e.FLEETVAULT_WEBHOOK_CONCURRENCY,
     }),
+    oidc: oidcSettingsFrom(e),
   });
 }

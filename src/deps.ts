@@ -36,6 +36,7 @@ import { createTokenService } from './tokens/token.service.js';
 import { createPersonSignIn } from './people/person-sign-in.service.js';
 import { createSignInRuleService } from './people/sign-in-rules.service.js';
 import { tokenRefusal } from './people/token-refusal.js';
+import { createSignInFlows, type SignInFlows } from './sign-in/create-sign-in-flows.js';
 import { createVehicleService } from './vehicles/vehicles.service.js';
 import { systemResolve, type ResolveHost } from './webhooks/webhook-url.js';
 import { createWebhookService } from './webhooks/webhooks.service.js';
@@ -77,6 +78,8 @@ export interface Deps {
     watch: WatchService;
     signInRules: ReturnType<typeof createSignInRuleService>;
     personSignIn: ReturnType<typeof createPersonSignIn>;
+    /** Signing in at the identity provider (docs/sign-in.md); undefined when FLEETVAULT_OIDC_ISSUER is unset. */
+    signIn: SignInFlows | undefined;
     webhooks: ReturnType<typeof createWebhookService>;
     webhookDeliveries: ReturnType<typeof createWebhookDeliveryService>;
   };
@@ -187,6 +190,9 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
       return signingKeys.sign(claims);
     };
     const signInRules = createSignInRuleService({ store, audit, clock, ids });
+    const personTokens = { sign: signAccessToken, issuer: config.publicUrl, ttlSeconds: config.personTokenTtlSeconds };
+    const personSignIn = createPersonSignIn({ store, audit, clock, ids, rules: signInRules, ...personTokens });
+    const signIn = createSignInFlows({ settings: config.oidc, publicUrl: config.publicUrl, store, people: personSignIn, clock, metrics });
     const tokens = createTokenService({
       clients,
       store,
@@ -204,6 +210,7 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         audiences: [config.publicUrl, `${config.publicUrl}/v1`, `${config.publicUrl}/v1/auth_tokens`, `${config.publicUrl}/oauth/token`],
         maxSkewSeconds: config.assertionMaxSkewSeconds,
       }),
+      ...(signIn && { personGrants: signIn.grants }),
     });
 
     const exchange = createBrandExchange({
@@ -264,16 +271,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
         dataKeyRotation: createDataKeyRotation({ store, keyring, secrets, clock, ids, audit }),
         watch,
         signInRules,
-        personSignIn: createPersonSignIn({
-          store,
-          audit,
-          clock,
-          ids,
-          rules: signInRules,
-          sign: signAccessToken,
-          issuer: config.publicUrl,
-          ttlSeconds: config.personTokenTtlSeconds,
-        }),
+        personSignIn,
+        signIn,
         webhooks: createWebhookService({ store, keyring, clock, ids, audit, urlRules }),
         webhookDeliveries: createWebhookDeliveryService({ store, clock }),
       },

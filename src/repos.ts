@@ -11,6 +11,7 @@ import { createFleetRepo } from './fleets/fleets.repo.js';
 import { createJtiRepo } from './tokens/jtis.repo.js';
 import { createPeopleRepo } from './people/people.repo.js';
 import { createSignInRuleRepo } from './people/sign-in-rules.repo.js';
+import { createSignInFlowRepo } from './sign-in/sign-in-flows.repo.js';
 import { createVehicleRepo } from './vehicles/vehicles.repo.js';
 import { createWebhookDeliveryRepo } from './webhooks/webhook-deliveries.repo.js';
 import { createWebhookSecretResealRepo } from './webhooks/webhook-secret-reseal.repo.js';
@@ -34,6 +35,7 @@ export const repoFactories = {
   fleetOffboarding: createFleetOffboardingRepo,
   signInRules: createSignInRuleRepo,
   people: createPeopleRepo,
+  signInFlows: createSignInFlowRepo,
   webhooks: createWebhookRepo,
   webhookDeliveries: createWebhookDeliveryRepo,
   webhookSecretReseal: createWebhookSecretResealRepo,

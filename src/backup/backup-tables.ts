@@ -57,4 +57,7 @@ export const excludedTables: Readonly<Record<string, string>> = {
   schema_migrations: 'the target applies its own migrations; the backup records the schema version in its trailer',
   webhook_deliveries:
     'delivery attempts, not changes: a restored vault does not send its past events again (docs/webhooks.md); the subscriptions are kept',
+  sign_in_states: 'sign-in round trips live 10 minutes: a browser mid-sign-in signs in again (docs/sign-in.md)',
+  sign_in_codes: 'one-time codes live 60 seconds (docs/sign-in.md)',
+  device_authorizations: 'device codes live 10 minutes: `fleetvault login` starts again (docs/sign-in.md)',
 };

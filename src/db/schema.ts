@@ -167,6 +167,41 @@ export interface FleetPeopleTable {
   last_signed_in_at: string;
 }
 
+/** A round trip to the identity provider, by its state's hash (migration 0014, docs/sign-in.md). */
+export interface SignInStatesTable {
+  state_hash: string;
+  nonce: string;
+  code_verifier: string;
+  purpose: 'console' | 'device';
+  redirect_uri: string | null;
+  client_state: string | null;
+  code_challenge: string | null;
+  user_code: string | null;
+  expires_at: string;
+}
+
+/** The console's one-time codes (migration 0014); `identity` is JSON. */
+export interface SignInCodesTable {
+  code_hash: string;
+  identity: string;
+  redirect_uri: string;
+  code_challenge: string;
+  expires_at: string;
+}
+
+/** Device authorizations, RFC 8628 (migration 0014). */
+export interface DeviceAuthorizationsTable {
+  device_code_hash: string;
+  user_code: string;
+  fleet_id: string | null;
+  status: 'pending' | 'signed_in' | 'approved' | 'denied';
+  identity: string | null;
+  confirm_hash: string | null;
+  interval_seconds: number;
+  last_polled_at: string | null;
+  expires_at: string;
+}
+
 /** A fleet's webhook subscription (migration 0010, docs/webhooks.md); `events` is JSON: actions or ["*"]. */
 export interface WebhooksTable {
   id: string;
@@ -233,4 +268,7 @@ export interface DB {
   webhooks: WebhooksTable;
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  sign_in_states: SignInStatesTable;
+  sign_in_codes: SignInCodesTable;
+  device_authorizations: DeviceAuthorizationsTable;
 }

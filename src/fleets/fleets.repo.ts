@@ -15,6 +15,12 @@ export function createFleetRepo(db: Kysely<DB>, engine: Engine) {
       return (await db.selectFrom('fleets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
     },
 
+    /** The names of these fleets (a person picks one when their rules match several; docs/sign-in.md). */
+    async names(ids: readonly string[]): Promise<{ id: string; name: string }[]> {
+      if (ids.length === 0) return [];
+      return db.selectFrom('fleets').select(['id', 'name']).where('id', 'in', ids).orderBy('id').execute();
+    },
+
     async isEmpty(): Promise<boolean> {
       return (await db.selectFrom('fleets').select('id').limit(1).executeTakeFirst()) === undefined;
     },

@@ -55,6 +55,11 @@ export const openapiDocument = {
     { name: 'webhooks', description: 'Signed change events pushed to subscribers (Standard Webhooks), and their deliveries.' },
     { name: 'clients', description: 'The fleet\u2019s API clients: secret clients and key clients (service accounts).' },
     { name: 'people', description: 'People who sign in through the organisation\u2019s identity provider, and the rules that let them.' },
+    {
+      name: 'sign-in',
+      description:
+        'A person signing in at the identity provider: the console\u2019s code flow and the device verification pages (docs/sign-in.md).',
+    },
     { name: 'tokens', description: 'OAuth 2.0 access tokens and the keys that verify them.' },
     { name: 'brands', description: 'The brand catalogue.' },
     { name: 'problems', description: 'What each problem `type` means: the pages the type URIs resolve to.' },

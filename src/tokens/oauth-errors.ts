@@ -45,3 +45,34 @@ export class TooManyRequests extends OAuthError {
   readonly error = 'slow_down';
   override readonly status = 429;
 }
+
+/** RFC 8628 §3.5: the person has not yet approved the device; poll again after the interval. */
+export class AuthorizationPending extends OAuthError {
+  readonly error = 'authorization_pending';
+}
+/** RFC 8628 §3.5: polled faster than the interval; the interval grows by 5 s for this and every later request. */
+export class SlowDown extends OAuthError {
+  readonly error = 'slow_down';
+}
+/** RFC 8628 §3.5: the person denied the request (or no sign-in rule lets them in). */
+export class AccessDenied extends OAuthError {
+  readonly error = 'access_denied';
+}
+/** RFC 8628 §3.5: the device code expired; start a new device authorization. */
+export class ExpiredToken extends OAuthError {
+  readonly error = 'expired_token';
+}
+/**
+ * The person's sign-in rules match several fleets and the request named none (docs/sign-in.md): RFC 6749 §5.2
+ * `invalid_request`, with the extension member `fleets` (§5.2 allows more members) listing those to choose from.
+ * The code is not consumed: the same request with `fleet` succeeds.
+ */
+export class FleetRequired extends OAuthError {
+  readonly error = 'invalid_request';
+  constructor(
+    description: string,
+    readonly fleets: { id: string; name: string }[],
+  ) {
+    super(description);
+  }
+}

@@ -1,4 +1,6 @@
 import type { FastifyRequest } from 'fastify';
+import { CONSOLE_CLIENT_ID } from '../sign-in/console-sign-in.service.js';
+import { CLI_CLIENT_ID } from '../sign-in/device-sign-in.service.js';
 import { InvalidClient } from './oauth-errors.js';
 
 /** What a token request says about its client before anything is verified: shared by both token endpoints. */
@@ -36,6 +38,8 @@ export function claimedTokenClient(request: FastifyRequest): string | undefined 
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const jwt = text(body.client_assertion) ?? text(body.assertion);
   const id = basic?.clientId ?? text(body.client_id) ?? assertionIssuer(jwt);
+  // The public clients of person sign-in are shared by every person: their requests count per address only.
+  if (id === CONSOLE_CLIENT_ID || id === CLI_CLIENT_ID) return undefined;
   return id === undefined ? undefined : id.slice(0, 64).toUpperCase();
 }
 

@@ -3,11 +3,12 @@ import formbody from '@fastify/formbody';
 import type { Counter } from 'prom-client';
 import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
-import type { AppError } from '../core/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { ErrorFormat } from '../http/error-handler.js';
-import { type App, tokenEndpointSecurity } from '../http/route-types.js';
+import { type App, problemResponses, tokenEndpointSecurity } from '../http/route-types.js';
 import { clientRequestId } from '../http/client-request-id.js';
 import {
+  FleetRequired,
   InvalidClient,
   InvalidGrant,
   InvalidRequest,
@@ -25,9 +26,35 @@ const tokenResponseSchema = z.object({
   token_type: z.literal('Bearer'),
   expires_in: z.number().int(),
   scope: z.string(),
+  fleet_id: z.string().optional().describe('A person\u2019s token (authorization_code, device_code): the fleet it acts in'),
+  person: z
+    .object({ id: z.string(), label: z.string(), email: z.string().nullable(), name: z.string().nullable() })
+    .optional()
+    .describe('A person\u2019s token: who signed in (docs/sign-in.md)'),
 });
 
-const oauthErrorSchema = z.object({ error: z.string(), error_description: z.string() });
+const oauthErrorSchema = z.object({
+  error: z.string(),
+  error_description: z.string(),
+  fleets: z
+    .array(z.object({ id: z.string(), name: z.string() }))
+    .optional()
+    .describe('invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`)'),
+});
+
+const deviceAuthorizationSchema = z.object({
+  device_code: z.string(),
+  user_code: z.string(),
+  verification_uri: z.string(),
+  verification_uri_complete: z.string(),
+  expires_in: z.number().int(),
+  interval: z.number().int(),
+});
+
+/** The device authorization endpoint's service (RFC 8628 §3.1), undefined when person sign-in is off. */
+export interface DeviceAuthorizationEndpoint {
+  authorize(params: Record<string, string>): Promise<z.infer<typeof deviceAuthorizationSchema>>;
+}
 
 const tokenRequestSchema = z
   .object({
@@ -71,7 +98,7 @@ function sendOAuthError(reply: FastifyReply, error: OAuthError) {
     .code(error.status)
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
-    .send({ error: error.error, error_description: error.description });
+    .send({ error: error.error, error_description: error.description, ...(error instanceof FleetRequired && { fleets: error.fleets }) });
 }
 
 /** Failures of other layers (parsing, rate limits, the database) by class: never by message text. */
@@ -84,7 +111,11 @@ function toOAuthError(error: AppError): OAuthError {
 
 /** The token endpoint keeps RFC 6749 §5.2 bodies for every failure, even a parse error. */
 export const oauthErrorFormat: ErrorFormat = {
-  send: (error, problem, reply) => sendOAuthError(reply, error instanceof OAuthError ? error : toOAuthError(problem())),
+  // A route that is off (person sign-in without a provider) answers 404 problem+json like any unknown route.
+  send: (error, problem, reply) =>
+    error instanceof AppError && error.code === 'not-found'
+      ? undefined
+      : sendOAuthError(reply, error instanceof OAuthError ? error : toOAuthError(problem())),
 };
 
 /** POST /oauth/token (RFC 6749 §4.4, §5) and the JWKS that verifies its tokens. */
@@ -93,6 +124,7 @@ export function registerTokenRoutes(
   service: TokenService,
   jwks: () => { keys: Record<string, unknown>[] },
   failures: Counter<'reason'>,
+  device: DeviceAuthorizationEndpoint | undefined,
 ) {
   // Form bodies are only for the token endpoint (RFC 6749 §4.4.2); everything else is JSON.
   app.register(async (scope) => {
@@ -103,18 +135,25 @@ export function registerTokenRoutes(
       schema: {
         tags: ['tokens'],
         operationId: 'issueToken',
-        summary: 'Get an access token (client credentials, jwt-bearer)',
+        summary: 'Get an access token (client credentials, jwt-bearer; a person\u2019s code or device code)',
         security: tokenEndpointSecurity,
         description:
           'grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion ' +
           '(private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion ' +
-          '(RFC 7523 §2.1). grant_type may also be sent in the query string.',
+          '(RFC 7523 §2.1). grant_type may also be sent in the query string. With person sign-in on (docs/sign-in.md): ' +
+          'grant_type=authorization_code with client_id=fleetvault-console, code, redirect_uri, code_verifier (RFC 7636) and ' +
+          '`fleet` when the person\u2019s rules match several (else 400 invalid_request listing `fleets`); ' +
+          'grant_type=urn:ietf:params:oauth:grant-type:device_code with client_id=fleetvault-cli and device_code (RFC 8628 §3.4), ' +
+          'answering authorization_pending, slow_down, access_denied or expired_token (400) until approved.',
         querystring: z.object({ grant_type: z.string().max(200).optional() }).loose(),
         // nullish: INVERS clients send grant_type in the query, HTTP Basic, and no body at all.
         body: tokenRequestSchema.nullish(),
         response: {
           200: tokenResponseSchema.describe('An access token (RFC 6749 §5.1), a JWT the vault signed; send it as `Authorization: Bearer`'),
-          400: oauthErrorSchema.describe('RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope or unsupported_grant_type'),
+          400: oauthErrorSchema.describe(
+            'RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope or unsupported_grant_type; RFC 8628 §3.5: ' +
+              'authorization_pending, slow_down, access_denied, expired_token',
+          ),
           401: oauthErrorSchema.describe(
             'RFC 6749 §5.2 invalid_client: the client failed to authenticate (with `WWW-Authenticate: Basic`)',
           ),
@@ -146,6 +185,33 @@ export function registerTokenRoutes(
           throw error;
         }
         return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(token);
+      },
+    });
+
+    scope.withTypeProvider<ZodTypeProvider>().post('/oauth/device_authorization', {
+      config: { errorFormat: oauthErrorFormat, rateLimitClass: 'token', claimedClient: () => undefined },
+      schema: {
+        tags: ['tokens'],
+        operationId: 'authorizeDevice',
+        summary: 'Start a person\u2019s sign-in on a device without a browser (RFC 8628)',
+        description:
+          'client_id=fleetvault-cli and an optional `fleet`. The person opens verification_uri (or verification_uri_complete), ' +
+          'signs in at the identity provider and confirms the user code; meanwhile the device polls POST /oauth/token with ' +
+          'grant_type=urn:ietf:params:oauth:grant-type:device_code every `interval` seconds. 404 when person sign-in is off.',
+        body: tokenRequestSchema.nullish(),
+        response: {
+          200: deviceAuthorizationSchema.describe('RFC 8628 §3.2: the device code to poll with and the user code to show'),
+          400: oauthErrorSchema.describe('RFC 6749 §5.2 invalid_request'),
+          401: oauthErrorSchema.describe('RFC 6749 §5.2 invalid_client: client_id is not fleetvault-cli'),
+          ...problemResponses('not-found'),
+          429: oauthErrorSchema.describe('slow_down: over the rate limit; see `Retry-After`'),
+          503: oauthErrorSchema.describe('temporarily_unavailable: the database does not answer; retry shortly'),
+        },
+      },
+      handler: async (request, reply) => {
+        if (device === undefined) throw new AppError('not-found', 'Person sign-in is off: the vault has no identity provider.');
+        const answer = await device.authorize(stringParams(request.body));
+        return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(answer);
       },
     });
   });

@@ -44,6 +44,8 @@ export function createTokenService(deps: {
   issuer: string;
   tokenTtlSeconds: number;
   verifyAssertion: VerifyAssertion<AssertionIssuer & AuthenticatedClient>;
+  /** A person's grants (authorization_code, device_code; docs/sign-in.md), present when person sign-in is on. */
+  personGrants?: Readonly<Record<string, (request: TokenRequest) => Promise<TokenResponse>>>;
 }) {
   const { clients, store, audit, clock, ids, sign, issuer, tokenTtlSeconds, verifyAssertion } = deps;
 
@@ -157,6 +159,7 @@ export function createTokenService(deps: {
   const grants: Record<string, (request: TokenRequest) => Promise<TokenResponse>> = {
     client_credentials: clientCredentials,
     [JWT_BEARER_GRANT]: jwtBearer,
+    ...deps.personGrants,
   };
 
   return {

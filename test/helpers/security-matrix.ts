@@ -38,6 +38,8 @@ export interface MatrixFixture {
   deletedClientToken: string;
   /** A person token of the victim fleet (every scope a rule may grant) whose sign-in rule has been deleted (docs/people.md). */
   deletedRulePersonToken: string;
+  /** A live person token of another fleet (every scope a rule may grant; docs/sign-in.md). */
+  otherFleetPersonToken: string;
   /**
    * Tokens of the victim fleet's restricted clients (every scope they may hold): one restricted to a
    * brand none of the victim's resources has, one to credential ids that are not theirs.
@@ -139,6 +141,7 @@ const caseTable: Case[] = [
     ['invalid-token', 401],
   ],
   ['another fleet\u2019s token', ({ f }) => bearer(f.otherFleetToken), ['not-found', 404], true],
+  ['another fleet\u2019s person token', ({ f }) => bearer(f.otherFleetPersonToken), ['not-found', 404], true],
 ];
 
 /** The cases bound to a fixture, and the control headers (a valid token with the route's scope). */

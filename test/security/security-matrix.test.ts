@@ -50,6 +50,13 @@ beforeAll(async () => {
     identity('doomed', { groups: ['doomed'] }),
   );
   expect((await t.call(victim.token, 'DELETE', `/sign-in-rules/${doomedPerson.ruleId}`)).statusCode).toBe(204);
+  // A live person of the other fleet, with every scope a rule may grant: the victim's resources are not theirs.
+  const otherPerson = await personToken(
+    t,
+    other.token,
+    { equals: 'other-ops', scopes: [...allScopes] },
+    identity('eve', { groups: ['other-ops'] }),
+  );
   // Grants only clients:manage, so the control token (the route's scope alone) may delete it.
   ids.rule = (
     await t.call(victim.token, 'POST', '/sign-in-rules', { claim: 'groups', equals: 'victim', scopes: ['clients:manage'] })
@@ -67,6 +74,7 @@ beforeAll(async () => {
     otherFleetToken: other.token,
     deletedClientToken: doomedToken,
     deletedRulePersonToken: doomedPerson.token,
+    otherFleetPersonToken: otherPerson.token,
     restricted,
     victimIds: [ids.credential, ids.vehicle],
   };

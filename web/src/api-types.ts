@@ -577,6 +577,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/sign-in-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How people can sign in (the console’s "Sign in with …" button)
+         * @description Public. `person_sign_in` is null when the vault has no identity provider (FLEETVAULT_OIDC_ISSUER unset).
+         */
+        get: operations["getSignInOptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console’s authorization request: sends the browser to the identity provider
+         * @description RFC 6749 §4.1.1 with PKCE (RFC 7636): response_type=code, client_id=fleetvault-console, redirect_uri exactly `<public URL>/console/`, code_challenge (S256) and state. A wrong client_id or redirect_uri answers a page (never a redirect); other mistakes return to redirect_uri with `error` (§4.1.2.1). 404 when person sign-in is off.
+         */
+        get: operations["authorizeConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the identity provider sends the browser back (the redirect URI registered there)
+         * @description Checks state (single use), redeems the code, verifies the ID token (OIDC Core §3.1.3.7), then sends the console its one-time code or shows the device confirmation. Refusals (no matching rule, bad or replayed state, a rejected ID token, a provider error) answer a page. 404 when person sign-in is off.
+         */
+        get: operations["finishProviderSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/device": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The device verification page (RFC 8628 §3.3): enter the user code, then sign in
+         * @description Without user_code: a form asking for it. With a valid one: to the identity provider. 404 when person sign-in is off.
+         */
+        get: operations["verifyDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks": {
         parameters: {
             query?: never;
@@ -699,10 +779,30 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Get an access token (client credentials, jwt-bearer)
-         * @description grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion (private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion (RFC 7523 §2.1). grant_type may also be sent in the query string.
+         * Get an access token (client credentials, jwt-bearer; a person’s code or device code)
+         * @description grant_type=client_credentials with HTTP Basic, client_id/client_secret in the body, or client_assertion (private_key_jwt, ES256, RFC 7523 §2.2); or grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion (RFC 7523 §2.1). grant_type may also be sent in the query string. With person sign-in on (docs/sign-in.md): grant_type=authorization_code with client_id=fleetvault-console, code, redirect_uri, code_verifier (RFC 7636) and `fleet` when the person’s rules match several (else 400 invalid_request listing `fleets`); grant_type=urn:ietf:params:oauth:grant-type:device_code with client_id=fleetvault-cli and device_code (RFC 8628 §3.4), answering authorization_pending, slow_down, access_denied or expired_token (400) until approved.
          */
         post: operations["issueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth/device_authorization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a person’s sign-in on a device without a browser (RFC 8628)
+         * @description client_id=fleetvault-cli and an optional `fleet`. The person opens verification_uri (or verification_uri_complete), signs in at the identity provider and confirms the user code; meanwhile the device polls POST /oauth/token with grant_type=urn:ietf:params:oauth:grant-type:device_code every `interval` seconds. 404 when person sign-in is off.
+         */
+        post: operations["authorizeDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -723,6 +823,26 @@ export interface paths {
          * @description Body `{"assertion": "<ES256 JWT>"}` as JSON or a form. The assertion: iss = key client id, aud = the public URL (or its /v1, or a token endpoint URL), iat within the allowed skew, jti single-use. Errors use High Mobility’s `{"errors":[…]}` body.
          */
         post: operations["issueAuthToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/device/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve or deny a device (the confirmation form, RFC 8628 §5.4)
+         * @description The form of the confirmation page: user_code, its one-time `confirm` token, `fleet`, decision=approve|deny.
+         */
+        post: operations["confirmDevice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5249,6 +5369,341 @@ export interface operations {
             };
         };
     };
+    getSignInOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Whether person sign-in is on, and the provider’s display name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        person_sign_in: {
+                            provider_name: string;
+                        } | null;
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+        };
+    };
+    authorizeConsole: {
+        parameters: {
+            query?: {
+                response_type?: string;
+                client_id?: string;
+                redirect_uri?: string;
+                code_challenge?: string;
+                code_challenge_method?: string;
+                state?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the identity provider (or back to the console with `error`) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request cannot be answered at its redirect_uri */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description The identity provider does not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    finishProviderSignIn: {
+        parameters: {
+            query?: {
+                state?: string;
+                code?: string;
+                error?: string;
+                iss?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device confirmation page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the console’s redirect_uri with `code` and `state` */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Sign-in refused: the state is missing, unknown, expired or used */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Sign-in refused: no sign-in rule matches, the provider refused, or the ID token was rejected */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The device’s user code expired meanwhile (or, as problem+json, person sign-in is off) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The device’s user code was used by another sign-in meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description The identity provider does not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    verifyDevice: {
+        parameters: {
+            query?: {
+                user_code?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form asking for the user code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description To the identity provider */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The user code is unknown, expired or used (or, as problem+json, person sign-in is off) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
+                    };
+                };
+            };
+            /** @description The identity provider does not answer */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: {
@@ -6314,10 +6769,19 @@ export interface operations {
                         token_type: "Bearer";
                         expires_in: number;
                         scope: string;
+                        /** @description A person’s token (authorization_code, device_code): the fleet it acts in */
+                        fleet_id?: string;
+                        /** @description A person’s token: who signed in (docs/sign-in.md) */
+                        person?: {
+                            id: string;
+                            label: string;
+                            email: string | null;
+                            name: string | null;
+                        };
                     };
                 };
             };
-            /** @description RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope or unsupported_grant_type */
+            /** @description RFC 6749 §5.2: invalid_request, invalid_grant, invalid_scope or unsupported_grant_type; RFC 8628 §3.5: authorization_pending, slow_down, access_denied, expired_token */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6326,6 +6790,11 @@ export interface operations {
                     "application/json": {
                         error: string;
                         error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -6338,6 +6807,11 @@ export interface operations {
                     "application/json": {
                         error: string;
                         error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -6350,6 +6824,11 @@ export interface operations {
                     "application/json": {
                         error: string;
                         error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -6362,6 +6841,11 @@ export interface operations {
                     "application/json": {
                         error: string;
                         error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -6374,6 +6858,135 @@ export interface operations {
                     "application/json": {
                         error: string;
                         error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    authorizeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": ({
+                    grant_type?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                    scope?: string;
+                    /** @description RFC 7523 §2.1: the ES256 JWT of a key client (grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer) */
+                    assertion?: string;
+                    /** @description urn:ietf:params:oauth:client-assertion-type:jwt-bearer (private_key_jwt, RFC 7523 §2.2) */
+                    client_assertion_type?: string;
+                    /** @description RFC 7523 §2.2: the ES256 JWT authenticating a key client */
+                    client_assertion?: string;
+                } & {
+                    [key: string]: unknown;
+                }) | null;
+            };
+        };
+        responses: {
+            /** @description RFC 8628 §3.2: the device code to poll with and the user code to show */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        device_code: string;
+                        user_code: string;
+                        verification_uri: string;
+                        verification_uri_complete: string;
+                        expires_in: number;
+                        interval: number;
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 invalid_request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description RFC 6749 §5.2 invalid_client: client_id is not fleetvault-cli */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description [`/problems/not-found`](/problems/not-found) (Not found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/not-found";
+                    };
+                };
+            };
+            /** @description slow_down: over the rate limit; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description temporarily_unavailable: the database does not answer; retry shortly */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: string;
+                        error_description: string;
+                        /** @description invalid_request of a person whose rules match several fleets: the fleets to choose from (send `fleet`) */
+                        fleets?: {
+                            id: string;
+                            name: string;
+                        }[];
                     };
                 };
             };
@@ -6477,6 +7090,124 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"] & {
                         /** @enum {unknown} */
                         type?: "/problems/service-unavailable";
+                    };
+                };
+            };
+        };
+    };
+    confirmDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description application/x-www-form-urlencoded */
+        requestBody: {
+            content: {
+                "application/json": {
+                    user_code: string;
+                    confirm: string;
+                    fleet?: string;
+                    /** @enum {string} */
+                    decision: "approve" | "deny";
+                };
+            };
+        };
+        responses: {
+            /** @description Approved or denied: the terminal’s next poll gets the token or access_denied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description No fleet of the person was chosen */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The confirmation token is not valid */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The user code is unknown, expired or already decided (or, as problem+json, person sign-in is off) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description [`/problems/payload-too-large`](/problems/payload-too-large) (Payload too large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/payload-too-large";
+                    };
+                };
+            };
+            /** @description [`/problems/unsupported-media-type`](/problems/unsupported-media-type) (Unsupported media type) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/unsupported-media-type";
+                    };
+                };
+            };
+            /** @description [`/problems/validation-failed`](/problems/validation-failed) (Validation failed) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/validation-failed";
+                    };
+                };
+            };
+            /** @description [`/problems/too-many-requests`](/problems/too-many-requests) (Too many requests) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/too-many-requests";
+                    };
+                };
+            };
+            /** @description [`/problems/internal-server-error`](/problems/internal-server-error) (Internal server error) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"] & {
+                        /** @enum {unknown} */
+                        type?: "/problems/internal-server-error";
                     };
                 };
             };

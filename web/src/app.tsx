@@ -29,8 +29,8 @@ export function App() {
   }, []);
 
   const signIn = useCallback(
-    (clientId: string, token: TokenAnswer) => {
-      const next = createSession(clientId, token, (problem) =>
+    (who: Session['who'], token: TokenAnswer) => {
+      const next = createSession(who, token, (problem) =>
         signOut(`The vault no longer accepts this session${problem ? ` (${problem.detail})` : ''}. Sign in again.`),
       );
       window.clearTimeout(expiryTimer.current);
@@ -64,6 +64,9 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
     setNotice(message);
     setView(next);
   };
+
+  // An API client by its id; a person by name and email (docs/sign-in.md).
+  const who = session.who.kind === 'client' ? <code>{session.who.label}</code> : <strong>{session.who.label}</strong>;
 
   return (
     <div class="shell">
@@ -103,7 +106,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
         </nav>
         <div class="who">
           <span>
-            Signed in as <code>{session.clientId}</code>, until {formatTime(session.expiresAt)}
+            Signed in as {who}, until {formatTime(session.expiresAt)}
           </span>
           <button type="button" onClick={onSignOut}>
             Sign out

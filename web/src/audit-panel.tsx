@@ -139,6 +139,8 @@ export function AuditPanel({
                 <td data-label="Outcome">{e.outcome}</td>
                 <td data-label="Actor">
                   {e.actor.type} <code>{e.actor.id ?? ''}</code>
+                  {/* A person's email or name (docs/sign-in.md): who it was, not only their id. */}
+                  {e.actor.label && <> {e.actor.label}</>}
                 </td>
                 <td data-label="Target">
                   {/* A target without an id (a fleet-wide event such as a data-key rotation) shows its type only. */}

@@ -4,6 +4,7 @@ import { AuditPanel } from './audit-panel';
 import { identityOf, StatusText } from './credential-list';
 import { DeleteCredential } from './delete-credential';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
+import { RevealSecrets } from './reveal-secrets';
 import { RotateForm } from './rotate-form';
 import { formatTime, type Session } from './session';
 import { VehiclesPanel } from './vehicles-panel';
@@ -105,6 +106,7 @@ export function CredentialDetail({
               <code>{view.id}</code>
             </dd>
           </dl>
+          {session.can('credentials:reveal') && <RevealSecrets session={session} brand={brand} view={view} />}
           {session.can('credentials:write') && brand && brand.fields.some((f) => f.rotatable) && (
             <RotateForm session={session} brand={brand} loaded={loaded!} onRotated={setLoaded} onReload={reload} />
           )}

@@ -1,20 +1,53 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { requestToken, type TokenAnswer } from './api';
+import { FleetPicker } from './fleet-picker';
+import { finishPersonSignIn, type PersonSignInResult, providerName, startPersonSignIn } from './person-sign-in';
 import { useFocusOnMount } from './problem-alert';
+import type { Session } from './session';
 
-/** Client id + secret → `/oauth/token`. The secret is held by this form only until the answer arrives. */
+/**
+ * "Sign in with <provider>" when the vault has an identity provider (docs/sign-in.md), and the API client form:
+ * client id + secret → `/oauth/token`, the secret held by this form only until the answer arrives.
+ */
 export function SignIn({
   message,
   onSignedIn,
 }: {
   message: string | undefined;
-  onSignedIn: (clientId: string, token: TokenAnswer) => void;
+  onSignedIn: (who: Session['who'], token: TokenAnswer) => void;
 }) {
+  const [provider, setProvider] = useState<string | undefined>();
+  const [person, setPerson] = useState<PersonSignInResult | 'finishing' | undefined>();
   const [clientId, setClientId] = useState('');
   const [clientSecret, setClientSecret] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const heading = useFocusOnMount<HTMLHeadingElement>();
+
+  const settle = (result: PersonSignInResult | undefined) => {
+    if (result?.kind === 'signed-in') onSignedIn({ kind: 'person', label: result.who }, result.token);
+    else setPerson(result);
+  };
+
+  useEffect(() => {
+    void providerName().then(setProvider);
+    if (new URLSearchParams(location.search).has('state')) {
+      setPerson('finishing');
+      void finishPersonSignIn().then(settle);
+    }
+  }, []);
+
+  if (person === 'finishing')
+    return (
+      <main class="sign-in">
+        <p role="status">Signing you in…</p>
+      </main>
+    );
+  if (person?.kind === 'choose-fleet') {
+    return (
+      <FleetPicker fleets={person.fleets} onChoose={async (id) => settle(await person.choose(id))} onCancel={() => setPerson(undefined)} />
+    );
+  }
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -24,7 +57,7 @@ export function SignIn({
     setBusy(false);
     if (!result.ok) return setError(result.message);
     setClientSecret('');
-    onSignedIn(clientId.trim(), result.token);
+    onSignedIn({ kind: 'client', label: clientId.trim() }, result.token);
   };
 
   return (
@@ -32,14 +65,28 @@ export function SignIn({
       <h1 ref={heading} tabIndex={-1}>
         Sign in to fleetvault
       </h1>
-      <p class="hint">
-        Use an API client of your fleet (for example the one in bootstrap-client.json). The token stays in this tab's memory only.
-      </p>
       {message && (
         <p role="status" class="notice">
           {message}
         </p>
       )}
+      {person?.kind === 'failed' && (
+        <p role="alert" class="problem">
+          {person.message}
+        </p>
+      )}
+      {provider !== undefined && (
+        <section class="person-sign-in" aria-label="Sign in as yourself">
+          <button type="button" class="primary" onClick={() => void startPersonSignIn()}>
+            Sign in with {provider}
+          </button>
+          <p class="hint">Your organisation's account; what you do is recorded under your name.</p>
+        </section>
+      )}
+      <h2>{provider !== undefined ? 'Or with an API client' : 'With an API client'}</h2>
+      <p class="hint">
+        Use an API client of your fleet (for example the one in bootstrap-client.json). The token stays in this tab's memory only.
+      </p>
       <form onSubmit={submit} aria-describedby={error ? 'sign-in-error' : undefined}>
         <label for="client-id">Client id</label>
         <input
