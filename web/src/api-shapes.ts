@@ -13,3 +13,10 @@ export type WebhookPage = paths['/webhooks']['get']['responses'][200]['content']
 export type WebhookDelivery = paths['/webhooks/{id}/deliveries']['get']['responses'][200]['content']['application/json']['items'][number];
 export type WebhookDeliveryPage = paths['/webhooks/{id}/deliveries']['get']['responses'][200]['content']['application/json'];
 export type DeliveryState = WebhookDelivery['state'];
+
+/** A sign-in rule (docs/people.md): who may sign in to the fleet through the identity provider, with which scopes. */
+export type SignInRuleView = paths['/sign-in-rules']['get']['responses'][200]['content']['application/json']['items'][number];
+export type SignInRulePage = paths['/sign-in-rules']['get']['responses'][200]['content']['application/json'];
+export type SignInRuleCreate = NonNullable<paths['/sign-in-rules']['post']['requestBody']>['content']['application/json'];
+/** Every scope the API accepts in a rule's `scopes`. */
+export type RuleScope = NonNullable<SignInRuleCreate['scopes']>[number];

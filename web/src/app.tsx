@@ -7,13 +7,19 @@ import { CredentialList } from './credential-list';
 import { ProblemAlert } from './problem-alert';
 import { createSession, formatTime, type Session } from './session';
 import { SignIn } from './sign-in';
+import { SignInRulesPanel } from './sign-in-rules-panel';
 import { WebhooksPanel } from './webhooks-panel';
 
 type View =
-  { kind: 'list' } | { kind: 'create' } | { kind: 'credential'; brand: string; id: string } | { kind: 'audit' } | { kind: 'webhooks' };
+  | { kind: 'list' }
+  | { kind: 'create' }
+  | { kind: 'credential'; brand: string; id: string }
+  | { kind: 'audit' }
+  | { kind: 'webhooks' }
+  | { kind: 'rules' };
 
 /** The views of the navigation's own tabs; the others belong to the Credentials tab. */
-const tabViews: readonly View['kind'][] = ['audit', 'webhooks'];
+const tabViews: readonly View['kind'][] = ['audit', 'webhooks', 'rules'];
 
 /** The console: sign-in, then the credential screens of docs/design.md §2.10 over the public API. */
 export function App() {
@@ -103,6 +109,17 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
               Webhooks
             </button>
           )}
+          {/* /sign-in-rules needs clients:manage, granted only by name (docs/people.md). */}
+          {session.can('clients:manage') && (
+            <button
+              type="button"
+              class="tab"
+              aria-current={view.kind === 'rules' ? 'page' : undefined}
+              onClick={() => go({ kind: 'rules' })}
+            >
+              Sign-in rules
+            </button>
+          )}
         </nav>
         <div class="who">
           <span>
@@ -147,6 +164,7 @@ function Console({ session, onSignOut }: { session: Session; onSignOut: () => vo
         )}
         {view.kind === 'audit' && <AuditPanel session={session} title="Audit trail" level={1} />}
         {view.kind === 'webhooks' && <WebhooksPanel session={session} />}
+        {view.kind === 'rules' && <SignInRulesPanel session={session} />}
       </main>
     </div>
   );

@@ -11,7 +11,14 @@ export interface Session {
 }
 
 export type Scope =
-  'credentials:read' | 'credentials:write' | 'credentials:reveal' | 'vehicles:read' | 'vehicles:write' | 'audit:read' | 'webhooks:manage';
+  | 'credentials:read'
+  | 'credentials:write'
+  | 'credentials:reveal'
+  | 'vehicles:read'
+  | 'vehicles:write'
+  | 'audit:read'
+  | 'webhooks:manage'
+  | 'clients:manage';
 
 /** The scopes the token was granted (RFC 6749 §5.1 `scope`, space-separated). */
 export function createSession(who: Session['who'], token: TokenAnswer, onUnauthorized: (problem: Problem | undefined) => void): Session {
