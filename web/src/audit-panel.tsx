@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call, type Problem } from './api';
-import type { AuditEvent, AuditQuery } from './api-shapes';
+import { call } from './api';
+import type { AuditQuery } from './api-shapes';
+import { Pager, useCursorPages } from './cursor-pages';
 import { ProblemAlert } from './problem-alert';
 import { formatTime, type Session } from './session';
 
@@ -59,28 +60,22 @@ export function AuditPanel({
 }) {
   const [action, setAction] = useState('');
   const [applied, setApplied] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<{ items: AuditEvent[]; next_cursor: string | null } | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
+  const pages = useCursorPages(
+    (cursor) => {
+      const query: AuditQuery = {
+        limit: PAGE_SIZE,
+        ...(cursor !== undefined && { cursor }),
+        ...(targetId !== undefined && { target_id: targetId }),
+        ...(applied !== '' && { action: applied as NonNullable<AuditQuery['action']> }),
+      };
+      return call(() => session.api.GET('/audit', { params: { query } }));
+    },
+    [session, targetId, applied, refreshKey],
+  );
+  const { page, problem } = pages;
   const heading = useRef<HTMLHeadingElement>(null);
   const focused = useRef(false);
-  const cursor = cursors[cursors.length - 1];
   const id = targetId ? 'credential-audit' : 'audit';
-
-  useEffect(() => {
-    const query: AuditQuery = {
-      limit: PAGE_SIZE,
-      ...(cursor !== undefined && { cursor }),
-      ...(targetId !== undefined && { target_id: targetId }),
-      ...(applied !== '' && { action: applied as NonNullable<AuditQuery['action']> }),
-    };
-    void call(() => session.api.GET('/audit', { params: { query } })).then((res) => {
-      if (res.ok) {
-        setPage(res.data);
-        setProblem(undefined);
-      } else setProblem(res.problem);
-    });
-  }, [session, targetId, applied, cursor, refreshKey]);
 
   // The page-level trail takes focus once it first renders; inside a credential, the credential's title keeps it.
   useEffect(() => {
@@ -101,7 +96,7 @@ export function AuditPanel({
         onSubmit={(e) => {
           e.preventDefault();
           setApplied(action);
-          setCursors([undefined]);
+          pages.restart();
         }}
       >
         <div class="field">
@@ -118,7 +113,7 @@ export function AuditPanel({
       {problem && <ProblemAlert problem={problem} action="read the audit trail" />}
       {page && (
         <table class="data">
-          <caption>{page.items.length === 0 ? 'No events.' : `Newest first, page ${cursors.length}.`}</caption>
+          <caption>{page.items.length === 0 ? 'No events.' : `Newest first, page ${pages.number}.`}</caption>
           <thead>
             <tr>
               <th scope="col">When</th>
@@ -154,14 +149,7 @@ export function AuditPanel({
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label={`${title} pages`}>
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer events
-        </button>
-        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
-          Older events
-        </button>
-      </nav>
+      <Pager label={`${title} pages`} pages={pages} backText="Newer events" forwardText="Older events" />
     </section>
   );
 }

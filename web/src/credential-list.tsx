@@ -1,5 +1,6 @@
-import { useEffect, useState } from 'preact/hooks';
-import { type Brand, call, type CredentialView, type Problem } from './api';
+import { useState } from 'preact/hooks';
+import { type Brand, call, type CredentialView } from './api';
+import { Pager, useCursorPages } from './cursor-pages';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { formatTime, type Session } from './session';
 
@@ -36,40 +37,25 @@ export function CredentialList({
 }) {
   const [draft, setDraft] = useState<Filter>({ q: '', brand: '' });
   const [filter, setFilter] = useState<Filter>({ q: '', brand: '' });
-  // Cursors of the pages walked so far: the last one is the page shown (undefined = the first page).
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<{ items: CredentialView[]; next_cursor: string | null } | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
-  const [loading, setLoading] = useState(true);
+  const pages = useCursorPages(
+    (cursor) => {
+      const query = {
+        limit: PAGE_SIZE,
+        ...(cursor !== undefined && { cursor }),
+        ...(filter.q.trim() !== '' && { q: filter.q.trim() }),
+        ...(filter.brand !== '' && { brand: filter.brand }),
+      };
+      return call(() => session.api.GET('/credentials', { params: { query } }));
+    },
+    [session, filter],
+  );
+  const { page, problem, loading } = pages;
   const heading = useFocusOnMount<HTMLHeadingElement>();
-  const cursor = cursors[cursors.length - 1];
-
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    const query = {
-      limit: PAGE_SIZE,
-      ...(cursor !== undefined && { cursor }),
-      ...(filter.q.trim() !== '' && { q: filter.q.trim() }),
-      ...(filter.brand !== '' && { brand: filter.brand }),
-    };
-    void call(() => session.api.GET('/credentials', { params: { query } })).then((res) => {
-      if (!current) return;
-      setLoading(false);
-      if (res.ok) {
-        setPage(res.data);
-        setProblem(undefined);
-      } else setProblem(res.problem);
-    });
-    return () => {
-      current = false;
-    };
-  }, [session, filter, cursor]);
 
   const search = (event: Event) => {
     event.preventDefault();
     setFilter({ ...draft });
-    setCursors([undefined]);
+    pages.restart();
   };
   const brandName = (slug: string) => brands.find((b) => b.slug === slug)?.display_name ?? slug;
   const filtered = filter.q.trim() !== '' || filter.brand !== '';
@@ -105,7 +91,7 @@ export function CredentialList({
       {problem && <ProblemAlert problem={problem} action="list the credentials" />}
       {page && (
         <table class="data" aria-busy={loading}>
-          <caption>{caption(page.items.length, cursors.length, filtered)}</caption>
+          <caption>{caption(page.items.length, pages.number, filtered)}</caption>
           <thead>
             <tr>
               <th scope="col">Name</th>
@@ -149,14 +135,7 @@ export function CredentialList({
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Credential pages">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
-          Next page
-        </button>
-      </nav>
+      <Pager label="Credential pages" pages={pages} />
     </section>
   );
 }

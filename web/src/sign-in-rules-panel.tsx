@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, type Problem, problemSlug } from './api';
-import type { SignInRulePage, SignInRuleView } from './api-shapes';
+import type { SignInRuleView } from './api-shapes';
+import { Pager, useCursorPages } from './cursor-pages';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { formatTime, type Session } from './session';
 import { RuleCreateForm } from './sign-in-rule-form';
@@ -28,35 +29,21 @@ function RestrictionText({ restrict }: { restrict: SignInRuleView['restrict'] })
  * Shown only to tokens with clients:manage (the caller decides); a 403 still renders as a problem.
  */
 export function SignInRulesPanel({ session }: { session: Session }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<SignInRulePage | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
-  const [loading, setLoading] = useState(true);
   const [reloads, setReloads] = useState(0);
+  const pages = useCursorPages(
+    (cursor) => {
+      const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }) };
+      return call(() => session.api.GET('/sign-in-rules', { params: { query } }));
+    },
+    [session, reloads],
+  );
+  const { page, problem, loading } = pages;
   const [notice, setNotice] = useState<string | undefined>();
   const [confirming, setConfirming] = useState<SignInRuleView | undefined>();
   const [deleteProblem, setDeleteProblem] = useState<Problem | undefined>();
   const [busy, setBusy] = useState(false);
   const heading = useFocusOnMount<HTMLHeadingElement>();
   const confirmButton = useRef<HTMLButtonElement>(null);
-  const cursor = cursors[cursors.length - 1];
-
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }) };
-    void call(() => session.api.GET('/sign-in-rules', { params: { query } })).then((res) => {
-      if (!current) return;
-      setLoading(false);
-      if (res.ok) {
-        setPage(res.data);
-        setProblem(undefined);
-      } else setProblem(res.problem);
-    });
-    return () => {
-      current = false;
-    };
-  }, [session, cursor, reloads]);
 
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
@@ -95,7 +82,7 @@ export function SignInRulesPanel({ session }: { session: Session }) {
       {deleteProblem && <ProblemAlert problem={deleteProblem} action="delete the sign-in rule" />}
       {page && (
         <table class="data" aria-busy={loading}>
-          <caption>{caption(page.items.length, cursors.length)}</caption>
+          <caption>{caption(page.items.length, pages.number)}</caption>
           <thead>
             <tr>
               <th scope="col">Claim</th>
@@ -157,14 +144,7 @@ export function SignInRulesPanel({ session }: { session: Session }) {
           </div>
         </div>
       )}
-      <nav class="pager" aria-label="Sign-in rule pages">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
-          Next page
-        </button>
-      </nav>
+      <Pager label="Sign-in rule pages" pages={pages} />
       <RuleCreateForm
         session={session}
         onCreated={(rule) => {

@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { call, type Problem } from './api';
-import type { DeliveryState, WebhookDelivery, WebhookDeliveryPage, WebhookView } from './api-shapes';
+import type { DeliveryState, WebhookDelivery, WebhookView } from './api-shapes';
+import { Pager, useCursorPages } from './cursor-pages';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { formatTime, type Session } from './session';
 
@@ -17,35 +18,21 @@ const timeOrDash = (time: string | null) => (time === null ? '—' : formatTime(
 export function WebhookDeliveries({ session, webhook }: { session: Session; webhook: WebhookView }) {
   const [state, setState] = useState<DeliveryState | ''>('');
   const [applied, setApplied] = useState<DeliveryState | ''>('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<WebhookDeliveryPage | undefined>();
-  const [listProblem, setListProblem] = useState<Problem | undefined>();
   const [retryProblem, setRetryProblem] = useState<{ problem: Problem; action: string } | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   // The delivery whose retry is in flight: its button is disabled, so a double click sends one request.
   const [retrying, setRetrying] = useState<string | undefined>();
   // Bumped to read the page shown again (after a retry, or on Refresh).
   const [reads, setReads] = useState(0);
-  const [loading, setLoading] = useState(true);
+  const pages = useCursorPages(
+    (cursor) => {
+      const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }), ...(applied !== '' && { state: applied }) };
+      return call(() => session.api.GET('/webhooks/{id}/deliveries', { params: { path: { id: webhook.id }, query } }));
+    },
+    [session, webhook.id, applied, reads],
+  );
+  const { page, problem: listProblem, loading } = pages;
   const heading = useFocusOnMount<HTMLHeadingElement>();
-  const cursor = cursors[cursors.length - 1];
-
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }), ...(applied !== '' && { state: applied }) };
-    void call(() => session.api.GET('/webhooks/{id}/deliveries', { params: { path: { id: webhook.id }, query } })).then((res) => {
-      if (!current) return;
-      setLoading(false);
-      if (res.ok) {
-        setPage(res.data);
-        setListProblem(undefined);
-      } else setListProblem(res.problem);
-    });
-    return () => {
-      current = false;
-    };
-  }, [session, webhook.id, applied, cursor, reads]);
 
   const refresh = () => {
     setRetryProblem(undefined);
@@ -86,7 +73,7 @@ export function WebhookDeliveries({ session, webhook }: { session: Session; webh
         onSubmit={(e) => {
           e.preventDefault();
           setApplied(state);
-          setCursors([undefined]);
+          pages.restart();
         }}
       >
         <div class="field">
@@ -110,7 +97,7 @@ export function WebhookDeliveries({ session, webhook }: { session: Session; webh
       {listProblem && <ProblemAlert problem={listProblem} action="list the deliveries" />}
       {page && (
         <table class="data" aria-busy={loading}>
-          <caption>{page.items.length === 0 ? 'No deliveries.' : `Newest first, page ${cursors.length}.`}</caption>
+          <caption>{page.items.length === 0 ? 'No deliveries.' : `Newest first, page ${pages.number}.`}</caption>
           <thead>
             <tr>
               <th scope="col">Event</th>
@@ -157,14 +144,7 @@ export function WebhookDeliveries({ session, webhook }: { session: Session; webh
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Delivery pages">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer deliveries
-        </button>
-        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
-          Older deliveries
-        </button>
-      </nav>
+      <Pager label={'Delivery pages'} pages={pages} backText="Newer deliveries" forwardText="Older deliveries" />
     </section>
   );
 }

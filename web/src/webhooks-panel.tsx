@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'preact/hooks';
-import { call, type Problem, problemSlug } from './api';
-import type { WebhookPage, WebhookView } from './api-shapes';
+import { useState } from 'preact/hooks';
+import { call, problemSlug } from './api';
+import type { WebhookView } from './api-shapes';
+import { Pager, useCursorPages } from './cursor-pages';
 import { ProblemAlert, useFocusOnMount } from './problem-alert';
 import { formatTime, type Session } from './session';
 import { WebhookDeliveries } from './webhook-deliveries';
@@ -43,31 +44,16 @@ export function WebhookStateText({ webhook }: { webhook: WebhookView }) {
  * to tokens with webhooks:manage (the caller decides); a 403 still renders as a problem.
  */
 export function WebhooksPanel({ session }: { session: Session }) {
-  // Cursors of the pages walked so far: the last one is the page shown (undefined = the first page).
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<WebhookPage | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
-  const [loading, setLoading] = useState(true);
+  const pages = useCursorPages(
+    (cursor) => {
+      const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }) };
+      return call(() => session.api.GET('/webhooks', { params: { query } }));
+    },
+    [session],
+  );
+  const { page, problem, loading } = pages;
   const [chosen, setChosen] = useState<WebhookView | undefined>();
   const heading = useFocusOnMount<HTMLHeadingElement>();
-  const cursor = cursors[cursors.length - 1];
-
-  useEffect(() => {
-    let current = true;
-    setLoading(true);
-    const query = { limit: PAGE_SIZE, ...(cursor !== undefined && { cursor }) };
-    void call(() => session.api.GET('/webhooks', { params: { query } })).then((res) => {
-      if (!current) return;
-      setLoading(false);
-      if (res.ok) {
-        setPage(res.data);
-        setProblem(undefined);
-      } else setProblem(res.problem);
-    });
-    return () => {
-      current = false;
-    };
-  }, [session, cursor]);
 
   return (
     <section aria-labelledby="webhooks-heading">
@@ -85,7 +71,7 @@ export function WebhooksPanel({ session }: { session: Session }) {
       )}
       {page && (
         <table class="data" aria-busy={loading}>
-          <caption>{caption(page.items.length, cursors.length)}</caption>
+          <caption>{caption(page.items.length, pages.number)}</caption>
           <thead>
             <tr>
               <th scope="col">URL</th>
@@ -123,14 +109,7 @@ export function WebhooksPanel({ session }: { session: Session }) {
           </tbody>
         </table>
       )}
-      <nav class="pager" aria-label="Webhook pages">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button type="button" disabled={!page?.next_cursor} onClick={() => page?.next_cursor && setCursors([...cursors, page.next_cursor])}>
-          Next page
-        </button>
-      </nav>
+      <Pager label="Webhook pages" pages={pages} />
       {chosen && <WebhookDeliveries key={chosen.id} session={session} webhook={chosen} />}
     </section>
   );

@@ -1,0 +1,89 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { call, Problem } from './api';
+
+type CallResult<T> = Awaited<ReturnType<typeof call<T>>>;
+
+/** One keyset-paged list as a screen shows it: the page on screen, its problem, and the moves it offers. */
+export interface CursorPages<T> {
+  page: T | undefined;
+  problem: Problem | undefined;
+  /** A read is in flight (the page shown may be the previous one). */
+  loading: boolean;
+  /** The number of the page shown, from 1. */
+  number: number;
+  back: () => void;
+  forward: () => void;
+  /** Back to the first page, e.g. when a filter changes. */
+  restart: () => void;
+}
+
+/**
+ * A list the vault pages by key (docs/design.md §2.1: `limit`, `cursor`, `next_cursor`). Keeps the cursors walked so
+ * far (the last is the page shown; undefined is the first page) and reads the page again whenever that cursor or one
+ * of `dependencies` changes. An answer that arrives after a newer read started is dropped, so a slow first page can
+ * never replace the page the user moved to.
+ */
+export function useCursorPages<T extends { next_cursor: string | null }>(
+  read: (cursor: string | undefined) => Promise<CallResult<T>>,
+  dependencies: readonly unknown[],
+): CursorPages<T> {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [page, setPage] = useState<T | undefined>();
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [loading, setLoading] = useState(true);
+  const cursor = cursors[cursors.length - 1];
+
+  useEffect(() => {
+    let current = true;
+    setLoading(true);
+    void read(cursor).then((res) => {
+      if (!current) return;
+      setLoading(false);
+      if (res.ok) {
+        setPage(res.data);
+        setProblem(undefined);
+      } else setProblem(res.problem);
+    });
+    return () => {
+      current = false;
+    };
+    // `read` is a new closure on every render; what it reads is listed by the caller in `dependencies`.
+  }, [cursor, ...dependencies]);
+
+  return {
+    page,
+    problem,
+    loading,
+    number: cursors.length,
+    back: () => setCursors((walked) => (walked.length > 1 ? walked.slice(0, -1) : walked)),
+    forward: () => {
+      const next = page?.next_cursor;
+      if (next) setCursors((walked) => [...walked, next]);
+    },
+    restart: () => setCursors([undefined]),
+  };
+}
+
+/** Previous / next buttons of a paged list; `label` names the list for assistive technology. */
+export function Pager<T extends { next_cursor: string | null }>({
+  label,
+  pages,
+  backText = 'Previous page',
+  forwardText = 'Next page',
+}: {
+  label: string;
+  pages: CursorPages<T>;
+  backText?: string;
+  forwardText?: string;
+}) {
+  return (
+    <nav class="pager" aria-label={label}>
+      <button type="button" disabled={pages.number === 1} onClick={pages.back}>
+        {backText}
+      </button>
+      <button type="button" disabled={!pages.page?.next_cursor} onClick={pages.forward}>
+        {forwardText}
+      </button>
+    </nav>
+  );
+}
