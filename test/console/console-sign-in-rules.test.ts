@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot, seriousA11yViolations } from '../helpers/browser.js';
-import { type ConsoleFixture, operatorScopes, signIn, startConsoleFixture } from '../helpers/console-app.js';
+import { claimScopeInTokenAnswer, type ConsoleFixture, operatorScopes, signIn, startConsoleFixture } from '../helpers/console-app.js';
 
 /**
  * The Sign-in rules view against the real routes: rules made through the API and through the form, the API's 422
@@ -177,12 +177,7 @@ describe('console sign-in rules, without clients:manage', { timeout: 60_000 }, (
 
   it('renders the vault’s 403 as a problem if the view is reached anyway', async () => {
     const { page, context } = await f.newPage();
-    // The token answer claims the scope (the console believes it); the token itself lacks it, so the vault refuses.
-    await page.route('**/oauth/token', async (route) => {
-      const response = await route.fetch();
-      const body = await response.json();
-      await route.fulfill({ response, json: { ...body, scope: `${body.scope} clients:manage` } });
-    });
+    await claimScopeInTokenAnswer(page, 'clients:manage');
     await signIn(page, f.baseUrl, await f.client(operatorScopes));
     const answer = page.waitForResponse((r) => new URL(r.url()).pathname === '/sign-in-rules');
     await page.getByRole('button', { name: 'Sign-in rules', exact: true }).click();

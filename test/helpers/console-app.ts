@@ -64,3 +64,15 @@ export async function signIn(page: Page, baseUrl: string, client: { clientId: st
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Credentials', exact: true }).waitFor();
 }
+
+/**
+ * Makes the console believe its token holds `scope` although the vault never granted it: the token answer the page
+ * sees names the scope, the token itself does not. Reaches a view the console hides, to see how it shows the vault's 403.
+ */
+export async function claimScopeInTokenAnswer(page: Page, scope: Scope): Promise<void> {
+  await page.route('**/oauth/token', async (route) => {
+    const response = await route.fetch();
+    const body = (await response.json()) as { scope: string };
+    await route.fulfill({ response, json: { ...body, scope: `${body.scope} ${scope}` } });
+  });
+}
