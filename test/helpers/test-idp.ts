@@ -30,6 +30,8 @@ export interface TestIdp {
   tamper(rewrite: IdTokenTamper | undefined): void;
   /** Publishes a second signing key (kid idp-key-2) in the provider's JWKS, as a key rotation does. */
   rotateKey(): void;
+  /** Every token the token endpoint has answered so far (ID, access and refresh tokens), as sent. */
+  issuedTokens(): string[];
   /** The environment that points a vault at this provider. */
   env(extra?: Record<string, string>): Record<string, string>;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startTestIdp(accounts: TestAccount[], redirectUri: string,
   let rotatedPublished = false;
   let current: string | undefined = accounts[0]?.sub;
   let rewrite: IdTokenTamper | undefined;
+  const issued: string[] = [];
 
   const provider = new Provider(issuer, {
     clients: [
@@ -129,6 +132,12 @@ export async function startTestIdp(accounts: TestAccount[], redirectUri: string,
           : ['idp-key-1', changed.key === 'foreign' ? foreign.privateKey : signing.privateKey];
       ctx.body = { ...body, id_token: signJwt(changed.claims, kid, key) };
     }
+    if (ctx.path === '/token') {
+      const answered = ctx.body as Record<string, unknown> | undefined;
+      for (const name of ['id_token', 'access_token', 'refresh_token']) {
+        if (typeof answered?.[name] === 'string') issued.push(answered[name]);
+      }
+    }
   });
 
   server.on('request', provider.callback());
@@ -143,6 +152,7 @@ export async function startTestIdp(accounts: TestAccount[], redirectUri: string,
     rotateKey: () => {
       rotatedPublished = true;
     },
+    issuedTokens: () => [...issued],
     env: (extra = {}) => ({
       FLEETVAULT_OIDC_ISSUER: issuer,
       FLEETVAULT_OIDC_CLIENT_ID: IDP_CLIENT_ID,
