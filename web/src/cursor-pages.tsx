@@ -9,8 +9,10 @@ export interface CursorPages<T> {
   problem: Problem | undefined;
   /** A read is in flight (the page shown may be the previous one). */
   loading: boolean;
-  /** The number of the page shown, from 1. */
+  /** The number of the page shown, from 1: it changes when that page's answer arrives, not when it is asked for. */
   number: number;
+  /** The page shown is the first (nothing to go back to). */
+  atFirst: boolean;
   back: () => void;
   forward: () => void;
   /** Back to the first page, e.g. when a filter changes. */
@@ -28,10 +30,11 @@ export function useCursorPages<T extends { next_cursor: string | null }>(
   dependencies: readonly unknown[],
 ): CursorPages<T> {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [page, setPage] = useState<T | undefined>();
+  const [shown, setShown] = useState<{ page: T; number: number } | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
   const [loading, setLoading] = useState(true);
   const cursor = cursors[cursors.length - 1];
+  const number = cursors.length;
 
   useEffect(() => {
     let current = true;
@@ -40,7 +43,7 @@ export function useCursorPages<T extends { next_cursor: string | null }>(
       if (!current) return;
       setLoading(false);
       if (res.ok) {
-        setPage(res.data);
+        setShown({ page: res.data, number });
         setProblem(undefined);
       } else setProblem(res.problem);
     });
@@ -50,15 +53,18 @@ export function useCursorPages<T extends { next_cursor: string | null }>(
     // `read` is a new closure on every render; what it reads is listed by the caller in `dependencies`.
   }, [cursor, ...dependencies]);
 
+  const page = shown?.page;
   return {
     page,
     problem,
     loading,
-    number: cursors.length,
+    number: shown?.number ?? 1,
+    atFirst: cursors.length === 1,
     back: () => setCursors((walked) => (walked.length > 1 ? walked.slice(0, -1) : walked)),
+    // Only from the page on screen: a second click before the next page arrives does not skip one.
     forward: () => {
       const next = page?.next_cursor;
-      if (next) setCursors((walked) => [...walked, next]);
+      if (next && shown !== undefined) setCursors((walked) => (walked.length === shown.number ? [...walked, next] : walked));
     },
     restart: () => setCursors([undefined]),
   };
@@ -78,7 +84,7 @@ export function Pager<T extends { next_cursor: string | null }>({
 }) {
   return (
     <nav class="pager" aria-label={label}>
-      <button type="button" disabled={pages.number === 1} onClick={pages.back}>
+      <button type="button" disabled={pages.atFirst} onClick={pages.back}>
         {backText}
       </button>
       <button type="button" disabled={!pages.page?.next_cursor} onClick={pages.forward}>
