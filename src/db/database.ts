@@ -48,10 +48,12 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use (tests give each run its own). */
   pgSchema?: string;
   pgPoolSize?: number;
+  /** SQLite: refuse a unit of work's use of the shared executor instead of hanging (`GroupCommitOptions.guardUnits`). */
+  guardUnits?: boolean;
 }
 
 export function openDatabase(url: string, options: OpenDatabaseOptions = {}): Database {
-  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url));
+  if (url.startsWith('sqlite:')) return openSqlite(sqlitePathFromUrl(url), options);
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
   throw new TypeError(`unsupported DATABASE_URL scheme: ${url.split(':')[0]}`);
 }
@@ -65,7 +67,7 @@ export function sqlitePathFromUrl(url: string): string {
   return path.resolve(withoutSlashes);
 }
 
-function openSqlite(file: string): Database {
+function openSqlite(file: string, options: OpenDatabaseOptions = {}): Database {
   if (file !== ':memory:') {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the mode of the
@@ -86,11 +88,14 @@ function openSqlite(file: string): Database {
   handle.pragma('secure_delete = ON');
   const cachedHandle = withStatementCache(handle);
   const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: cachedHandle }) });
-  const groupCommit = createGroupCommit({
-    withConnection: (fn) => db.connection().execute(fn),
-    run: (sqlText) => void cachedHandle.prepare(sqlText).run(),
-    inTransaction: () => handle.inTransaction,
-  });
+  const groupCommit = createGroupCommit(
+    {
+      withConnection: (fn) => db.connection().execute(fn),
+      run: (sqlText) => void cachedHandle.prepare(sqlText).run(),
+      inTransaction: () => handle.inTransaction,
+    },
+    { guardUnits: options.guardUnits ?? true },
+  );
   return {
     engine: 'sqlite',
     db,

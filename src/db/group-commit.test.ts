@@ -5,7 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
-import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from './group-commit.js';
+import { createGroupCommit, type GroupCommit, insideUnitOfWork, MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from './group-commit.js';
 import type { DB } from './schema.js';
 
 interface Fixture {
@@ -226,6 +226,20 @@ describe('the SQLite database behind store.transaction', () => {
       });
     } finally {
       await database.close();
+    }
+  });
+
+  it('marks units only while the guard is on: production opens the database without it, and units still commit', async () => {
+    const guarded = openDatabase(`sqlite:${path.join(dir, 'guarded.db')}`);
+    const unguarded = openDatabase(`sqlite:${path.join(dir, 'unguarded.db')}`, { guardUnits: false });
+    try {
+      expect(await guarded.transaction(async () => insideUnitOfWork())).toBe(true);
+      expect(await unguarded.transaction(async () => insideUnitOfWork())).toBe(false);
+      await unguarded.transaction((trx) => sql`CREATE TABLE kept (x INTEGER)`.execute(trx));
+      expect((await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE name = 'kept'`.execute(unguarded.db)).rows).toHaveLength(1);
+    } finally {
+      await guarded.close();
+      await unguarded.close();
     }
   });
 });
