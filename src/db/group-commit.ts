@@ -12,20 +12,31 @@ export const MAX_UNITS_PER_COMMIT = 32;
 export interface GroupCommitConnection {
   /** Runs fn holding the database's one connection (kysely's driver mutex), with an executor bound to it. */
   withConnection<T>(fn: (executor: Kysely<DB>) => Promise<T>): Promise<T>;
-  /** Runs one statement without parameters on that connection (BEGIN, SAVEPOINT, COMMIT ...). */
+  /** Runs one statement without parameters on that connection (BEGIN, SAVEPOINT, ROLLBACK ...). */
   run(sqlText: string): void;
+  /** Begins a batch's transaction (`BEGIN IMMEDIATE`), whose COMMIT may return before it is on disk. */
+  begin(): void;
+  /** Called once a batch's transaction has ended, committed or rolled back. */
+  ended(): void;
+  /**
+   * Resolves once every commit so far is on disk. The batch holds the connection until then, so nothing reads its
+   * rows before they are durable, while the wait for the disk leaves the event loop free for other requests.
+   */
+  flush(): Promise<void>;
   /** Whether SQLite still has the transaction open: some errors (SQLITE_FULL, IOERR) roll it all back. */
   inTransaction(): boolean;
 }
 
 export interface GroupCommit {
   /**
-   * Runs work as one unit of a shared transaction and resolves once the COMMIT that covers it has
-   * returned (synchronous=FULL: on disk). Its own failure rolls back only its own savepoint.
+   * Runs work as one unit of a shared transaction and resolves once the COMMIT that covers it is on disk
+   * (`GroupCommitConnection.flush`). Its own failure rolls back only its own savepoint.
    */
   transaction<T>(work: (executor: Kysely<DB>) => Promise<T>): Promise<T>;
   /** Resolves when no batch is queued or running (closing the database waits for it). */
   idle(): Promise<void>;
+  /** Set once a commit could not be made durable: every later unit is refused with it. */
+  readonly durabilityLost: DurabilityLostError | undefined;
 }
 
 /**
@@ -37,6 +48,19 @@ export class SharedCommitFailedError extends Error {
   constructor(cause: unknown) {
     super('the transaction this write shared with others failed; nothing of it was stored', { cause });
     this.name = 'SharedCommitFailedError';
+  }
+}
+
+/**
+ * What every unit gets once a COMMIT was written but could not be made durable (the file sync failed): whether it is
+ * on disk is unknown, and so is the state of every later write to the same file, since an operating system may drop
+ * the unwritten pages and report the failure only once. No later unit is acknowledged either, until the process
+ * restarts and SQLite recovers the file (PostgreSQL stops alike on a failed fsync). `db-errors.ts` answers it 503.
+ */
+export class DurabilityLostError extends Error {
+  constructor(cause: unknown) {
+    super('a commit could not be made durable; no write is acknowledged until the vault restarts', { cause });
+    this.name = 'DurabilityLostError';
   }
 }
 
@@ -82,6 +106,7 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
   const { guardUnits = true } = options;
   const queue: Unit[] = [];
   let running: Promise<void> | undefined;
+  let durabilityLost: DurabilityLostError | undefined;
 
   const start = () => {
     running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(runBatches);
@@ -96,13 +121,18 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
   }
 
   async function runBatch(batch: Unit[]): Promise<void> {
+    if (durabilityLost !== undefined) {
+      for (const unit of batch) unit.reject(durabilityLost);
+      return;
+    }
     // The unit whose own error made SQLite roll the whole transaction back, if one did.
     let culprit: Unit | undefined;
+    let committed = false;
     try {
       await connection.withConnection(async (executor) => {
         // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
         if (connection.inTransaction()) connection.run('ROLLBACK');
-        connection.run('BEGIN IMMEDIATE');
+        connection.begin();
         try {
           for (let index = 0; index < batch.length; index++) {
             const unit = batch[index]!;
@@ -117,9 +147,20 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
         } catch (error) {
           rollbackQuietly();
           throw error;
+        } finally {
+          connection.ended();
         }
+        committed = true;
+        await connection.flush();
       });
     } catch (error) {
+      if (committed) {
+        // The COMMIT was written but not made durable: from here on nothing is acknowledged. A unit that had failed
+        // on its own was rolled back to its savepoint, so its own error still tells the truth.
+        durabilityLost = new DurabilityLostError(error);
+        for (const unit of batch) unit.reject(unit.outcome?.ok === false ? unit.outcome.error : durabilityLost);
+        return;
+      }
       // Nothing of this batch reached the disk. A unit that failed on its own keeps its error only if it was the
       // cause: another unit's failure may have depended on rows of the batch that are now gone.
       for (const unit of batch) unit.reject(unit === culprit ? error : new SharedCommitFailedError(error));
@@ -158,6 +199,7 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
 
   return {
     transaction<T>(work: (executor: Kysely<DB>) => Promise<T>): Promise<T> {
+      if (durabilityLost !== undefined) return Promise.reject(durabilityLost);
       // A unit waiting for a unit queued behind it would wait for its own batch: refused, never a hang.
       if (insideUnitOfWork()) return Promise.reject(new TypeError('a unit of work started another transaction; do the work in one'));
       return new Promise<T>((resolve, reject) => {
@@ -167,6 +209,9 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
     },
     async idle() {
       while (running !== undefined) await running;
+    },
+    get durabilityLost() {
+      return durabilityLost;
     },
   };
 }
