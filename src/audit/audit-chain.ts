@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { AuditAction, AuditActor, AuditTarget } from './audit-actions.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJsonWithout } from './canonical-json.js';
 
 /** The first event's `prev_hash` (docs/design.md §2.6): 43 `A`s, the base64url length of a SHA-256 HMAC. */
 export const GENESIS_HASH = 'A'.repeat(43);
@@ -28,8 +28,10 @@ export type UnhashedEvent = Omit<AuditEvent, 'hash'>;
 
 /** `hash = HMAC-SHA256(audit key, prev_hash ‖ canonical JSON of the event without hash)`, base64url. */
 export function eventHash(key: Buffer, event: UnhashedEvent | AuditEvent): string {
-  const { hash: _ignored, ...unhashed } = event as AuditEvent;
-  return createHmac('sha256', key).update(event.prev_hash).update(canonicalJson(unhashed)).digest('base64url');
+  return createHmac('sha256', key)
+    .update(event.prev_hash)
+    .update(canonicalJsonWithout(event as unknown as Record<string, unknown>, 'hash'))
+    .digest('base64url');
 }
 
 export type Tampering = 'altered' | 'missing' | 'reordered' | 'inserted';

@@ -5,18 +5,38 @@
  * event is hashed over do not depend on the order its members were written or read back in.
  */
 export function canonicalJson(value: unknown): string {
+  return encode(value, undefined);
+}
+
+/** The same for an object without one of its top-level members (an event without its own `hash`). */
+export function canonicalJsonWithout(value: Record<string, unknown>, omitted: string): string {
+  return encode(value, omitted);
+}
+
+// Every write hashes its audit event: written with string concatenation and one sorted key list per object rather
+// than Object.entries, filter, map and join, which allocated an array per member (docs/performance.md).
+function encode(value: unknown, omitted: string | undefined): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError('canonicalJson: numbers must be finite');
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index++) out += (index === 0 ? '' : ',') + encode(value[index], undefined);
+    return `${out}]`;
+  }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, member]) => member !== undefined)
-      // RFC 8785 §3.2.3 sorts by UTF-16 code units, which is what `<` on strings compares.
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, member]) => `${JSON.stringify(key)}:${canonicalJson(member)}`).join(',')}}`;
+    const object = value as Record<string, unknown>;
+    // RFC 8785 §3.2.3 sorts by UTF-16 code units, which is what the default sort of strings compares.
+    const keys = Object.keys(object).sort();
+    let out = '{';
+    for (const key of keys) {
+      const member = object[key];
+      if (member === undefined || key === omitted) continue;
+      out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${encode(member, undefined)}`;
+    }
+    return `${out}}`;
   }
   throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
 }
