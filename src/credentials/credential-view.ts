@@ -39,6 +39,18 @@ export async function loadCredential(
   return row;
 }
 
+/** The view of a credential of this brand in the grant's fleet and restriction, or 404 alike (GET by id). */
+export async function loadCredentialView(
+  repo: Pick<CredentialRepo, 'findView'>,
+  grant: Grant,
+  brand: Brand,
+  id: string,
+): Promise<CredentialView> {
+  const row = await repo.findView(grant.fleetId, id.toUpperCase(), grant.restriction);
+  if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
+  return toCredentialView(row);
+}
+
 /** Who, which credential and which request: the part every credential event shares. */
 export function eventOf(context: ActorContext, row: Pick<CredentialRow, 'id' | 'brand'>) {
   return {

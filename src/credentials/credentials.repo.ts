@@ -110,17 +110,23 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
   const listByShape = new Map<string, ReturnType<typeof compiledList>>();
   const selectRow = () => db.selectFrom('credentials').selectAll('credentials');
 
-  // GET by id, the hottest query: built and compiled once (kysely's builder and compiler cost about as much as
+  const selectView = () => db.selectFrom('credentials').select(viewColumns.map((column) => `credentials.${column}` as const));
+
+  // By id, the hottest queries: built and compiled once (kysely's builder and compiler cost about as much as
   // SQLite's execution of it), then run with this call's parameters. The parameter order is asserted here.
-  let findByIdCompiled: CompiledQuery<CredentialRowWithCount> | undefined;
-  const findByIdQuery = () => {
-    if (findByIdCompiled === undefined) {
-      const compiled = selectRow().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id').compile();
-      if (compiled.parameters.join() !== '$fleet,$id') throw new TypeError('credentials.findById: unexpected parameter order');
-      findByIdCompiled = compiled;
-    }
-    return findByIdCompiled;
+  const byIdOnce = <T>(build: () => { compile(): CompiledQuery<T> }) => {
+    let compiled: CompiledQuery<T> | undefined;
+    return () => {
+      if (compiled === undefined) {
+        compiled = build().compile();
+        if (compiled.parameters.join() !== '$fleet,$id') throw new TypeError('credentials: unexpected parameter order');
+      }
+      return compiled;
+    };
   };
+  const findByIdQuery = byIdOnce(() => selectRow().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id'));
+  // GET reads the view alone: not the sealed secrets, whose Buffer a read would allocate and collect for nothing.
+  const findViewQuery = byIdOnce(() => selectView().where('credentials.fleet_id', '=', '$fleet').where('credentials.id', '=', '$id'));
 
   return {
     /**
@@ -145,6 +151,19 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
         return row;
       }
       const { rows } = await db.executeQuery<CredentialRowWithCount>({ ...findByIdQuery(), parameters: [fleetId, id] });
+      return rows[0];
+    },
+
+    /** The credential's view columns (no sealed secrets), if it is the fleet's and inside `restriction` (when given). */
+    async findView(fleetId: string, id: string, restriction?: CredentialRestriction): Promise<CredentialViewRow | undefined> {
+      if (restriction !== undefined) {
+        return selectView()
+          .where('credentials.fleet_id', '=', fleetId)
+          .where('credentials.id', '=', id)
+          .where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }))
+          .executeTakeFirst();
+      }
+      const { rows } = await db.executeQuery<CredentialViewRow>({ ...findViewQuery(), parameters: [fleetId, id] });
       return rows[0];
     },
 

@@ -16,7 +16,7 @@ import { parseOrThrow } from '../core/validation.js';
 import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import { nameClash, patchFieldError, patchRefusalDetail, splitFields } from './credential-fields.js';
 import { bodiesOf } from './credential-bodies.js';
-import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
+import { eventOf, loadCredential, loadCredentialView, toCredentialView } from './credential-view.js';
 import { createIdempotency } from './idempotency.js';
 import type { SealedSecrets } from './sealed-secrets.js';
 import { retrySecretWrite } from './secret-write-retry.js';
@@ -44,7 +44,7 @@ export type VerifySecrets = (input: {
 
 /** The repositories (and methods) the credential service uses: its store and unit of work are typed over them. */
 export interface CredentialServiceRepos {
-  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete'>;
+  credentials: Pick<CredentialRepo, 'insert' | 'findById' | 'findView' | 'countByBrand' | 'list' | 'referencingVehicles' | 'delete'>;
   idempotency: IdempotencyRepo;
   fleets: Pick<FleetRepo, 'lockForWrite'>;
   audit: AuditRepo;
@@ -159,7 +159,7 @@ export function createCredentialService(deps: {
     },
 
     async get(grant: Grant, brandSlug: string, id: string): Promise<CredentialView> {
-      return toCredentialView(await load(grant, requireBrand(brandSlug), id));
+      return loadCredentialView(repo, grant, requireBrand(brandSlug), id);
     },
 
     async list(grant: Grant, brandSlug: string | undefined, query: CredentialListQuery) {
