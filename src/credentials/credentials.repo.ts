@@ -14,7 +14,7 @@ export type CredentialRowWithCount = CredentialRow & { vehicle_count: number };
 
 export type CredentialViewRow = Pick<Selectable<CredentialsTable>, (typeof viewColumns)[number]>;
 
-type RotationUpdate = Pick<
+export type RotationUpdate = Pick<
   CredentialRow,
   | 'sealed_secrets'
   | 'data_key_id'

@@ -1,6 +1,6 @@
 import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import type { Brand } from '../brands/define-brand.js';
-import { AppError, notFound } from '../core/app-error.js';
+import { AppError } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
 import type { Actor, ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
@@ -9,7 +9,7 @@ import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
 import type { CredentialChanges } from './credential-changes.js';
 import { eventOf, loadCredential, toCredentialView } from './credential-view.js';
-import type { CredentialRepo, CredentialRow, CredentialRowWithCount } from './credentials.repo.js';
+import type { CredentialRepo, CredentialRow, CredentialRowWithCount, RotationUpdate } from './credentials.repo.js';
 import type { CredentialView } from './credentials.schemas.js';
 import { requireIfMatch } from './etag.js';
 import { LOST_RACE, retrySecretWrite } from './secret-write-retry.js';
@@ -68,8 +68,8 @@ export function createSealedSecrets(deps: {
     repos: SealedSecretsRepos,
     current: CredentialRow,
     next: { sealed: Buffer; dataKeyId: string; version: number; now: string; createdBy: Actor; verified: boolean },
-  ): Promise<boolean> {
-    const won = await repos.credentials.rotateSecrets(current.fleet_id, current.id, current.secret_version, {
+  ): Promise<RotationUpdate | undefined> {
+    const update: RotationUpdate = {
       sealed_secrets: next.sealed,
       data_key_id: next.dataKeyId,
       secret_version: next.version,
@@ -79,8 +79,8 @@ export function createSealedSecrets(deps: {
       // New secrets have no verdict yet (docs/design.md §2.9), unless they were just verified.
       status: next.verified ? 'authorized' : 'unknown',
       status_checked_at: next.verified ? next.now : null,
-    });
-    if (!won) return false;
+    };
+    if (!(await repos.credentials.rotateSecrets(current.fleet_id, current.id, current.secret_version, update))) return undefined;
     const versions = repos.credentials.versions;
     if (kept > 1) {
       await versions.insert({
@@ -94,7 +94,7 @@ export function createSealedSecrets(deps: {
       });
     }
     await versions.destroyBefore(current.fleet_id, current.id, next.version - kept + 1);
-    return true;
+    return update;
   }
 
   const eventFor = (context: ActorContext, current: CredentialRow, change: SecretChange, version: number) =>
@@ -150,19 +150,17 @@ export function createSealedSecrets(deps: {
         // Sealed before the transaction opens: slow work never holds the write lock.
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, change.secrets);
         const verified = change.kind === 'rotated' && change.verified;
-        const won = await store.transaction(async (repos) => {
-          if (!(await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified })))
-            return false;
-          await audit.append(repos, eventFor(context, current, change, version));
-          return true;
+        const written = await store.transaction(async (repos) => {
+          const update = await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified });
+          if (update !== undefined) await audit.append(repos, eventFor(context, current, change, version));
+          return update;
         });
-        if (!won) return LOST_RACE;
+        if (written === undefined) return LOST_RACE;
         changes.announce({ kind: change.kind, fleetId, credentialId: current.id, brand: brand.slug });
-        return current;
+        // The row as written is the response, as a create's is: no read after the commit.
+        return { ...current, ...written };
       });
-      const updated = await store.repos.credentials.findById(fleetId, current.id);
-      if (updated === undefined) throw notFound('Credential');
-      return toCredentialView(updated);
+      return toCredentialView(current);
     },
 
     /**
