@@ -150,12 +150,15 @@ export function createSealedSecrets(deps: {
         // Sealed before the transaction opens: slow work never holds the write lock.
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, change.secrets);
         const verified = change.kind === 'rotated' && change.verified;
-        const won = await store.transaction(async (repos) => {
-          if (!(await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified })))
-            return false;
-          await audit.append(repos, eventFor(context, current, change, version));
-          return true;
-        });
+        const won = await store.transaction(
+          async (repos) => {
+            if (!(await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified })))
+              return false;
+            await audit.append(repos, eventFor(context, current, change, version));
+            return true;
+          },
+          { fleetId },
+        );
         if (!won) return LOST_RACE;
         changes.announce({ kind: change.kind, fleetId, credentialId: current.id, brand: brand.slug });
         return current;
@@ -192,12 +195,15 @@ export function createSealedSecrets(deps: {
       });
       const currentDone = await Promise.all(current.map(reseal));
       const earlierDone = await Promise.all(earlier.map(reseal));
-      const moved = await store.transaction(async (repos) => {
-        let n = 0;
-        for (const { row, to } of currentDone) if (await repos.credentials.sealed.resealCurrent(fleetId, row, to)) n++;
-        for (const { row, to } of earlierDone) if (await repos.credentials.sealed.resealKept(fleetId, row, to)) n++;
-        return n;
-      });
+      const moved = await store.transaction(
+        async (repos) => {
+          let n = 0;
+          for (const { row, to } of currentDone) if (await repos.credentials.sealed.resealCurrent(fleetId, row, to)) n++;
+          for (const { row, to } of earlierDone) if (await repos.credentials.sealed.resealKept(fleetId, row, to)) n++;
+          return n;
+        },
+        { fleetId },
+      );
       return { read: current.length + earlier.length, moved };
     },
   };

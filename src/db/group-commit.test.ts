@@ -30,12 +30,21 @@ function open(file: string): Fixture {
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
   const statements: string[] = [];
   const groupCommit = createGroupCommit({
-    withConnection: (fn) => db.connection().execute(fn),
-    run: (sqlText) => {
-      statements.push(sqlText);
-      handle.prepare(sqlText).run();
-    },
-    inTransaction: () => handle.inTransaction,
+    batching: 'one-queue',
+    withSession: (_key, fn) =>
+      db.connection().execute((executor) =>
+        fn({
+          executor,
+          begin: ['BEGIN IMMEDIATE'],
+          async run(sqlTexts) {
+            for (const sqlText of sqlTexts) {
+              statements.push(sqlText);
+              handle.prepare(sqlText).run();
+            }
+          },
+          state: () => (handle.inTransaction ? 'open' : 'idle'),
+        }),
+      ),
   });
   return { file, handle, db, groupCommit, statements };
 }
