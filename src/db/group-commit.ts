@@ -70,7 +70,12 @@ export class SharedCommitFailedError extends Error {
   }
 }
 
-const insideUnit = new AsyncLocalStorage<true>();
+/** What the units of one batch share while they run: see `batchMemo`. */
+interface BatchScope {
+  memo: Map<string, unknown>;
+}
+
+const insideUnit = new AsyncLocalStorage<BatchScope>();
 
 /**
  * True while a unit's work runs. Its batch then holds a connection: on SQLite the one connection, so a query through
@@ -78,7 +83,17 @@ const insideUnit = new AsyncLocalStorage<true>();
  * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (database.ts).
  */
 export function insideUnitOfWork(): boolean {
-  return insideUnit.getStore() === true;
+  return insideUnit.getStore() !== undefined;
+}
+
+/**
+ * Inside a unit, a map the units of its batch share, for what their one transaction holds locked and so cannot change
+ * under them (the audit chain heads, audit.repo.ts); undefined outside a unit. It is emptied whenever a unit of the
+ * batch fails: the rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered
+ * may outlive it. It is gone with the batch.
+ */
+export function batchMemo(): Map<string, unknown> | undefined {
+  return insideUnit.getStore()?.memo;
 }
 
 interface Unit {
@@ -152,6 +167,7 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
       await connection.withSession(lane.key, async (session) => {
         // Statements not sent yet: each travels with the next one the batch must wait for (PostgreSQL: one round trip).
         const pending: string[] = [];
+        const scope: BatchScope = { memo: new Map() };
         // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
         if (session.state() !== 'idle') pending.push('ROLLBACK');
         pending.push(...session.begin);
@@ -160,7 +176,7 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
             const unit = batch[index]!;
             pending.push('SAVEPOINT unit');
             await session.run(pending.splice(0));
-            if (!(await runUnit(unit, session, pending))) {
+            if (!(await runUnit(unit, session, pending, scope))) {
               culprit = unit;
               throw (unit.outcome as { error: unknown }).error;
             }
@@ -198,9 +214,9 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
    * Runs one unit in the savepoint just opened; its RELEASE (or ROLLBACK TO) is left in `pending`, to travel with the
    * next statement. False when the engine rolled the whole transaction back under it.
    */
-  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[]): Promise<boolean> {
+  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[], scope: BatchScope): Promise<boolean> {
     try {
-      const value = await insideUnit.run(true, () => unit.work(session.executor));
+      const value = await insideUnit.run(scope, () => unit.work(session.executor));
       // On PostgreSQL a failed statement aborts the transaction until the rollback to the savepoint: a unit that
       // caught such an error and went on has stored nothing after it, so it failed.
       if (session.state() === 'failed') throw new Error('a statement of this unit failed and the unit carried on; it was rolled back');
@@ -208,6 +224,7 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
       pending.push('RELEASE unit');
     } catch (error) {
       unit.outcome = { ok: false, error };
+      scope.memo.clear();
       // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
       // Errors Within A Transaction"), or the unit ended it: the units before this one are gone too, so the batch fails.
       if (session.state() === 'idle') return false;
