@@ -124,7 +124,8 @@ export async function createDeps(config: Config, options: CreateDepsOptions = {}
   }
   let database: Database;
   try {
-    database = openDatabase(config.databaseUrl, options.database);
+    // The unit-of-work guard is for code mistakes, caught by the tests; production saves its cost (group-commit.ts).
+    database = openDatabase(config.databaseUrl, { guardUnits: config.nodeEnv !== 'production', ...options.database });
   } catch (error) {
     masterKeys.close();
     throw error;

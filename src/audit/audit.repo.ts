@@ -168,7 +168,7 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
      * head's seq with its hash. A unit that fails empties the memo, so the next one reads the head again.
      */
     async takeNextSeq(chain: string): Promise<{ seq: number; prevHash: string }> {
-      const known = batchMemo()?.get(headMemoKey(chain)) as { seq: number; hash: string } | undefined;
+      const known = batchMemo(db)?.get(headMemoKey(chain)) as { seq: number; hash: string } | undefined;
       if (known !== undefined) return { seq: known.seq + 1, prevHash: known.hash };
       const [row] = (await takeNextSeqQuery(db, engine, { chain })).rows;
       if (row === undefined) throw new Error(`audit chain ${chain}: the head upsert returned no row`);
@@ -185,7 +185,7 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
     async insert(chain: string, event: AuditEvent): Promise<void> {
       // No head moved: it was deleted under the unit (a fleet purged in the same batch). Never an event off the chain.
       if ((await insertAndMoveHead(chain, event)) !== 1n) throw new Error(`audit chain ${chain}: its head is gone`);
-      batchMemo()?.set(headMemoKey(chain), { seq: event.seq, hash: event.hash });
+      batchMemo(db)?.set(headMemoKey(chain), { seq: event.seq, hash: event.hash });
     },
 
     async head(chain: string): Promise<(ChainHead & { at: string | null }) | undefined> {

@@ -7,20 +7,21 @@ import type { CredentialView } from './credentials.schemas.js';
 
 /** The credential view (docs/design.md §2.1) of a row: identity and setting fields, never a secret. */
 export function toCredentialView(row: CredentialViewRow): CredentialView {
-  const fields = JSON.parse(row.fields) as Record<string, string>;
-  return {
-    ...fields,
-    id: row.id,
-    brand: row.brand,
-    name: row.name,
-    secret_version: row.secret_version,
-    vehicle_count: row.vehicle_count,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    secret_updated_at: row.secret_updated_at,
-    status: row.status,
-    status_checked_at: row.status_checked_at,
-  };
+  // Assigned onto the parsed object, not spread into a literal: V8 copies a JSON.parse result through its slow path
+  // (about 12 µs per row against 0.5, measured in docs/performance.md), which was a third of a list page's CPU. The
+  // row's own members are assigned last, so they win over a field of the same name, as the spread's order made them.
+  const view = JSON.parse(row.fields) as Record<string, unknown>;
+  view.id = row.id;
+  view.brand = row.brand;
+  view.name = row.name;
+  view.secret_version = row.secret_version;
+  view.vehicle_count = row.vehicle_count;
+  view.created_at = row.created_at;
+  view.updated_at = row.updated_at;
+  view.secret_updated_at = row.secret_updated_at;
+  view.status = row.status;
+  view.status_checked_at = row.status_checked_at;
+  return view as CredentialView;
 }
 
 /**

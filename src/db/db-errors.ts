@@ -1,4 +1,4 @@
-import { SharedCommitFailedError } from './group-commit.js';
+import { DurabilityLostError, SharedCommitFailedError } from './group-commit.js';
 
 /**
  * Recognises constraint violations across engines, by the constraint's name (PostgreSQL)
@@ -54,6 +54,8 @@ const unavailableNodeCodes = new Set([
 export function isDatabaseUnavailable(error: unknown): boolean {
   // A write whose shared SQLite commit failed for another's reason (group-commit.ts): nothing stored, retry.
   if (error instanceof SharedCommitFailedError) return true;
+  // A commit that could not be made durable (group-commit.ts): refused until a restart, which /readyz asks for.
+  if (error instanceof DurabilityLostError) return true;
   const e = error as DriverError;
   if (typeof e?.code === 'string') {
     if (unavailableNodeCodes.has(e.code)) return true;

@@ -3,9 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './database.js';
-import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from './group-commit.js';
+import {
+  createGroupCommit,
+  DurabilityLostError,
+  type GroupCommit,
+  insideUnitOfWork,
+  MAX_UNITS_PER_COMMIT,
+  SharedCommitFailedError,
+} from './group-commit.js';
 import type { DB } from './schema.js';
 
 interface Fixture {
@@ -14,6 +21,8 @@ interface Fixture {
   db: Kysely<DB>;
   groupCommit: GroupCommit;
   statements: string[];
+  /** What the connection's flush does (the real one fsyncs the WAL): tests hold it back or make it fail. */
+  flush: () => Promise<void>;
 }
 
 let dir: string;
@@ -29,7 +38,12 @@ function open(file: string): Fixture {
   handle.exec(`CREATE TABLE IF NOT EXISTS notes (item TEXT REFERENCES items(name) DEFERRABLE INITIALLY DEFERRED)`);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
   const statements: string[] = [];
-  const groupCommit = createGroupCommit({
+  const run = (sqlText: string) => {
+    statements.push(sqlText);
+    handle.prepare(sqlText).run();
+  };
+  const opened: Fixture = { file, handle, db, groupCommit: undefined as never, statements, flush: () => Promise.resolve() };
+  opened.groupCommit = createGroupCommit({
     batching: 'one-queue',
     withSession: (_key, fn) =>
       db.connection().execute((executor) =>
@@ -37,16 +51,17 @@ function open(file: string): Fixture {
           executor,
           begin: ['BEGIN IMMEDIATE'],
           async run(sqlTexts) {
-            for (const sqlText of sqlTexts) {
-              statements.push(sqlText);
-              handle.prepare(sqlText).run();
-            }
+            for (const sqlText of sqlTexts) run(sqlText);
           },
           state: () => (handle.inTransaction ? 'open' : 'idle'),
+          flush: () => {
+            statements.push('flush');
+            return opened.flush();
+          },
         }),
       ),
   });
-  return { file, handle, db, groupCommit, statements };
+  return opened;
 }
 
 /** What another connection (another process, or the same file after a crash) sees committed. */
@@ -216,7 +231,47 @@ describe('group commit', () => {
 
   it('keeps a lone unit to one transaction of its own', async () => {
     await fixture.groupCommit.transaction((executor) => insert(executor, 'alone'));
-    expect(fixture.statements).toEqual(['BEGIN IMMEDIATE', 'SAVEPOINT unit', 'RELEASE unit', 'COMMIT']);
+    expect(fixture.statements).toEqual(['BEGIN IMMEDIATE', 'SAVEPOINT unit', 'RELEASE unit', 'COMMIT', 'flush']);
+  });
+
+  it('answers no unit before its COMMIT is flushed to disk, and keeps the connection (and so every read) until then', async () => {
+    let flushed!: () => void;
+    fixture.flush = () => new Promise<void>((resolve) => (flushed = resolve));
+    let answered = false;
+    const unit = fixture.groupCommit.transaction((executor) => insert(executor, 'waits-for-the-disk')).then(() => (answered = true));
+    await vi.waitUntil(() => fixture.statements.includes('flush'), { timeout: 5_000 });
+    const read = fixture.db
+      .selectFrom('items' as never)
+      .selectAll()
+      .execute();
+    let readDone = false;
+    void read.then(() => (readDone = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect([answered, readDone]).toEqual([false, false]);
+    flushed();
+    await unit;
+    expect(answered).toBe(true);
+    expect(await read).toHaveLength(1);
+  });
+
+  it('after a failed flush acknowledges no unit of that batch nor any later one, and says why', async () => {
+    fixture.flush = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const outcomes = await Promise.allSettled([
+      fixture.groupCommit.transaction((executor) => insert(executor, 'written-not-durable')),
+      fixture.groupCommit.transaction(async () => {
+        throw new Error('its own mistake');
+      }),
+    ]);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(DurabilityLostError);
+    expect(((outcomes[0] as PromiseRejectedResult).reason as Error).cause).toHaveProperty('code', 'EIO');
+    // Rolled back to its savepoint before the COMMIT: its own error is still the truth.
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'its own mistake');
+    expect(fixture.groupCommit.durabilityLost).toBeInstanceOf(DurabilityLostError);
+
+    fixture.flush = () => Promise.resolve();
+    const statementsBefore = fixture.statements.length;
+    await expect(fixture.groupCommit.transaction((executor) => insert(executor, 'later'))).rejects.toBeInstanceOf(DurabilityLostError);
+    expect(fixture.statements).toHaveLength(statementsBefore);
   });
 });
 
@@ -235,6 +290,38 @@ describe('the SQLite database behind store.transaction', () => {
       });
     } finally {
       await database.close();
+    }
+  });
+
+  it('commits a batch without its own fsync yet answers after the WAL sync, and leaves every other commit synchronous=FULL', async () => {
+    const database = openDatabase(`sqlite:${path.join(dir, 'sync.db')}`);
+    try {
+      const synchronous = async () => (await sql<{ synchronous: number }>`PRAGMA synchronous`.execute(database.db)).rows[0]?.synchronous;
+      expect(await synchronous()).toBe(2);
+      await database.transaction((trx) => sql`CREATE TABLE kept (x INTEGER)`.execute(trx));
+      expect(await synchronous()).toBe(2);
+      // A COMMIT refused (a deferred reference) restores FULL all the same.
+      await sql`CREATE TABLE parent (id INTEGER PRIMARY KEY)`.execute(database.db);
+      await sql`CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)`.execute(database.db);
+      await expect(database.transaction((trx) => sql`INSERT INTO child (p) VALUES (7)`.execute(trx))).rejects.toThrow();
+      expect(await synchronous()).toBe(2);
+      await database.ping();
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('marks units only while the guard is on: production opens the database without it, and units still commit', async () => {
+    const guarded = openDatabase(`sqlite:${path.join(dir, 'guarded.db')}`);
+    const unguarded = openDatabase(`sqlite:${path.join(dir, 'unguarded.db')}`, { guardUnits: false });
+    try {
+      expect(await guarded.transaction(async () => insideUnitOfWork())).toBe(true);
+      expect(await unguarded.transaction(async () => insideUnitOfWork())).toBe(false);
+      await unguarded.transaction((trx) => sql`CREATE TABLE kept (x INTEGER)`.execute(trx));
+      expect((await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE name = 'kept'`.execute(unguarded.db)).rows).toHaveLength(1);
+    } finally {
+      await guarded.close();
+      await unguarded.close();
     }
   });
 });

@@ -34,6 +34,14 @@ export interface GroupCommitSession {
    * (SQLite on SQLITE_FULL or an I/O error, a unit that ran ROLLBACK).
    */
   state(): TransactionState;
+  /** Called once the batch's transaction has ended, committed or rolled back. */
+  ended?(): void;
+  /**
+   * Resolves once every commit so far is on disk (SQLite: its batch COMMIT may return before). The batch holds the
+   * connection until then, so nothing reads its rows before they are durable, while the wait for the disk leaves the
+   * event loop free for other requests. None on PostgreSQL: its COMMIT returns after the WAL flush.
+   */
+  flush?(): Promise<void>;
 }
 
 export interface GroupCommitConnection {
@@ -49,13 +57,15 @@ export interface GroupCommitConnection {
 
 export interface GroupCommit {
   /**
-   * Runs work as one unit of a shared transaction and resolves once the COMMIT that covers it has returned
-   * (durable). Its own failure rolls back only its own savepoint. `key` says which units may share a transaction
+   * Runs work as one unit of a shared transaction and resolves once the COMMIT that covers it is on disk
+   * (`GroupCommitSession.flush`). Its own failure rolls back only its own savepoint. `key` says which units may share a transaction
    * when the connection batches 'per-key' (ignored by 'one-queue').
    */
   transaction<T>(work: (executor: Kysely<DB>) => Promise<T>, key?: string): Promise<T>;
   /** Resolves when no batch is queued or running (closing the database waits for it). */
   idle(): Promise<void>;
+  /** Set once a commit could not be made durable: every later unit is refused with it. */
+  readonly durabilityLost: DurabilityLostError | undefined;
 }
 
 /**
@@ -70,12 +80,20 @@ export class SharedCommitFailedError extends Error {
   }
 }
 
-/** What the units of one batch share while they run: see `batchMemo`. */
-interface BatchScope {
-  memo: Map<string, unknown>;
+/**
+ * What every unit gets once a COMMIT was written but could not be made durable (the file sync failed): whether it is
+ * on disk is unknown, and so is the state of every later write to the same file, since an operating system may drop
+ * the unwritten pages and report the failure only once. No later unit is acknowledged either, until the process
+ * restarts and SQLite recovers the file (PostgreSQL stops alike on a failed fsync). `db-errors.ts` answers it 503.
+ */
+export class DurabilityLostError extends Error {
+  constructor(cause: unknown) {
+    super('a commit could not be made durable; no write is acknowledged until the vault restarts', { cause });
+    this.name = 'DurabilityLostError';
+  }
 }
 
-const insideUnit = new AsyncLocalStorage<BatchScope>();
+const insideUnit = new AsyncLocalStorage<true>();
 
 /**
  * True while a unit's work runs. Its batch then holds a connection: on SQLite the one connection, so a query through
@@ -83,17 +101,31 @@ const insideUnit = new AsyncLocalStorage<BatchScope>();
  * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (database.ts).
  */
 export function insideUnitOfWork(): boolean {
-  return insideUnit.getStore() !== undefined;
+  return insideUnit.getStore() === true;
 }
 
+/** The memo of the batch running on each executor (`batchMemo`). */
+const memos = new WeakMap<Kysely<DB>, Map<string, unknown>>();
+
 /**
- * Inside a unit, a map the units of its batch share, for what their one transaction holds locked and so cannot change
- * under them (the audit chain heads, audit.repo.ts); undefined outside a unit. It is emptied whenever a unit of the
- * batch fails: the rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered
- * may outlive it. It is gone with the batch.
+ * For a repository bound to a batch's executor, a map the units of that batch share, for what their one transaction
+ * holds locked and so cannot change under them (the audit chain heads, audit.repo.ts); undefined for any other
+ * executor (the shared pool, a transaction of no batch). It is emptied whenever a unit of the batch fails: the
+ * rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered may outlive it.
+ * It is gone with the batch.
  */
-export function batchMemo(): Map<string, unknown> | undefined {
-  return insideUnit.getStore()?.memo;
+export function batchMemo(executor: Kysely<DB>): Map<string, unknown> | undefined {
+  return memos.get(executor);
+}
+
+export interface GroupCommitOptions {
+  /**
+   * Whether units are marked so `insideUnitOfWork` can refuse their mistakes (default on). Production turns it off:
+   * before Node 24, an AsyncLocalStorage that has run once turns on promise hooks for every promise of the process,
+   * which cost a GET about 15 % of its CPU (docs/performance.md). The mistakes it catches are in code, not in input,
+   * so the tests, which run with it on, catch them before production does.
+   */
+  guardUnits?: boolean;
 }
 
 interface Unit {
@@ -129,7 +161,9 @@ interface Lane {
  * A batch starts in the check phase (setImmediate), after the poll phase has read every request that was waiting,
  * so requests arriving together share a commit; a lone request waits only for that hop.
  */
-export function createGroupCommit(connection: GroupCommitConnection): GroupCommit {
+export function createGroupCommit(connection: GroupCommitConnection, options: GroupCommitOptions = {}): GroupCommit {
+  const { guardUnits = true } = options;
+  let durabilityLost: DurabilityLostError | undefined;
   const oneQueue: Lane = { key: undefined, queue: [], alone: false };
   const lanes = new Map<string, Lane>();
   const running = new Set<Promise<void>>();
@@ -161,22 +195,28 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
   }
 
   async function runBatch(lane: Lane, batch: Unit[]): Promise<void> {
+    if (durabilityLost !== undefined) {
+      for (const unit of batch) unit.reject(durabilityLost);
+      return;
+    }
     // The unit whose own error made the engine roll the whole transaction back, if one did.
     let culprit: Unit | undefined;
+    let committed = false;
     try {
       await connection.withSession(lane.key, async (session) => {
         // Statements not sent yet: each travels with the next one the batch must wait for (PostgreSQL: one round trip).
         const pending: string[] = [];
-        const scope: BatchScope = { memo: new Map() };
+        const memo = new Map<string, unknown>();
         // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
         if (session.state() !== 'idle') pending.push('ROLLBACK');
         pending.push(...session.begin);
+        memos.set(session.executor, memo);
         try {
           for (let index = 0; index < batch.length; index++) {
             const unit = batch[index]!;
             pending.push('SAVEPOINT unit');
             await session.run(pending.splice(0));
-            if (!(await runUnit(unit, session, pending, scope))) {
+            if (!(await runUnit(unit, session, pending, memo))) {
               culprit = unit;
               throw (unit.outcome as { error: unknown }).error;
             }
@@ -188,9 +228,21 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
         } catch (error) {
           await rollbackQuietly(session);
           throw error;
+        } finally {
+          memos.delete(session.executor);
+          session.ended?.();
         }
+        committed = true;
+        await session.flush?.();
       });
     } catch (error) {
+      if (committed) {
+        // The COMMIT was written but not made durable: from here on nothing is acknowledged. A unit that had failed
+        // on its own was rolled back to its savepoint, so its own error still tells the truth.
+        durabilityLost = new DurabilityLostError(error);
+        for (const unit of batch) unit.reject(unit.outcome?.ok === false ? unit.outcome.error : durabilityLost);
+        return;
+      }
       // Nothing of this batch was stored. A unit that failed on its own keeps its error only if it was the
       // cause: another unit's failure may have depended on rows of the batch that are now gone.
       for (const unit of batch) unit.reject(unit === culprit ? error : new SharedCommitFailedError(error));
@@ -214,9 +266,10 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
    * Runs one unit in the savepoint just opened; its RELEASE (or ROLLBACK TO) is left in `pending`, to travel with the
    * next statement. False when the engine rolled the whole transaction back under it.
    */
-  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[], scope: BatchScope): Promise<boolean> {
+  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[], memo: Map<string, unknown>): Promise<boolean> {
     try {
-      const value = await insideUnit.run(scope, () => unit.work(session.executor));
+      const { executor } = session;
+      const value = await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor));
       // On PostgreSQL a failed statement aborts the transaction until the rollback to the savepoint: a unit that
       // caught such an error and went on has stored nothing after it, so it failed.
       if (session.state() === 'failed') throw new Error('a statement of this unit failed and the unit carried on; it was rolled back');
@@ -224,7 +277,7 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
       pending.push('RELEASE unit');
     } catch (error) {
       unit.outcome = { ok: false, error };
-      scope.memo.clear();
+      memo.clear();
       // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
       // Errors Within A Transaction"), or the unit ended it: the units before this one are gone too, so the batch fails.
       if (session.state() === 'idle') return false;
@@ -235,6 +288,7 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
 
   return {
     transaction<T>(work: (executor: Kysely<DB>) => Promise<T>, key?: string): Promise<T> {
+      if (durabilityLost !== undefined) return Promise.reject(durabilityLost);
       // A unit waiting for a unit queued behind it would wait for its own batch: refused, never a hang.
       if (insideUnitOfWork()) return Promise.reject(new TypeError('a unit of work started another transaction; do the work in one'));
       return new Promise<T>((resolve, reject) => {
@@ -245,6 +299,9 @@ export function createGroupCommit(connection: GroupCommitConnection): GroupCommi
     },
     async idle() {
       while (running.size > 0) await Promise.all(running);
+    },
+    get durabilityLost() {
+      return durabilityLost;
     },
   };
 }

@@ -63,7 +63,7 @@ export function createPersonSignIn(deps: {
   clock: Clock;
   ids: IdGenerator;
   rules: Pick<SignInRuleService, 'matching'>;
-  sign: (claims: Record<string, unknown>) => string;
+  sign: (claims: Record<string, unknown>) => Promise<string>;
   issuer: string;
   ttlSeconds: number;
 }) {
@@ -139,7 +139,7 @@ export function createPersonSignIn(deps: {
         return id;
       });
       const iat = Math.floor(now.getTime() / 1000);
-      const access_token = sign({
+      const access_token = await sign({
         iss: issuer,
         aud: issuer,
         sub: `${PERSON_SUBJECT_PREFIX}${personId}`,

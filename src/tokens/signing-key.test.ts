@@ -12,8 +12,8 @@ describe('accessTokenSigner', () => {
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: issuer, aud: issuer, sub: 'client', fleet: 'fleet', scope: 'credentials:read', iat: now, exp: now + 60, jti: 'j' };
 
-  it('writes a compact JWS (RFC 7515 §7.1) with the kid in its header and the claims as given', () => {
-    const [header, payload, signature, ...rest] = accessTokenSigner(key)(claims).split('.');
+  it('writes a compact JWS (RFC 7515 §7.1) with the kid in its header and the claims as given', async () => {
+    const [header, payload, signature, ...rest] = (await accessTokenSigner(key)(claims)).split('.');
     expect(rest).toEqual([]);
     expect(decode(header!)).toEqual({ alg: 'ES256', typ: 'JWT', kid });
     expect(decode(payload!)).toEqual(claims);
@@ -21,8 +21,8 @@ describe('accessTokenSigner', () => {
     expect(Buffer.from(signature!, 'base64url')).toHaveLength(64);
   });
 
-  it('signs what the verifier and the published JWK accept, and nothing else', () => {
-    const token = accessTokenSigner(key)(claims);
+  it('signs what the verifier and the published JWK accept, and nothing else', async () => {
+    const token = await accessTokenSigner(key)(claims);
     expect(accessTokenVerifier(key, issuer)(token)).toMatchObject(claims);
     const [header, payload, signature] = token.split('.');
     const jwk = createPublicKey({ key: publicJwk as never, format: 'jwk' });

@@ -51,7 +51,7 @@ export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyr
   const { vaultKeys, keyring, clock, issuer } = deps;
   let loaded = new Map<string, LoadedKey>();
   const verified = new Map<string, { claims: Readonly<Record<string, unknown>>; expiresAtMs: number }>();
-  let signer: { key: SigningKey; sign: (claims: Record<string, unknown>) => string } | undefined;
+  let signer: { key: SigningKey; sign: (claims: Record<string, unknown>) => Promise<string> } | undefined;
   let refreshedAt = -Infinity;
   let refreshing: Promise<void> | undefined;
 
@@ -99,7 +99,7 @@ export function createSigningKeys(deps: { vaultKeys: VaultKeyRepo; keyring: Keyr
       return signer.key;
     },
 
-    sign(claims: Record<string, unknown>): string {
+    async sign(claims: Record<string, unknown>): Promise<string> {
       if (signer === undefined) throw new Error('signing keys not loaded');
       return signer.sign(claims);
     },

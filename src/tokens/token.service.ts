@@ -30,7 +30,7 @@ export interface TokenResponse {
   scope: string;
 }
 
-export type SignAccessToken = (claims: Record<string, unknown>) => string;
+export type SignAccessToken = (claims: Record<string, unknown>) => Promise<string>;
 
 /** Grants are looked up by name so the assertion grants slot in beside client_credentials. */
 export function createTokenService(deps: {
@@ -59,7 +59,7 @@ export function createTokenService(deps: {
   ): Promise<TokenResponse & { iat: number }> {
     const scopes = narrowScopes(client.scopes, requestedScope);
     const iat = Math.floor(clock.now().getTime() / 1000);
-    const access_token = sign({
+    const access_token = await sign({
       iss: issuer,
       aud: issuer,
       sub: client.id,
