@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
+import { batchMemo } from '../db/group-commit.js';
 import type { Engine } from '../db/database.js';
 import type { AuditEventsTable, DB } from '../db/schema.js';
 import type { AuditAction } from './audit-actions.js';
@@ -111,14 +112,14 @@ const insertBaseAndMoveHead = compiledQuery(baseColumns, (db, v) =>
   db
     .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
-    .set({ hash: v.hash, at: v.at })
+    .set({ seq: v.seq, hash: v.hash, at: v.at })
     .where('chain', '=', v.chain),
 );
 const insertWithClientIdAndMoveHead = compiledQuery(auditColumns, (db, v) =>
   db
     .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
-    .set({ hash: v.hash, at: v.at })
+    .set({ seq: v.seq, hash: v.hash, at: v.at })
     .where('chain', '=', v.chain),
 );
 const insertLabelled = compiledQuery(labelledColumns, (db, v) => db.insertInto('audit_events').values(v));
@@ -126,22 +127,49 @@ const insertLabelledAndMoveHead = compiledQuery(labelledColumns, (db, v) =>
   db
     .with('event', (qb) => qb.insertInto('audit_events').values(v))
     .updateTable('audit_heads')
-    .set({ hash: v.hash, at: v.at })
+    .set({ seq: v.seq, hash: v.hash, at: v.at })
     .where('chain', '=', v.chain),
 );
-const moveHeadQuery = compiledQuery(['chain', 'hash', 'at'], (db, v) =>
-  db.updateTable('audit_heads').set({ hash: v.hash, at: v.at }).where('chain', '=', v.chain),
+const moveHeadQuery = compiledQuery(['chain', 'seq', 'hash', 'at'], (db, v) =>
+  db.updateTable('audit_heads').set({ seq: v.seq, hash: v.hash, at: v.at }).where('chain', '=', v.chain),
 );
+
+/** The key of a chain's head in the batch memo (group-commit.ts). */
+const headMemoKey = (chain: string) => `audit-head:${chain}`;
 
 /** SQL of the audit trail. Chains are named by fleet id, or 'system'. */
 export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
+  /** Writes the event and moves the head to it; the number of heads moved (1, or 0 if the chain's head is gone). */
+  async function insertAndMoveHead(chain: string, event: AuditEvent): Promise<bigint | undefined> {
+    const row = toAuditRow(chain, event);
+    const { client_request_id: clientRequestId, actor_label: actorLabel, ...base } = row;
+    if (actorLabel !== undefined) {
+      const labelled = { ...base, client_request_id: clientRequestId ?? null, actor_label: actorLabel };
+      if (engine === 'postgres') return (await insertLabelledAndMoveHead(db, engine, labelled)).numAffectedRows;
+      await insertLabelled(db, engine, labelled);
+      return (await moveHeadQuery(db, engine, { chain, seq: event.seq, hash: event.hash, at: event.at })).numAffectedRows;
+    }
+    if (engine === 'postgres') {
+      if (clientRequestId === undefined) return (await insertBaseAndMoveHead(db, engine, base)).numAffectedRows;
+      return (await insertWithClientIdAndMoveHead(db, engine, { ...base, client_request_id: clientRequestId })).numAffectedRows;
+    }
+    if (clientRequestId === undefined) await insertBase(db, engine, base);
+    else await insertWithClientId(db, engine, { ...base, client_request_id: clientRequestId });
+    return (await moveHeadQuery(db, engine, { chain, seq: event.seq, hash: event.hash, at: event.at })).numAffectedRows;
+  }
+
   return {
     /**
      * Takes the chain's next seq and the previous hash. The upsert locks the chain's head row until
      * the transaction ends (PostgreSQL row lock; SQLite has one writer), so concurrent writers,
      * replicas included, queue here and a chain never forks; a rollback gives the seq back.
+     * In a group commit, once a unit of the batch has moved the head, the batch's transaction holds it locked to
+     * its end: the next units take it from the batch memo (one round trip less each) and `insert` moves the
+     * head's seq with its hash. A unit that fails empties the memo, so the next one reads the head again.
      */
     async takeNextSeq(chain: string): Promise<{ seq: number; prevHash: string }> {
+      const known = batchMemo(db)?.get(headMemoKey(chain)) as { seq: number; hash: string } | undefined;
+      if (known !== undefined) return { seq: known.seq + 1, prevHash: known.hash };
       const [row] = (await takeNextSeqQuery(db, engine, { chain })).rows;
       if (row === undefined) throw new Error(`audit chain ${chain}: the head upsert returned no row`);
       return { seq: Number(row.seq), prevHash: row.hash };
@@ -155,26 +183,9 @@ export function createAuditRepo(db: Kysely<DB>, engine: Engine) {
      * and its statements cost no round trip.
      */
     async insert(chain: string, event: AuditEvent): Promise<void> {
-      const row = toAuditRow(chain, event);
-      const { client_request_id: clientRequestId, actor_label: actorLabel, ...base } = row;
-      if (actorLabel !== undefined) {
-        const labelled = { ...base, client_request_id: clientRequestId ?? null, actor_label: actorLabel };
-        if (engine === 'postgres') {
-          await insertLabelledAndMoveHead(db, engine, labelled);
-        } else {
-          await insertLabelled(db, engine, labelled);
-          await moveHeadQuery(db, engine, { chain, hash: event.hash, at: event.at });
-        }
-        return;
-      }
-      if (engine === 'postgres') {
-        if (clientRequestId === undefined) await insertBaseAndMoveHead(db, engine, base);
-        else await insertWithClientIdAndMoveHead(db, engine, { ...base, client_request_id: clientRequestId });
-        return;
-      }
-      if (clientRequestId === undefined) await insertBase(db, engine, base);
-      else await insertWithClientId(db, engine, { ...base, client_request_id: clientRequestId });
-      await moveHeadQuery(db, engine, { chain, hash: event.hash, at: event.at });
+      // No head moved: it was deleted under the unit (a fleet purged in the same batch). Never an event off the chain.
+      if ((await insertAndMoveHead(chain, event)) !== 1n) throw new Error(`audit chain ${chain}: its head is gone`);
+      batchMemo(db)?.set(headMemoKey(chain), { seq: event.seq, hash: event.hash });
     },
 
     async head(chain: string): Promise<(ChainHead & { at: string | null }) | undefined> {

@@ -167,14 +167,17 @@ export function createClientService(deps: {
 
   /** A new client and its `client.created` event, in one transaction. */
   async function insertAudited(context: ActorContext, row: ClientRow): Promise<void> {
-    await store.transaction(async (repos) => {
-      await repos.clients.insert(row);
-      await audit.append(repos, {
-        ...clientEvent(context, row.id),
-        action: 'client.created',
-        details: { kind: row.kind, scopes: scopesOf(row), ...(row.restriction !== null && { restrict: restrictOf(row)! }) },
-      });
-    });
+    await store.transaction(
+      async (repos) => {
+        await repos.clients.insert(row);
+        await audit.append(repos, {
+          ...clientEvent(context, row.id),
+          action: 'client.created',
+          details: { kind: row.kind, scopes: scopesOf(row), ...(row.restriction !== null && { restrict: restrictOf(row)! }) },
+        });
+      },
+      { fleetId: context.fleetId },
+    );
   }
 
   return {
@@ -236,10 +239,13 @@ export function createClientService(deps: {
       const row = await repo.findInFleet(fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Client');
       assertGranterHolds(granter, toAuthenticated(row).scopes, 'delete');
-      await store.transaction(async (repos) => {
-        if (!(await repos.clients.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
-        await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.deleted', details: {} });
-      });
+      await store.transaction(
+        async (repos) => {
+          if (!(await repos.clients.softDelete(fleetId, row.id, clock.now().toISOString()))) throw notFound('Client');
+          await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.deleted', details: {} });
+        },
+        { fleetId },
+      );
       liveness.forget(row.id);
     },
 
@@ -253,10 +259,13 @@ export function createClientService(deps: {
         throw new AppError('conflicting-resource', 'A key client has no secret to rotate: create a new key client instead.');
       const secret = generateClientSecret();
       const hash = hashClientSecret(secretHashKey, secret);
-      await store.transaction(async (repos) => {
-        if (!(await repos.clients.replaceSecretHash(fleetId, row.id, hash))) throw notFound('Client');
-        await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.secret_rotated', details: {} });
-      });
+      await store.transaction(
+        async (repos) => {
+          if (!(await repos.clients.replaceSecretHash(fleetId, row.id, hash))) throw notFound('Client');
+          await audit.append(repos, { ...clientEvent(context, row.id), action: 'client.secret_rotated', details: {} });
+        },
+        { fleetId },
+      );
       // Tokens issued with the old secret stop working: here at once, on other replicas within the liveness TTL.
       liveness.forget(row.id);
       return { ...toView(row), client_secret: secret };

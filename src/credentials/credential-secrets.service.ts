@@ -76,12 +76,14 @@ export function createCredentialSecretService(deps: {
           ? { format: 'env', file: toEnvFile(brand, { ...fields, ...secrets }), fileName: envFileName(brand) }
           : { format: 'json', id: row.id, brand: row.brand, secret_version: version, fields, secrets };
       await options.beforeRecord?.();
-      await store.transaction((repos) =>
-        audit.append(repos, {
-          ...eventOf(context, row),
-          action: 'credential.revealed',
-          details: { secret_version: version, format: options.format },
-        }),
+      await store.transaction(
+        (repos) =>
+          audit.append(repos, {
+            ...eventOf(context, row),
+            action: 'credential.revealed',
+            details: { secret_version: version, format: options.format },
+          }),
+        { fleetId: context.fleetId },
       );
       return answer;
     },

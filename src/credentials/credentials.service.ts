@@ -129,21 +129,24 @@ export function createCredentialService(deps: {
         // The row as written is the response (no read after the commit): nothing references a credential before it exists.
         const view = toCredentialView({ ...row, vehicle_count: 0 });
         try {
-          await store.transaction(async (repos) => {
-            const tx = repos.credentials;
-            // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
-            if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
-            if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
-              throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
-                limit: brand.maxPerFleet,
-              });
-            }
-            // The name index decides, replicas included; only a named credential can clash.
-            if (!(await tx.insert(row))) throw nameClash(name ?? '');
-            if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
-            // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
-            await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
-          });
+          await store.transaction(
+            async (repos) => {
+              const tx = repos.credentials;
+              // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
+              if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
+              if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {
+                throw new AppError('limit-exceeded', `A fleet can hold at most ${brand.maxPerFleet} ${brand.slug} credentials.`, {
+                  limit: brand.maxPerFleet,
+                });
+              }
+              // The name index decides, replicas included; only a named credential can clash.
+              if (!(await tx.insert(row))) throw nameClash(name ?? '');
+              if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
+              // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
+              await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
+            },
+            { fleetId },
+          );
         } catch (error) {
           // A retry that raced its first request (another replica, or one still open): whichever
           // constraint stopped it, the first request's row now decides: replay it, or 422.
@@ -236,23 +239,26 @@ export function createCredentialService(deps: {
         return new AppError('conflicting-resource', detail, { vehicle_count: refs.count, vehicle_ids: refs.ids });
       };
       try {
-        await store.transaction(async (repos) => {
-          const conflict = await stillReferenced(repos);
-          if (conflict) throw conflict;
-          // With If-Match, delete only the version the caller saw: a rotation since the check is a 412, not a silent delete.
-          const pinned = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : current.secret_version;
-          if (!(await repos.credentials.delete(fleetId, current.id, pinned))) {
-            if (pinned !== undefined && (await repos.credentials.findById(fleetId, current.id))) {
-              throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+        await store.transaction(
+          async (repos) => {
+            const conflict = await stillReferenced(repos);
+            if (conflict) throw conflict;
+            // With If-Match, delete only the version the caller saw: a rotation since the check is a 412, not a silent delete.
+            const pinned = ifMatch === undefined || ifMatch.trim() === '*' ? undefined : current.secret_version;
+            if (!(await repos.credentials.delete(fleetId, current.id, pinned))) {
+              if (pinned !== undefined && (await repos.credentials.findById(fleetId, current.id))) {
+                throw new AppError('precondition-failed', 'The credential changed since the given ETag was read.');
+              }
+              throw notFound('Credential');
             }
-            throw notFound('Credential');
-          }
-          await audit.append(repos, {
-            ...eventOf(context, current),
-            action: 'credential.deleted',
-            details: { secret_version: current.secret_version },
-          });
-        });
+            await audit.append(repos, {
+              ...eventOf(context, current),
+              action: 'credential.deleted',
+              details: { secret_version: current.secret_version },
+            });
+          },
+          { fleetId },
+        );
         changes.announce({ kind: 'deleted', fleetId, credentialId: current.id, brand: brand.slug });
       } catch (error) {
         // A vehicle committed between the count and the delete: the foreign key refused the delete.

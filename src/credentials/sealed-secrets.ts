@@ -150,11 +150,14 @@ export function createSealedSecrets(deps: {
         // Sealed before the transaction opens: slow work never holds the write lock.
         const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, change.secrets);
         const verified = change.kind === 'rotated' && change.verified;
-        const written = await store.transaction(async (repos) => {
-          const update = await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified });
-          if (update !== undefined) await audit.append(repos, eventFor(context, current, change, version));
-          return update;
-        });
+        const written = await store.transaction(
+          async (repos) => {
+            const update = await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified });
+            if (update !== undefined) await audit.append(repos, eventFor(context, current, change, version));
+            return update;
+          },
+          { fleetId },
+        );
         if (written === undefined) return LOST_RACE;
         changes.announce({ kind: change.kind, fleetId, credentialId: current.id, brand: brand.slug });
         // The row as written is the response, as a create's is: no read after the commit.
@@ -190,12 +193,15 @@ export function createSealedSecrets(deps: {
       });
       const currentDone = await Promise.all(current.map(reseal));
       const earlierDone = await Promise.all(earlier.map(reseal));
-      const moved = await store.transaction(async (repos) => {
-        let n = 0;
-        for (const { row, to } of currentDone) if (await repos.credentials.sealed.resealCurrent(fleetId, row, to)) n++;
-        for (const { row, to } of earlierDone) if (await repos.credentials.sealed.resealKept(fleetId, row, to)) n++;
-        return n;
-      });
+      const moved = await store.transaction(
+        async (repos) => {
+          let n = 0;
+          for (const { row, to } of currentDone) if (await repos.credentials.sealed.resealCurrent(fleetId, row, to)) n++;
+          for (const { row, to } of earlierDone) if (await repos.credentials.sealed.resealKept(fleetId, row, to)) n++;
+          return n;
+        },
+        { fleetId },
+      );
       return { read: current.length + earlier.length, moved };
     },
   };

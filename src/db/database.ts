@@ -2,12 +2,35 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect, SqliteDriver, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  PostgresDriver,
+  type PostgresPoolClient,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
-import { createGroupCommit, insideUnitOfWork } from './group-commit.js';
+import { createGroupCommit, type GroupCommitSession, insideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
+
+/** What a unit of work says about itself when it starts (`Database.transaction`, `Store.transaction`). */
+export interface UnitOptions {
+  /**
+   * The fleet whose rows and audit chain the unit writes (every statement of it within that fleet). On PostgreSQL the
+   * concurrent units of one fleet then share one transaction (group commit per fleet); a unit without one has a
+   * transaction of its own. A unit that appends to a fleet's chain must give it: a unit without one holding a row a
+   * batch of that fleet wants, while it waits for the chain head the batch holds, is a deadlock (PostgreSQL detects
+   * it and fails one side). SQLite ignores it: all its units share one queue.
+   */
+  fleetId?: string | undefined;
+}
 
 /**
  * One open database, whatever the engine. Engine differences live here and in
@@ -17,10 +40,11 @@ export interface Database {
   readonly engine: Engine;
   readonly db: Kysely<DB>;
   /**
-   * Runs work as one unit of work that commits durably before the promise resolves: on PostgreSQL its own
-   * transaction; on SQLite a savepoint in a group commit shared with concurrent units (`group-commit.ts`).
+   * Runs work as one unit of work that commits durably before the promise resolves: a savepoint in a group commit
+   * (`group-commit.ts`) shared with concurrent units, on SQLite all of them, on PostgreSQL those of the same fleet
+   * (`options.fleetId`; without one, a transaction of its own).
    */
-  transaction<T>(work: (trx: Kysely<DB>) => Promise<T>): Promise<T>;
+  transaction<T>(work: (trx: Kysely<DB>) => Promise<T>, options?: UnitOptions): Promise<T>;
   /** Runs a multi-statement SQL script (migrations) on the given transaction's connection. */
   execScript(trx: Kysely<DB>, sqlText: string): Promise<void>;
   /**
@@ -49,7 +73,7 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use (tests give each run its own). */
   pgSchema?: string;
   pgPoolSize?: number;
-  /** SQLite: refuse a unit of work's use of the shared executor instead of hanging (`GroupCommitOptions.guardUnits`). */
+  /** Refuse a unit of work's use of the shared executor instead of hanging (`GroupCommitOptions.guardUnits`). */
   guardUnits?: boolean;
 }
 
@@ -93,22 +117,28 @@ function openSqlite(file: string, options: OpenDatabaseOptions = {}): Database {
   const wal = file === ':memory:' ? undefined : walSync(`${file}-wal`);
   const groupCommit = createGroupCommit(
     {
-      withConnection: (fn) => db.connection().execute(fn),
-      run,
-      inTransaction: () => handle.inTransaction,
-      // A batch's COMMIT under synchronous=NORMAL writes its WAL frames and returns without the fsync that FULL
-      // makes (https://www.sqlite.org/pragma.html#pragma_synchronous); `flush` then syncs the WAL on libuv's thread
-      // pool while the batch still holds the connection. Acknowledged writes stay as durable as under FULL, and the
-      // event loop serves other requests during the fsync instead of stalling in it. SQLite refuses to change the
-      // level inside a transaction, so it is set around the batch's, and every other commit keeps FULL.
-      begin() {
-        run('PRAGMA synchronous = NORMAL');
-        run('BEGIN IMMEDIATE');
-      },
-      ended() {
-        if (!handle.inTransaction) run('PRAGMA synchronous = FULL');
-      },
-      flush: () => (wal === undefined ? Promise.resolve() : wal.flush()),
+      batching: 'one-queue',
+      withSession: (_key, fn) =>
+        db.connection().execute((executor) =>
+          fn({
+            executor,
+            // A batch's COMMIT under synchronous=NORMAL writes its WAL frames and returns without the fsync that FULL
+            // makes (https://www.sqlite.org/pragma.html#pragma_synchronous); `flush` then syncs the WAL on libuv's
+            // thread pool while the batch still holds the connection. Acknowledged writes stay as durable as under
+            // FULL, and the event loop serves other requests during the fsync instead of stalling in it. SQLite
+            // refuses to change the level inside a transaction, so it is set around the batch's, and every other
+            // commit keeps FULL.
+            begin: ['PRAGMA synchronous = NORMAL', 'BEGIN IMMEDIATE'],
+            async run(statements) {
+              for (const statement of statements) run(statement);
+            },
+            state: () => (handle.inTransaction ? 'open' : 'idle'),
+            ended() {
+              if (!handle.inTransaction) run('PRAGMA synchronous = FULL');
+            },
+            flush: () => (wal === undefined ? Promise.resolve() : wal.flush()),
+          }),
+        ),
     },
     { guardUnits: options.guardUnits ?? true },
   );
@@ -256,13 +286,26 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
   // client, which only the pool listens to while it is idle (node-postgres docs, "pg.Pool: error").
   // The next query on it then fails as "not queryable", which db-errors.ts answers 503.
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new GuardedPostgresDialect({ pool }) });
+  const groupCommit = createGroupCommit(
+    {
+      batching: 'per-key',
+      async withSession(fleetId, fn) {
+        const client = await pool.connect();
+        try {
+          return await fn(postgresSession(client, fleetId));
+        } finally {
+          // A connection whose transaction could not be ended (lost, or a ROLLBACK that failed) is dropped, not reused.
+          client.release(client.getTransactionStatus() === 'I' ? undefined : true);
+        }
+      },
+    },
+    { guardUnits: options.guardUnits ?? true },
+  );
   return {
     engine: 'postgres',
     db,
-    // PostgreSQL already groups concurrent commits into one WAL flush (commit_delay, and WAL writes
-    // covering several commits: https://www.postgresql.org/docs/current/wal-configuration.html).
-    transaction: (work) => db.transaction().execute(work),
+    transaction: (work, options) => groupCommit.transaction(work, options?.fleetId),
     async execScript(trx, sqlText) {
       // Without parameters pg uses the simple query protocol, which runs several statements.
       await sql.raw(sqlText).execute(trx);
@@ -288,7 +331,90 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Database {
     },
     readSnapshot: (work) => db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work),
     async close() {
+      await groupCommit.idle();
       await db.destroy();
     },
   };
+}
+
+/** A pool client as a batch's units use it: a Kysely bound to it, built once per client (repositories are bound per executor). */
+interface HeldClient {
+  executor: Kysely<DB>;
+  /**
+   * Whether a statement failed since the last savepoint: PostgreSQL then refuses everything but a rollback. Noted as
+   * the error comes, since pg rejects a query before the message carrying the transaction's new status arrives.
+   */
+  statementFailed: boolean;
+}
+
+const heldClients = new WeakMap<pg.PoolClient, HeldClient>();
+
+function held(client: pg.PoolClient): HeldClient {
+  let bound = heldClients.get(client);
+  if (bound === undefined) {
+    // Kysely's driver releases its client after every statement: this pool of one hands out the batch's client and
+    // keeps it, so the unit's statements all run in the batch's transaction.
+    const onClient = {
+      query: (text: string, values: unknown[]) =>
+        client.query(text, values).catch((error: unknown) => {
+          bound!.statementFailed = true;
+          throw error;
+        }),
+      release() {},
+    } as unknown as PostgresPoolClient;
+    const executor = new Kysely<DB>({ dialect: new PostgresDialect({ pool: { connect: async () => onClient, end: async () => {} } }) });
+    heldClients.set(client, (bound = { executor, statementFailed: false }));
+  }
+  return bound;
+}
+
+/**
+ * One batch on one pool client. A batch of a fleet first locks the fleet's row (`FOR NO KEY UPDATE`: taken by no
+ * foreign key check, so other transactions still insert rows of the fleet): a batch holds its fleet's chain head from
+ * its first event to COMMIT, and a unit after that one may lock a row that another replica's transaction of the same
+ * fleet locked before it reached the head; taking the fleet's lock before any other makes such batches queue at BEGIN
+ * instead of deadlocking. It also serialises them with `fleets.lockForWrite` (per-fleet caps, data-key
+ * destruction), which is `FOR UPDATE` on the same row.
+ */
+function postgresSession(client: pg.PoolClient, fleetId: string | undefined): GroupCommitSession {
+  const bound = held(client);
+  bound.statementFailed = false;
+  return {
+    executor: bound.executor,
+    begin: fleetId === undefined ? ['BEGIN'] : ['BEGIN', `SELECT 1 FROM fleets WHERE id = ${pg.escapeLiteral(fleetId)} FOR NO KEY UPDATE`],
+    async run(statements) {
+      // No parameters: the simple query protocol, several statements in one message (one round trip).
+      const answer = (await client.query(statements.join('; '))) as pg.QueryResult | pg.QueryResult[];
+      if (statements.some((statement) => statement.startsWith('SAVEPOINT') || statement.startsWith('ROLLBACK')))
+        bound.statementFailed = false;
+      const last = Array.isArray(answer) ? answer[answer.length - 1] : answer;
+      // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
+      if (statements[statements.length - 1] === 'COMMIT' && last?.command !== 'COMMIT') {
+        throw new Error(`COMMIT was answered ${String(last?.command)}: the transaction was rolled back`);
+      }
+    },
+    state: () => {
+      if (client.getTransactionStatus() === 'I') return 'idle';
+      return bound.statementFailed || client.getTransactionStatus() === 'E' ? 'failed' : 'open';
+    },
+  };
+}
+
+/** Inside a unit of work, a query through the pool would not see the batch's writes and could wait for its locks. */
+class GuardedPostgresDriver extends PostgresDriver {
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
+    return super.acquireConnection();
+  }
+}
+
+class GuardedPostgresDialect extends PostgresDialect {
+  readonly #config: ConstructorParameters<typeof PostgresDialect>[0];
+  constructor(config: ConstructorParameters<typeof PostgresDialect>[0]) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new GuardedPostgresDriver(this.#config);
+  }
 }

@@ -44,15 +44,22 @@ function open(file: string): Fixture {
   };
   const opened: Fixture = { file, handle, db, groupCommit: undefined as never, statements, flush: () => Promise.resolve() };
   opened.groupCommit = createGroupCommit({
-    withConnection: (fn) => db.connection().execute(fn),
-    run,
-    inTransaction: () => handle.inTransaction,
-    begin: () => run('BEGIN IMMEDIATE'),
-    ended: () => {},
-    flush: () => {
-      statements.push('flush');
-      return opened.flush();
-    },
+    batching: 'one-queue',
+    withSession: (_key, fn) =>
+      db.connection().execute((executor) =>
+        fn({
+          executor,
+          begin: ['BEGIN IMMEDIATE'],
+          async run(sqlTexts) {
+            for (const sqlText of sqlTexts) run(sqlText);
+          },
+          state: () => (handle.inTransaction ? 'open' : 'idle'),
+          flush: () => {
+            statements.push('flush');
+            return opened.flush();
+          },
+        }),
+      ),
   });
   return opened;
 }

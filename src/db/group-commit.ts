@@ -3,36 +3,65 @@ import type { Kysely } from 'kysely';
 import type { DB } from './schema.js';
 
 /**
- * At most this many units share one SQLite transaction. Reads wait for the connection while a batch
- * runs (kysely's SQLite driver has one connection behind a mutex), so the cap bounds that wait: 32 units
- * of ~0.3 ms each keep it under ~10 ms, while one fsync already covers 32 acknowledgements.
+ * At most this many units share one transaction.
+ * - SQLite: reads wait for the one connection while a batch runs (kysely's SQLite driver has one connection behind a
+ *   mutex), so the cap bounds that wait: 32 units of ~0.3 ms each keep it under ~10 ms, while one fsync already
+ *   covers 32 acknowledgements.
+ * - PostgreSQL: a batch holds its fleet's lock and chain head from its first unit to its COMMIT, and the first unit
+ *   is answered after the last one ran (a few round trips each, ~1 ms here), so the cap bounds both waits (~30 ms);
+ *   and each unit's savepoint is a subtransaction with an xid of its own: a backend caches at most 64 of them
+ *   (PGPROC_MAX_CACHED_SUBXIDS) before every other session's snapshots overflow into pg_subtrans and slow down,
+ *   so 32 stays well clear of it.
  */
 export const MAX_UNITS_PER_COMMIT = 32;
 
-export interface GroupCommitConnection {
-  /** Runs fn holding the database's one connection (kysely's driver mutex), with an executor bound to it. */
-  withConnection<T>(fn: (executor: Kysely<DB>) => Promise<T>): Promise<T>;
-  /** Runs one statement without parameters on that connection (BEGIN, SAVEPOINT, ROLLBACK ...). */
-  run(sqlText: string): void;
-  /** Begins a batch's transaction (`BEGIN IMMEDIATE`), whose COMMIT may return before it is on disk. */
-  begin(): void;
-  /** Called once a batch's transaction has ended, committed or rolled back. */
-  ended(): void;
+/** Where a batch's transaction stands: 'failed' is PostgreSQL's aborted state, left only by a ROLLBACK (TO SAVEPOINT). */
+export type TransactionState = 'idle' | 'open' | 'failed';
+
+/** One connection held for one batch. */
+export interface GroupCommitSession {
+  /** The executor the batch's units run their statements on (bound to this connection). */
+  readonly executor: Kysely<DB>;
+  /** The statements that open the batch's transaction (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: `BEGIN` and the fleet's lock). */
+  readonly begin: readonly string[];
   /**
-   * Resolves once every commit so far is on disk. The batch holds the connection until then, so nothing reads its
-   * rows before they are durable, while the wait for the disk leaves the event loop free for other requests.
+   * Runs statements without parameters, in order, on this connection (BEGIN, SAVEPOINT, COMMIT ...); PostgreSQL
+   * gets them in one message (one round trip). Rejects if any fails, or if a COMMIT did not commit.
    */
-  flush(): Promise<void>;
-  /** Whether SQLite still has the transaction open: some errors (SQLITE_FULL, IOERR) roll it all back. */
-  inTransaction(): boolean;
+  run(statements: readonly string[]): Promise<void>;
+  /**
+   * 'idle' when no transaction is open: before BEGIN, or after the engine rolled it all back under the units
+   * (SQLite on SQLITE_FULL or an I/O error, a unit that ran ROLLBACK).
+   */
+  state(): TransactionState;
+  /** Called once the batch's transaction has ended, committed or rolled back. */
+  ended?(): void;
+  /**
+   * Resolves once every commit so far is on disk (SQLite: its batch COMMIT may return before). The batch holds the
+   * connection until then, so nothing reads its rows before they are durable, while the wait for the disk leaves the
+   * event loop free for other requests. None on PostgreSQL: its COMMIT returns after the WAL flush.
+   */
+  flush?(): Promise<void>;
+}
+
+export interface GroupCommitConnection {
+  /**
+   * 'one-queue': every unit waits in one queue and one batch runs at a time (SQLite: one writer, one connection).
+   * 'per-key': a queue per key, whose batches run beside other keys' on connections of their own; a unit without a
+   * key is a batch of its own (PostgreSQL, keyed by fleet).
+   */
+  readonly batching: 'one-queue' | 'per-key';
+  /** Runs fn holding a connection for one batch of `key` (SQLite's one connection; a PostgreSQL pool client). */
+  withSession<T>(key: string | undefined, fn: (session: GroupCommitSession) => Promise<T>): Promise<T>;
 }
 
 export interface GroupCommit {
   /**
    * Runs work as one unit of a shared transaction and resolves once the COMMIT that covers it is on disk
-   * (`GroupCommitConnection.flush`). Its own failure rolls back only its own savepoint.
+   * (`GroupCommitSession.flush`). Its own failure rolls back only its own savepoint. `key` says which units may share a transaction
+   * when the connection batches 'per-key' (ignored by 'one-queue').
    */
-  transaction<T>(work: (executor: Kysely<DB>) => Promise<T>): Promise<T>;
+  transaction<T>(work: (executor: Kysely<DB>) => Promise<T>, key?: string): Promise<T>;
   /** Resolves when no batch is queued or running (closing the database waits for it). */
   idle(): Promise<void>;
   /** Set once a commit could not be made durable: every later unit is refused with it. */
@@ -67,11 +96,26 @@ export class DurabilityLostError extends Error {
 const insideUnit = new AsyncLocalStorage<true>();
 
 /**
- * True while a unit's work runs. The database's one connection is then held by the batch, so a query through the
- * shared executor would wait for it forever: the SQLite driver refuses it instead (database.ts).
+ * True while a unit's work runs. Its batch then holds a connection: on SQLite the one connection, so a query through
+ * the shared executor would wait for it forever; on PostgreSQL another pool connection, which sees none of the
+ * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (database.ts).
  */
 export function insideUnitOfWork(): boolean {
   return insideUnit.getStore() === true;
+}
+
+/** The memo of the batch running on each executor (`batchMemo`). */
+const memos = new WeakMap<Kysely<DB>, Map<string, unknown>>();
+
+/**
+ * For a repository bound to a batch's executor, a map the units of that batch share, for what their one transaction
+ * holds locked and so cannot change under them (the audit chain heads, audit.repo.ts); undefined for any other
+ * executor (the shared pool, a transaction of no batch). It is emptied whenever a unit of the batch fails: the
+ * rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered may outlive it.
+ * It is gone with the batch.
+ */
+export function batchMemo(executor: Kysely<DB>): Map<string, unknown> | undefined {
+  return memos.get(executor);
 }
 
 export interface GroupCommitOptions {
@@ -91,67 +135,105 @@ interface Unit {
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
+/** The units waiting for one key's next batch, and the batches running for it (one after another). */
+interface Lane {
+  key: string | undefined;
+  queue: Unit[];
+  /** A lane of one unit without a key (per-key batching): nothing joins it. */
+  alone: boolean;
+  running?: Promise<void> | undefined;
+}
+
 /**
- * Group commit for SQLite: the transactions of concurrent requests run one after another inside ONE
- * `BEGIN IMMEDIATE … COMMIT`, each in its own savepoint, so N acknowledged writes cost one fsync instead
- * of N (better-sqlite3 is synchronous: each fsync stalls the event loop). Each unit is answered only after
- * the COMMIT that covers it, so an acknowledged write survives `kill -9` and power loss exactly as before;
- * a unit that throws is rolled back to its savepoint (https://www.sqlite.org/lang_savepoint.html) and its
- * neighbours commit; if the transaction itself fails, no unit of the batch is acknowledged.
+ * Group commit: the transactions of concurrent requests run one after another inside ONE transaction, each in its
+ * own savepoint, so N acknowledged writes cost one commit (one fsync, one WAL flush) instead of N. Each unit is
+ * answered only after the COMMIT that covers it, so an acknowledged write survives `kill -9` and power loss exactly
+ * as before; a unit that throws is rolled back to its savepoint (https://www.sqlite.org/lang_savepoint.html,
+ * https://www.postgresql.org/docs/current/sql-savepoint.html) and its neighbours commit; if the transaction itself
+ * fails, no unit of the batch is acknowledged.
  *
- * A batch starts in the check phase (setImmediate), after the poll phase has read every request that
- * was waiting, so requests arriving together share a commit; a lone request waits only for that hop.
+ * SQLite ('one-queue'): better-sqlite3 is synchronous, each fsync stalls the event loop, and there is one writer:
+ * every unit joins one queue. PostgreSQL ('per-key'): every write of a fleet holds the fleet's audit chain head
+ * until its COMMIT's WAL flush, so a fleet committed one write per flush; its units now share a transaction per
+ * batch, while other fleets' batches run beside it on other connections. Units of two keys never share a batch (two
+ * batches taking two fleets' locks in opposite orders would deadlock).
+ *
+ * A batch starts in the check phase (setImmediate), after the poll phase has read every request that was waiting,
+ * so requests arriving together share a commit; a lone request waits only for that hop.
  */
 export function createGroupCommit(connection: GroupCommitConnection, options: GroupCommitOptions = {}): GroupCommit {
   const { guardUnits = true } = options;
-  const queue: Unit[] = [];
-  let running: Promise<void> | undefined;
   let durabilityLost: DurabilityLostError | undefined;
+  const oneQueue: Lane = { key: undefined, queue: [], alone: false };
+  const lanes = new Map<string, Lane>();
+  const running = new Set<Promise<void>>();
 
-  const start = () => {
-    running ??= new Promise<void>((resolve) => setImmediate(resolve)).then(runBatches);
+  const laneFor = (key: string | undefined): Lane => {
+    if (connection.batching === 'one-queue') return oneQueue;
+    if (key === undefined) return { key, queue: [], alone: true };
+    let lane = lanes.get(key);
+    if (lane === undefined) lanes.set(key, (lane = { key, queue: [], alone: false }));
+    return lane;
   };
 
-  async function runBatches(): Promise<void> {
+  const start = (lane: Lane) => {
+    if (lane.running !== undefined) return;
+    const batches = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runBatches(lane));
+    lane.running = batches;
+    running.add(batches);
+    void batches.finally(() => running.delete(batches));
+  };
+
+  async function runBatches(lane: Lane): Promise<void> {
     try {
-      while (queue.length > 0) await runBatch(queue.splice(0, MAX_UNITS_PER_COMMIT));
+      while (lane.queue.length > 0) await runBatch(lane, lane.queue.splice(0, MAX_UNITS_PER_COMMIT));
     } finally {
-      running = undefined;
+      lane.running = undefined;
+      // Nothing queued (no await since the loop's test): the next unit of this key opens a new lane.
+      if (lane.key !== undefined && lanes.get(lane.key) === lane) lanes.delete(lane.key);
     }
   }
 
-  async function runBatch(batch: Unit[]): Promise<void> {
+  async function runBatch(lane: Lane, batch: Unit[]): Promise<void> {
     if (durabilityLost !== undefined) {
       for (const unit of batch) unit.reject(durabilityLost);
       return;
     }
-    // The unit whose own error made SQLite roll the whole transaction back, if one did.
+    // The unit whose own error made the engine roll the whole transaction back, if one did.
     let culprit: Unit | undefined;
     let committed = false;
     try {
-      await connection.withConnection(async (executor) => {
+      await connection.withSession(lane.key, async (session) => {
+        // Statements not sent yet: each travels with the next one the batch must wait for (PostgreSQL: one round trip).
+        const pending: string[] = [];
+        const memo = new Map<string, unknown>();
         // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
-        if (connection.inTransaction()) connection.run('ROLLBACK');
-        connection.begin();
+        if (session.state() !== 'idle') pending.push('ROLLBACK');
+        pending.push(...session.begin);
+        memos.set(session.executor, memo);
         try {
           for (let index = 0; index < batch.length; index++) {
             const unit = batch[index]!;
-            if (!(await runUnit(unit, executor))) {
+            pending.push('SAVEPOINT unit');
+            await session.run(pending.splice(0));
+            if (!(await runUnit(unit, session, pending, memo))) {
               culprit = unit;
               throw (unit.outcome as { error: unknown }).error;
             }
             // Units queued while this batch ran join it, up to the cap.
-            if (index === batch.length - 1) batch.push(...queue.splice(0, MAX_UNITS_PER_COMMIT - batch.length));
+            if (index === batch.length - 1 && !lane.alone) batch.push(...lane.queue.splice(0, MAX_UNITS_PER_COMMIT - batch.length));
           }
-          connection.run('COMMIT');
+          pending.push('COMMIT');
+          await session.run(pending.splice(0));
         } catch (error) {
-          rollbackQuietly();
+          await rollbackQuietly(session);
           throw error;
         } finally {
-          connection.ended();
+          memos.delete(session.executor);
+          session.ended?.();
         }
         committed = true;
-        await connection.flush();
+        await session.flush?.();
       });
     } catch (error) {
       if (committed) {
@@ -161,7 +243,7 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
         for (const unit of batch) unit.reject(unit.outcome?.ok === false ? unit.outcome.error : durabilityLost);
         return;
       }
-      // Nothing of this batch reached the disk. A unit that failed on its own keeps its error only if it was the
+      // Nothing of this batch was stored. A unit that failed on its own keeps its error only if it was the
       // cause: another unit's failure may have depended on rows of the batch that are now gone.
       for (const unit of batch) unit.reject(unit === culprit ? error : new SharedCommitFailedError(error));
       return;
@@ -172,43 +254,51 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
     }
   }
 
-  function rollbackQuietly() {
+  async function rollbackQuietly(session: GroupCommitSession) {
     try {
-      if (connection.inTransaction()) connection.run('ROLLBACK');
+      if (session.state() !== 'idle') await session.run(['ROLLBACK']);
     } catch {
-      // Left open: the next batch rolls it back before it begins.
+      // Left open: the next batch on this connection rolls it back before it begins (or the pool drops the connection).
     }
   }
 
-  /** Runs one unit in its savepoint; false when SQLite rolled the whole transaction back under it. */
-  async function runUnit(unit: Unit, executor: Kysely<DB>): Promise<boolean> {
-    connection.run('SAVEPOINT unit');
+  /**
+   * Runs one unit in the savepoint just opened; its RELEASE (or ROLLBACK TO) is left in `pending`, to travel with the
+   * next statement. False when the engine rolled the whole transaction back under it.
+   */
+  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[], memo: Map<string, unknown>): Promise<boolean> {
     try {
-      unit.outcome = { ok: true, value: await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor)) };
-      connection.run('RELEASE unit');
+      const { executor } = session;
+      const value = await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor));
+      // On PostgreSQL a failed statement aborts the transaction until the rollback to the savepoint: a unit that
+      // caught such an error and went on has stored nothing after it, so it failed.
+      if (session.state() === 'failed') throw new Error('a statement of this unit failed and the unit carried on; it was rolled back');
+      unit.outcome = { ok: true, value };
+      pending.push('RELEASE unit');
     } catch (error) {
       unit.outcome = { ok: false, error };
+      memo.clear();
       // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
-      // Errors Within A Transaction"): the units before this one are gone too, so the batch fails.
-      if (!connection.inTransaction()) return false;
-      connection.run('ROLLBACK TO unit');
-      connection.run('RELEASE unit');
+      // Errors Within A Transaction"), or the unit ended it: the units before this one are gone too, so the batch fails.
+      if (session.state() === 'idle') return false;
+      pending.push('ROLLBACK TO unit', 'RELEASE unit');
     }
     return true;
   }
 
   return {
-    transaction<T>(work: (executor: Kysely<DB>) => Promise<T>): Promise<T> {
+    transaction<T>(work: (executor: Kysely<DB>) => Promise<T>, key?: string): Promise<T> {
       if (durabilityLost !== undefined) return Promise.reject(durabilityLost);
       // A unit waiting for a unit queued behind it would wait for its own batch: refused, never a hang.
       if (insideUnitOfWork()) return Promise.reject(new TypeError('a unit of work started another transaction; do the work in one'));
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-        start();
+        const lane = laneFor(key);
+        lane.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        start(lane);
       });
     },
     async idle() {
-      while (running !== undefined) await running;
+      while (running.size > 0) await Promise.all(running);
     },
     get durabilityLost() {
       return durabilityLost;

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, Engine } from './database.js';
+import type { Database, Engine, UnitOptions } from './database.js';
 import type { DB } from './schema.js';
 
 /**
@@ -21,11 +21,13 @@ export interface Store<R> {
   /**
    * Runs fn in ONE unit of work with every repository bound to it: a change, its idempotency record and
    * its audit event commit together or not at all, and the promise resolves only once they are durable.
-   * On SQLite the unit is a savepoint in a group commit (`group-commit.ts`): it must not read through
-   * `store.repos` (the one connection is busy with the batch) nor start another transaction. Seal and hash before
-   * calling (better-sqlite3 is synchronous: a long transaction stalls every request).
+   * The unit is a savepoint in a group commit (`group-commit.ts`), shared on SQLite with every concurrent unit, on
+   * PostgreSQL with those of the same `options.fleetId` (give it for every unit that writes one fleet's rows and
+   * chain). It must not read through `store.repos` (its batch holds the connection, or the rows it wrote are not
+   * committed yet) nor start another transaction: both are refused. Seal and hash before calling (slow work inside a
+   * unit delays every unit of its batch; better-sqlite3 is synchronous: a long transaction stalls every request).
    */
-  transaction<T>(fn: (repos: R) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (repos: R) => Promise<T>, options?: UnitOptions): Promise<T>;
 }
 
 function reposOn<F extends Record<string, RepoFactory>>(factories: F, db: Kysely<DB>, engine: Engine): ReposOf<F> {
@@ -52,7 +54,8 @@ export function createStore<F extends Record<string, RepoFactory>>(
   observer?: UnitObserver<ReposOf<F>>,
 ): Store<ReposOf<F>> {
   const { db, engine } = database;
-  // On SQLite the units of one group commit share an executor: bind the repositories once per batch.
+  // The units of one group commit share an executor (SQLite's one connection, a PostgreSQL pool client): bind the
+  // repositories once per executor.
   const boundRepos = new WeakMap<Kysely<DB>, ReposOf<F>>();
   const reposFor = (executor: Kysely<DB>) => {
     let repos = boundRepos.get(executor);
@@ -61,10 +64,10 @@ export function createStore<F extends Record<string, RepoFactory>>(
   };
   return {
     repos: reposOn(factories, db, engine),
-    transaction: async (fn) => {
-      if (observer === undefined) return database.transaction((trx) => fn(reposFor(trx)));
+    transaction: async (fn, options) => {
+      if (observer === undefined) return database.transaction((trx) => fn(reposFor(trx)), options);
       const noted = new Set<string>();
-      const result = await database.transaction((trx) => fn(observer.observe(reposFor(trx), noted)));
+      const result = await database.transaction((trx) => fn(observer.observe(reposFor(trx), noted)), options);
       // Resolved: committed and durable, so a reader woken now sees what the unit wrote.
       if (noted.size > 0) observer.committed(noted);
       return result;

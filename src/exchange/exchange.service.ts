@@ -143,12 +143,15 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
    */
   async function record(context: ExchangeContext, event: ExchangeAuditEvent, status?: StatusWrite): Promise<void> {
     try {
-      await deps.store.transaction(async (repos) => {
-        await deps.appendEvent(repos, context, event);
-        if (status !== undefined && event.target.id !== null) {
-          await repos.credentials.setStatus(context.fleetId, event.target.id, status.secretVersion, status.status, status.checkedAt);
-        }
-      });
+      await deps.store.transaction(
+        async (repos) => {
+          await deps.appendEvent(repos, context, event);
+          if (status !== undefined && event.target.id !== null) {
+            await repos.credentials.setStatus(context.fleetId, event.target.id, status.secretVersion, status.status, status.checkedAt);
+          }
+        },
+        { fleetId: context.fleetId },
+      );
     } catch (error) {
       deps.logger?.warn({ action: event.action, reason: (error as Error).name }, 'audit event not recorded: no token sent');
       throw new AppError('service-unavailable', 'The audit trail could not record this exchange; no token was sent. Retry shortly.');

@@ -85,11 +85,14 @@ export function createDataKeyRotation(deps: {
         },
       })),
     );
-    const moved = await store.transaction(async (repos) => {
-      let n = 0;
-      for (const { row, to } of done) if (await repos.webhookSecretReseal.reseal(fleetId, row, to)) n++;
-      return n;
-    });
+    const moved = await store.transaction(
+      async (repos) => {
+        let n = 0;
+        for (const { row, to } of done) if (await repos.webhookSecretReseal.reseal(fleetId, row, to)) n++;
+        return n;
+      },
+      { fleetId },
+    );
     return { read: rows.length, moved };
   }
 

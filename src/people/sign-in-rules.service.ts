@@ -135,14 +135,17 @@ export function createSignInRuleService(deps: {
         deleted_at: null,
       };
       const view = toView(row);
-      await store.transaction(async (repos) => {
-        await repos.signInRules.insert(row);
-        await audit.append(repos, {
-          ...ruleEvent(context, row.id),
-          action: 'sign_in_rule.created',
-          details: { claim, equals, scopes, ...(view.restrict !== null && { restrict: view.restrict }) },
-        });
-      });
+      await store.transaction(
+        async (repos) => {
+          await repos.signInRules.insert(row);
+          await audit.append(repos, {
+            ...ruleEvent(context, row.id),
+            action: 'sign_in_rule.created',
+            details: { claim, equals, scopes, ...(view.restrict !== null && { restrict: view.restrict }) },
+          });
+        },
+        { fleetId: context.fleetId },
+      );
       return view;
     },
 
@@ -156,10 +159,13 @@ export function createSignInRuleService(deps: {
       const row = await repo.findInFleet(context.fleetId, id.toUpperCase());
       if (row === undefined) throw notFound('Sign-in rule');
       assertGranterHolds(granter, scopesOf(row), 'delete');
-      await store.transaction(async (repos) => {
-        if (!(await repos.signInRules.softDelete(context.fleetId, row.id, clock.now().toISOString()))) throw notFound('Sign-in rule');
-        await audit.append(repos, { ...ruleEvent(context, row.id), action: 'sign_in_rule.deleted', details: {} });
-      });
+      await store.transaction(
+        async (repos) => {
+          if (!(await repos.signInRules.softDelete(context.fleetId, row.id, clock.now().toISOString()))) throw notFound('Sign-in rule');
+          await audit.append(repos, { ...ruleEvent(context, row.id), action: 'sign_in_rule.deleted', details: {} });
+        },
+        { fleetId: context.fleetId },
+      );
       liveness.forget(row.id);
     },
 

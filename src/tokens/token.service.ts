@@ -73,16 +73,18 @@ export function createTokenService(deps: {
       // The client's stored restriction (docs/grants.md), always: no token request parameter can widen or drop it.
       ...(client.restriction !== undefined && { rst: restrictionClaim(client.restriction) }),
     });
-    await store.transaction((repos) =>
-      audit.append(repos, {
-        fleetId: client.fleetId,
-        actor: { type: 'client', id: client.id },
-        action: 'token.issued',
-        target: { type: 'client', id: client.id },
-        requestId: requestId ?? null,
-        clientRequestId,
-        details: { grant_type: grantType, scope: scopes.join(' '), expires_in: tokenTtlSeconds },
-      }),
+    await store.transaction(
+      (repos) =>
+        audit.append(repos, {
+          fleetId: client.fleetId,
+          actor: { type: 'client', id: client.id },
+          action: 'token.issued',
+          target: { type: 'client', id: client.id },
+          requestId: requestId ?? null,
+          clientRequestId,
+          details: { grant_type: grantType, scope: scopes.join(' '), expires_in: tokenTtlSeconds },
+        }),
+      { fleetId: client.fleetId },
     );
     return { access_token, token_type: 'Bearer', expires_in: tokenTtlSeconds, scope: scopes.join(' '), iat };
   }

@@ -78,17 +78,20 @@ export function createVehicleService(deps: {
         updated_at: now,
       };
       try {
-        await store.transaction(async (repos) => {
-          const tx = repos.vehicles;
-          // A credential outside a restricted client's grant is refused as a missing one would be.
-          if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id, context.restriction))) throw credentialMismatch(brand);
-          await tx.insert(row);
-          await audit.append(repos, {
-            ...vehicleEvent(context, row),
-            action: 'vehicle.created',
-            details: { credentials_id: row.credentials_id },
-          });
-        });
+        await store.transaction(
+          async (repos) => {
+            const tx = repos.vehicles;
+            // A credential outside a restricted client's grant is refused as a missing one would be.
+            if (!(await tx.credentialOfBrand(fleetId, brand, input.credentials_id, context.restriction))) throw credentialMismatch(brand);
+            await tx.insert(row);
+            await audit.append(repos, {
+              ...vehicleEvent(context, row),
+              action: 'vehicle.created',
+              details: { credentials_id: row.credentials_id },
+            });
+          },
+          { fleetId },
+        );
       } catch (error) {
         if (isUniqueViolation(error, 'vehicles_fleet_brand_unit')) {
           throw new AppError(
@@ -135,25 +138,28 @@ export function createVehicleService(deps: {
         updated_at: clock.now().toISOString(),
       };
       try {
-        await store.transaction(async (repos) => {
-          const tx = repos.vehicles;
-          if (
-            input.credentials_id !== undefined &&
-            !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id, context.restriction))
-          ) {
-            throw credentialMismatch(current.telematics_brand);
-          }
-          if (!(await tx.update(fleetId, current.id, changes))) throw notFound('Vehicle');
-          await audit.append(repos, {
-            ...vehicleEvent(context, current),
-            action: 'vehicle.updated',
-            details: {
-              credentials_id: input.credentials_id ?? current.credentials_id,
-              previous_credentials_id: current.credentials_id,
-              fields: Object.keys(changes).filter((field) => field !== 'updated_at'),
-            },
-          });
-        });
+        await store.transaction(
+          async (repos) => {
+            const tx = repos.vehicles;
+            if (
+              input.credentials_id !== undefined &&
+              !(await tx.credentialOfBrand(fleetId, current.telematics_brand, input.credentials_id, context.restriction))
+            ) {
+              throw credentialMismatch(current.telematics_brand);
+            }
+            if (!(await tx.update(fleetId, current.id, changes))) throw notFound('Vehicle');
+            await audit.append(repos, {
+              ...vehicleEvent(context, current),
+              action: 'vehicle.updated',
+              details: {
+                credentials_id: input.credentials_id ?? current.credentials_id,
+                previous_credentials_id: current.credentials_id,
+                fields: Object.keys(changes).filter((field) => field !== 'updated_at'),
+              },
+            });
+          },
+          { fleetId },
+        );
       } catch (error) {
         if (isForeignKeyViolation(error)) throw credentialMismatch(current.telematics_brand);
         throw error;
@@ -162,15 +168,18 @@ export function createVehicleService(deps: {
     },
 
     async delete(context: ActorContext, id: string): Promise<void> {
-      await store.transaction(async (repos) => {
-        const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase(), context.restriction);
-        if (current === undefined || !(await repos.vehicles.delete(context.fleetId, current.id))) throw notFound('Vehicle');
-        await audit.append(repos, {
-          ...vehicleEvent(context, current),
-          action: 'vehicle.deleted',
-          details: { credentials_id: current.credentials_id },
-        });
-      });
+      await store.transaction(
+        async (repos) => {
+          const current = await repos.vehicles.findById(context.fleetId, id.toUpperCase(), context.restriction);
+          if (current === undefined || !(await repos.vehicles.delete(context.fleetId, current.id))) throw notFound('Vehicle');
+          await audit.append(repos, {
+            ...vehicleEvent(context, current),
+            action: 'vehicle.deleted',
+            details: { credentials_id: current.credentials_id },
+          });
+        },
+        { fleetId: context.fleetId },
+      );
     },
   };
 }

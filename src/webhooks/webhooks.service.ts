@@ -93,14 +93,17 @@ export function createWebhookService(deps: {
           created_at: now,
           expires_at: null,
         };
-        await store.transaction(async (repos) => {
-          await repos.webhooks.insert(row, secretRow);
-          await audit.append(repos, {
-            ...webhookEvent(context, id),
-            action: 'webhook.created',
-            details: { host: url.host, events: input.events },
-          });
-        });
+        await store.transaction(
+          async (repos) => {
+            await repos.webhooks.insert(row, secretRow);
+            await audit.append(repos, {
+              ...webhookEvent(context, id),
+              action: 'webhook.created',
+              details: { host: url.host, events: input.events },
+            });
+          },
+          { fleetId: context.fleetId },
+        );
         return { ...toWebhookView(row), secret };
       });
     },
@@ -132,20 +135,26 @@ export function createWebhookService(deps: {
         updated_at: clock.now().toISOString(),
       };
       const fields = Object.keys(input).filter((key) => input[key as keyof typeof input] !== undefined);
-      await store.transaction(async (repos) => {
-        if (!(await repos.webhooks.update(context.fleetId, current.id, changes))) throw notFound('Webhook');
-        const enabled = input.enabled ?? Number(current.enabled) === 1;
-        await audit.append(repos, { ...webhookEvent(context, current.id), action: 'webhook.updated', details: { fields, enabled } });
-      });
+      await store.transaction(
+        async (repos) => {
+          if (!(await repos.webhooks.update(context.fleetId, current.id, changes))) throw notFound('Webhook');
+          const enabled = input.enabled ?? Number(current.enabled) === 1;
+          await audit.append(repos, { ...webhookEvent(context, current.id), action: 'webhook.updated', details: { fields, enabled } });
+        },
+        { fleetId: context.fleetId },
+      );
       return toWebhookView(await load(context.fleetId, current.id));
     },
 
     async delete(context: ActorContext, id: string): Promise<void> {
-      await store.transaction(async (repos) => {
-        const current = await repos.webhooks.findById(context.fleetId, id.toUpperCase());
-        if (current === undefined || !(await repos.webhooks.delete(context.fleetId, current.id))) throw notFound('Webhook');
-        await audit.append(repos, { ...webhookEvent(context, current.id), action: 'webhook.deleted', details: {} });
-      });
+      await store.transaction(
+        async (repos) => {
+          const current = await repos.webhooks.findById(context.fleetId, id.toUpperCase());
+          if (current === undefined || !(await repos.webhooks.delete(context.fleetId, current.id))) throw notFound('Webhook');
+          await audit.append(repos, { ...webhookEvent(context, current.id), action: 'webhook.deleted', details: {} });
+        },
+        { fleetId: context.fleetId },
+      );
     },
 
     /** A new secret; the current one keeps signing beside it for 24 h (two signatures), older ones stop now. */
@@ -167,16 +176,19 @@ export function createWebhookService(deps: {
           created_at: now.toISOString(),
           expires_at: null,
         };
-        await store.transaction(async (repos) => {
-          if (!(await repos.webhooks.rotateSecret(context.fleetId, current.id, version, next, expiresAt))) {
-            throw new AppError('conflicting-resource', 'The secret was rotated meanwhile by another request; rotate again if needed.');
-          }
-          await audit.append(repos, {
-            ...webhookEvent(context, current.id),
-            action: 'webhook.secret_rotated',
-            details: { previous_expires_at: expiresAt },
-          });
-        });
+        await store.transaction(
+          async (repos) => {
+            if (!(await repos.webhooks.rotateSecret(context.fleetId, current.id, version, next, expiresAt))) {
+              throw new AppError('conflicting-resource', 'The secret was rotated meanwhile by another request; rotate again if needed.');
+            }
+            await audit.append(repos, {
+              ...webhookEvent(context, current.id),
+              action: 'webhook.secret_rotated',
+              details: { previous_expires_at: expiresAt },
+            });
+          },
+          { fleetId: context.fleetId },
+        );
         return { id: current.id, secret, previous_secret_expires_at: expiresAt };
       });
     },

@@ -1,0 +1,243 @@
+import { randomBytes } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Database, openDatabase } from '../../src/db/database.js';
+import { MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from '../../src/db/group-commit.js';
+import type { DB } from '../../src/db/schema.js';
+import { adminQuery } from '../helpers/test-database.js';
+
+/**
+ * Group commit per fleet on PostgreSQL (src/db/group-commit.ts, `Database.transaction` with a fleet): the units of
+ * one fleet share a transaction, seen here through `txid_current()` inside each unit and through what another
+ * connection sees committed; other fleets' batches run beside it.
+ */
+const url = process.env.TEST_DATABASE_URL!;
+const schema = `fv_gc_${randomBytes(6).toString('hex')}`;
+
+let database: Database;
+let reader: pg.Pool;
+
+beforeAll(async () => {
+  await adminQuery(url, `CREATE SCHEMA ${schema}`);
+  await adminQuery(
+    url,
+    `CREATE TABLE ${schema}.fleets (id TEXT PRIMARY KEY);
+     CREATE TABLE ${schema}.items (name TEXT PRIMARY KEY, fleet TEXT, txid BIGINT);
+     CREATE TABLE ${schema}.notes (item TEXT REFERENCES ${schema}.items(name) DEFERRABLE INITIALLY DEFERRED);
+     INSERT INTO ${schema}.fleets (id) VALUES ('fleet-a'), ('fleet-b')`,
+  );
+  reader = new pg.Pool({ connectionString: url, max: 4 });
+});
+
+afterAll(async () => {
+  await reader?.end();
+  await adminQuery(url, `DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+});
+
+beforeEach(() => {
+  database = openDatabase(url, { pgSchema: schema, pgPoolSize: 4 });
+});
+
+afterEach(async () => {
+  await database.close();
+  await adminQuery(url, `TRUNCATE ${schema}.items, ${schema}.notes`);
+});
+
+/** What another connection sees committed. */
+async function committed(): Promise<{ name: string; fleet: string; txid: string }[]> {
+  return (await reader.query(`SELECT name, fleet, txid::text AS txid FROM ${schema}.items ORDER BY name`)).rows;
+}
+const committedNames = async () => (await committed()).map((row) => row.name);
+
+/** Inserts the item with the id of the transaction it runs in. */
+const insert = (executor: Kysely<DB>, name: string, fleet = 'fleet-a') =>
+  sql`INSERT INTO items (name, fleet, txid) VALUES (${name}, ${fleet}, txid_current())`.execute(executor);
+const txidOf = async (executor: Kysely<DB>) =>
+  (await sql<{ txid: string }>`SELECT txid_current()::text AS txid`.execute(executor)).rows[0]!.txid;
+
+describe('group commit per fleet (PostgreSQL)', () => {
+  it('commits concurrent units of one fleet in one transaction, and each is committed when its promise resolves', async () => {
+    const names = Array.from({ length: 20 }, (_, index) => `unit-${String(index).padStart(2, '0')}`);
+    const seenAtResolve: string[][] = [];
+    await Promise.all(
+      names.map((name) =>
+        database
+          .transaction((executor) => insert(executor, name), { fleetId: 'fleet-a' })
+          .then(async () => seenAtResolve.push(await committedNames())),
+      ),
+    );
+    const rows = await committed();
+    expect(rows.map((row) => row.name)).toEqual(names);
+    expect(new Set(rows.map((row) => row.txid)).size).toBe(1);
+    // Acknowledged after the COMMIT: the first promise to resolve already sees all 20 from another connection.
+    for (const seen of seenAtResolve) expect(seen).toEqual(names);
+  });
+
+  it('rolls back only the unit that fails (a throw, a statement error, an error it swallowed): its neighbours commit', async () => {
+    const outcomes = await Promise.allSettled([
+      database.transaction((executor) => insert(executor, 'before'), { fleetId: 'fleet-a' }),
+      database.transaction(
+        async (executor) => {
+          await insert(executor, 'thrown-away');
+          throw new Error('the unit fails after its first write');
+        },
+        { fleetId: 'fleet-a' },
+      ),
+      // A statement error aborts the transaction until the rollback to the unit's savepoint.
+      database.transaction((executor) => insert(executor, 'before'), { fleetId: 'fleet-a' }),
+      database.transaction(
+        async (executor) => {
+          await insert(executor, 'swallowed');
+          await insert(executor, 'before').catch(() => {});
+          return 'looks fine';
+        },
+        { fleetId: 'fleet-a' },
+      ),
+      database.transaction((executor) => insert(executor, 'after'), { fleetId: 'fleet-a' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toHaveProperty('message', 'the unit fails after its first write');
+    expect((outcomes[2] as PromiseRejectedResult).reason).toHaveProperty('code', '23505');
+    expect((outcomes[3] as PromiseRejectedResult).reason).toHaveProperty(
+      'message',
+      expect.stringMatching(/failed and the unit carried on/),
+    );
+    const rows = await committed();
+    expect(rows.map((row) => row.name)).toEqual(['after', 'before']);
+    expect(rows[0]!.txid).toBe(rows[1]!.txid);
+  });
+
+  it('acknowledges no unit of a batch whose connection is lost, and the next batch commits on a new one', async () => {
+    const outcomes = await Promise.allSettled([
+      database.transaction((executor) => insert(executor, 'lost-with-the-batch'), { fleetId: 'fleet-a' }),
+      database.transaction(
+        async (executor) => {
+          await insert(executor, 'lost-too');
+          await sql`SELECT pg_terminate_backend(pg_backend_pid())`.execute(executor);
+        },
+        { fleetId: 'fleet-a' },
+      ),
+      database.transaction((executor) => insert(executor, 'also-lost'), { fleetId: 'fleet-a' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const index of [0, 2]) expect((outcomes[index] as PromiseRejectedResult).reason).toBeInstanceOf(SharedCommitFailedError);
+    expect(await committedNames()).toEqual([]);
+
+    await database.transaction((executor) => insert(executor, 'next-batch'), { fleetId: 'fleet-a' });
+    expect(await committedNames()).toEqual(['next-batch']);
+  });
+
+  it('acknowledges no unit when the COMMIT itself fails, and commits the next batch', async () => {
+    const outcomes = await Promise.allSettled([
+      database.transaction((executor) => insert(executor, 'innocent'), { fleetId: 'fleet-a' }),
+      // Checked only at COMMIT (deferred): the unit itself succeeds, the COMMIT is refused.
+      database.transaction((executor) => sql`INSERT INTO notes (item) VALUES ('no-such-item')`.execute(executor), {
+        fleetId: 'fleet-a',
+      }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    for (const outcome of outcomes) {
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(SharedCommitFailedError);
+      expect(reason.cause).toHaveProperty('code', '23503');
+    }
+    expect(await committedNames()).toEqual([]);
+
+    await database.transaction((executor) => insert(executor, 'next-batch'), { fleetId: 'fleet-a' });
+    expect(await committedNames()).toEqual(['next-batch']);
+  });
+
+  it("runs another fleet's batch beside a running one, never in it; a unit of the running fleet joins its batch", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const running = new Promise<void>((resolve) => (entered = resolve));
+    const first = database.transaction(
+      async (executor) => {
+        await insert(executor, 'a-first');
+        entered();
+        await gate;
+      },
+      { fleetId: 'fleet-a' },
+    );
+    await running;
+    const joined = database.transaction((executor) => insert(executor, 'a-joined'), { fleetId: 'fleet-a' });
+    // Fleet B commits while fleet A's batch is still open.
+    await database.transaction((executor) => insert(executor, 'b-beside', 'fleet-b'), { fleetId: 'fleet-b' });
+    expect(await committedNames()).toEqual(['b-beside']);
+    release();
+    await Promise.all([first, joined]);
+    const rows = await committed();
+    expect(rows.map((row) => row.name)).toEqual(['a-first', 'a-joined', 'b-beside']);
+    expect(rows[0]!.txid).toBe(rows[1]!.txid);
+    expect(rows[2]!.txid).not.toBe(rows[0]!.txid);
+  });
+
+  it('holds the fleet row locked for the batch, so a second writer of the fleet (another replica) queues at its lock', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const running = new Promise<void>((resolve) => (entered = resolve));
+    const batch = database.transaction(
+      async (executor) => {
+        entered();
+        await gate;
+        await insert(executor, 'in-batch');
+      },
+      { fleetId: 'fleet-a' },
+    );
+    await running;
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query(`BEGIN; SET LOCAL lock_timeout = '200ms'`);
+      await expect(other.query(`SELECT 1 FROM ${schema}.fleets WHERE id = 'fleet-a' FOR UPDATE`)).rejects.toHaveProperty('code', '55P03');
+      await other.query('ROLLBACK');
+      // Another fleet's row is free.
+      await other.query(
+        `BEGIN; SET LOCAL lock_timeout = '200ms'; SELECT 1 FROM ${schema}.fleets WHERE id = 'fleet-b' FOR UPDATE; ROLLBACK`,
+      );
+    } finally {
+      release();
+      await batch;
+      await other.end();
+    }
+  });
+
+  it('gives each unit without a fleet a transaction of its own', async () => {
+    const txids = await Promise.all(Array.from({ length: 5 }, () => database.transaction((executor) => txidOf(executor))));
+    expect(new Set(txids).size).toBe(5);
+  });
+
+  it(`puts at most ${MAX_UNITS_PER_COMMIT} units of a fleet in one transaction and loses none of a larger burst`, async () => {
+    const names = Array.from({ length: 3 * MAX_UNITS_PER_COMMIT + 5 }, (_, index) => `burst-${String(index).padStart(3, '0')}`);
+    await Promise.all(names.map((name) => database.transaction((executor) => insert(executor, name), { fleetId: 'fleet-a' })));
+    const rows = await committed();
+    expect(rows.map((row) => row.name)).toEqual(names);
+    expect(new Set(rows.map((row) => row.txid)).size).toBe(4);
+  });
+
+  it('refuses a unit that queries through the shared pool or starts another transaction, and the batch goes on', async () => {
+    let nested: Promise<unknown> | undefined;
+    const outcomes = await Promise.allSettled([
+      database.transaction(
+        async () => {
+          await sql`SELECT 1`.execute(database.db);
+        },
+        { fleetId: 'fleet-a' },
+      ),
+      database.transaction(
+        async (executor) => {
+          nested = database.transaction((inner) => insert(inner, 'nested'), { fleetId: 'fleet-a' }).catch((error: unknown) => error);
+          await insert(executor, 'outer');
+        },
+        { fleetId: 'fleet-a' },
+      ),
+    ]);
+    expect((outcomes[0] as PromiseRejectedResult).reason).toHaveProperty('message', expect.stringMatching(/shared database executor/));
+    expect(outcomes[1]!.status).toBe('fulfilled');
+    expect(await nested).toHaveProperty('message', expect.stringMatching(/started another transaction/));
+    expect(await committedNames()).toEqual(['outer']);
+  });
+});
