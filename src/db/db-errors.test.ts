@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from './db-errors.js';
-import { SharedCommitFailedError } from './group-commit.js';
+import { SharedCommitFailedError } from './commit-errors.js';
 
 describe('isDatabaseUnavailable', () => {
   it('answers 503 for a write whose shared SQLite commit failed for another reason than its own', () => {

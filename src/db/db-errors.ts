@@ -1,4 +1,4 @@
-import { DurabilityLostError, SharedCommitFailedError } from './group-commit.js';
+import { DurabilityLostError, SharedCommitFailedError } from './commit-errors.js';
 
 /**
  * Recognises constraint violations across engines, by the constraint's name (PostgreSQL)

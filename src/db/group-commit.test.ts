@@ -4,15 +4,9 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DurabilityLostError, SharedCommitFailedError } from './commit-errors.js';
 import { openDatabase } from './database.js';
-import {
-  createGroupCommit,
-  DurabilityLostError,
-  type GroupCommit,
-  insideUnitOfWork,
-  MAX_UNITS_PER_COMMIT,
-  SharedCommitFailedError,
-} from './group-commit.js';
+import { createGroupCommit, type GroupCommit, insideUnitOfWork, MAX_UNITS_PER_COMMIT } from './group-commit.js';
 import type { DB } from './schema.js';
 
 interface Fixture {

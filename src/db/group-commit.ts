@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
+import { DurabilityLostError, SharedCommitFailedError } from './commit-errors.js';
 import type { DB } from './schema.js';
 
 /**
@@ -68,37 +69,12 @@ export interface GroupCommit {
   readonly durabilityLost: DurabilityLostError | undefined;
 }
 
-/**
- * What a unit gets when the shared transaction failed for a reason that is not its own (the COMMIT, the BEGIN, or
- * another unit's error that made SQLite roll everything back): nothing of it was stored, and retrying is safe.
- * Its cause is the underlying error; `db-errors.ts` answers it 503.
- */
-export class SharedCommitFailedError extends Error {
-  constructor(cause: unknown) {
-    super('the transaction this write shared with others failed; nothing of it was stored', { cause });
-    this.name = 'SharedCommitFailedError';
-  }
-}
-
-/**
- * What every unit gets once a COMMIT was written but could not be made durable (the file sync failed): whether it is
- * on disk is unknown, and so is the state of every later write to the same file, since an operating system may drop
- * the unwritten pages and report the failure only once. No later unit is acknowledged either, until the process
- * restarts and SQLite recovers the file (PostgreSQL stops alike on a failed fsync). `db-errors.ts` answers it 503.
- */
-export class DurabilityLostError extends Error {
-  constructor(cause: unknown) {
-    super('a commit could not be made durable; no write is acknowledged until the vault restarts', { cause });
-    this.name = 'DurabilityLostError';
-  }
-}
-
 const insideUnit = new AsyncLocalStorage<true>();
 
 /**
  * True while a unit's work runs. Its batch then holds a connection: on SQLite the one connection, so a query through
  * the shared executor would wait for it forever; on PostgreSQL another pool connection, which sees none of the
- * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (database.ts).
+ * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (sqlite-database.ts, postgres-database.ts).
  */
 export function insideUnitOfWork(): boolean {
   return insideUnit.getStore() === true;

@@ -3,7 +3,8 @@ import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/database.js';
-import { MAX_UNITS_PER_COMMIT, SharedCommitFailedError } from '../../src/db/group-commit.js';
+import { SharedCommitFailedError } from '../../src/db/commit-errors.js';
+import { MAX_UNITS_PER_COMMIT } from '../../src/db/group-commit.js';
 import type { DB } from '../../src/db/schema.js';
 import { adminQuery } from '../helpers/test-database.js';
 
