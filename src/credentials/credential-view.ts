@@ -34,9 +34,7 @@ export async function loadCredential(
   brand: Brand,
   id: string,
 ): Promise<CredentialRowWithCount> {
-  const row = await repo.findById(grant.fleetId, id.toUpperCase(), grant.restriction);
-  if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
-  return row;
+  return ofBrand(await repo.findById(grant.fleetId, id.toUpperCase(), grant.restriction), brand);
 }
 
 /** The view of a credential of this brand in the grant's fleet and restriction, or 404 alike (GET by id). */
@@ -46,9 +44,13 @@ export async function loadCredentialView(
   brand: Brand,
   id: string,
 ): Promise<CredentialView> {
-  const row = await repo.findView(grant.fleetId, id.toUpperCase(), grant.restriction);
+  return toCredentialView(ofBrand(await repo.findView(grant.fleetId, id.toUpperCase(), grant.restriction), brand));
+}
+
+/** The row found, if it is of this brand: another brand's credential is not found alike. */
+function ofBrand<R extends { brand: string }>(row: R | undefined, brand: Brand): R {
   if (row === undefined || row.brand !== brand.slug) throw notFound('Credential');
-  return toCredentialView(row);
+  return row;
 }
 
 /** Who, which credential and which request: the part every credential event shares. */

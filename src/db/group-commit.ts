@@ -80,6 +80,11 @@ export function insideUnitOfWork(): boolean {
   return insideUnit.getStore() === true;
 }
 
+/** What both drivers do before handing out a shared connection: refuse a unit of work's reach for one. */
+export function refuseInsideUnitOfWork(): void {
+  if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
+}
+
 /** The memo of the batch running on each executor (`batchMemo`). */
 const memos = new WeakMap<Kysely<DB>, Map<string, unknown>>();
 

@@ -1,7 +1,7 @@
 import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, PostgresDriver, type PostgresPoolClient, sql } from 'kysely';
 import pg from 'pg';
 import type { Database, OpenDatabaseOptions } from './database.js';
-import { createGroupCommit, type GroupCommitSession, insideUnitOfWork } from './group-commit.js';
+import { createGroupCommit, type GroupCommitSession, refuseInsideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
 /** Arbitrary constant naming fleetvault's start-up advisory lock. */
@@ -143,7 +143,7 @@ function postgresSession(client: pg.PoolClient, fleetId: string | undefined): Gr
 /** Inside a unit of work, a query through the pool would not see the batch's writes and could wait for its locks. */
 class GuardedPostgresDriver extends PostgresDriver {
   override async acquireConnection(): Promise<DatabaseConnection> {
-    if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
+    refuseInsideUnitOfWork();
     return super.acquireConnection();
   }
 }

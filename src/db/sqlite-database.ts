@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { Database, OpenDatabaseOptions } from './database.js';
-import { createGroupCommit, insideUnitOfWork } from './group-commit.js';
+import { createGroupCommit, refuseInsideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
 /** The embedded engine: one better-sqlite3 connection in WAL mode, writes through the group commit. */
@@ -138,7 +138,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
   // Inside a unit of work the batch holds the one connection: waiting for it here would never end. The unit has
   // its own executor (store.transaction's repos); reaching for the shared one is a programming mistake.
   override async acquireConnection(): Promise<DatabaseConnection> {
-    if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
+    refuseInsideUnitOfWork();
     return super.acquireConnection();
   }
 }
