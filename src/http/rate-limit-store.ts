@@ -1,8 +1,5 @@
-import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-
-type Counter = { current: number; ttl: number };
-type Callback = (error: Error | null, result?: Counter) => void;
+import type { CounterCallback, CounterStore } from './rate-counters.js';
 
 // One fixed window per key: the first increment starts it (PEXPIRE), later ones only read its TTL.
 const INCREMENT = `
@@ -26,34 +23,28 @@ interface CounterCommands {
 }
 
 /**
- * @fastify/rate-limit's counters in Redis under `<prefix><class>:<key>` (e.g.
- * `fleetvault:rl:address:203.0.113.5`): the limiter's key generators already name the class, so
- * unlike the plugin's own Redis store nothing of the route is added (it appended the route's
- * method and URL, `undefinedundefined-` for limiters made with `createRateLimit`).
+ * The rate limits' counters in Redis under `<prefix><class>:<key>` (e.g. `fleetvault:rl:address:203.0.113.5`):
+ * every key names its limit's class, so replicas sharing the Redis share each limit. One script per count (INCR,
+ * then the window's TTL), so a window is never left without its expiry.
  */
-export function redisCounterStore(redis: Redis, prefix: string): FastifyRateLimitStoreCtor {
+export function redisCounterStore(redis: Redis, prefix: string): CounterStore {
   const commands = redis as unknown as Redis & Partial<CounterCommands>;
   if (commands.fleetvaultRateLimitIncrement === undefined) {
     redis.defineCommand('fleetvaultRateLimitIncrement', { numberOfKeys: 1, lua: INCREMENT });
     redis.defineCommand('fleetvaultRateLimitRead', { numberOfKeys: 1, lua: READ });
   }
   const counters = commands as Redis & CounterCommands;
-  const reply = (promise: Promise<[number, number]>, callback: Callback) =>
+  const reply = (promise: Promise<[number, number]>, callback: CounterCallback) =>
     promise.then(
       ([current, ttl]) => callback(null, { current, ttl }),
       (error: Error) => callback(error),
     );
-  class RedisCounterStore implements FastifyRateLimitStore {
-    incr(key: string, callback: Callback, timeWindow: number) {
-      void reply(counters.fleetvaultRateLimitIncrement(prefix + key, timeWindow), callback);
-    }
-    /** The plugin's `{ increment: false }`: the counter without counting this request. */
-    read(key: string, callback: Callback) {
+  return {
+    incr(key, callback, windowMs) {
+      void reply(counters.fleetvaultRateLimitIncrement(prefix + key, windowMs), callback);
+    },
+    read(key, callback) {
       void reply(counters.fleetvaultRateLimitRead(prefix + key), callback);
-    }
-    child() {
-      return this;
-    }
-  }
-  return RedisCounterStore;
+    },
+  };
 }

@@ -1,9 +1,9 @@
-import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { addressKey } from './address-key.js';
 import { AppError } from '../core/app-error.js';
+import { count, countAll, inMemoryCounters, type Limit, type Outcome } from './rate-counters.js';
 import { redisCounterStore } from './rate-limit-store.js';
 
 declare module 'fastify' {
@@ -38,21 +38,16 @@ declare module 'fastify' {
   }
 }
 
-type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
-type Outcome = Awaited<ReturnType<Limiter>>;
-type Counted = Extract<Outcome, { isAllowed: false }>;
-
 /**
- * Rate limits (@fastify/rate-limit's counters, in Redis when REDIS_URL is set so replicas share
- * them, under `<prefix><class>:<key>`). Per source address (IPv6 by its /64): only requests that do
- * not authenticate count, once answered; once the address has spent its budget, its requests are
- * refused before authentication unless they bear a token that then verifies. After authentication
- * (preHandler): one limit per authenticated client (per address otherwise), on `token` routes one
- * per claimed client id and one per source address, and the small one of `callsBrand`; on `reveal`
- * routes the reveal limit is counted only when the handler calls `request.spendRevealBudget()`.
- * Answers 429 `too-many-requests` with `Retry-After`; every limited response carries `X-RateLimit-*`.
- * When Redis is unreachable the limits are skipped (fail open) and the failure is logged. Register
- * before authentication.
+ * Rate limits: counters in memory, or in Redis when REDIS_URL is set so replicas share them, under
+ * `<prefix><class>:<key>` (rate-counters.ts, rate-limit-store.ts). Per source address (IPv6 by its /64): only requests
+ * that do not authenticate count, once answered; once the address has spent its budget, its requests are refused
+ * before authentication unless they bear a token that then verifies. After authentication (preHandler): one limit per
+ * authenticated client (per address otherwise), on `token` routes one per claimed client id and one per source
+ * address, and the small one of `callsBrand`; on `reveal` routes the reveal limit is counted only when the handler
+ * calls `request.spendRevealBudget()`. Answers 429 `too-many-requests` with `Retry-After`; every limited response
+ * carries `X-RateLimit-*`. When Redis is unreachable the limits are skipped (fail open) and the failure is logged.
+ * Register before authentication.
  */
 export async function registerRateLimits(app: FastifyInstance, config: Pick<Config, 'rateLimit' | 'redisUrl'>): Promise<void> {
   const { windowSeconds, perClient, perAddress, tokenPerClient, tokenPerAddress, revealPerClient, verifyPerClientPerMinute } =
@@ -67,30 +62,27 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
       await redis.quit().catch(() => redis.disconnect());
     });
   }
-  await app.register(fastifyRateLimit, {
-    global: false,
-    timeWindow: windowSeconds * 1000,
-    skipOnError: true,
-    ...(redis !== undefined && { store: redisCounterStore(redis, config.rateLimit.redisKeyPrefix) }),
-  });
+  const shared = redis === undefined ? undefined : redisCounterStore(redis, config.rateLimit.redisKeyPrefix);
 
+  // The per-address limit's counter, and the per-client limit's for a request without a client.
   const sourceAddress = (request: FastifyRequest) => `address:${addressKey(request.ip)}`;
+  /** A limit of `max` per window for the key `key` gives, counted under `<limitClass>:<key>`; none when `max` is 0 (off). */
   const limiter = (
     max: number,
     limitClass: string,
     key: (request: FastifyRequest) => string | undefined,
     windowMs = windowSeconds * 1000,
-  ) =>
-    max === 0
-      ? undefined
-      : {
-          check: app.createRateLimit({
-            max,
-            timeWindow: windowMs,
-            keyGenerator: (request) => `${limitClass}:${key(request) ?? sourceAddress(request)}`,
-          }),
-          applies: (request: FastifyRequest) => key(request) !== undefined,
-        };
+  ): Limiter | undefined => {
+    if (max === 0) return undefined;
+    const limit: Limit = { max, windowMs, store: shared ?? inMemoryCounters() };
+    return {
+      limit,
+      keyOf: (request) => {
+        const own = key(request);
+        return own === undefined ? undefined : `${limitClass}:${own}`;
+      },
+    };
+  };
   const address = limiter(perAddress, 'address', (request) => addressKey(request.ip));
   const global = limiter(perClient, 'client', (request) => request.principal?.clientId ?? sourceAddress(request));
   const tokenClient = limiter(tokenPerClient, 'token-client', (request) => request.routeOptions.config?.claimedClient?.(request));
@@ -100,13 +92,13 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
 
   app.decorateRequest('unauthenticatedRefusal', null);
   app.decorateRequest('spendRevealBudget', async () => {});
-  // The hooks are callback style: the usual case (nothing to count, or a counter in memory) costs no promise of its own
-  // and no microtask turn per hook (docs/performance.md); a counter in Redis answers asynchronously all the same.
+  // The hooks are callback style and the in-memory counters answer at once: no promise and no microtask turn per hook
+  // or per limit (docs/performance.md); counters in Redis answer asynchronously all the same.
   // Before authentication the address's counter is only read: authenticated requests never count.
   app.addHook('onRequest', (request, reply, done) => {
     if (address === undefined || request.routeOptions.config?.rateLimitClass === 'none') return done();
-    address.check(request, { increment: false }).then((outcome) => {
-      if (outcome.isAllowed || outcome.remaining > 0 || !Number.isFinite(outcome.max)) return done();
+    count(address.limit, sourceAddress(request), false, (outcome) => {
+      if (outcome.remaining > 0) return done();
       const refuse = () => refusal(request, reply, { ...outcome, isExceeded: true });
       // A bearer token on a protected route may still authenticate: authentication decides (auth.ts).
       if (request.routeOptions.config?.scope !== undefined && request.headers.authorization !== undefined) {
@@ -114,7 +106,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
         return done();
       }
       done(refuse());
-    }, done);
+    });
   });
   // Counted once answered, before the response leaves (so the next request sees it). Unmatched paths count
   // too: a scanner's 404s come from one address like a forged token's 401s. Successful token requests do not.
@@ -123,7 +115,7 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
     if (address === undefined || limitClass === 'none' || request.principal !== null || reply.statusCode === 429)
       return done(null, payload);
     if (limitClass === 'token' && reply.statusCode < 400) return done(null, payload);
-    address.check(request).then(() => done(null, payload), done);
+    count(address.limit, sourceAddress(request), true, () => done(null, payload));
   });
 
   app.addHook('preHandler', (request, reply, done) => {
@@ -131,39 +123,54 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
     if (request.routeOptions.url === undefined || config?.rateLimitClass === 'none') return done();
     const limiters = config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : [global];
     if (config?.callsBrand?.(request) === true) limiters.push(verify);
-    const checks: Promise<Outcome>[] = [];
-    for (const l of limiters) if (l !== undefined && l.applies(request)) checks.push(l.check(request));
-    const apply = (outcomes: Outcome[]) => {
-      applyOutcomes(request, reply, outcomes);
-      if (config?.rateLimitClass === 'reveal' && reveal !== undefined && reveal.applies(request)) {
-        request.spendRevealBudget = async () => applyOutcomes(request, reply, [...outcomes, await reveal.check(request)]);
-      }
-    };
-    const settled = checks.length === 1 ? checks[0]!.then((outcome) => [outcome]) : Promise.all(checks);
-    settled.then((outcomes) => {
+    const checks: [Limit, string][] = [];
+    for (const l of limiters) {
+      const key = l?.keyOf(request);
+      if (key !== undefined) checks.push([l!.limit, key]);
+    }
+    countAll(checks, (outcomes) => {
       try {
-        apply(outcomes);
+        applyOutcomes(request, reply, outcomes);
       } catch (error) {
         return done(error as Error);
       }
+      const revealKey = config?.rateLimitClass === 'reveal' ? reveal?.keyOf(request) : undefined;
+      if (revealKey !== undefined) {
+        request.spendRevealBudget = () =>
+          new Promise<void>((resolve, reject) =>
+            count(reveal!.limit, revealKey, true, (outcome) => {
+              try {
+                applyOutcomes(request, reply, [...outcomes, outcome]);
+                resolve();
+              } catch (error) {
+                reject(error as Error);
+              }
+            }),
+          );
+      }
       done();
-    }, done);
+    });
   });
+}
+
+/** One limit and how a request names its counter (`keyOf`: undefined when the limit does not apply to it). */
+interface Limiter {
+  limit: Limit;
+  keyOf: (request: FastifyRequest) => string | undefined;
 }
 
 /** Headers from the tightest limit; 429 when any is exceeded. */
 function applyOutcomes(request: FastifyRequest, reply: FastifyReply, outcomes: Outcome[]) {
-  const counted = outcomes.filter((o): o is Counted => !o.isAllowed && Number.isFinite(o.max));
-  if (counted.length === 0) return;
-  const exceeded = counted.find((o) => o.isExceeded);
+  if (outcomes.length === 0) return;
+  const exceeded = outcomes.find((o) => o.isExceeded);
   if (exceeded !== undefined) throw refusal(request, reply, exceeded);
-  const tightest = counted.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+  const tightest = outcomes.reduce((a, b) => (b.remaining < a.remaining ? b : a));
   reply.header('x-ratelimit-limit', tightest.max);
   reply.header('x-ratelimit-remaining', tightest.remaining);
   reply.header('x-ratelimit-reset', tightest.ttlInSeconds);
 }
 
-function refusal(request: FastifyRequest, reply: FastifyReply, exceeded: Counted): AppError {
+function refusal(request: FastifyRequest, reply: FastifyReply, exceeded: Outcome): AppError {
   const retryAfter = Math.max(1, exceeded.ttlInSeconds);
   reply.header('x-ratelimit-limit', exceeded.max);
   reply.header('x-ratelimit-remaining', 0);

@@ -56,6 +56,15 @@ describe('rate-limit counters in Redis', () => {
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
 
+  it('an unreachable Redis fails open: requests over the limit are answered, not refused', async () => {
+    // Nothing listens on port 1: each count fails once ioredis gives up on the command, and the request goes on uncounted.
+    const t = await buildTestApp({ env: { REDIS_URL: 'redis://127.0.0.1:1', FLEETVAULT_RATE_LIMIT_MAX: '1' } });
+    apps.push(t);
+    const fleet = await t.newFleet();
+    for (let i = 0; i < 2; i++) expect((await t.call(fleet.token, 'GET', '/vehicles')).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/vehicles' })).statusCode).toBe(401);
+  });
+
   it('one address\u2019s unauthenticated budget is shared by replicas', async () => {
     const [first, second] = await replicas({ FLEETVAULT_RATE_LIMIT_PER_ADDRESS: '2' }, 2);
     const codes = [];
