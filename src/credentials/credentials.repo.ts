@@ -1,5 +1,6 @@
 import { type CompiledQuery, type Kysely, type Selectable } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
+import { readNow } from '../db/direct-read.js';
 import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
@@ -150,7 +151,7 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
           .executeTakeFirst();
         return row;
       }
-      const { rows } = await db.executeQuery<CredentialRowWithCount>({ ...findByIdQuery(), parameters: [fleetId, id] });
+      const { rows } = await readNow<CredentialRowWithCount>(db, { ...findByIdQuery(), parameters: [fleetId, id] });
       return rows[0];
     },
 
@@ -163,7 +164,7 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
           .where(withinRestriction(restriction, fleetId, { credentialId: 'credentials.id', brand: 'credentials.brand' }))
           .executeTakeFirst();
       }
-      const { rows } = await db.executeQuery<CredentialViewRow>({ ...findViewQuery(), parameters: [fleetId, id] });
+      const { rows } = await readNow<CredentialViewRow>(db, { ...findViewQuery(), parameters: [fleetId, id] });
       return rows[0];
     },
 

@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Engine } from './database.js';
+import { readNow } from './direct-read.js';
 import type { DB } from './schema.js';
 
 /** Marks a parameter of the query being compiled; cannot collide with a real value (NUL is refused in every input). */
@@ -18,7 +19,7 @@ export function compiledQuery<N extends string, R>(
   names: readonly N[],
   build: (db: Kysely<DB>, values: { readonly [K in N]: never }) => Compilable<R>,
 ): (db: Kysely<DB>, engine: Engine, values: { readonly [K in N]: unknown }) => Promise<QueryResult<R>> {
-  const compiledBy = new Map<Engine, { query: CompiledQuery<R>; slots: Slot[] }>();
+  const compiledBy = new Map<Engine, { query: CompiledQuery<R>; slots: Slot[]; reads: boolean }>();
   const compile = (db: Kysely<DB>) => {
     const placeholders = Object.fromEntries(names.map((name) => [name, `${MARK}${name}`])) as unknown as { readonly [K in N]: never };
     const query = build(db, placeholders).compile();
@@ -29,7 +30,7 @@ export function compiledQuery<N extends string, R>(
     const used = new Set(slots.flatMap((slot) => ('name' in slot ? [slot.name] : [])));
     const unused = names.filter((name) => !used.has(name));
     if (unused.length > 0) throw new TypeError(`compiledQuery: ${unused.join(', ')} not bound in: ${query.sql}`);
-    return { query, slots };
+    return { query, slots, reads: query.query.kind === 'SelectQueryNode' };
   };
   return async (db, engine, values) => {
     let compiled = compiledBy.get(engine);
@@ -41,6 +42,7 @@ export function compiledQuery<N extends string, R>(
       if (value === undefined) throw new TypeError(`compiledQuery: no value for ${slot.name} in: ${compiled.query.sql}`);
       return value;
     });
-    return db.executeQuery({ ...compiled.query, parameters });
+    const query = { ...compiled.query, parameters };
+    return compiled.reads ? readNow(db, query) : db.executeQuery(query);
   };
 }

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { Database, OpenDatabaseOptions } from './database.js';
+import { answerReadsDirectly } from './direct-read.js';
 import { createGroupCommit, refuseInsideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
@@ -28,7 +29,14 @@ export function openSqlite(file: string, options: OpenDatabaseOptions = {}): Dat
   // free pages (docs/design.md §3; https://www.sqlite.org/pragma.html#pragma_secure_delete).
   handle.pragma('secure_delete = ON');
   const cachedHandle = withStatementCache(handle);
-  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: cachedHandle }) });
+  const dialect = new ImmediateSqliteDialect({ database: cachedHandle });
+  const db = new Kysely<DB>({ dialect });
+  answerReadsDirectly(db, (sqlText, parameters) => {
+    // The connection in use (a batch's transaction, or its COMMIT not yet flushed): the read waits its turn in kysely.
+    if (dialect.connectionHeld || handle.inTransaction) return undefined;
+    const statement = cachedHandle.prepare(sqlText);
+    return statement.reader ? statement.all(parameters) : undefined;
+  });
   const run = (sqlText: string) => void cachedHandle.prepare(sqlText).run();
   const wal = file === ':memory:' ? undefined : walSync(`${file}-wal`);
   const groupCommit = createGroupCommit(
@@ -131,6 +139,9 @@ function walSync(walFile: string) {
  * up front makes the second writer wait up to busy_timeout instead. Every transaction here writes.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  /** Whether someone holds the one connection (readNow answers only while no one does, direct-read.ts). */
+  held = false;
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
@@ -139,18 +150,30 @@ class ImmediateSqliteDriver extends SqliteDriver {
   // its own executor (store.transaction's repos); reaching for the shared one is a programming mistake.
   override async acquireConnection(): Promise<DatabaseConnection> {
     refuseInsideUnitOfWork();
-    return super.acquireConnection();
+    const connection = await super.acquireConnection();
+    this.held = true;
+    return connection;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    this.held = false;
+    await super.releaseConnection();
   }
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
+  #driver: ImmediateSqliteDriver | undefined;
   constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
     super(config);
     this.#config = config;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return (this.#driver = new ImmediateSqliteDriver(this.#config));
+  }
+  /** Whether the driver's one connection is held (by a unit of work's batch, a transaction or a query). */
+  get connectionHeld(): boolean {
+    return this.#driver?.held ?? true;
   }
 }
 
