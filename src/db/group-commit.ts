@@ -90,7 +90,8 @@ const memos = new WeakMap<Kysely<DB>, Map<string, unknown>>();
 
 /**
  * For a repository bound to a batch's executor, a map the units of that batch share, for what their one transaction
- * holds locked and so cannot change under them (the audit chain heads, audit.repo.ts); undefined for any other
+ * holds locked and so cannot change under them (the audit chain heads, audit.repo.ts; a fleet's webhook
+ * subscriptions, webhook-deliveries.repo.ts, which the units that write them drop); undefined for any other
  * executor (the shared pool, a transaction of no batch). It is emptied whenever a unit of the batch fails: the
  * rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered may outlive it.
  * It is gone with the batch.

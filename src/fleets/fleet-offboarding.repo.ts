@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { forgetSubscriptions } from '../webhooks/webhooks.repo.js';
 
 /**
  * SQL of fleet offboarding (docs/design.md §3): what a fleet still holds, and deleting its rows. The two
@@ -53,6 +54,7 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
       await db.deleteFrom('webhook_deliveries').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('webhook_secrets').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('webhooks').where('fleet_id', '=', fleetId).execute();
+      forgetSubscriptions(db, fleetId);
       await db.deleteFrom('api_clients').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('sign_in_rules').where('fleet_id', '=', fleetId).execute();
       await db.deleteFrom('fleet_people').where('fleet_id', '=', fleetId).execute();

@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { batchMemo } from '../db/group-commit.js';
 import type { DB, WebhookSecretsTable, WebhooksTable } from '../db/schema.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
@@ -8,11 +9,24 @@ export type WebhookSecretRow = Selectable<WebhookSecretsTable>;
 export type WebhookListKey = readonly [id: string];
 export const WEBHOOK_LIST_KEY = ['string'] as const;
 
+/** The key of a fleet's enabled subscriptions in the batch memo (group-commit.ts; read by the outbox's `enqueue`). */
+export const subscriptionsMemoKey = (fleetId: string) => `webhooks:${fleetId}`;
+
+/**
+ * Every statement that writes the webhooks table calls this after it, on the executor it ran on: in a group commit
+ * the batch's later units then read the fleet's subscriptions again, so an event after a create, a disable or a
+ * delete in the same batch is delivered as if each unit had its own transaction. Nothing outside a batch.
+ */
+export function forgetSubscriptions(db: Kysely<DB>, fleetId: string): void {
+  batchMemo(db)?.delete(subscriptionsMemoKey(fleetId));
+}
+
 /** SQL of webhook subscriptions and their sealed secrets. Every method takes the fleet id first. */
 export function createWebhookRepo(db: Kysely<DB>) {
   return {
     async insert(row: WebhookRow, secret: WebhookSecretRow): Promise<void> {
       await db.insertInto('webhooks').values(row).execute();
+      forgetSubscriptions(db, row.fleet_id);
       await db.insertInto('webhook_secrets').values(secret).execute();
     },
 
@@ -34,12 +48,14 @@ export function createWebhookRepo(db: Kysely<DB>) {
       },
     ): Promise<boolean> {
       const result = await db.updateTable('webhooks').set(changes).where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+      forgetSubscriptions(db, fleetId);
       return Number(result.numUpdatedRows) === 1;
     },
 
     async delete(fleetId: string, id: string): Promise<boolean> {
       // Secrets and deliveries go with it (ON DELETE CASCADE).
       const result = await db.deleteFrom('webhooks').where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+      forgetSubscriptions(db, fleetId);
       return Number(result.numDeletedRows) === 1;
     },
 
@@ -52,6 +68,7 @@ export function createWebhookRepo(db: Kysely<DB>) {
         .where('id', '=', id)
         .where('failing_since', 'is not', null)
         .execute();
+      forgetSubscriptions(db, fleetId);
     },
 
     /**
@@ -74,6 +91,7 @@ export function createWebhookRepo(db: Kysely<DB>) {
         .where('enabled', '=', 1)
         .where('failing_since', '<=', disableBefore)
         .executeTakeFirst();
+      forgetSubscriptions(db, fleetId);
       return Number(disabled.numUpdatedRows) === 1;
     },
 
