@@ -8,7 +8,7 @@ import { readNow } from './direct-read.js';
 
 let dir: string;
 let database: Database;
-const names = CompiledQuery.raw<{ name: string }>('SELECT name FROM items ORDER BY name', []);
+const names = CompiledQuery.raw('SELECT name FROM items ORDER BY name', []) as CompiledQuery<{ name: string }>;
 const readNames = async () => (await readNow(database.db, names)).rows.map((row) => row.name);
 
 /** A promise and the function that settles it. */
