@@ -5,6 +5,7 @@
  *
  *   BENCH_SECONDS=5          measured seconds per scenario (plus BENCH_WARMUP_SECONDS=1 discarded)
  *   BENCH_CONNECTIONS=10     concurrent connections (the -c1 and -c50 scenarios use 1 and 50)
+ *   BENCH_PAIRS=1            bare-then-scenario pairs per scenario; with more, the row is the pair of median × bare
  *   BENCH_SCALE=1000000      rows of the large fleet; BENCH_QUICK=1 (or --quick) means 100000; 0 skips
  *   BENCH_SMALL_SCALE=1000   rows of the small fleet it is compared with
  *   BENCH_POOL=200           credentials of the main fleet (GET and PATCH cycle through them)
@@ -49,6 +50,7 @@ const settings = {
   seconds: numberSetting('BENCH_SECONDS', 5),
   warmupSeconds: numberSetting('BENCH_WARMUP_SECONDS', 1),
   connections: numberSetting('BENCH_CONNECTIONS', 10),
+  pairs: Math.max(1, numberSetting('BENCH_PAIRS', 1)),
   scale: numberSetting('BENCH_SCALE', quick ? 100_000 : 1_000_000),
   smallScale: numberSetting('BENCH_SMALL_SCALE', 1000),
   poolSize: numberSetting('BENCH_POOL', 200),
@@ -80,6 +82,8 @@ interface ScenarioRecord extends Measured {
   ratioToBare: number | null;
   /** Bare CPU per request ÷ this scenario's (adjacent pair): the throughput ratio a quiet, CPU-bound server would show. */
   cpuRatioToBare: number | null;
+  /** With BENCH_PAIRS > 1: every pair's × bare, in the order run; the row's other figures are the median pair's. */
+  pairRatiosToBare?: number[];
   startedAt: string;
 }
 
@@ -190,7 +194,10 @@ let bare: Measured | undefined;
 /**
  * Measures a scenario. With `adjacentBare`, the bare route is measured again right before it
  * (shorter), and the ratios use that pair: other load on the machine drifts over minutes, so a
- * ratio between two runs seconds apart is far steadier than one against the first baseline.
+ * ratio between two runs seconds apart is far steadier than one against the first baseline. With
+ * BENCH_PAIRS > 1 the pair is run that many times, alternated, and the row is the pair whose
+ * `× bare` is the median: on a shared 2-core machine the bare route alone swings by 2× between runs
+ * seconds apart (the load generator shares the cores), and one pair can land on either end.
  */
 async function record(
   engine: ScenarioRecord['engine'],
@@ -199,32 +206,37 @@ async function record(
   adjacentBare?: Scenario,
   raw?: () => Promise<{ ops: number; seconds: number; opsPerSecond: number }>,
 ): Promise<ScenarioRecord> {
-  let reference = bare;
   const connections = scenario.connections ?? settings.connections;
-  if (adjacentBare) {
-    reference = await measure(
-      {
-        url: adjacentBare.url,
-        connections,
-        seconds: Math.max(1, settings.seconds / 2),
-        warmupSeconds: Math.min(settings.warmupSeconds, 0.5),
-        requests: adjacentBare.requests,
-      },
-      server,
-    );
-  }
   let rawOpsPerSecond: number | null = null;
-  if (scenario.write && raw && engine !== 'fastify') {
-    log(`${engine} raw insert loop before ${scenario.name}`);
+  const pairs: { reference: Measured | undefined; result: Measured; startedAt: string }[] = [];
+  for (let pair = 0; pair < (adjacentBare ? settings.pairs : 1); pair++) {
+    let reference = bare;
+    if (adjacentBare) {
+      reference = await measure(
+        {
+          url: adjacentBare.url,
+          connections,
+          seconds: Math.max(1, settings.seconds / 2),
+          warmupSeconds: Math.min(settings.warmupSeconds, 0.5),
+          requests: adjacentBare.requests,
+        },
+        server,
+      );
+    }
+    if (pair === 0 && scenario.write && raw && engine !== 'fastify') {
+      log(`${engine} raw insert loop before ${scenario.name}`);
+      const startedAt = new Date().toISOString();
+      const loop = await raw();
+      results.rawLoops.push({ engine, before: scenario.name, ...loop, startedAt });
+      if (engine === 'sqlite' && scenario.name === 'post') results.rawInsert = { ...loop, startedAt };
+      rawOpsPerSecond = loop.opsPerSecond;
+    }
+    log(`${engine} ${scenario.name}: ${scenario.description}${settings.pairs > 1 && adjacentBare ? ` (pair ${pair + 1})` : ''}`);
     const startedAt = new Date().toISOString();
-    const loop = await raw();
-    results.rawLoops.push({ engine, before: scenario.name, ...loop, startedAt });
-    if (engine === 'sqlite' && scenario.name === 'post') results.rawInsert = { ...loop, startedAt };
-    rawOpsPerSecond = loop.opsPerSecond;
+    pairs.push({ reference, result: await run(scenario, server), startedAt });
   }
-  log(`${engine} ${scenario.name}: ${scenario.description}`);
-  const startedAt = new Date().toISOString();
-  const result = await run(scenario, server);
+  const ratioOf = (pair: (typeof pairs)[number]) => (pair.reference === undefined ? 0 : pair.result.rps / pair.reference.rps);
+  const { reference, result, startedAt } = [...pairs].sort((a, b) => ratioOf(a) - ratioOf(b))[Math.floor(pairs.length / 2)]!;
   if (scenario.name === 'bare') bare = result;
   const row: ScenarioRecord = {
     engine,
@@ -240,6 +252,7 @@ async function record(
       reference?.serverCpuUsPerRequest && result.serverCpuUsPerRequest
         ? reference.serverCpuUsPerRequest / result.serverCpuUsPerRequest
         : null,
+    ...(pairs.length > 1 && { pairRatiosToBare: pairs.map(ratioOf) }),
     startedAt,
   };
   if (result.errors > 0) log(`  ${result.errors} errors: ${JSON.stringify(result.statusCodes)}`);
@@ -690,6 +703,11 @@ function printReport() {
     'raw loops are the floor: no HTTP, no validation, no per-fleet lock and no audit event (every app write also writes one, ' +
       'same transaction)',
   );
+  const paired = results.scenarios.filter((r) => r.pairRatiosToBare !== undefined);
+  if (paired.length > 0) {
+    console.log(`× bare of each pair (${settings.pairs} pairs, alternated; each row above is the median pair):`);
+    for (const r of paired) console.log(`  ${r.engine} ${r.scenario}: ${r.pairRatiosToBare!.map((x) => fmt(x)).join(' ')}`);
+  }
   if (results.scale) {
     const s = results.scale;
     console.log(`\nscale (SQLite): list pages of a fleet of ${s.small} vs ${s.large} credentials`);
