@@ -76,6 +76,21 @@ describe('reads answered at once on SQLite', () => {
     expect(await read).toEqual(['committed']);
   });
 
+  it('fails a read it cannot run with a rejected promise, as kysely would', async () => {
+    const missing = CompiledQuery.raw('SELECT name FROM no_such_table', []);
+    let thrown: unknown;
+    const read = (() => {
+      try {
+        return readNow(database.db, missing);
+      } catch (error) {
+        thrown = error;
+        return undefined;
+      }
+    })();
+    expect(thrown).toBeUndefined();
+    await expect(read).rejects.toThrow(/no such table/);
+  });
+
   it('sends statements that write through kysely, never the direct path', async () => {
     const insert = CompiledQuery.raw("INSERT INTO items (name) VALUES ('written')", []);
     const result = await readNow(database.db, insert);

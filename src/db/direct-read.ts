@@ -20,6 +20,12 @@ export function answerReadsDirectly(db: Kysely<DB>, reader: DirectReader): void 
  * which has no direct reader. PostgreSQL always goes through kysely.
  */
 export function readNow<R>(db: Kysely<DB>, query: CompiledQuery<R>): Promise<QueryResult<R>> {
-  const rows = readers.get(db)?.(query.sql, query.parameters);
+  let rows: unknown[] | undefined;
+  try {
+    rows = readers.get(db)?.(query.sql, query.parameters);
+  } catch (error) {
+    // Failed as kysely's path fails: a rejected promise, never a throw from a function that returns one.
+    return Promise.reject(error as Error);
+  }
   return rows === undefined ? db.executeQuery(query) : Promise.resolve({ rows: rows as R[] });
 }
