@@ -28,7 +28,7 @@ async function createLoop(deps: Deps, fleetId: string, audited: boolean): Promis
   while (Date.now() < deadline) {
     const id = ids.next();
     const now = clock.now().toISOString();
-    const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, id, 1, { client_secret: `secret-${ops}` });
+    const { sealed, dataKeyId } = await keyring.sealSecrets(store.repos.dataKeys, fleetId, id, 1, { client_secret: `secret-${ops}` });
     const row = {
       id,
       fleet_id: fleetId,

@@ -39,7 +39,7 @@ async function seed(dataDir: string, env: Record<string, string>, rows: number) 
     const sealedRows: { id: string; name: string; fields: string; sealed: Buffer; dataKeyId: string }[] = [];
     for (let i = 0; i < rows; i++) {
       const id = ids.next();
-      const { sealed, dataKeyId } = await deps.keyring.sealSecrets(fleet.id, id, 1, {
+      const { sealed, dataKeyId } = await deps.keyring.sealSecrets(deps.store.repos.dataKeys, fleet.id, id, 1, {
         client_secret: `secret-${i}-${randomBytes(8).toString('hex')}`,
       });
       sealedRows.push({ id, name: `Rekey ${i}`, fields: JSON.stringify({ client_id: `client-${i}` }), sealed, dataKeyId });

@@ -20,7 +20,9 @@ export async function seedSqliteVault(
   const sealed: Buffer[] = [];
   let dataKeyId = '';
   for (let i = 0; i < sizes.credentials; i++) {
-    const done = await deps.keyring.sealSecrets(fleet.id, benchCredentialId(i), 1, { client_secret: `secret-${i}` });
+    const done = await deps.keyring.sealSecrets(deps.store.repos.dataKeys, fleet.id, benchCredentialId(i), 1, {
+      client_secret: `secret-${i}`,
+    });
     sealed.push(done.sealed);
     dataKeyId = done.dataKeyId;
   }

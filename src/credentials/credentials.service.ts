@@ -5,6 +5,7 @@ import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Store } from '../db/store.js';
+import type { ActiveDataKeys } from '../crypto/keyring.js';
 import type { AuditRepo } from '../audit/audit.repo.js';
 import type { FleetRepo } from '../fleets/fleets.repo.js';
 import type { CredentialListKey, CredentialRepo } from './credentials.repo.js';
@@ -49,6 +50,8 @@ export interface CredentialServiceRepos {
   fleets: Pick<FleetRepo, 'lockForWrite'>;
   audit: AuditRepo;
   webhookDeliveries: AuditOutbox;
+  /** A create seals in its unit, under the data key active in that transaction (sealed-secrets.ts). */
+  dataKeys: ActiveDataKeys;
 }
 
 export function createCredentialService(deps: {
@@ -105,10 +108,9 @@ export function createCredentialService(deps: {
       const key = name === null ? '' : nameKey(name);
       // Nothing to race on a version yet: only a data-key rotation can refuse the commit (secret-write-retry.ts).
       return retrySecretWrite(false, async () => {
-        // Seal before the transaction opens: slow work never holds the write lock.
         const now = clock.now().toISOString();
-        const { sealed, dataKeyId } = await sealedSecrets.seal(fleetId, id, 1, secrets);
-        const row = {
+        // The row but its sealed secrets, which the unit seals (sealed-secrets.ts).
+        const unsealed = {
           id,
           fleet_id: fleetId,
           brand: brand.slug,
@@ -116,8 +118,6 @@ export function createCredentialService(deps: {
           name_key: key,
           name_missing: name === null ? 1 : 0,
           fields: JSON.stringify(fields),
-          sealed_secrets: sealed,
-          data_key_id: dataKeyId,
           secret_version: 1,
           created_at: now,
           updated_at: now,
@@ -127,11 +127,13 @@ export function createCredentialService(deps: {
           status_checked_at: verify ? now : null,
         };
         // The row as written is the response (no read after the commit): nothing references a credential before it exists.
-        const view = toCredentialView({ ...row, vehicle_count: 0 });
+        const view = toCredentialView({ ...unsealed, vehicle_count: 0 });
         try {
           await store.transaction(
             async (repos) => {
               const tx = repos.credentials;
+              const { sealed, dataKeyId } = await sealedSecrets.seal(repos, fleetId, id, 1, secrets);
+              const row = { ...unsealed, sealed_secrets: sealed, data_key_id: dataKeyId };
               // Two replicas counting at once could both pass the cap: serialise this fleet's creates.
               if (brand.maxPerFleet !== undefined) await repos.fleets.lockForWrite(fleetId);
               if (brand.maxPerFleet !== undefined && (await tx.countByBrand(fleetId, brand.slug)) >= brand.maxPerFleet) {

@@ -4,7 +4,7 @@ import { AppError } from '../core/app-error.js';
 import type { Clock } from '../core/clock.js';
 import type { Actor, ActorContext } from '../core/context.js';
 import type { Grant } from '../core/grant.js';
-import type { Keyring } from '../crypto/keyring.js';
+import type { ActiveDataKeys, Keyring } from '../crypto/keyring.js';
 import type { AuditRepo } from '../audit/audit.repo.js';
 import type { Store } from '../db/store.js';
 import type { CredentialChanges } from './credential-changes.js';
@@ -45,6 +45,8 @@ export interface SealedSecretsRepos {
   credentials: Pick<CredentialRepo, 'findById' | 'rotateSecrets' | 'versions' | 'sealed'>;
   audit: AuditRepo;
   webhookDeliveries: AuditOutbox;
+  /** The seal reads the fleet's active data key in the unit that writes it (keyring.ts). */
+  dataKeys: ActiveDataKeys;
 }
 
 export function createSealedSecrets(deps: {
@@ -107,9 +109,17 @@ export function createSealedSecrets(deps: {
         };
 
   return {
-    /** Seals a new credential's first secrets, before its transaction opens (docs/design.md §3). */
-    seal: (fleetId: string, credentialId: string, version: number, secrets: Record<string, string>) =>
-      keyring.sealSecrets(fleetId, credentialId, version, secrets),
+    /**
+     * Seals a new credential's first secrets inside the unit of work that inserts them (`repos`, its repositories),
+     * under the data key active in that transaction (docs/design.md §3).
+     */
+    seal: (
+      repos: Pick<SealedSecretsRepos, 'dataKeys'>,
+      fleetId: string,
+      credentialId: string,
+      version: number,
+      secrets: Record<string, string>,
+    ) => keyring.sealSecrets(repos.dataKeys, fleetId, credentialId, version, secrets),
 
     /** The current secrets of a row, opened with the data key it names. */
     open: (row: SealedColumns): Promise<Record<string, string>> =>
@@ -147,11 +157,12 @@ export function createSealedSecrets(deps: {
         const change = await plan(current);
         const version = current.secret_version + 1;
         const now = clock.now().toISOString();
-        // Sealed before the transaction opens: slow work never holds the write lock.
-        const { sealed, dataKeyId } = await keyring.sealSecrets(fleetId, current.id, version, change.secrets);
         const verified = change.kind === 'rotated' && change.verified;
         const written = await store.transaction(
           async (repos) => {
+            // Sealed in the unit, under the key active in its transaction (keyring.ts): an AEAD seal of a few
+            // hundred bytes is microseconds, less than the round trip a read outside it would cost.
+            const { sealed, dataKeyId } = await keyring.sealSecrets(repos.dataKeys, fleetId, current.id, version, change.secrets);
             const update = await replaceCurrent(repos, current, { sealed, dataKeyId, version, now, createdBy: context.actor, verified });
             if (update !== undefined) await audit.append(repos, eventFor(context, current, change, version));
             return update;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Engine } from '../db/database.js';
+import { batchMemo } from '../db/group-commit.js';
 import type { DB } from '../db/schema.js';
 
 export interface DataKeyRow {
@@ -15,7 +16,7 @@ export type StoredDataKey = Pick<DataKeyRow, 'id' | 'fleet_id' | 'kek_id' | 'wra
 
 const columns = ['id', 'fleet_id', 'kek_id', 'wrapped_key'] as const;
 
-// Read before every seal (a create, a rotation): compiled once (src/db/compiled-query.ts).
+// Read by every seal (a create, a rotation), in the unit that writes what it seals: compiled once (src/db/compiled-query.ts).
 const activeQuery = compiledQuery(['fleetId'], (db, v) =>
   db
     .selectFrom('fleet_data_keys')
@@ -26,11 +27,23 @@ const activeQuery = compiledQuery(['fleetId'], (db, v) =>
     .limit(1),
 );
 
+/** The key of a fleet's active data key in the batch memo (group-commit.ts). */
+const activeMemoKey = (fleetId: string) => `data-key:${fleetId}`;
+
+/**
+ * Every statement that adds or removes a fleet's data keys calls this after it, on the executor it ran on: in a
+ * group commit the batch's later units then read the active key again. Nothing outside a batch.
+ */
+export function forgetActiveDataKey(db: Kysely<DB>, fleetId: string): void {
+  batchMemo(db)?.delete(activeMemoKey(fleetId));
+}
+
 /** SQL of fleet_data_keys: a fleet's wrapped data keys (DEKs); the newest seals, every one opens (migration 0006). */
 export function createDataKeyRepo(db: Kysely<DB>, engine: Engine) {
   return {
     async insert(row: DataKeyRow): Promise<void> {
       await db.insertInto('fleet_data_keys').values(row).execute();
+      forgetActiveDataKey(db, row.fleet_id);
     },
 
     /** One key of the fleet, by id. */
@@ -49,9 +62,19 @@ export function createDataKeyRepo(db: Kysely<DB>, engine: Engine) {
         .execute();
     },
 
-    /** The key new secrets of the fleet are sealed under: its newest. */
+    /**
+     * The key new secrets of the fleet are sealed under: its newest. Within a group commit it is read once per batch
+     * (the batch memo): a fleet's keys are added and destroyed only by units of that fleet (PostgreSQL: under the
+     * fleet's row lock, which its batch holds from BEGIN; SQLite: one writer), which forget it
+     * (`forgetActiveDataKey`), so it cannot change under the batch's later units.
+     */
     async active(fleetId: string): Promise<StoredDataKey | undefined> {
-      return (await activeQuery(db, engine, { fleetId })).rows[0];
+      const memo = batchMemo(db);
+      const known = memo?.get(activeMemoKey(fleetId)) as StoredDataKey | undefined;
+      if (known !== undefined) return known;
+      const row = (await activeQuery(db, engine, { fleetId })).rows[0];
+      if (row !== undefined) memo?.set(activeMemoKey(fleetId), row);
+      return row;
     },
 
     /** Which of `ids` still exist (a destroyed key's row is deleted), in chunks below any engine's parameter limit. */
@@ -88,6 +111,7 @@ export function createDataKeyRepo(db: Kysely<DB>, engine: Engine) {
     /** Destroys one key (the end of a re-encryption); the caller has checked that no row is sealed under it. */
     async destroy(fleetId: string, id: string): Promise<boolean> {
       const result = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).where('id', '=', id).executeTakeFirst();
+      forgetActiveDataKey(db, fleetId);
       return Number(result.numDeletedRows) === 1;
     },
   };

@@ -16,6 +16,9 @@ export class MasterKeyMismatchError extends Error {
  */
 export const DATA_KEY_RECHECK_MS = 10_000;
 
+/** Where a seal reads the fleet's active data key: the data-key repository of the unit of work that writes the seal. */
+export type ActiveDataKeys = Pick<DataKeyRepo, 'active'>;
+
 const dataKeyBinding = (row: Pick<StoredDataKey, 'id' | 'fleet_id'>): WrapBinding => ({
   kind: 'data-key',
   fleetId: row.fleet_id,
@@ -83,11 +86,13 @@ export function createKeyring(deps: {
   }
 
   /**
-   * The key new secrets of the fleet are sealed under, read from the database on every seal (one
-   * indexed row): a replica starts sealing under a rotated key at once, without a cache to expire.
+   * The key new secrets of the fleet are sealed under, read through the unit of work that writes the sealed value
+   * (one indexed row, once per batch): the value is written under the key that is active in its own transaction,
+   * so a replica seals under a rotated key at once, without a cache to expire, and a rotation never destroys
+   * a key between the read and the write (docs/design.md §3).
    */
-  async function activeDataKey(fleetId: string): Promise<{ id: string; key: Buffer }> {
-    const row = await repos.dataKeys.active(fleetId);
+  async function activeDataKey(dataKeys: ActiveDataKeys, fleetId: string): Promise<{ id: string; key: Buffer }> {
+    const row = await dataKeys.active(fleetId);
     if (row === undefined) throw new IntegrityError(`fleet ${fleetId} has no data key`);
     return { id: row.id, key: cached(row) };
   }
@@ -110,10 +115,19 @@ export function createKeyring(deps: {
     masterKeyIds: masterKeys.map((k) => k.id) as readonly string[],
     newWrappedDataKey,
 
-    /** Seals under the fleet's newest data key; the row stores `dataKeyId` beside the sealed value. */
-    async sealSecrets(fleetId: string, credentialId: string, secretVersion: number, secrets: Record<string, string>) {
+    /**
+     * Seals under the fleet's newest data key, read through `dataKeys` (the repository of the unit of work that
+     * writes the row); the row stores `dataKeyId` beside the sealed value.
+     */
+    async sealSecrets(
+      dataKeys: ActiveDataKeys,
+      fleetId: string,
+      credentialId: string,
+      secretVersion: number,
+      secrets: Record<string, string>,
+    ) {
       const plaintext = Buffer.from(JSON.stringify(secrets), 'utf8');
-      const dek = await activeDataKey(fleetId);
+      const dek = await activeDataKey(dataKeys, fleetId);
       return { sealed: seal(plaintext, dek.key, secretsAad(fleetId, credentialId, secretVersion)), dataKeyId: dek.id };
     },
 
@@ -143,8 +157,8 @@ export function createKeyring(deps: {
     },
 
     /** A webhook's signing secret, sealed like credential secrets under the fleet's newest data key (docs/webhooks.md). */
-    async sealWebhookSecret(fleetId: string, webhookId: string, version: number, secret: string) {
-      const dek = await activeDataKey(fleetId);
+    async sealWebhookSecret(dataKeys: ActiveDataKeys, fleetId: string, webhookId: string, version: number, secret: string) {
+      const dek = await activeDataKey(dataKeys, fleetId);
       const sealed = seal(Buffer.from(secret, 'utf8'), dek.key, webhookSecretAad(fleetId, webhookId, version));
       return { sealed, dataKeyId: dek.id };
     },

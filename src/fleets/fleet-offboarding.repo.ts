@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { forgetActiveDataKey } from '../crypto/data-keys.repo.js';
 import { forgetSubscriptions } from '../webhooks/webhooks.repo.js';
 
 /**
@@ -26,6 +27,7 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
      */
     async destroyDataKeys(fleetId: string): Promise<string[]> {
       const rows = await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).returning('kek_id').execute();
+      forgetActiveDataKey(db, fleetId);
       return rows.map((row) => row.kek_id);
     },
 
@@ -71,6 +73,7 @@ export function createFleetOffboardingRepo(db: Kysely<DB>) {
         await db.deleteFrom('audit_heads').where('chain', '=', fleetId).execute();
       }
       await db.deleteFrom('fleet_data_keys').where('fleet_id', '=', fleetId).execute();
+      forgetActiveDataKey(db, fleetId);
       await db.deleteFrom('fleets').where('id', '=', fleetId).execute();
     },
   };

@@ -106,7 +106,9 @@ export function createDataKeyRotation(deps: {
     const resumed = keys.length > 1;
     if (!resumed) {
       const row = keyring.newWrappedDataKey(fleetId, clock.now().toISOString(), ids.next());
-      await store.repos.dataKeys.insert(row);
+      // A unit of the fleet, so under its lock (PostgreSQL): a batch of the fleet that read the active key keeps
+      // sealing under it to its COMMIT, and the next batch reads this one (data-keys.repo.ts, `active`).
+      await store.transaction((repos) => repos.dataKeys.insert(row), { fleetId });
       keys = await store.repos.dataKeys.ofFleet(fleetId);
     }
     const target = keys[0]!.id;

@@ -5,7 +5,7 @@ import type { Clock, IdGenerator } from '../core/clock.js';
 import type { ActorContext } from '../core/context.js';
 import { pageOf } from '../core/pagination.js';
 import { retrySecretWrite } from '../credentials/secret-write-retry.js';
-import type { Keyring } from '../crypto/keyring.js';
+import type { ActiveDataKeys, Keyring } from '../crypto/keyring.js';
 import type { Store } from '../db/store.js';
 import type { AuditRepos } from '../audit/audit.service.js';
 import type { WebhookRepo } from './webhooks.repo.js';
@@ -33,7 +33,8 @@ export function toWebhookView(row: WebhookRow): WebhookView {
  * change's own transaction.
  */
 export function createWebhookService(deps: {
-  store: Store<{ webhooks: WebhookRepo } & AuditRepos>;
+  /** A secret is sealed in the unit that writes it, under the data key active in that transaction (keyring.ts). */
+  store: Store<{ webhooks: WebhookRepo; dataKeys: ActiveDataKeys } & AuditRepos>;
   keyring: Keyring;
   clock: Clock;
   ids: IdGenerator;
@@ -71,7 +72,6 @@ export function createWebhookService(deps: {
       const id = ids.next();
       return retrySecretWrite(false, async () => {
         const now = clock.now().toISOString();
-        const { sealed, dataKeyId } = await keyring.sealWebhookSecret(context.fleetId, id, 1, secret);
         const row: WebhookRow = {
           id,
           fleet_id: context.fleetId,
@@ -84,17 +84,14 @@ export function createWebhookService(deps: {
           created_at: now,
           updated_at: now,
         };
-        const secretRow = {
-          webhook_id: id,
-          fleet_id: context.fleetId,
-          version: 1,
-          sealed_secret: sealed,
-          data_key_id: dataKeyId,
-          created_at: now,
-          expires_at: null,
-        };
         await store.transaction(
           async (repos) => {
+            // Sealed in the unit, under the key active in its transaction (keyring.ts).
+            const { sealed, dataKeyId } = await keyring.sealWebhookSecret(repos.dataKeys, context.fleetId, id, 1, secret);
+            const secretRow = {
+              ...{ webhook_id: id, fleet_id: context.fleetId, version: 1, sealed_secret: sealed, data_key_id: dataKeyId },
+              ...{ created_at: now, expires_at: null },
+            };
             await repos.webhooks.insert(row, secretRow);
             await audit.append(repos, {
               ...webhookEvent(context, id),
@@ -165,19 +162,15 @@ export function createWebhookService(deps: {
         const now = clock.now();
         const live = await repo.liveSecrets(context.fleetId, current.id, now.toISOString());
         const version = live.find((s) => s.expires_at === null)?.version ?? Math.max(0, ...live.map((s) => s.version));
-        const { sealed, dataKeyId } = await keyring.sealWebhookSecret(context.fleetId, current.id, version + 1, secret);
         const expiresAt = new Date(now.getTime() + SECRET_OVERLAP_MS).toISOString();
-        const next = {
-          webhook_id: current.id,
-          fleet_id: context.fleetId,
-          version: version + 1,
-          sealed_secret: sealed,
-          data_key_id: dataKeyId,
-          created_at: now.toISOString(),
-          expires_at: null,
-        };
         await store.transaction(
           async (repos) => {
+            // Sealed in the unit, under the key active in its transaction (keyring.ts).
+            const { sealed, dataKeyId } = await keyring.sealWebhookSecret(repos.dataKeys, context.fleetId, current.id, version + 1, secret);
+            const next = {
+              ...{ webhook_id: current.id, fleet_id: context.fleetId, version: version + 1, sealed_secret: sealed, data_key_id: dataKeyId },
+              ...{ created_at: now.toISOString(), expires_at: null },
+            };
             if (!(await repos.webhooks.rotateSecret(context.fleetId, current.id, version, next, expiresAt))) {
               throw new AppError('conflicting-resource', 'The secret was rotated meanwhile by another request; rotate again if needed.');
             }

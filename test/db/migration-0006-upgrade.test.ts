@@ -172,7 +172,7 @@ async function buildSchema0005(dataDir: string, storage: Awaited<ReturnType<type
       const current = c.secrets.length;
       const sealed: Buffer[] = [];
       for (const [index, secrets] of c.secrets.entries()) {
-        sealed.push((await keyring.sealSecrets(c.fleetId, c.id, index + 1, secrets)).sealed);
+        sealed.push((await keyring.sealSecrets(dataKeys, c.fleetId, c.id, index + 1, secrets)).sealed);
         before.sealed.set(`${c.id}:${index + 1}`, sealed[index]!);
       }
       await insertRow(db, 'credentials', {
