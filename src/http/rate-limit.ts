@@ -124,9 +124,9 @@ export async function registerRateLimits(app: FastifyInstance, config: Pick<Conf
     const limiters = config?.rateLimitClass === 'token' ? [tokenAddress, tokenClient] : [global];
     if (config?.callsBrand?.(request) === true) limiters.push(verify);
     const checks: [Limit, string][] = [];
-    for (const l of limiters) {
-      const key = l?.keyOf(request);
-      if (key !== undefined) checks.push([l!.limit, key]);
+    for (const candidate of limiters) {
+      const key = candidate?.keyOf(request);
+      if (candidate !== undefined && key !== undefined) checks.push([candidate.limit, key]);
     }
     countAll(checks, (outcomes) => {
       try {
