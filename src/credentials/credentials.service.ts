@@ -5,6 +5,7 @@ import type { Grant } from '../core/grant.js';
 import { assertMayCreate } from './credential-grant.js';
 import { isForeignKeyViolation } from '../db/db-errors.js';
 import type { Store } from '../db/store.js';
+import { together } from '../db/together.js';
 import type { ActiveDataKeys } from '../crypto/keyring.js';
 import type { AuditRepo } from '../audit/audit.repo.js';
 import type { FleetRepo } from '../fleets/fleets.repo.js';
@@ -141,11 +142,15 @@ export function createCredentialService(deps: {
                   limit: brand.maxPerFleet,
                 });
               }
-              // The name index decides, replicas included; only a named credential can clash.
-              if (!(await tx.insert(row))) throw nameClash(name ?? '');
-              if (request !== undefined) await idempotency.record(repos.idempotency, fleetId, request, view);
-              // Last: the chain head stays locked from here to COMMIT, and every other write of the fleet waits for it.
-              await audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } });
+              // Sent together (one round trip on PostgreSQL): the row, its idempotency record and its event. The name
+              // index decides, replicas included; on a clash the unit throws and its savepoint takes the other two back.
+              // The event last: the chain head stays locked from there to COMMIT, and every other write of the fleet waits.
+              const [inserted] = await together([
+                tx.insert(row),
+                request === undefined ? Promise.resolve() : idempotency.record(repos.idempotency, fleetId, request, view),
+                audit.append(repos, { ...eventOf(context, row), action: 'credential.created', details: { secret_version: 1 } }),
+              ]);
+              if (!inserted) throw nameClash(name ?? '');
             },
             { fleetId },
           );

@@ -35,6 +35,13 @@ export interface GroupCommitSession {
    * (SQLite on SQLITE_FULL or an I/O error, a unit that ran ROLLBACK).
    */
   state(): TransactionState;
+  /**
+   * True when `run` and the units' statements share a pipelined connection (PostgreSQL: node-postgres's `pipeline`
+   * mode, https://node-postgres.com/features/pipelining): each is sent without waiting for the answer before it, and
+   * the server runs them in the order sent. A unit's savepoint then travels right before its first statement,
+   * instead of a round trip ahead of it.
+   */
+  readonly pipelined?: boolean;
   /** Called once the batch's transaction has ended, committed or rolled back. */
   ended?(): void;
   /**
@@ -197,8 +204,17 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
           for (let index = 0; index < batch.length; index++) {
             const unit = batch[index]!;
             pending.push('SAVEPOINT unit');
-            await session.run(pending.splice(0));
-            if (!(await runUnit(unit, session, pending, memo))) {
+            const opened = session.run(pending.splice(0));
+            if (session.pipelined === true) {
+              // Answered before the unit's first statement, looked at once the unit is done (runUnit): if it failed,
+              // the unit's statements failed behind it in the aborted transaction, and the batch fails with its error.
+              opened.catch(() => {});
+            } else {
+              await opened;
+            }
+            const ran = await runUnit(unit, session, pending, memo, opened);
+            await opened;
+            if (!ran) {
               culprit = unit;
               throw (unit.outcome as { error: unknown }).error;
             }
@@ -248,23 +264,41 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
    * Runs one unit in the savepoint just opened; its RELEASE (or ROLLBACK TO) is left in `pending`, to travel with the
    * next statement. False when the engine rolled the whole transaction back under it.
    */
-  async function runUnit(unit: Unit, session: GroupCommitSession, pending: string[], memo: Map<string, unknown>): Promise<boolean> {
+  async function runUnit(
+    unit: Unit,
+    session: GroupCommitSession,
+    pending: string[],
+    memo: Map<string, unknown>,
+    opened: Promise<void>,
+  ): Promise<boolean> {
+    let outcome: NonNullable<Unit['outcome']>;
     try {
       const { executor } = session;
-      const value = await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor));
-      // On PostgreSQL a failed statement aborts the transaction until the rollback to the savepoint: a unit that
-      // caught such an error and went on has stored nothing after it, so it failed.
-      if (session.state() === 'failed') throw new Error('a statement of this unit failed and the unit carried on; it was rolled back');
-      unit.outcome = { ok: true, value };
-      pending.push('RELEASE unit');
+      outcome = { ok: true, value: await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor)) };
     } catch (error) {
-      unit.outcome = { ok: false, error };
-      memo.clear();
-      // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
-      // Errors Within A Transaction"), or the unit ended it: the units before this one are gone too, so the batch fails.
-      if (session.state() === 'idle') return false;
-      pending.push('ROLLBACK TO unit', 'RELEASE unit');
+      outcome = { ok: false, error };
     }
+    // Pipelined, a unit that ran no statement can be done before its savepoint was answered: the transaction's state
+    // is known once every statement sent so far has been.
+    await opened.then(
+      () => {},
+      () => {},
+    );
+    // On PostgreSQL a failed statement aborts the transaction until the rollback to the savepoint: a unit that
+    // caught such an error and went on has stored nothing after it, so it failed.
+    if (outcome.ok && session.state() === 'failed') {
+      outcome = { ok: false, error: new Error('a statement of this unit failed and the unit carried on; it was rolled back') };
+    }
+    unit.outcome = outcome;
+    if (outcome.ok) {
+      pending.push('RELEASE unit');
+      return true;
+    }
+    memo.clear();
+    // SQLite rolled the whole transaction back (https://www.sqlite.org/lang_transaction.html, "Response To
+    // Errors Within A Transaction"), or the unit ended it: the units before this one are gone too, so the batch fails.
+    if (session.state() === 'idle') return false;
+    pending.push('ROLLBACK TO unit', 'RELEASE unit');
     return true;
   }
 

@@ -18,6 +18,9 @@ export function openPostgres(url: string, options: OpenDatabaseOptions): Databas
     // Fail fast when the server is away, so requests answer 503 instead of hanging.
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
+    // A batch's savepoint travels with its unit's first statement (group-commit.ts, `pipelined`). Nothing else
+    // sends two statements at once on one client, and nothing keeps a portal open (a cursor), which pipelining refuses.
+    pipeline: true,
     ...(options.pgSchema !== undefined && { options: `-c search_path=${options.pgSchema}` }),
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
@@ -121,12 +124,14 @@ function postgresSession(client: pg.PoolClient, fleetId: string | undefined): Gr
   bound.statementFailed = false;
   return {
     executor: bound.executor,
+    pipelined: true,
     begin: fleetId === undefined ? ['BEGIN'] : ['BEGIN', `SELECT 1 FROM fleets WHERE id = ${pg.escapeLiteral(fleetId)} FOR NO KEY UPDATE`],
     async run(statements) {
-      // No parameters: the simple query protocol, several statements in one message (one round trip).
-      const answer = (await client.query(statements.join('; '))) as pg.QueryResult | pg.QueryResult[];
+      // Ended by what is sent now; cleared as it is sent, since the next unit's statements may fail before its answer.
       if (statements.some((statement) => statement.startsWith('SAVEPOINT') || statement.startsWith('ROLLBACK')))
         bound.statementFailed = false;
+      // No parameters: the simple query protocol, several statements in one message (one round trip).
+      const answer = (await client.query(statements.join('; '))) as pg.QueryResult | pg.QueryResult[];
       const last = Array.isArray(answer) ? answer[answer.length - 1] : answer;
       // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error.
       if (statements[statements.length - 1] === 'COMMIT' && last?.command !== 'COMMIT') {

@@ -24,8 +24,9 @@ export interface Store<R> {
    * The unit is a savepoint in a group commit (`group-commit.ts`), shared on SQLite with every concurrent unit, on
    * PostgreSQL with those of the same `options.fleetId` (give it for every unit that writes one fleet's rows and
    * chain). It must not read through `store.repos` (its batch holds the connection, or the rows it wrote are not
-   * committed yet) nor start another transaction: both are refused. Seal and hash before calling (slow work inside a
-   * unit delays every unit of its batch; better-sqlite3 is synchronous: a long transaction stalls every request).
+   * committed yet) nor start another transaction: both are refused. Hash and call out before calling (slow work inside
+   * a unit delays every unit of its batch; better-sqlite3 is synchronous: a long transaction stalls every request);
+   * sealing is microseconds and belongs inside, under the data key the unit reads (src/crypto/keyring.ts).
    */
   transaction<T>(fn: (repos: R) => Promise<T>, options?: UnitOptions): Promise<T>;
 }

@@ -109,6 +109,25 @@ describe('group commit per fleet (PostgreSQL)', () => {
     expect(rows[0]!.txid).toBe(rows[1]!.txid);
   });
 
+  it('judges a unit once its own savepoint is answered: one that runs no statement after a failed unit commits', async () => {
+    // The batch's savepoints travel pipelined with each unit's first statement (postgres-database.ts): the unit
+    // after a failed one can be done before `ROLLBACK TO` its predecessor is answered, while the connection still
+    // reports the aborted transaction.
+    const outcomes = await Promise.allSettled([
+      database.transaction((executor) => insert(executor, 'first'), { fleetId: 'fleet-a' }),
+      database.transaction((executor) => insert(executor, 'first'), { fleetId: 'fleet-a' }),
+      database.transaction(async () => 'no statement', { fleetId: 'fleet-a' }),
+      database.transaction((executor) => insert(executor, 'failed').then(() => insert(executor, 'first')), { fleetId: 'fleet-a' }),
+      database.transaction(async (executor) => txidOf(executor), { fleetId: 'fleet-a' }),
+      database.transaction((executor) => insert(executor, 'last'), { fleetId: 'fleet-a' }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((outcomes[2] as PromiseFulfilledResult<string>).value).toBe('no statement');
+    const rows = await committed();
+    expect(rows.map((row) => row.name)).toEqual(['first', 'last']);
+    expect((outcomes[4] as PromiseFulfilledResult<string>).value).toBe(rows[0]!.txid);
+  });
+
   it('acknowledges no unit of a batch whose connection is lost, and the next batch commits on a new one', async () => {
     const outcomes = await Promise.allSettled([
       database.transaction((executor) => insert(executor, 'lost-with-the-batch'), { fleetId: 'fleet-a' }),
