@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDialect, SqliteDriver } from 'kysely';
 import type { Database, OpenDatabaseOptions } from './database.js';
 import { answerReadsDirectly } from './direct-read.js';
+import { allRows } from './sqlite-rows.js';
 import { createGroupCommit, refuseInsideUnitOfWork } from './group-commit.js';
 import type { DB } from './schema.js';
 
@@ -35,7 +36,7 @@ export function openSqlite(file: string, options: OpenDatabaseOptions = {}): Dat
     // The connection in use (a batch's transaction, or its COMMIT not yet flushed): the read waits its turn in kysely.
     if (dialect.connectionHeld || handle.inTransaction) return undefined;
     const statement = cachedHandle.prepare(sqlText);
-    return statement.reader ? statement.all(parameters) : undefined;
+    return statement.reader ? allRows(statement, parameters) : undefined;
   });
   const run = (sqlText: string) => void cachedHandle.prepare(sqlText).run();
   const wal = file === ':memory:' ? undefined : walSync(`${file}-wal`);
