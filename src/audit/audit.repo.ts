@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
-import { batchMemo } from '../db/group-commit.js';
+import { batchMemo } from '../db/batch-memo.js';
 import type { Engine } from '../db/database.js';
 import type { AuditEventsTable, DB } from '../db/schema.js';
 import type { AuditAction } from './audit-actions.js';

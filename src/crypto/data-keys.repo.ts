@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Engine } from '../db/database.js';
-import { batchMemo } from '../db/group-commit.js';
+import { batchMemo } from '../db/batch-memo.js';
 import type { DB } from '../db/schema.js';
 
 export interface DataKeyRow {

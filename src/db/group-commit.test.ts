@@ -6,7 +6,8 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DurabilityLostError, SharedCommitFailedError } from './commit-errors.js';
 import { openDatabase } from './database.js';
-import { createGroupCommit, type GroupCommit, insideUnitOfWork, MAX_UNITS_PER_COMMIT } from './group-commit.js';
+import { createGroupCommit, type GroupCommit, MAX_UNITS_PER_COMMIT } from './group-commit.js';
+import { insideUnitOfWork } from './unit-guard.js';
 import type { DB } from './schema.js';
 
 interface Fixture {

@@ -1,6 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import { DurabilityLostError, SharedCommitFailedError } from './commit-errors.js';
+import { type BatchMemo, endBatchMemo, startBatchMemo } from './batch-memo.js';
+import { insideUnitOfWork, runAsUnit } from './unit-guard.js';
 import type { DB } from './schema.js';
 
 /**
@@ -74,37 +75,6 @@ export interface GroupCommit {
   idle(): Promise<void>;
   /** Set once a commit could not be made durable: every later unit is refused with it. */
   readonly durabilityLost: DurabilityLostError | undefined;
-}
-
-const insideUnit = new AsyncLocalStorage<true>();
-
-/**
- * True while a unit's work runs. Its batch then holds a connection: on SQLite the one connection, so a query through
- * the shared executor would wait for it forever; on PostgreSQL another pool connection, which sees none of the
- * batch's writes and would wait forever for a row the batch has locked. Both drivers refuse it (sqlite-database.ts, postgres-database.ts).
- */
-export function insideUnitOfWork(): boolean {
-  return insideUnit.getStore() === true;
-}
-
-/** What both drivers do before handing out a shared connection: refuse a unit of work's reach for one. */
-export function refuseInsideUnitOfWork(): void {
-  if (insideUnitOfWork()) throw new TypeError('a unit of work used the shared database executor; use the repos it was given');
-}
-
-/** The memo of the batch running on each executor (`batchMemo`). */
-const memos = new WeakMap<Kysely<DB>, Map<string, unknown>>();
-
-/**
- * For a repository bound to a batch's executor, a map the units of that batch share, for what their one transaction
- * holds locked and so cannot change under them (the audit chain heads, audit.repo.ts; a fleet's webhook
- * subscriptions, webhook-deliveries.repo.ts, which the units that write them drop); undefined for any other
- * executor (the shared pool, a transaction of no batch). It is emptied whenever a unit of the batch fails: the
- * rollback to its savepoint undoes its writes and releases the locks it took, so nothing remembered may outlive it.
- * It is gone with the batch.
- */
-export function batchMemo(executor: Kysely<DB>): Map<string, unknown> | undefined {
-  return memos.get(executor);
 }
 
 export interface GroupCommitOptions {
@@ -195,11 +165,10 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
       await connection.withSession(lane.key, async (session) => {
         // Statements not sent yet: each travels with the next one the batch must wait for (PostgreSQL: one round trip).
         const pending: string[] = [];
-        const memo = new Map<string, unknown>();
+        const memo = startBatchMemo(session.executor);
         // A transaction left open by a ROLLBACK that failed (below) would make every BEGIN fail from now on.
         if (session.state() !== 'idle') pending.push('ROLLBACK');
         pending.push(...session.begin);
-        memos.set(session.executor, memo);
         try {
           for (let index = 0; index < batch.length; index++) {
             const unit = batch[index]!;
@@ -227,7 +196,7 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
           await rollbackQuietly(session);
           throw error;
         } finally {
-          memos.delete(session.executor);
+          endBatchMemo(session.executor);
           session.ended?.();
         }
         committed = true;
@@ -268,13 +237,13 @@ export function createGroupCommit(connection: GroupCommitConnection, options: Gr
     unit: Unit,
     session: GroupCommitSession,
     pending: string[],
-    memo: Map<string, unknown>,
+    memo: BatchMemo,
     opened: Promise<void>,
   ): Promise<boolean> {
     let outcome: NonNullable<Unit['outcome']>;
     try {
       const { executor } = session;
-      outcome = { ok: true, value: await (guardUnits ? insideUnit.run(true, () => unit.work(executor)) : unit.work(executor)) };
+      outcome = { ok: true, value: await (guardUnits ? runAsUnit(() => unit.work(executor)) : unit.work(executor)) };
     } catch (error) {
       outcome = { ok: false, error };
     }

@@ -1,7 +1,8 @@
 import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, PostgresDriver, type PostgresPoolClient, sql } from 'kysely';
 import pg from 'pg';
 import type { Database, OpenDatabaseOptions } from './database.js';
-import { createGroupCommit, type GroupCommitSession, refuseInsideUnitOfWork } from './group-commit.js';
+import { createGroupCommit, type GroupCommitSession } from './group-commit.js';
+import { refuseInsideUnitOfWork } from './unit-guard.js';
 import type { DB } from './schema.js';
 
 /** Arbitrary constant naming fleetvault's start-up advisory lock. */

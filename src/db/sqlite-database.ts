@@ -6,7 +6,8 @@ import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, SqliteDial
 import type { Database, OpenDatabaseOptions } from './database.js';
 import { answerReadsDirectly } from './direct-read.js';
 import { allRows } from './sqlite-rows.js';
-import { createGroupCommit, refuseInsideUnitOfWork } from './group-commit.js';
+import { createGroupCommit } from './group-commit.js';
+import { refuseInsideUnitOfWork } from './unit-guard.js';
 import type { DB } from './schema.js';
 
 /** The embedded engine: one better-sqlite3 connection in WAL mode, writes through the group commit. */

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../audit/audit-chain.js';
 import { toAuditEvent } from '../audit/audit.repo.js';
 import { compiledQuery } from '../db/compiled-query.js';
 import type { Engine } from '../db/database.js';
-import { batchMemo } from '../db/group-commit.js';
+import { batchMemo } from '../db/batch-memo.js';
 import type { DB, WebhookDeliveriesTable } from '../db/schema.js';
 import { subscriptionsMemoKey } from './webhooks.repo.js';
 

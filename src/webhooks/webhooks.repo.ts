@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import { batchMemo } from '../db/group-commit.js';
+import { batchMemo } from '../db/batch-memo.js';
 import type { DB, WebhookSecretsTable, WebhooksTable } from '../db/schema.js';
 
 export type WebhookRow = Selectable<WebhooksTable>;
