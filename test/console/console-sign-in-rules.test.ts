@@ -137,6 +137,9 @@ describe('console sign-in rules, with clients:manage', { timeout: 60_000 }, () =
       `Delete the rule hd = ${hostile}? The people who signed in through it lose what it granted: ` +
         'their tokens are refused within 5 seconds, on every replica.',
     );
+    // The confirm button takes focus in an effect after the confirmation renders (sign-in-rules-panel.tsx): wait for
+    // it, as a keyboard user's Enter would; read at once, the Delete button that opened it can still hold focus.
+    await page.locator('button:focus', { hasText: 'Yes, delete the rule' }).waitFor();
     expect(await page.evaluate('document.activeElement.textContent')).toBe('Yes, delete the rule');
     await page.getByRole('button', { name: 'Keep it' }).click();
     expect(await confirm.count()).toBe(0);
