@@ -160,12 +160,16 @@ export function sqliteCursorAt(file: string, fleetId: string, offset: number): {
 }
 
 // The app's own statement for a cursor page of one brand (credential-list.query.ts), so the timing follows the app.
-const LIST_PAGE_SQL = listSelect(new Kysely<DB>({ dialect: new SqliteDialect({ database: async () => new SQLite(':memory:') }) }), {
-  fleetId: '?',
-  brand: 'niu',
-  after: [0, '', ''],
-  limit: 51,
-}).compile().sql;
+const LIST_PAGE_SQL = listSelect(
+  new Kysely<DB>({ dialect: new SqliteDialect({ database: async () => new SQLite(':memory:') }) }),
+  'sqlite',
+  {
+    fleetId: '?',
+    brand: 'niu',
+    after: [0, '', ''],
+    limit: 51,
+  },
+).compile().sql;
 
 /**
  * The list page's SQL alone, timed in this process on its own connection (no HTTP, no other

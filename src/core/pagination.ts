@@ -45,3 +45,11 @@ export function pageOf<Row, Item>(
     next_cursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null,
   };
 }
+
+/**
+ * A page whose items are JSON texts already, as the JSON of `{ items, next_cursor }`: the credential list's items come
+ * as JSON from the engine and are not parsed and serialized again (docs/performance.md).
+ */
+export function pageJson(page: { items: readonly string[]; next_cursor: string | null }): string {
+  return `{"items":[${page.items.join(',')}],"next_cursor":${JSON.stringify(page.next_cursor)}}`;
+}

@@ -1,11 +1,13 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { CredentialRestriction } from '../core/grant.js';
 import { compiledQuery } from '../db/compiled-query.js';
 import { withinRestriction } from '../db/credential-restriction.js';
+import type { Engine } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { CredentialListKey } from './credentials.repo.js';
+import { viewMembers } from './credential-view.js';
 
-/** What a view and a list cursor are made of: every column but the sealed secrets, which a list page never opens. */
+/** What a view is made of (GET by id, toCredentialView): every column but the sealed secrets. */
 export const viewColumns = [
   'id',
   'brand',
@@ -22,6 +24,28 @@ export const viewColumns = [
   'vehicle_count',
 ] as const;
 
+/**
+ * The view's own members (`viewMembers`) as one JSON object, written by the engine: a list page's row is then one
+ * string and the credential's public fields (`fields`, JSON already), not thirteen values, and no object is built and
+ * serialized again per row (`listItemJson`, docs/performance.md). The expression is made of column names only.
+ * SQLite: json_object (https://sqlite.org/json1.html#jobj); PostgreSQL: json_build_object
+ * (https://www.postgresql.org/docs/15/functions-json.html), whose text is valid JSON with spaces around `:`.
+ */
+function viewJson(engine: Engine): RawBuilder<string> {
+  const members = viewMembers.map((member) => `'${member}', credentials.${member}`).join(', ');
+  return sql<string>`${sql.raw(engine === 'sqlite' ? `json_object(${members})` : `json_build_object(${members})::text`)}`;
+}
+
+/** A list page's row: the view's members as JSON, the public fields, and the sort key a cursor is made of. */
+export interface CredentialListRow {
+  view: string;
+  fields: string;
+  brand: string;
+  name_missing: number;
+  name_key: string;
+  id: string;
+}
+
 /** What one list page's statement depends on; `pattern` is the LIKE pattern of `q`, already escaped. */
 export interface ListValues {
   fleetId: string;
@@ -34,10 +58,17 @@ export interface ListValues {
 }
 
 /** A list page, in the list's order: (name missing, name key, id). */
-export function listSelect(db: Kysely<DB>, v: ListValues) {
+export function listSelect(db: Kysely<DB>, engine: Engine, v: ListValues) {
   let query = db
     .selectFrom('credentials')
-    .select(viewColumns.map((column) => `credentials.${column}` as const))
+    .select([
+      viewJson(engine).as('view'),
+      'credentials.fields',
+      'credentials.brand',
+      'credentials.name_missing',
+      'credentials.name_key',
+      'credentials.id',
+    ])
     .where('credentials.fleet_id', '=', v.fleetId);
   if (v.brand !== undefined) query = query.where('credentials.brand', '=', v.brand);
   if (v.restriction !== undefined) {
@@ -61,7 +92,7 @@ export function listSelect(db: Kysely<DB>, v: ListValues) {
 }
 
 /** The compiled statement of one unrestricted filter shape: which of brand, name, q and cursor it has. */
-export function compiledList(brand: unknown, nameKey: unknown, pattern: unknown, after: unknown) {
+export function compiledList(engine: Engine, brand: unknown, nameKey: unknown, pattern: unknown, after: unknown) {
   const has = (value: unknown, ...names: string[]) => (value === undefined ? [] : names);
   const names = [
     'fleetId',
@@ -72,7 +103,7 @@ export function compiledList(brand: unknown, nameKey: unknown, pattern: unknown,
     ...has(after, 'missing', 'key', 'id'),
   ];
   return compiledQuery(names, (db, v: Record<string, never>) =>
-    listSelect(db, {
+    listSelect(db, engine, {
       fleetId: v.fleetId!,
       limit: v.limit!,
       brand: brand === undefined ? undefined : v.brand,

@@ -5,7 +5,7 @@ import type { CredentialRestriction } from '../core/grant.js';
 import { withinRestriction } from '../db/credential-restriction.js';
 import type { Engine } from '../db/database.js';
 import type { CredentialsTable, DB } from '../db/schema.js';
-import { compiledList, listSelect, viewColumns } from './credential-list.query.js';
+import { type CredentialListRow, compiledList, listSelect, viewColumns } from './credential-list.query.js';
 import { createSealedRowsRepo } from './sealed-rows.repo.js';
 import { createSecretVersionRepo } from './secret-versions.repo.js';
 
@@ -178,20 +178,19 @@ export function createCredentialRepo(db: Kysely<DB>, engine: Engine) {
       return Number(row.n);
     },
 
-    async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialViewRow[]> {
+    async list(fleetId: string, filter: CredentialListFilter): Promise<CredentialListRow[]> {
       const { brand, nameKey, q, after, limit, restriction } = filter;
       const pattern = q === undefined ? undefined : `%${escapeLike(q)}%`;
       if (restriction !== undefined) {
-        const rows = await listSelect(db, { fleetId, brand, nameKey, pattern, after, limit, restriction }).execute();
-        return rows as CredentialViewRow[];
+        return listSelect(db, engine, { fleetId, brand, nameKey, pattern, after, limit, restriction }).execute();
       }
       // Unrestricted pages (most): the statement of this filter shape, built and compiled once (docs/performance.md).
       const shape = `${+(brand !== undefined)}${+(nameKey !== undefined)}${+(pattern !== undefined)}${+(after !== undefined)}`;
       let run = listByShape.get(shape);
-      if (run === undefined) listByShape.set(shape, (run = compiledList(brand, nameKey, pattern, after)));
+      if (run === undefined) listByShape.set(shape, (run = compiledList(engine, brand, nameKey, pattern, after)));
       const [missing, key, id] = after ?? [];
       const { rows } = await run(db, engine, { fleetId, limit, brand, nameKey, pattern, missing, key, id });
-      return rows as CredentialViewRow[];
+      return rows;
     },
 
     /** Replaces the sealed secrets if the version is still `expectedVersion`; false when another rotation won. */

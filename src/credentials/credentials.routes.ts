@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { FastifyReply } from 'fastify';
 import { AppError } from '../core/app-error.js';
+import { pageJson } from '../core/pagination.js';
 import { actorContext, grantOf, principalOf } from '../http/auth.js';
 import type { App } from '../http/route-types.js';
 import { bearerSecurity, problemResponses } from '../http/route-types.js';
@@ -38,7 +40,8 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
         ...problemResponses('unknown-brand'),
       },
     },
-    handler: async (request) => service.list(grantOf(request), request.params.brand, listQuery(request.params.brand, request.query)),
+    handler: async (request, reply) =>
+      sendPage(reply, await service.list(grantOf(request), request.params.brand, listQuery(request.params.brand, request.query))),
   });
 
   app.get('/credentials', {
@@ -55,9 +58,9 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
         ...problemResponses('unknown-brand'),
       },
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { brand, ...query } = request.query;
-      return service.list(grantOf(request), brand, listQuery(brand, query));
+      return sendPage(reply, await service.list(grantOf(request), brand, listQuery(brand, query)));
     },
   });
 
@@ -112,6 +115,14 @@ export function registerCredentialRoutes(app: App, service: CredentialService) {
       return reply.code(204).send();
     },
   });
+}
+
+/**
+ * A list page as the JSON it already is: its items were written by the engine and `listItemJson`, from the declared
+ * members only, so the route's serializer is not run over them again. The schema above still documents the body.
+ */
+function sendPage(reply: FastifyReply, page: Parameters<typeof pageJson>[0]) {
+  return reply.type('application/json; charset=utf-8').send(pageJson(page) as never);
 }
 
 /**

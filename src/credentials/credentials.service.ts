@@ -18,7 +18,7 @@ import { parseOrThrow } from '../core/validation.js';
 import type { AuditTrail, AuditOutbox } from '../audit/audit.service.js';
 import { nameClash, patchFieldError, patchRefusalDetail, splitFields } from './credential-fields.js';
 import { bodiesOf } from './credential-bodies.js';
-import { eventOf, loadCredential, loadCredentialView, toCredentialView } from './credential-view.js';
+import { eventOf, listItemJson, loadCredential, loadCredentialView, toCredentialView } from './credential-view.js';
 import { createIdempotency } from './idempotency.js';
 import type { SealedSecrets } from './sealed-secrets.js';
 import { retrySecretWrite } from './secret-write-retry.js';
@@ -172,6 +172,7 @@ export function createCredentialService(deps: {
       return loadCredentialView(repo, grant, requireBrand(brandSlug), id);
     },
 
+    /** A page of the list; each item is the credential view as JSON text (`listItemJson`), for `pageJson`. */
     async list(grant: Grant, brandSlug: string | undefined, query: CredentialListQuery) {
       const brand = brandSlug === undefined ? undefined : requireBrand(brandSlug);
       const rows = await repo.list(grant.fleetId, {
@@ -182,7 +183,7 @@ export function createCredentialService(deps: {
         after: query.after,
         limit: query.limit + 1,
       });
-      return pageOf(rows, query.limit, toCredentialView, (r) => [r.name_missing, r.name_key, r.id]);
+      return pageOf(rows, query.limit, listItemJson, (r) => [r.name_missing, r.name_key, r.id]);
     },
 
     /** Rotates secrets (docs/design.md §2.1): only the brand's rotatable fields, bumping secret_version. */
