@@ -16,7 +16,8 @@
  *   BENCH_EXCHANGE_REQUESTS=10000, BENCH_EXCHANGE_CONNECTIONS=50, BENCH_EXCHANGE_CREDENTIALS=20
  *                            the exchange part: cached brand token exchanges beside GET by id
  *   BENCH_REKEY_ROWS=100000  credentials the rekey part re-encrypts
- *   BENCH_LOG_LEVEL=silent   the app's log level (other levels log to /dev/null, as in production)
+ *   BENCH_LOG_LEVEL=warn     the app's log level, production's (it logs to /dev/null, as a shipper would read it)
+ *   BENCH_SOURCE=1           run the server's TypeScript under tsx instead of the tsc build production runs
  *   BENCH_DATA_DIR           where the temporary SQLite files go (default: the OS temp dir)
  *   BENCH_PROFILE=1          V8 CPU profiles of the server processes (path printed at the end)
  */
@@ -54,7 +55,7 @@ const settings = {
   scale: numberSetting('BENCH_SCALE', quick ? 100_000 : 1_000_000),
   smallScale: numberSetting('BENCH_SMALL_SCALE', 1000),
   poolSize: numberSetting('BENCH_POOL', 200),
-  logLevel: process.env.BENCH_LOG_LEVEL || 'silent',
+  logLevel: process.env.BENCH_LOG_LEVEL || 'warn',
   parts: (process.env.BENCH_PARTS || 'sqlite,postgres,scale,exchange').split(',').map((s) => s.trim()),
   scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
   exchange: {

@@ -1,4 +1,4 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,19 +15,36 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const serverSource = fileURLToPath(new URL('./server.ts', import.meta.url));
+let compiledServer: string | undefined;
+
+/**
+ * The server process's script and Node options. Production runs the JavaScript tsc writes (`npm run build`, `node
+ * dist/src/server.js`), so by default the bench compiles bench/server.ts and the sources it imports the same way
+ * (tsconfig.bench.json, into dist/bench) and runs that. Under tsx every function the sources define is wrapped in
+ * esbuild's `__name` (tsx sets `keepNames`), a cost per closure made per request that production does not pay.
+ * BENCH_SOURCE=1 runs the sources under tsx instead, as the bench did before.
+ */
+function serverEntry(): { script: string; nodeOptions: string[] } {
+  if (process.env.BENCH_SOURCE === '1') return { script: serverSource, nodeOptions: ['--import', 'tsx'] };
+  if (compiledServer === undefined) {
+    execFileSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.bench.json'], {
+      cwd: projectRoot,
+      stdio: 'inherit',
+    });
+    compiledServer = path.join(projectRoot, 'dist/bench/bench/server.js');
+  }
+  return { script: compiledServer, nodeOptions: [] };
+}
 /** Outside the repository, so profiles never end up in a commit. */
 export const profileDir = path.join(os.tmpdir(), 'fleetvault-bench-profiles');
 
 export async function startServerProcess(args: StartArgs): Promise<ServerProcess> {
-  const child: ChildProcess = fork(serverScript, [], {
+  const { script, nodeOptions } = serverEntry();
+  const child: ChildProcess = fork(script, [], {
     // BENCH_PROFILE=1: a V8 CPU profile of each server process, written when it exits.
-    execArgv: [
-      '--import',
-      'tsx',
-      '--expose-gc',
-      ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    ],
+    execArgv: [...nodeOptions, '--expose-gc', ...(process.env.BENCH_PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     // The app's own logs (when BENCH_LOG_LEVEL is not silent) go to /dev/null, as a log shipper would take them.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

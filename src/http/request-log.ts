@@ -6,8 +6,13 @@ import { clientRequestId } from './client-request-id.js';
  * request are disabled in `buildApp`). It names the route template, never the URL: a query
  * string may carry anything a client typed, secrets included, and templates keep lines greppable.
  */
+/** pino's levels that write no `info` line (https://getpino.io/#/docs/api?id=logger-level). */
+const quieterThanInfo = new Set(['warn', 'error', 'fatal', 'silent']);
+
 export function registerRequestLog(app: FastifyInstance) {
   app.addHook('onResponse', (request, reply, done) => {
+    // Production runs at `warn`: the line is not written, so its fields are not gathered either.
+    if (quieterThanInfo.has(request.log.level)) return done();
     const route = request.routeOptions.url;
     const principal = request.principal;
     const callerId = clientRequestId(request);

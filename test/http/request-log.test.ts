@@ -194,3 +194,32 @@ describe('request log', () => {
     expect(JSON.stringify(completed[1])).not.toContain('token=abc');
   });
 });
+
+describe('request log at the production level (warn)', () => {
+  it('writes no line for a request that went well, and the logger still writes warnings', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
+        done();
+      },
+    });
+    const logger = createLogger('warn', stream);
+    const t = await buildTestApp({ logger });
+    try {
+      const fleet = await t.newFleet();
+      const before = lines.length;
+      expect((await t.call(fleet.token, 'GET', '/niu/credentials')).statusCode).toBe(200);
+      expect(lines.slice(before)).toEqual([]);
+      logger.warn('still heard');
+      expect(lines.at(-1)).toContain('still heard');
+    } finally {
+      await t.close();
+    }
+  });
+});
