@@ -77,6 +77,9 @@ describe('console usability', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByText('Created Keyboard fleet.').waitFor();
     await focused(page, 'h1');
+    // The heading has focus from the moment the screen mounts, the form only once the credential has loaded:
+    // Tab before that would leave the heading for whatever follows it then.
+    await page.locator('#rotate-client_secret').waitFor();
 
     await page.keyboard.press('Tab');
     await focused(page, '#rotate-client_secret');
