@@ -47,6 +47,14 @@ describe('listItemJson', () => {
     expect(text).not.toContain('forged');
   });
 
+  it('carries a member stored twice once, with the value a parser keeps, never the other one', () => {
+    const stored = '{"database":{"password":"hunter2"},"database":"fleet_db"}';
+    const text = listItemJson({ view: sqliteView, fields: stored, brand: 'geotab' });
+    expect(JSON.parse(text)).toMatchObject({ database: 'fleet_db' });
+    expect(text).not.toContain('hunter2');
+    expect(text.match(/"database"/g)).toHaveLength(1);
+  });
+
   it('writes nothing of a `fields` that is not an object of public members', () => {
     for (const stored of ['null', '"text"', '[1,2]', '{"password":"hunter2"}']) {
       expect(listItemJson({ view: sqliteView, fields: stored, brand: 'geotab' })).toBe(sqliteView);

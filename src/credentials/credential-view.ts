@@ -49,11 +49,11 @@ const publicFieldsOf = new Map(
 
 /**
  * The members of a parsed `fields` column that the credential's brand declares public, each a string: every writer
- * stores only those, so `whole` is true and `fields` is the parsed object itself. Anything else (a secret or another
- * brand's field written by a bug or by hand, a member named like one of the row's own) is left out of a copy, so
- * the view never carries a member its brand does not declare.
+ * stores only those, so `fields` is usually the parsed object itself. Anything else (a secret or another brand's
+ * field written by a bug or by hand, a member named like one of the row's own) is left out of a copy, so the view
+ * never carries a member its brand does not declare.
  */
-function publicFields(brand: string, parsed: unknown): { fields: Record<string, unknown>; whole: boolean; empty: boolean } {
+function publicFields(brand: string, parsed: unknown): { fields: Record<string, unknown>; empty: boolean } {
   const allowed = publicFieldsOf.get(brand);
   const fields = (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {}) as Record<string, unknown>;
   let whole = fields === parsed;
@@ -62,27 +62,22 @@ function publicFields(brand: string, parsed: unknown): { fields: Record<string, 
     empty = false;
     if (allowed?.has(field) !== true || typeof fields[field] !== 'string') whole = false;
   }
-  if (whole || empty) return { fields, whole, empty };
+  if (whole || empty) return { fields, empty };
   const kept: Record<string, unknown> = {};
   for (const field in fields) if (allowed?.has(field) === true && typeof fields[field] === 'string') kept[field] = fields[field];
-  return { fields: kept, whole: false, empty: Object.keys(kept).length === 0 };
+  return { fields: kept, empty: Object.keys(kept).length === 0 };
 }
 
 /**
  * A list item's JSON: the view `toCredentialView` makes of the row, written from the engine's JSON of the row's own
- * members (`view`) and the `fields` column's JSON text, without building the object and serializing it again (about
- * 40 % of a list page's CPU outside SQLite, docs/performance.md). The stored fields are spliced in as they are when
- * `publicFields` keeps them whole, which is what every writer stores.
+ * members (`view`) and the members of `fields` that `publicFields` keeps, without building the view object and
+ * serializing it again (docs/performance.md). The kept members are written by JSON.stringify, never spliced from the
+ * stored text: text holding a member twice parses to its last value but would carry both.
  */
 export function listItemJson(row: Pick<CredentialListRow, 'view' | 'fields' | 'brand'>): string {
-  const { fields, whole, empty } = publicFields(row.brand, JSON.parse(row.fields));
+  const { fields, empty } = publicFields(row.brand, JSON.parse(row.fields));
   if (empty) return row.view;
-  const members = whole
-    ? row.fields.slice(row.fields.indexOf('{') + 1, row.fields.lastIndexOf('}'))
-    : Object.keys(fields)
-        .map((field) => `${JSON.stringify(field)}:${JSON.stringify(fields[field])}`)
-        .join(',');
-  return `${row.view.slice(0, row.view.lastIndexOf('}'))},${members}}`;
+  return `${row.view.slice(0, row.view.lastIndexOf('}'))},${JSON.stringify(fields).slice(1)}`;
 }
 
 /**
