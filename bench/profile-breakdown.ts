@@ -25,18 +25,21 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Leaf-first rules: the first frame whose url (or function name) matches names the component. */
+/**
+ * Leaf-first rules: the first frame whose url (or function name) matches names the component. A file is matched as
+ * `.ts` (sources under tsx, BENCH_SOURCE=1) or `.js` (the tsc build the bench runs by default).
+ */
 const rules: [string, RegExp][] = [
   ['query', /kysely\/dist\/\w+\/dialect\/(sqlite|postgres)\/\w+-driver|better-sqlite3|node_modules\/pg(-\w+)?\//],
   ['query building', /node_modules\/kysely\//],
-  ['auth', /fast-jwt|src\/http\/auth\.ts|client-liveness|asn1|ecdsa/],
+  ['auth', /fast-jwt|src\/http\/auth\.[jt]s|client-liveness|asn1|ecdsa/],
   ['rate limit', /rate-limit|toad-cache/],
-  ['metrics', /prom-client|src\/http\/metrics\.ts|\.metrics\.ts/],
-  ['logging', /pino|request-log\.ts|sonic-boom/],
-  ['request id', /node_modules\/ulid|src\/core\/clock\.ts|#genReqId$/],
+  ['metrics', /prom-client|src\/http\/metrics\.[jt]s|\.metrics\.[jt]s/],
+  ['logging', /pino|request-log\.[jt]s|sonic-boom/],
+  ['request id', /node_modules\/ulid|src\/core\/clock\.[jt]s|#genReqId$/],
   // fast-json-stringify's compiled functions have no url: they show up under fastify's reply.js `serialize`.
   ['serialization', /fastify-type-provider-zod|fast-json-stringify|fastify\/lib\/reply\.js#serialize$/],
-  ['validation', /zod-validator|src\/http\/validation\.ts|formbody|content-type-parser/],
+  ['validation', /zod-validator|src\/http\/validation\.[jt]s|formbody|content-type-parser/],
   ['crypto (seal/open)', /libsodium|src\/crypto\//],
   ['handler + service', /src\/(credentials|tokens|vehicles|clients|fleets|exchange|db)\//],
   ['fastify (routing, hooks, reply)', /node_modules\/(fastify|find-my-way|light-my-request|avvio|@fastify)\//],
