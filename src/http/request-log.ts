@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { clientRequestId } from './client-request-id.js';
 
+/** pino's levels that write no `info` line (https://getpino.io/#/docs/api?id=logger-level). */
+const quieterThanInfo = new Set(['warn', 'error', 'fatal', 'silent']);
+
 /**
  * One JSON line per request, written when the response is done (fastify's own two lines per
  * request are disabled in `buildApp`). It names the route template, never the URL: a query
  * string may carry anything a client typed, secrets included, and templates keep lines greppable.
  */
-/** pino's levels that write no `info` line (https://getpino.io/#/docs/api?id=logger-level). */
-const quieterThanInfo = new Set(['warn', 'error', 'fatal', 'silent']);
-
 export function registerRequestLog(app: FastifyInstance) {
   app.addHook('onResponse', (request, reply, done) => {
     // Production runs at `warn`: the line is not written, so its fields are not gathered either.
