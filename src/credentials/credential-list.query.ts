@@ -7,22 +7,8 @@ import type { DB } from '../db/schema.js';
 import type { CredentialListKey } from './credentials.repo.js';
 import { viewMembers } from './credential-view.js';
 
-/** What a view is made of (GET by id, toCredentialView): every column but the sealed secrets. */
-export const viewColumns = [
-  'id',
-  'brand',
-  'name',
-  'name_key',
-  'name_missing',
-  'fields',
-  'secret_version',
-  'created_at',
-  'updated_at',
-  'secret_updated_at',
-  'status',
-  'status_checked_at',
-  'vehicle_count',
-] as const;
+/** What a view is made of (GET by id, toCredentialView): the view's own members, its public fields and its sort key. */
+export const viewColumns = [...viewMembers, 'fields', 'name_key', 'name_missing'] as const;
 
 /**
  * The view's own members (`viewMembers`) as one JSON object, written by the engine: a list page's row is then one

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging.js';
 import { buildTestApp, type TestApp } from '../helpers/test-app.js';
 
-/** Every log line the app writes, at the most verbose level, through the production logger setup. */
-function memoryLogger() {
+/** Every log line the app writes, at the most verbose level unless told, through the production logger setup. */
+function memoryLogger(level = 'trace') {
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -18,7 +18,7 @@ function memoryLogger() {
       done();
     },
   });
-  return { logger: createLogger('trace', stream), lines };
+  return { logger: createLogger(level, stream), lines };
 }
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
@@ -197,19 +197,7 @@ describe('request log', () => {
 
 describe('request log at the production level (warn)', () => {
   it('writes no line for a request that went well, and the logger still writes warnings', async () => {
-    const lines: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(
-          ...chunk
-            .toString('utf8')
-            .split('\n')
-            .filter((l) => l !== ''),
-        );
-        done();
-      },
-    });
-    const logger = createLogger('warn', stream);
+    const { logger, lines } = memoryLogger('warn');
     const t = await buildTestApp({ logger });
     try {
       const fleet = await t.newFleet();
