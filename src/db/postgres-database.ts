@@ -2,6 +2,7 @@ import { type DatabaseConnection, type Driver, Kysely, PostgresDialect, Postgres
 import pg from 'pg';
 import type { Database, OpenDatabaseOptions } from './database.js';
 import { createGroupCommit, type GroupCommitSession } from './group-commit.js';
+import { createStatementNames } from './pg-statement-names.js';
 import { refuseInsideUnitOfWork } from './unit-guard.js';
 import type { DB } from './schema.js';
 
@@ -91,16 +92,20 @@ interface HeldClient {
   statementFailed: boolean;
 }
 
+/** One set of names for the process: a name always stands for the same text, on whichever connection it is prepared. */
+const statementName = createStatementNames();
+
 const heldClients = new WeakMap<pg.PoolClient, HeldClient>();
 
 function held(client: pg.PoolClient): HeldClient {
   let bound = heldClients.get(client);
   if (bound === undefined) {
     // Kysely's driver releases its client after every statement: this pool of one hands out the batch's client and
-    // keeps it, so the unit's statements all run in the batch's transaction.
+    // keeps it, so the unit's statements all run in the batch's transaction. They are sent as named statements
+    // (pg-statement-names.ts).
     const onClient = {
       query: (text: string, values: unknown[]) =>
-        client.query(text, values).catch((error: unknown) => {
+        client.query({ text, values, name: statementName(text, values.length) }).catch((error: unknown) => {
           bound!.statementFailed = true;
           throw error;
         }),

@@ -261,3 +261,53 @@ describe('group commit per fleet (PostgreSQL)', () => {
     expect(await committedNames()).toEqual(['outer']);
   });
 });
+
+describe("a batch's statements as named prepared statements (src/db/pg-statement-names.ts)", () => {
+  it('parses a parameterised statement once per connection, whatever its parameters', async () => {
+    const prepared = await database.transaction(
+      async (executor) => {
+        for (const name of ['one', 'two', 'three']) await insert(executor, name);
+        return (await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements`.execute(executor)).rows;
+      },
+      { fleetId: 'fleet-a' },
+    );
+    const inserts = prepared.filter((row) => row.statement.startsWith('INSERT INTO items'));
+    expect(inserts).toHaveLength(1);
+    expect(inserts[0]!.name).toMatch(/^fleetvault_\d+$/);
+    expect(await committedNames()).toEqual(['one', 'three', 'two']);
+  });
+
+  it('keeps working when another replica adds a column under statements it has prepared, `select *` included', async () => {
+    // One connection, so the second round runs where the first one prepared its statements.
+    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
+    const round = (name: string) =>
+      single.transaction(
+        async (executor) => {
+          await sql`INSERT INTO items (name, fleet) VALUES (${name}, 'fleet-a') RETURNING name, fleet`.execute(executor);
+          const named = await sql<{ name: string }>`SELECT name FROM items WHERE name = ${name}`.execute(executor);
+          const all = await sql<Record<string, unknown>>`SELECT * FROM items WHERE name = ${name}`.execute(executor);
+          return { named: named.rows, all: all.rows };
+        },
+        { fleetId: 'fleet-a' },
+      );
+    try {
+      expect((await round('before-migration')).all[0]).not.toHaveProperty('added');
+      await adminQuery(url, `ALTER TABLE ${schema}.items ADD COLUMN added TEXT`);
+      const after = await round('after-migration');
+      expect(after.named).toEqual([{ name: 'after-migration' }]);
+      expect(after.all[0]).toHaveProperty('added', null);
+    } finally {
+      await single.close();
+      await adminQuery(url, `ALTER TABLE ${schema}.items DROP COLUMN IF EXISTS added`);
+    }
+  });
+
+  it('runs a script of several statements without parameters inside a unit', async () => {
+    await database.transaction(
+      (executor) =>
+        database.execScript(executor, "INSERT INTO items (name) VALUES ('script-1'); INSERT INTO items (name) VALUES ('script-2')"),
+      { fleetId: 'fleet-a' },
+    );
+    expect(await committedNames()).toEqual(['script-1', 'script-2']);
+  });
+});
