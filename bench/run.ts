@@ -516,6 +516,7 @@ function evaluateTargets() {
     ['sqlite', 'post-c50', 'SQLite POST (durable) at 50 connections', 0.6],
     ['sqlite', 'patch-c50', 'SQLite PATCH (durable) at 50 connections', 0.6],
     ['postgres', 'post', 'PostgreSQL POST', 0.3],
+    ['postgres', 'post-c50', 'PostgreSQL POST at 50 connections', 0.3],
   ] as const) {
     const row = find(engine, scenario);
     if (!row) continue;
