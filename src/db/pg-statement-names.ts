@@ -10,8 +10,9 @@
  * - a text without parameters: it may hold several statements (`execScript`), which a prepared statement cannot;
  * - a text with `*` in it (`select *`, `returning *`): its result columns are fixed when it is prepared, and a column
  *   added by a later migration (another replica upgrading first) would fail it with "cached plan must not change
- *   result type" for as long as the connection lives. Statements naming their columns are re-planned by PostgreSQL
- *   after such a change (https://www.postgresql.org/docs/15/sql-prepare.html, "Notes");
+ *   result type" for as long as the connection lives. A statement naming its columns is re-planned by PostgreSQL
+ *   after a column is added (https://www.postgresql.org/docs/15/sql-prepare.html, "Notes"); one whose returned
+ *   column changes type still fails, once per connection, which postgres-database.ts then replaces;
  * - anything past the first `limit` texts: built statements are few and fixed (src/db/compiled-query.ts), and the
  *   cap keeps a shape that varies (an `IN` list of any length) from preparing without end on every connection.
  */

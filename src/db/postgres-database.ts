@@ -40,8 +40,9 @@ export function openPostgres(url: string, options: OpenDatabaseOptions): Databas
         try {
           return await fn(postgresSession(client, fleetId));
         } finally {
-          // A connection whose transaction could not be ended (lost, or a ROLLBACK that failed) is dropped, not reused.
-          client.release(client.getTransactionStatus() === 'I' ? undefined : true);
+          // A connection whose transaction could not be ended (lost, or a ROLLBACK that failed) is dropped, not reused;
+          // so is one whose prepared statements no longer match what node-postgres believes (`preparedStatementBroken`).
+          client.release(client.getTransactionStatus() === 'I' && !held(client).discard ? undefined : true);
         }
       },
     },
@@ -90,6 +91,23 @@ interface HeldClient {
    * the error comes, since pg rejects a query before the message carrying the transaction's new status arrives.
    */
   statementFailed: boolean;
+  /** Set once a named statement failed in a way that leaves the connection's prepared statements unusable. */
+  discard: boolean;
+}
+
+/**
+ * Whether a named statement's failure leaves its name unusable on this connection for as long as it lives:
+ * - a value node-postgres could not serialise: it had sent `Parse`, then `Close` of the name, yet in pipeline mode it
+ *   records the name as parsed when `ParseComplete` arrives, and every later use fails with 26000;
+ * - 26000 (the statement does not exist): node-postgres believes otherwise, by the same or another path;
+ * - 0A000 "cached plan must not change result type": a column the statement returns changed type under it (a
+ *   migration); PostgreSQL fails every later execution of it.
+ * The unit that met it fails (its transaction is aborted); the connection is then closed instead of pooled, and the
+ * next batch prepares its statements afresh on a new one.
+ */
+function preparedStatementBroken(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return true;
+  return error.code === '26000' || (error.code === '0A000' && error.message.includes('cached plan must not change result type'));
 }
 
 /** One set of names for the process: a name always stands for the same text, on whichever connection it is prepared. */
@@ -104,15 +122,18 @@ function held(client: pg.PoolClient): HeldClient {
     // keeps it, so the unit's statements all run in the batch's transaction. They are sent as named statements
     // (pg-statement-names.ts).
     const onClient = {
-      query: (text: string, values: unknown[]) =>
-        client.query({ text, values, name: statementName(text, values.length) }).catch((error: unknown) => {
+      query: (text: string, values: unknown[]) => {
+        const name = statementName(text, values.length);
+        return client.query({ text, values, name }).catch((error: unknown) => {
           bound!.statementFailed = true;
+          if (name !== undefined && preparedStatementBroken(error)) bound!.discard = true;
           throw error;
-        }),
+        });
+      },
       release() {},
     } as unknown as PostgresPoolClient;
     const executor = new Kysely<DB>({ dialect: new PostgresDialect({ pool: { connect: async () => onClient, end: async () => {} } }) });
-    heldClients.set(client, (bound = { executor, statementFailed: false }));
+    heldClients.set(client, (bound = { executor, statementFailed: false, discard: false }));
   }
   return bound;
 }

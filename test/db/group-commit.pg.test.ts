@@ -302,6 +302,48 @@ describe("a batch's statements as named prepared statements (src/db/pg-statement
     }
   });
 
+  it('replaces a connection whose prepared statement node-postgres lost track of: a value it could not send first', async () => {
+    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
+    // A BigInt inside an object: node-postgres's JSON.stringify throws after it sent the statement's Parse.
+    const tagged = (value: unknown) =>
+      single.transaction(
+        async (executor) =>
+          (await sql<{ tag: unknown }>`SELECT ${value}::jsonb AS tag, 'lost-track' AS test`.execute(executor)).rows[0]!.tag,
+        { fleetId: 'fleet-a' },
+      );
+    try {
+      await expect(tagged({ count: 1n })).rejects.toThrow(/BigInt/);
+      expect(await tagged({ count: 1 })).toEqual({ count: 1 });
+      expect(await tagged({ count: 2 })).toEqual({ count: 2 });
+    } finally {
+      await single.close();
+    }
+  });
+
+  it('replaces a connection whose prepared statement a migration made unusable (a returned column changed type)', async () => {
+    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
+    const fleetOf = (name: string) =>
+      single.transaction(
+        async (executor) => {
+          await insert(executor, name);
+          return (await sql<{ fleet: string }>`SELECT fleet FROM items WHERE name = ${name}`.execute(executor)).rows[0]!.fleet;
+        },
+        { fleetId: 'fleet-a' },
+      );
+    try {
+      expect(await fleetOf('before-retype')).toBe('fleet-a');
+      await adminQuery(url, `ALTER TABLE ${schema}.items ALTER COLUMN fleet TYPE VARCHAR(50)`);
+      // The connection that prepared it fails once (PostgreSQL refuses the cached plan); the next batch runs on a new one.
+      await expect(fleetOf('on-the-old-plan')).rejects.toHaveProperty('code', '0A000');
+      expect(await fleetOf('after-retype')).toBe('fleet-a');
+      expect(await fleetOf('and-after')).toBe('fleet-a');
+      expect(await committedNames()).toEqual(['after-retype', 'and-after', 'before-retype']);
+    } finally {
+      await single.close();
+      await adminQuery(url, `ALTER TABLE ${schema}.items ALTER COLUMN fleet TYPE TEXT`);
+    }
+  });
+
   it('runs a script of several statements without parameters inside a unit', async () => {
     await database.transaction(
       (executor) =>
