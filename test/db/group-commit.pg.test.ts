@@ -263,6 +263,24 @@ describe('group commit per fleet (PostgreSQL)', () => {
 });
 
 describe("a batch's statements as named prepared statements (src/db/pg-statement-names.ts)", () => {
+  /** A database of one connection: each batch runs on the connection whose statements the batch before prepared. */
+  let single: Database;
+  /** ALTER TABLE items clauses that undo what a test migrated, run after it. */
+  const undo: string[] = [];
+  beforeEach(() => {
+    single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
+  });
+  afterEach(async () => {
+    await single.close();
+    for (const clause of undo.splice(0)) await adminQuery(url, `ALTER TABLE ${schema}.items ${clause}`);
+  });
+  const onOneConnection = <T>(work: (executor: Kysely<DB>) => Promise<T>) => single.transaction(work, { fleetId: 'fleet-a' });
+  /** What another replica's migration does to `items` under the connection's prepared statements. */
+  const migrate = async (clause: string, undoClause: string) => {
+    undo.push(undoClause);
+    await adminQuery(url, `ALTER TABLE ${schema}.items ${clause}`);
+  };
+
   it('parses a parameterised statement once per connection, whatever its parameters', async () => {
     const prepared = await database.transaction(
       async (executor) => {
@@ -278,70 +296,45 @@ describe("a batch's statements as named prepared statements (src/db/pg-statement
   });
 
   it('keeps working when another replica adds a column under statements it has prepared, `select *` included', async () => {
-    // One connection, so the second round runs where the first one prepared its statements.
-    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
     const round = (name: string) =>
-      single.transaction(
-        async (executor) => {
-          await sql`INSERT INTO items (name, fleet) VALUES (${name}, 'fleet-a') RETURNING name, fleet`.execute(executor);
-          const named = await sql<{ name: string }>`SELECT name FROM items WHERE name = ${name}`.execute(executor);
-          const all = await sql<Record<string, unknown>>`SELECT * FROM items WHERE name = ${name}`.execute(executor);
-          return { named: named.rows, all: all.rows };
-        },
-        { fleetId: 'fleet-a' },
-      );
-    try {
-      expect((await round('before-migration')).all[0]).not.toHaveProperty('added');
-      await adminQuery(url, `ALTER TABLE ${schema}.items ADD COLUMN added TEXT`);
-      const after = await round('after-migration');
-      expect(after.named).toEqual([{ name: 'after-migration' }]);
-      expect(after.all[0]).toHaveProperty('added', null);
-    } finally {
-      await single.close();
-      await adminQuery(url, `ALTER TABLE ${schema}.items DROP COLUMN IF EXISTS added`);
-    }
+      onOneConnection(async (executor) => {
+        await sql`INSERT INTO items (name, fleet) VALUES (${name}, 'fleet-a') RETURNING name, fleet`.execute(executor);
+        const named = await sql<{ name: string }>`SELECT name FROM items WHERE name = ${name}`.execute(executor);
+        const all = await sql<Record<string, unknown>>`SELECT * FROM items WHERE name = ${name}`.execute(executor);
+        return { named: named.rows, all: all.rows };
+      });
+    expect((await round('before-migration')).all[0]).not.toHaveProperty('added');
+    await migrate('ADD COLUMN added TEXT', 'DROP COLUMN IF EXISTS added');
+    const after = await round('after-migration');
+    expect(after.named).toEqual([{ name: 'after-migration' }]);
+    expect(after.all[0]).toHaveProperty('added', null);
   });
 
   it('replaces a connection whose prepared statement node-postgres lost track of: a value it could not send first', async () => {
-    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
     // A BigInt inside an object: node-postgres's JSON.stringify throws after it sent the statement's Parse.
     const tagged = (value: unknown) =>
-      single.transaction(
+      onOneConnection(
         async (executor) =>
           (await sql<{ tag: unknown }>`SELECT ${value}::jsonb AS tag, 'lost-track' AS test`.execute(executor)).rows[0]!.tag,
-        { fleetId: 'fleet-a' },
       );
-    try {
-      await expect(tagged({ count: 1n })).rejects.toThrow(/BigInt/);
-      expect(await tagged({ count: 1 })).toEqual({ count: 1 });
-      expect(await tagged({ count: 2 })).toEqual({ count: 2 });
-    } finally {
-      await single.close();
-    }
+    await expect(tagged({ count: 1n })).rejects.toThrow(/BigInt/);
+    expect(await tagged({ count: 1 })).toEqual({ count: 1 });
+    expect(await tagged({ count: 2 })).toEqual({ count: 2 });
   });
 
   it('replaces a connection whose prepared statement a migration made unusable (a returned column changed type)', async () => {
-    const single = openDatabase(url, { pgSchema: schema, pgPoolSize: 1 });
     const fleetOf = (name: string) =>
-      single.transaction(
-        async (executor) => {
-          await insert(executor, name);
-          return (await sql<{ fleet: string }>`SELECT fleet FROM items WHERE name = ${name}`.execute(executor)).rows[0]!.fleet;
-        },
-        { fleetId: 'fleet-a' },
-      );
-    try {
-      expect(await fleetOf('before-retype')).toBe('fleet-a');
-      await adminQuery(url, `ALTER TABLE ${schema}.items ALTER COLUMN fleet TYPE VARCHAR(50)`);
-      // The connection that prepared it fails once (PostgreSQL refuses the cached plan); the next batch runs on a new one.
-      await expect(fleetOf('on-the-old-plan')).rejects.toHaveProperty('code', '0A000');
-      expect(await fleetOf('after-retype')).toBe('fleet-a');
-      expect(await fleetOf('and-after')).toBe('fleet-a');
-      expect(await committedNames()).toEqual(['after-retype', 'and-after', 'before-retype']);
-    } finally {
-      await single.close();
-      await adminQuery(url, `ALTER TABLE ${schema}.items ALTER COLUMN fleet TYPE TEXT`);
-    }
+      onOneConnection(async (executor) => {
+        await insert(executor, name);
+        return (await sql<{ fleet: string }>`SELECT fleet FROM items WHERE name = ${name}`.execute(executor)).rows[0]!.fleet;
+      });
+    expect(await fleetOf('before-retype')).toBe('fleet-a');
+    await migrate('ALTER COLUMN fleet TYPE VARCHAR(50)', 'ALTER COLUMN fleet TYPE TEXT');
+    // The connection that prepared it fails once (PostgreSQL refuses the cached plan); the next batch runs on a new one.
+    await expect(fleetOf('on-the-old-plan')).rejects.toHaveProperty('code', '0A000');
+    expect(await fleetOf('after-retype')).toBe('fleet-a');
+    expect(await fleetOf('and-after')).toBe('fleet-a');
+    expect(await committedNames()).toEqual(['after-retype', 'and-after', 'before-retype']);
   });
 
   it('runs a script of several statements without parameters inside a unit', async () => {
